@@ -1,0 +1,1 @@
+"""Capture reading: pcap/pcapng/gzip files and link-layer framing."""

@@ -1,0 +1,1 @@
+"""Decoding: the only package that touches dpkt. Frames in, DecodedFrame out."""
