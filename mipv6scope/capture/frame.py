@@ -26,6 +26,15 @@ LINKTYPE_NAMES = {
 }
 SUPPORTED_LINKTYPES = frozenset(LINKTYPE_NAMES)
 
+# Largest record the readers accept; anything bigger is treated as corruption.
+MAX_CAPLEN = 262144 * 4
+
+# CaptureIssue codes.
+ISSUE_TRUNCATED_RECORD = "truncated_record"  # file/stream ends inside a record
+ISSUE_CORRUPT_RECORD = "corrupt_record"  # pcap record header with impossible values
+ISSUE_CORRUPT_BLOCK = "corrupt_block"  # pcapng block with impossible length/contents
+ISSUE_CORRUPT_STREAM = "corrupt_stream"  # bad gzip data or a read error
+
 
 class CaptureError(Exception):
     """The file cannot be read as a capture at all (missing, not a capture,

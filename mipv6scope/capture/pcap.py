@@ -1,0 +1,117 @@
+"""Streaming reader for classic libpcap files (µs and ns timestamps, either byte order)."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from .frame import (
+    ISSUE_CORRUPT_RECORD,
+    LINKTYPE_NAMES,
+    MAX_CAPLEN,
+    SUPPORTED_LINKTYPES,
+    CaptureError,
+    CaptureIssue,
+    Frame,
+)
+
+if TYPE_CHECKING:
+    from .reader import ByteSource
+
+FILE_HEADER_LEN = 24
+
+# magic as it appears on disk -> (struct byte order, timestamp divisor, record header length)
+_VARIANTS = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1_000_000, 16),
+    b"\xa1\xb2\xc3\xd4": (">", 1_000_000, 16),
+    b"\x4d\x3c\xb2\xa1": ("<", 1_000_000_000, 16),
+    b"\xa1\xb2\x3c\x4d": (">", 1_000_000_000, 16),
+    # "modified" (Kuznetzov) pcap: 8 more bytes (ifindex, protocol, type) per record
+    b"\x34\xcd\xb2\xa1": ("<", 1_000_000, 24),
+    b"\xa1\xb2\xcd\x34": (">", 1_000_000, 24),
+}
+PCAP_MAGICS = frozenset(_VARIANTS)
+
+
+def supported_linktypes_text() -> str:
+    """The supported link types as a short list for messages."""
+    return ", ".join(f"{lt} {LINKTYPE_NAMES[lt]}" for lt in sorted(SUPPORTED_LINKTYPES))
+
+
+class PcapParser:
+    """A validated pcap file header; ``frames()`` streams the records after it."""
+
+    def __init__(self, src: ByteSource, head: bytes, shown: str) -> None:
+        while len(head) < FILE_HEADER_LEN:
+            more = src.read()
+            if not more:
+                raise CaptureError(
+                    f"{shown}: pcap file header truncated ({len(head)} of {FILE_HEADER_LEN} bytes)")
+            head += more
+        order, self.ts_divisor, self.record_header_len = _VARIANTS[head[:4]]
+        major, minor, _zone, _sigfigs, self.snaplen, network = struct.unpack_from(
+            order + "HHiIII", head, 4)
+        if major != 2:
+            raise CaptureError(f"{shown}: unsupported pcap version {major}.{minor}")
+        # the upper bits of the network field carry FCS information
+        self.linktype = network & 0xFFFF
+        if self.linktype not in SUPPORTED_LINKTYPES:
+            raise CaptureError(f"{shown}: unsupported link type {self.linktype} "
+                               f"(supported: {supported_linktypes_text()})")
+        self._record = struct.Struct(order + "IIII")
+        self._src = src
+        self._head = head
+
+    def frames(self, issues: list[CaptureIssue]) -> Iterator[Frame]:
+        """Yield every whole record; append an issue and stop at damage."""
+        src = self._src
+        read = src.read
+        unpack = self._record.unpack_from
+        hlen = self.record_header_len
+        div = self.ts_divisor
+        linktype = self.linktype
+        buf, self._head = self._head, b""
+        pos = FILE_HEADER_LEN
+        base = 0  # stream offset of buf[0]
+        number = 0
+        while True:
+            end = len(buf)
+            while pos + hlen <= end:
+                sec, frac, caplen, wirelen = unpack(buf, pos)
+                if caplen > MAX_CAPLEN:
+                    issues.append(CaptureIssue(
+                        ISSUE_CORRUPT_RECORD,
+                        f"record {number + 1} at {src.where(base + pos)} claims {caplen} "
+                        f"captured bytes (limit {MAX_CAPLEN}); reading stopped",
+                        number + 1))
+                    src.close()
+                    return
+                start = pos + hlen
+                nxt = start + caplen
+                if nxt > end:
+                    break
+                number += 1
+                yield Frame(number, sec + frac / div, caplen, wirelen, linktype,
+                            buf[start:nxt], 0)
+                pos = nxt
+            chunk = read()
+            if not chunk:
+                break
+            base += pos
+            buf = buf[pos:] + chunk
+            pos = 0
+        src.close()
+        have = len(buf) - pos
+        if have:
+            if have < hlen:
+                what = f"{have} of {hlen} record header bytes"
+            else:
+                caplen = unpack(buf, pos)[2]
+                what = f"{have - hlen} of {caplen} data bytes"
+            issues.append(src.cut_issue(
+                f"record {number + 1} at {src.where(base + pos)} is cut short: {what}", number + 1))
+        else:
+            issue = src.eof_issue(base + pos, number + 1)
+            if issue is not None:
+                issues.append(issue)
