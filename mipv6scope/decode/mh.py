@@ -473,12 +473,12 @@ def parse_mh(buf: bytes, snap_cut: bool = False) -> tuple[MH | None, dict | None
     try:
         mh, d = _parse(bytes(buf), snap_cut, issues)
     except dpkt.NeedData as exc:
-        issues.append(Issue("mh_decode_failed", "mh", f"needed more data: {exc}"))
+        issues.append(Issue("decoder_error", "mh", f"needed more data: {exc}"))
         return None, None, issues
     except dpkt.UnpackError as exc:
-        issues.append(Issue("mh_decode_failed", "mh", f"malformed: {exc}"))
+        issues.append(Issue("decoder_error", "mh", f"malformed: {exc}"))
         return None, None, issues
     except Exception as exc:  # the decoder must never raise
-        issues.append(Issue("mh_decode_failed", "mh", f"{type(exc).__name__}: {exc}"))
+        issues.append(Issue("decoder_error", "mh", f"{type(exc).__name__}: {exc}"))
         return None, None, issues
     return mh, d, issues

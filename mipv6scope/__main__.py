@@ -1,0 +1,5 @@
+"""`python -m mipv6scope` runs the CLI."""
+
+from mipv6scope.cli.main import main
+
+main()

@@ -1,0 +1,231 @@
+"""Walk one frame's header chain: link layer, every IPv6 header (tunnels at any
+depth), extension headers, HAO, RH2, ESP/AH, then the Mobility Header or ICMPv6
+message. Never raises: what cannot be read becomes an issue on the frame.
+"""
+
+from __future__ import annotations
+
+import struct
+from ipaddress import IPv6Address
+
+from ..capture.frame import Frame
+from ..capture.link import network_layer
+from .ext_headers import RH2_ROUTING_TYPE, walk_dest_options
+from .icmp6 import parse_icmp6
+from .issues import Issue
+from .mh import mh_checksum, parse_mh
+from .model import SKIPPED, DecodedFrame, IP6Header, Transport
+
+NH_HOPOPTS = 0
+NH_IPV4 = 4
+NH_TCP = 6
+NH_UDP = 17
+NH_IPV6 = 41
+NH_ROUTING = 43
+NH_FRAGMENT = 44
+NH_ESP = 50
+NH_AH = 51
+NH_ICMPV6 = 58
+NH_NONE = 59
+NH_DSTOPTS = 60
+NH_MH_DRAFT = 62
+NH_MH = 135
+
+MAX_HEADERS = 64
+_IP6_FIXED = struct.Struct("!IHBB16s16s")
+_PORTS = struct.Struct("!HH")
+_SPI_SEQ = struct.Struct("!II")
+
+
+def decode_frame(frame: Frame) -> DecodedFrame:
+    """Decode one captured frame into a DecodedFrame (never raises)."""
+    out = DecodedFrame(frame.number, frame.ts, frame.caplen, frame.wirelen, frame.linktype)
+    link = network_layer(frame.linktype, frame.data)
+    out.vlan_ids = link.vlan_ids
+    if link.network != "ipv6":
+        out.status = SKIPPED
+        out.skip_reason = "IPv4" if link.network == "ipv4" else (link.reason or "not IP")
+        return out
+    try:
+        _walk_ipv6(frame.data, link.offset, frame.caplen < frame.wirelen, out)
+    except Exception as exc:  # noqa: BLE001 - a decoder bug must not lose the frame
+        out.issues.append(Issue("decoder_error", "decode", f"{type(exc).__name__}: {exc}"))
+    return out.finish()
+
+
+def _truncated(snap_cut: bool, layer: str, detail: str) -> Issue:
+    code = "truncated_by_snaplen" if snap_cut else "truncated_header"
+    return Issue(code, layer, detail)
+
+
+def _walk_ipv6(data: bytes, pos: int, snap_cut: bool, out: DecodedFrame) -> None:
+    """Follow IPv6 headers and their extension chains from ``pos``."""
+    issues = out.issues
+    limit = len(data)
+    headers_seen = 0
+    while True:  # one iteration per IPv6 header (tunnel level)
+        if limit - pos < 40:
+            issues.append(_truncated(snap_cut, "ip6", f"IPv6 header needs 40 bytes, {limit - pos} left"))
+            return
+        vtcfl, plen, nh, _hlim, src, dst = _IP6_FIXED.unpack_from(data, pos)
+        if vtcfl >> 28 != 6:
+            issues.append(Issue("bad_ip_version", "ip6", f"version {vtcfl >> 28} in a header announced as IPv6"))
+            return
+        hdr = IP6Header(IPv6Address(src), IPv6Address(dst), nh, plen)
+        out.ip6.append(hdr)
+        pos += 40
+        end = pos + plen if plen else limit  # plen 0: jumbogram, take what is there
+        if end > limit:
+            if not snap_cut:
+                issues.append(Issue("ip6_payload_length_mismatch", "ip6",
+                                    f"payload length {plen} but only {limit - pos} bytes follow"))
+            end = limit
+        while True:  # one iteration per extension header
+            headers_seen += 1
+            if headers_seen > MAX_HEADERS:
+                issues.append(Issue("too_many_headers", "ip6", f"more than {MAX_HEADERS} headers"))
+                return
+            if nh in (NH_HOPOPTS, NH_DSTOPTS, NH_ROUTING):
+                if end - pos < 2:
+                    issues.append(_truncated(snap_cut, "ip6", f"extension header {nh} cut short"))
+                    return
+                next_nh, hlen = data[pos], data[pos + 1]
+                size = (hlen + 1) * 8
+                if pos + size > end:
+                    _oversized_header(data, pos, size, end, limit, snap_cut, nh, hdr, out)
+                    return
+                if nh == NH_DSTOPTS:
+                    _dest_options(data, pos + 2, pos + size, hdr, issues)
+                elif nh == NH_ROUTING:
+                    _routing_header(data, pos, hlen, hdr, issues)
+                pos += size
+                nh = next_nh
+            elif nh == NH_FRAGMENT:
+                if end - pos < 8:
+                    issues.append(_truncated(snap_cut, "fragment", "fragment header cut short"))
+                    return
+                next_nh = data[pos]
+                frag_off = struct.unpack_from("!H", data, pos + 2)[0] >> 3
+                pos += 8
+                nh = next_nh
+                if frag_off:
+                    out.transport = Transport(NH_FRAGMENT, length=end - pos)
+                    return
+            elif nh == NH_AH:
+                if end - pos < 12:
+                    issues.append(Issue("ah_too_short", "ah", f"{end - pos} bytes"))
+                    return
+                next_nh, alen = data[pos], data[pos + 1]
+                spi, seq = _SPI_SEQ.unpack_from(data, pos + 4)
+                out.ah = {"spi": spi, "seq": seq}
+                pos += (alen + 2) * 4
+                nh = next_nh
+            elif nh == NH_ESP:
+                if end - pos < 8:
+                    issues.append(Issue("esp_too_short", "esp", f"{end - pos} bytes"))
+                    return
+                spi, seq = _SPI_SEQ.unpack_from(data, pos)
+                out.esp = {"spi": spi, "seq": seq}
+                out.transport = Transport(NH_ESP, length=end - pos)
+                return  # what ESP carries is opaque
+            elif nh == NH_IPV6:
+                break  # next IPv6 header: tunnel
+            elif nh in (NH_MH, NH_MH_DRAFT):
+                _mobility_header(data, pos, end, snap_cut, nh, hdr, out)
+                return
+            elif nh == NH_ICMPV6:
+                icmp, icmp_issues = parse_icmp6(bytes(data[pos:end]), snap_cut)
+                out.icmp6 = icmp
+                issues.extend(icmp_issues)
+                out.transport = Transport(NH_ICMPV6, length=end - pos)
+                return
+            elif nh in (NH_TCP, NH_UDP) and end - pos >= 4:
+                sport, dport = _PORTS.unpack_from(data, pos)
+                out.transport = Transport(nh, sport, dport, end - pos)
+                return
+            else:
+                out.transport = Transport(nh, length=end - pos)
+                return
+        limit = end
+
+
+def _dest_options(data: bytes, start: int, stop: int, hdr: IP6Header, issues: list[Issue]) -> None:
+    """Walk one Destination Options header, taking the first HAO as the home address."""
+    addresses, opt_issues = walk_dest_options(data, start, stop)
+    issues.extend(opt_issues)
+    for i, address in enumerate(addresses):
+        if i == 0 and hdr.hao is None:
+            hdr.hao = IPv6Address(address)
+        else:
+            issues.append(Issue("multiple_home_addr_opts", "hao",
+                                f"another Home Address option ({IPv6Address(address)})"))
+
+
+def _oversized_header(data: bytes, pos: int, size: int, end: int, limit: int, snap_cut: bool,
+                      nh: int, hdr: IP6Header, out: DecodedFrame) -> None:
+    """An extension header longer than what is left of the IPv6 payload.
+
+    When the frame holds the header's bytes past the payload length, the
+    header is still read (as Zeek does) and the size mismatch is reported;
+    otherwise the cut is reported as snap-length truncation or, for a
+    Destination Options header, as a bad option-area length."""
+    layer = {NH_DSTOPTS: "dstopts", NH_ROUTING: "routing"}.get(nh, "hopopts")
+    detail = f"header length {size} but {end - pos} bytes of payload left"
+    if pos + size <= limit:
+        out.issues.append(Issue("ext_header_beyond_payload", layer, detail))
+        stop = pos + size
+    elif snap_cut:
+        out.issues.append(Issue("truncated_by_snaplen", layer, detail))
+        return
+    else:
+        code = "bad_ipv6_dest_opt_len" if nh == NH_DSTOPTS else "truncated_header"
+        out.issues.append(Issue(code, layer, detail))
+        stop = limit
+    if nh == NH_DSTOPTS:
+        _dest_options(data, pos + 2, stop, hdr, out.issues)
+    elif nh == NH_ROUTING and stop - pos >= 4:
+        _routing_header(data, pos, data[pos + 1], hdr, out.issues)
+
+
+def _routing_header(data: bytes, pos: int, hlen: int, hdr: IP6Header, issues: list[Issue]) -> None:
+    """Check a routing header; take the home address from a type 2 one."""
+    rtype, segs_left = data[pos + 2], data[pos + 3]
+    if rtype != RH2_ROUTING_TYPE:
+        return
+    if hlen != 2:
+        issues.append(Issue("bad_routing2_len", "rh2", f"Hdr Ext Len {hlen}, expected 2 (one address)"))
+    if segs_left != 1:
+        issues.append(Issue("rh2_segs_left_not_one", "rh2", f"Segments Left {segs_left}, expected 1"))
+    if hlen >= 2 and len(data) >= pos + 24:
+        hdr.rh2 = IPv6Address(bytes(data[pos + 8:pos + 24]))
+
+
+def _mobility_header(data: bytes, pos: int, end: int, snap_cut: bool, nh: int,
+                     hdr: IP6Header, out: DecodedFrame) -> None:
+    """Decode the MH and verify its checksum in both address forms."""
+    buf = bytes(data[pos:end])
+    if nh == NH_MH_DRAFT:
+        out.issues.append(Issue("mh_draft_protocol_number", "mh", "next header 62"))
+    _mh, fields, mh_issues = parse_mh(buf, snap_cut)
+    out.issues.extend(mh_issues)
+    out.transport = Transport(nh, length=end - pos)
+    out.mh = fields
+    if fields is None or len(buf) < 6:
+        return
+    length = fields.get("length")
+    if not length or length > len(buf):
+        return  # cannot verify a checksum over bytes we do not have
+    body = buf[:length]
+    wanted = fields["checksum"]
+    upper = mh_checksum(hdr.upper_src.packed, hdr.upper_dst.packed, body)
+    if upper == wanted:
+        fields["checksum_ok"], fields["checksum_form"] = True, "upper-layer"
+        return
+    wire = mh_checksum(hdr.src.packed, hdr.dst.packed, body)
+    if wire == wanted:
+        fields["checksum_ok"], fields["checksum_form"] = True, "on-wire"
+        return
+    fields["checksum_ok"], fields["checksum_form"] = False, None
+    out.issues.append(Issue("bad_mh_checksum", "mh",
+                            f"checksum 0x{wanted:04x}, expected 0x{upper:04x} (upper-layer)"
+                            f" or 0x{wire:04x} (on-wire)"))

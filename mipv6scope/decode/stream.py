@@ -1,0 +1,70 @@
+"""Decode one or more capture files as a stream of DecodedFrame, counting every
+frame as decoded, skipped (with why) or malformed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..capture.frame import CaptureIssue
+from ..capture.reader import open_capture
+from .frame_decoder import decode_frame
+from .model import DECODED, MALFORMED, DecodedFrame
+
+
+@dataclass
+class FrameCounts:
+    """How many frames were read, and what became of them."""
+
+    frames: int = 0
+    decoded: int = 0
+    malformed: int = 0
+    skipped: int = 0
+    skip_reasons: Counter[str] = field(default_factory=Counter)
+
+    def add(self, frame: DecodedFrame) -> None:
+        """Count one decoded frame."""
+        self.frames += 1
+        if frame.status == DECODED:
+            self.decoded += 1
+        elif frame.status == MALFORMED:
+            self.malformed += 1
+        else:
+            self.skipped += 1
+            self.skip_reasons[frame.skip_reason or "unknown"] += 1
+
+    def summary(self) -> str:
+        """One line for stderr, e.g. '12 frames: 10 decoded, 1 malformed, 1 skipped (IPv4: 1)'."""
+        line = (f"{self.frames} frames: {self.decoded} decoded, {self.malformed} malformed, "
+                f"{self.skipped} skipped")
+        if self.skip_reasons:
+            line += " (" + ", ".join(f"{r}: {n}" for r, n in self.skip_reasons.most_common()) + ")"
+        return line
+
+
+@dataclass
+class DecodeStream:
+    """Iterate the decoded frames of several files in the order given.
+
+    ``capture_issues`` collects (path, CaptureIssue) for damaged files once the
+    iteration reaches them. Raises CaptureError from open_capture when a file
+    cannot be read at all.
+    """
+
+    paths: Sequence[str | Path]
+    counts: FrameCounts = field(default_factory=FrameCounts)
+    capture_issues: list[tuple[str, CaptureIssue]] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[DecodedFrame]:
+        label_files = len(self.paths) > 1
+        for path in self.paths:
+            with open_capture(path) as reader:
+                for frame in reader:
+                    decoded = decode_frame(frame)
+                    if label_files:
+                        decoded.file = str(path)
+                    self.counts.add(decoded)
+                    yield decoded
+                self.capture_issues.extend((str(path), issue) for issue in reader.issues)

@@ -1,0 +1,1 @@
+"""Renderers: turn decoded frames and reports into text, JSON and CSV. Never decode."""

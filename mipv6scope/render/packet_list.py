@@ -1,0 +1,171 @@
+"""Wireshark-like packet list rows: No., Time, Source, Destination, Protocol, Info."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from ..decode.model import SKIPPED, DecodedFrame
+
+_PROTO_NAMES = {6: "TCP", 17: "UDP", 44: "IPv6", 50: "ESP", 51: "AH", 58: "ICMPv6",
+                59: "IPv6", 62: "MIPv6", 135: "MIPv6", 4: "IPv4"}
+
+
+class PacketRow(NamedTuple):
+    """One line of the packet list."""
+
+    number: int
+    time: float
+    source: str
+    destination: str
+    protocol: str
+    info: str
+
+
+def _v(value: object) -> str:
+    """A field value for the Info column; '?' where the capture did not reach it."""
+    return "?" if value is None else str(value)
+
+
+def _flags(fields: dict[str, Any]) -> str:
+    return " ".join(fields.get("flags") or [])
+
+
+def _lifetime(fields: dict[str, Any]) -> str:
+    return "" if fields.get("lifetime_s") is None else f"lifetime={fields['lifetime_s']}s"
+
+
+def _option_text(opt: dict[str, Any]) -> str:
+    t = opt.get("type")
+    if t in (0, 1):
+        return ""
+    if t == 2:
+        return f"(refresh: {_v(opt.get('refresh_s'))}s)"
+    if t == 3:
+        return f"(alt-CoA: {_v(opt.get('address'))})"
+    if t == 4:
+        return f"(ni: ho={_v(opt.get('home_nonce_index'))} co={_v(opt.get('careof_nonce_index'))})"
+    if t == 5:
+        return "(auth)"
+    if "prefix" in opt:
+        return f"({opt.get('name')}: {_v(opt.get('prefix'))}/{_v(opt.get('prefix_len'))})"
+    if "address" in opt:
+        return f"({opt.get('name')}: {_v(opt.get('address'))})"
+    return f"({opt.get('name')})"
+
+
+def mh_info(frame: DecodedFrame, fields: dict[str, Any]) -> str:
+    """Info text for a Mobility Header message, in the style of tshark's column."""
+    name = fields.get("name") or f"MH type {fields.get('type')}"
+    mh_type = fields.get("type")
+    parts = [name]
+    inner = frame.ip6[-1] if frame.ip6 else None
+    if mh_type in (1, 2):
+        parts.append(f"cookie={_v(fields.get('cookie'))}")
+    elif mh_type in (3, 4):
+        index = fields.get("home_nonce_index" if mh_type == 3 else "careof_nonce_index")
+        parts += [f"nonce={_v(index)}", f"cookie={_v(fields.get('cookie'))}",
+                  f"token={_v(fields.get('keygen_token'))}"]
+    elif mh_type == 5:
+        parts += [f"seq={_v(fields.get('seq'))}", _flags(fields), _lifetime(fields)]
+        if inner is not None:
+            alt = next((o.get("address") for o in fields.get("options") or [] if o.get("type") == 3), None)
+            parts.append(f"HoA={inner.upper_src}")
+            parts.append(f"CoA={alt or inner.src}")
+    elif mh_type == 6:
+        parts += [f"seq={_v(fields.get('seq'))}", f"status={_v(fields.get('status'))}"
+                  f" ({_v(fields.get('status_name'))})", _flags(fields), _lifetime(fields)]
+        if inner is not None and inner.rh2 is not None:
+            parts.append(f"HoA={inner.rh2}")
+    elif mh_type == 7:
+        parts += [f"status={_v(fields.get('status'))} ({_v(fields.get('status_name'))})",
+                  f"HoA={_v(fields.get('home_address'))}"]
+    elif fields.get("body") is not None:
+        parts.append(f"body={len(fields['body']) // 2} bytes")
+    text = " ".join(p for p in parts if p)
+    options = "".join(_option_text(o) for o in fields.get("options") or [])
+    if options:
+        text += " " + options
+    if fields.get("checksum_ok") is False:
+        text += " [bad checksum]"
+    return text
+
+
+def icmp6_info(fields: dict[str, Any]) -> str:
+    """Info text for an ICMPv6 message."""
+    t = fields.get("type")
+    name = fields.get("name") or f"ICMPv6 type {t}"
+    parts = [name]
+    if t in (144, 145, 146, 147) and fields.get("identifier") is not None:
+        parts.append(f"id=0x{fields['identifier']:04x}")
+    if t == 145:
+        parts.append("HAs=" + ",".join(fields.get("home_agents") or []))
+    if t in (134, 136, 147) and fields.get("flags"):
+        parts.append(" ".join(fields["flags"]))
+    if t in (134, 147):
+        for p in fields.get("prefixes") or []:
+            flags = "".join(p.get("flags") or [])
+            parts.append(f"prefix={p.get('prefix')}/{p.get('prefix_len')}" + (f"[{flags}]" if flags else ""))
+        for o in fields.get("options") or []:
+            if o.get("type") == 7:
+                parts.append(f"interval={o.get('interval_ms')}ms")
+            elif o.get("type") == 8:
+                parts.append(f"HA-info pref={o.get('preference')} lifetime={o.get('lifetime_s')}s")
+    if t in (135, 136) and fields.get("target"):
+        parts.append(f"target={fields['target']}")
+    invoking = fields.get("invoking")
+    if invoking:
+        inv = f"[invoking {invoking.get('src')} → {invoking.get('dst')}"
+        if invoking.get("mh_type") is not None:
+            inv += f" MH type {invoking['mh_type']}"
+        parts.append(inv + "]")
+    return " ".join(p for p in parts if p)
+
+
+def packet_row(frame: DecodedFrame, time_origin: float) -> PacketRow:
+    """Build the packet-list row for one decoded frame."""
+    t = frame.ts - time_origin
+    if frame.status == SKIPPED:
+        reason = frame.skip_reason or "not decoded"
+        proto = "IPv4" if reason == "IPv4" else "-"
+        return PacketRow(frame.number, t, "", "", proto, f"[skipped: {reason}]")
+    if not frame.ip6:
+        return PacketRow(frame.number, t, "", "", "IPv6", _issue_suffix(frame).strip())
+    inner = frame.ip6[-1]
+    tunnel = "".join(f"[{h.src} → {h.dst}] " for h in frame.ip6[:-1])
+    if frame.mh is not None:
+        proto, info = "MIPv6", mh_info(frame, frame.mh)
+    elif frame.icmp6 is not None:
+        proto, info = "ICMPv6", icmp6_info(frame.icmp6)
+    elif frame.esp is not None:
+        proto, info = "ESP", f"ESP (SPI=0x{frame.esp['spi']:08x}) seq={frame.esp['seq']}"
+    elif frame.transport is not None:
+        tr = frame.transport
+        proto = _PROTO_NAMES.get(tr.proto, f"proto {tr.proto}")
+        if tr.sport is not None:
+            info = f"{tr.sport} → {tr.dport} len={tr.length}"
+        elif tr.proto == 44:
+            info = "fragment"
+        else:
+            info = f"next header {tr.proto}"
+    else:
+        proto, info = "IPv6", ""
+    if inner.hao is not None and frame.mh is None:
+        info += f" HoA={inner.hao}"
+    if inner.rh2 is not None and frame.mh is None:
+        info += f" RH2={inner.rh2}"
+    if tunnel:
+        info = "IPv6-in-IPv6 " + tunnel + info
+    return PacketRow(frame.number, t, str(inner.src), str(inner.dst), proto,
+                     (info + _issue_suffix(frame)).strip())
+
+
+def _issue_suffix(frame: DecodedFrame) -> str:
+    if not frame.issues:
+        return ""
+    return " [" + ", ".join(i.code for i in frame.issues) + "]"
+
+
+def format_row(row: PacketRow, width_src: int = 24) -> str:
+    """Fixed-width text line for the terminal."""
+    return (f"{row.number:>7} {row.time:>12.6f} {row.source:>{width_src}} → "
+            f"{row.destination:<{width_src}} {row.protocol:<7} {row.info}")

@@ -1,0 +1,34 @@
+"""Shared test helpers: where shared/ lives, frames from raw bytes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mipv6scope.capture.frame import LINKTYPE_RAW, Frame
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path:
+    """The workplace's read-only shared/ folder (MIPV6SCOPE_SHARED overrides)."""
+    env = os.environ.get("MIPV6SCOPE_SHARED")
+    return Path(env) if env else REPO_ROOT.parent / "shared"
+
+
+def external_captures() -> Path:
+    """shared/captures/external, or skip the test with the reason."""
+    path = shared_dir() / "captures" / "external"
+    if not path.is_dir():
+        pytest.skip(f"external captures not found at {path} (set MIPV6SCOPE_SHARED)")
+    return path
+
+
+def raw_frame(data: bytes, number: int = 1, wirelen: int | None = None,
+              linktype: int = LINKTYPE_RAW) -> Frame:
+    """A Frame of raw IPv6 bytes, as a capture with link type 101 would hold it."""
+    return Frame(number=number, ts=1000.0 + number, caplen=len(data),
+                 wirelen=len(data) if wirelen is None else wirelen,
+                 linktype=linktype, data=data)
