@@ -12,6 +12,7 @@ import click
 
 from .. import __version__
 from .packets import packets
+from .samples import samples
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -32,6 +33,7 @@ def cli() -> None:
 
 
 cli.add_command(packets)
+cli.add_command(samples)
 
 
 def main() -> None:

@@ -48,6 +48,8 @@ def _option_text(opt: dict[str, Any]) -> str:
         return "(auth)"
     if "prefix" in opt:
         return f"({opt.get('name')}: {_v(opt.get('prefix'))}/{_v(opt.get('prefix_len'))})"
+    if "identifier" in opt:
+        return f"({opt.get('name')}: {_v(opt.get('identifier'))})"
     if "address" in opt:
         return f"({opt.get('name')}: {_v(opt.get('address'))})"
     return f"({opt.get('name')})"
