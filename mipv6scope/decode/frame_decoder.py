@@ -6,6 +6,7 @@ message. Never raises: what cannot be read becomes an issue on the frame.
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 from ipaddress import IPv6Address
 
 from ..capture.frame import Frame
@@ -32,6 +33,10 @@ NH_MH_DRAFT = 62
 NH_MH = 135
 
 MAX_HEADERS = 64
+
+# IPv6Address objects are immutable: one per distinct address is enough, and
+# building them is the costliest step of the walk. Bounded by the node count.
+_address = lru_cache(maxsize=1 << 16)(IPv6Address)
 _IP6_FIXED = struct.Struct("!IHBB16s16s")
 _PORTS = struct.Struct("!HH")
 _SPI_SEQ = struct.Struct("!II")
@@ -71,7 +76,7 @@ def _walk_ipv6(data: bytes, pos: int, snap_cut: bool, out: DecodedFrame) -> None
         if vtcfl >> 28 != 6:
             issues.append(Issue("bad_ip_version", "ip6", f"version {vtcfl >> 28} in a header announced as IPv6"))
             return
-        hdr = IP6Header(IPv6Address(src), IPv6Address(dst), nh, plen)
+        hdr = IP6Header(_address(src), _address(dst), nh, plen)
         out.ip6.append(hdr)
         pos += 40
         end = pos + plen if plen else limit  # plen 0: jumbogram, take what is there
@@ -155,7 +160,7 @@ def _dest_options(data: bytes, start: int, stop: int, hdr: IP6Header, issues: li
     issues.extend(opt_issues)
     for i, address in enumerate(addresses):
         if i == 0 and hdr.hao is None:
-            hdr.hao = IPv6Address(address)
+            hdr.hao = _address(address)
         else:
             issues.append(Issue("multiple_home_addr_opts", "hao",
                                 f"another Home Address option ({IPv6Address(address)})"))
@@ -197,7 +202,7 @@ def _routing_header(data: bytes, pos: int, hlen: int, hdr: IP6Header, issues: li
     if segs_left != 1:
         issues.append(Issue("rh2_segs_left_not_one", "rh2", f"Segments Left {segs_left}, expected 1"))
     if hlen >= 2 and len(data) >= pos + 24:
-        hdr.rh2 = IPv6Address(bytes(data[pos + 8:pos + 24]))
+        hdr.rh2 = _address(bytes(data[pos + 8:pos + 24]))
 
 
 def _mobility_header(data: bytes, pos: int, end: int, snap_cut: bool, nh: int,

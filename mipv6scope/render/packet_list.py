@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ..decode.model import SKIPPED, DecodedFrame
 
 _PROTO_NAMES = {6: "TCP", 17: "UDP", 44: "IPv6", 50: "ESP", 51: "AH", 58: "ICMPv6",
                 59: "IPv6", 62: "MIPv6", 135: "MIPv6", 4: "IPv4"}
+
+
+# Formatting an IPv6 address is costly and a capture has few distinct ones.
+_text = lru_cache(maxsize=1 << 16)(str)
 
 
 class PacketRow(NamedTuple):
@@ -133,7 +138,7 @@ def packet_row(frame: DecodedFrame, time_origin: float) -> PacketRow:
     if not frame.ip6:
         return PacketRow(frame.number, t, "", "", "IPv6", _issue_suffix(frame).strip())
     inner = frame.ip6[-1]
-    tunnel = "".join(f"[{h.src} → {h.dst}] " for h in frame.ip6[:-1])
+    tunnel = "".join(f"[{_text(h.src)} → {_text(h.dst)}] " for h in frame.ip6[:-1])
     if frame.mh is not None:
         proto, info = "MIPv6", mh_info(frame, frame.mh)
     elif frame.icmp6 is not None:
@@ -152,12 +157,12 @@ def packet_row(frame: DecodedFrame, time_origin: float) -> PacketRow:
     else:
         proto, info = "IPv6", ""
     if inner.hao is not None and frame.mh is None:
-        info += f" HoA={inner.hao}"
+        info += f" HoA={_text(inner.hao)}"
     if inner.rh2 is not None and frame.mh is None:
-        info += f" RH2={inner.rh2}"
+        info += f" RH2={_text(inner.rh2)}"
     if tunnel:
         info = "IPv6-in-IPv6 " + tunnel + info
-    return PacketRow(frame.number, t, str(inner.src), str(inner.dst), proto,
+    return PacketRow(frame.number, t, _text(inner.src), _text(inner.dst), proto,
                      (info + _issue_suffix(frame)).strip())
 
 

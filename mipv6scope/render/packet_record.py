@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from ..decode.model import DecodedFrame
 
 
+# Formatting an IPv6 address is costly and a capture has few distinct ones.
+_text = lru_cache(maxsize=1 << 16)(str)
+
+
 def _addr(value: object) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else _text(value)
 
 
 def frame_record(frame: DecodedFrame) -> dict[str, Any]:
@@ -24,7 +29,7 @@ def frame_record(frame: DecodedFrame) -> dict[str, Any]:
         "status": frame.status,
         "skip_reason": frame.skip_reason,
         "vlan": list(frame.vlan_ids),
-        "ip6": [{"src": str(h.src), "dst": str(h.dst), "nh": h.nh} for h in frame.ip6],
+        "ip6": [{"src": _text(h.src), "dst": _text(h.dst), "nh": h.nh} for h in frame.ip6],
         "hao": _addr(frame.hao),
         "rh2": _addr(frame.rh2),
         "mh": frame.mh,

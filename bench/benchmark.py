@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Pass-through benchmark: mipv6scope vs tshark vs a bare dpkt read loop.
+
+Generates a large capture (mostly tunnelled data with signalling mixed in, from
+the home-registration sample's frames), then runs each tool once as a child
+process on the same file and reports frames/s and peak RSS (from wait4's
+rusage). mipv6scope also runs on a capture twice as large, to show that its
+memory does not grow with the number of frames.
+
+    python bench/benchmark.py [--frames N] [--workdir DIR] [--no-tshark]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from mipv6scope.capture.frame import Frame  # noqa: E402
+from mipv6scope.decode.frame_decoder import decode_frame  # noqa: E402
+from mipv6scope.synth.samples import sample_home_registration  # noqa: E402
+from mipv6scope.synth.writer import CaptureWriter  # noqa: E402
+
+
+def generate(path: Path, frames: int, signalling_every: int = 50) -> None:
+    """Write ``frames`` frames from the home-registration story: data frames
+    (tunnelled and route-optimised) with one signalling frame (MH or ICMPv6)
+    every ``signalling_every`` frames, as in a field capture."""
+    story = sample_home_registration()
+    data, signalling = [], []
+    for number, (_ts, frame, _cap) in enumerate(story.frames, 1):
+        decoded = decode_frame(Frame(number, 0.0, len(frame), len(frame), story.linktype, frame))
+        (data if decoded.mh is None and decoded.icmp6 is None else signalling).append(frame)
+    with open(path, "wb") as fh:
+        writer = CaptureWriter(fh, story.linktype)
+        ts = 1_700_000_000.0
+        for i in range(frames):
+            if i % signalling_every == 0:
+                frame = signalling[(i // signalling_every) % len(signalling)]
+            else:
+                frame = data[i % len(data)]
+            writer.write(ts + i * 0.0001, frame)
+
+
+def run(cmd: list[str]) -> tuple[float, int]:
+    """Run ``cmd`` with output discarded; return (seconds, peak RSS in MiB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed ({status}): {' '.join(cmd)}: {proc.stderr.read().decode()[-500:]}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=500_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/mipv6scope-bench"))
+    parser.add_argument("--no-tshark", action="store_true")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    small, large = args.workdir / "bench.pcap", args.workdir / "bench-2x.pcap"
+    generate(small, args.frames)
+    generate(large, 2 * args.frames)
+    py = sys.executable
+    dpkt_loop = "import dpkt,sys\nfor ts, buf in dpkt.pcap.Reader(open(sys.argv[1],'rb')): pass"
+    runs: list[tuple[str, list[str], Path, int]] = [
+        ("bare dpkt read loop", [py, "-c", dpkt_loop, str(small)], small, args.frames),
+        ("mipv6scope packets (text)", [py, "-m", "mipv6scope", "packets", str(small)], small, args.frames),
+        ("mipv6scope packets --format jsonl",
+         [py, "-m", "mipv6scope", "packets", "--format", "jsonl", str(small)], small, args.frames),
+        ("mipv6scope packets (text), 2x frames",
+         [py, "-m", "mipv6scope", "packets", str(large)], large, 2 * args.frames),
+    ]
+    if not args.no_tshark and shutil.which("tshark"):
+        runs += [
+            ("tshark packet list", ["tshark", "-n", "-r", str(small)], small, args.frames),
+            ("tshark -2 -R mipv6 -T fields",
+             ["tshark", "-n", "-2", "-r", str(small), "-R", "mipv6", "-T", "fields",
+              "-e", "frame.number", "-e", "mip6.mhtype", "-e", "mip6.bu.seqnr"], small, args.frames),
+        ]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.platform()}")
+    print(f"capture: {args.frames:,} frames ({small.stat().st_size / 1e6:.0f} MB), "
+          f"2x: {2 * args.frames:,} frames")
+    results = {}
+    print(f"{'tool':40} {'frames/s':>12} {'seconds':>9} {'peak RSS':>10}")
+    for name, cmd, _path, frames in runs:
+        seconds, rss = run(cmd)
+        results[name] = frames / seconds
+        print(f"{name:40} {frames / seconds:>12,.0f} {seconds:>9.2f} {rss:>7} MiB")
+    ours = results["mipv6scope packets (text)"]
+    for name, rate in results.items():
+        if name != "mipv6scope packets (text)":
+            print(f"mipv6scope packets / {name}: {ours / rate:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
