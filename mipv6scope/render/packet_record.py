@@ -7,7 +7,6 @@ from typing import Any
 
 from ..decode.model import DecodedFrame
 
-
 # Formatting an IPv6 address is costly and a capture has few distinct ones.
 _text = lru_cache(maxsize=1 << 16)(str)
 
