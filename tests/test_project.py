@@ -1,0 +1,67 @@
+"""Project-level promises: the README's two commands, CI calling the test one,
+committed samples not stale, and the layers' import boundaries."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from mipv6scope.cli.main import cli
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def readme_commands() -> list[str]:
+    text = (REPO / "README.md").read_text()
+    return re.findall(r"```sh\n(.*?)\n```", text, flags=re.S)
+
+
+def test_readme_has_exactly_two_setup_commands():
+    commands = readme_commands()
+    assert len(commands) == 2
+    main_job, tests = commands
+    assert "sample_captures/" in main_job and "pytest" in tests
+    assert all(c.startswith("python3 -m venv ") for c in commands)
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (REPO / ".ci" / "run").read_text()
+    assert readme_commands()[1] in ci.splitlines()
+
+
+def test_readme_main_command_capture_exists():
+    main_job = readme_commands()[0]
+    capture = re.search(r"(sample_captures/\S+)", main_job).group(1)
+    assert (REPO / capture).is_file()
+
+
+def test_committed_samples_are_not_stale():
+    result = CliRunner().invoke(cli, ["samples", "--check", str(REPO / "sample_captures")])
+    assert result.exit_code == 0, result.output
+
+
+def test_samples_check_finds_a_stale_file(tmp_path):
+    CliRunner().invoke(cli, ["samples", str(tmp_path)])
+    victim = tmp_path / "mh-bu.pcap"
+    data = victim.read_bytes()
+    victim.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
+    result = CliRunner().invoke(cli, ["samples", "--check", str(tmp_path)])
+    assert result.exit_code == 1 and "mh-bu.pcap" in result.output
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = (REPO / "README.md").read_text()
+    for name in cli.commands:
+        assert f"mipv6scope {name}" in readme, name
+
+
+def test_decoder_and_capture_do_not_import_the_cli_stack():
+    code = ("import sys, mipv6scope.decode.stream, mipv6scope.render.packet_record;"
+            "bad = [m for m in ('click', 'textual', 'plotly', 'rich') if m in sys.modules];"
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
