@@ -144,45 +144,54 @@ def write_packets(sightings: Iterable[tuple[Sighting, Packet]], path: str | Path
 # -- truth placeholders ----------------------------------------------------------------
 
 @dataclass(frozen=True)
-class FirstFrame:
+class Placeholder:
+    """A truth value that depends on the written frames: ``what`` of ``label``."""
+
+    label: str
+    what: str  # first_frame | first_ts | last_ts | frames | count | bytes
+
+
+def FirstFrame(label: str) -> Placeholder:  # noqa: N802 - reads as a value in truth bodies
     """The frame number of the first written packet with this label, or null."""
+    return Placeholder(label, "first_frame")
 
-    label: str
 
-
-@dataclass(frozen=True)
-class FirstTs:
+def FirstTs(label: str) -> Placeholder:  # noqa: N802
     """The timestamp of the first written packet with this label, or null."""
+    return Placeholder(label, "first_ts")
 
-    label: str
 
-
-@dataclass(frozen=True)
-class LastTs:
+def LastTs(label: str) -> Placeholder:  # noqa: N802
     """The timestamp of the last written packet with this label, or null."""
+    return Placeholder(label, "last_ts")
 
-    label: str
 
-
-@dataclass(frozen=True)
-class Frames:
+def Frames(label: str) -> Placeholder:  # noqa: N802
     """Every frame number that carried this label (empty list if none)."""
+    return Placeholder(label, "frames")
 
-    label: str
 
-
-@dataclass(frozen=True)
-class Count:
+def Count(label: str) -> Placeholder:  # noqa: N802
     """How many written packets carried this label (0 if none)."""
+    return Placeholder(label, "count")
 
-    label: str
 
-
-@dataclass(frozen=True)
-class Bytes:
+def Bytes(label: str) -> Placeholder:  # noqa: N802
     """How many network-layer bytes the written packets with this label had."""
+    return Placeholder(label, "bytes")
 
-    label: str
+
+_EMPTY = {"first_frame": None, "first_ts": None, "last_ts": None, "count": 0, "bytes": 0}
+
+
+def _placeholder_value(ref: Placeholder, ledger: Ledger) -> Any:
+    stats = ledger.get(ref.label)
+    if ref.what == "frames":
+        return list(stats.frames) if stats else []
+    if stats is None:
+        return _EMPTY[ref.what]
+    return {"first_frame": stats.frames[0] if stats.frames else None, "first_ts": stats.first_ts,
+            "last_ts": stats.last_ts, "count": stats.packets, "bytes": stats.bytes}[ref.what]
 
 
 def resolve(value: Any, ledger: Ledger) -> Any:
@@ -192,19 +201,8 @@ def resolve(value: Any, ledger: Ledger) -> Any:
         return {k: resolve(v, ledger) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [resolve(v, ledger) for v in value]
-    if isinstance(value, (FirstFrame, FirstTs, LastTs, Frames, Count, Bytes)):
-        stats = ledger.get(value.label)
-        if isinstance(value, Frames):
-            return list(stats.frames) if stats else []
-        if isinstance(value, Count):
-            return stats.packets if stats else 0
-        if isinstance(value, Bytes):
-            return stats.bytes if stats else 0
-        if stats is None:
-            return None
-        if isinstance(value, FirstFrame):
-            return stats.frames[0] if stats.frames else None
-        return stats.first_ts if isinstance(value, FirstTs) else stats.last_ts
+    if isinstance(value, Placeholder):
+        return _placeholder_value(value, ledger)
     return value
 
 
