@@ -98,5 +98,10 @@ def packets(captures: tuple[str, ...], fmt: str, mobility_only: bool, mh_type: t
     click.echo(stream.counts.summary(), err=True)
     for path, issue in stream.capture_issues:
         click.echo(f"mipv6scope: {path}: {issue.code}: {issue.detail}", err=True)
-    if stream.capture_issues:
+    reasons = stream.counts.skip_reasons
+    only_unsupported = (stream.counts.frames > 0 and stream.counts.skipped == stream.counts.frames
+                        and all(r.startswith("unsupported link type") for r in reasons))
+    if only_unsupported:
+        click.echo(f"mipv6scope: no frame on a supported link type ({', '.join(reasons)})", err=True)
+    if stream.capture_issues or only_unsupported:
         sys.exit(3)

@@ -141,3 +141,18 @@ def test_several_files_are_labelled():
     records = jsonl(str(SAMPLES / "mh-brr.pcap"), str(SAMPLES / "mh-be.pcap"))
     assert [(Path(r["file"]).name, r["frame"]) for r in records] == [
         ("mh-brr.pcap", 1), ("mh-be.pcap", 1), ("mh-be.pcap", 2)]
+
+
+def _pcapng_block(block_type: int, body: bytes) -> bytes:
+    body += b"\x00" * (-len(body) % 4)
+    return struct.pack("<II", block_type, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+
+
+def test_pcapng_with_only_unsupported_link_types(tmp_path):
+    shb = _pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    idb = _pcapng_block(1, struct.pack("<HHI", 189, 0, 65535))  # USB: not ours
+    epb = _pcapng_block(6, struct.pack("<IIIII", 0, 0, 0, 4, 4) + b"\x01\x02\x03\x04")
+    path = tmp_path / "usb.pcapng"
+    path.write_bytes(shb + idb + epb + epb)
+    result = run("packets", str(path))
+    _assert_capture_error(result, "no frame on a supported link type", "unsupported link type 189")
