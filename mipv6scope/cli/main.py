@@ -13,6 +13,7 @@ import click
 from .. import __version__
 from .packets import packets
 from .samples import samples
+from .synth import synth
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -34,6 +35,7 @@ def cli() -> None:
 
 cli.add_command(packets)
 cli.add_command(samples)
+cli.add_command(synth)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from ipaddress import IPv6Address
 
 from ..capture.frame import (
@@ -105,8 +106,9 @@ def tunnel(outer_src: str, outer_dst: str, inner: bytes, hlim: int = 64) -> byte
     return ip6(outer_src, outer_dst, NH_IPV6, inner, hlim)
 
 
+@lru_cache(maxsize=1 << 16)
 def mac(text: str) -> bytes:
-    """Six bytes from 'aa:bb:cc:dd:ee:ff'."""
+    """Six bytes from 'aa:bb:cc:dd:ee:ff' (cached: link_frame calls it twice a frame)."""
     return bytes(int(part, 16) for part in text.split(":"))
 
 

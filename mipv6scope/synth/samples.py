@@ -8,9 +8,10 @@ so `mipv6scope samples` regenerates the same bytes every time.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..capture.frame import LINKTYPE_ETHERNET
 from ..decode import icmp6 as icmp
@@ -31,6 +32,9 @@ from .build import (
     udp_packet,
 )
 from .writer import write_capture
+
+if TYPE_CHECKING:
+    from .scenario_samples import ScenarioSample
 
 # The cast of the samples (documentation prefixes, RFC 3849).
 HA = "2001:db8:1::1"
@@ -70,22 +74,25 @@ def _cookie(n: int) -> bytes:
     return bytes(range(n, n + 8))
 
 
-def _bu(seq: int, lifetime_units: int, flags: str = "AH") -> mh.BU:
+def bu_message(seq: int, lifetime_units: int, flags: str = "AH") -> mh.BU:
+    """A Binding Update message with the given flag letters set (e.g. "AH")."""
     bu = mh.BU(seq=seq, lifetime=lifetime_units)
     for letter in flags:
         setattr(bu, letter.lower(), 1)
     return bu
 
 
-def _ba(seq: int, lifetime_units: int, status: int = 0, flags: str = "") -> mh.BA:
+def ba_message(seq: int, lifetime_units: int, status: int = 0, flags: str = "") -> mh.BA:
+    """A Binding Acknowledgement message with a status and flag letters."""
     ba = mh.BA(status=status, seq=seq, lifetime=lifetime_units)
     for letter in flags:
         setattr(ba, letter.lower(), 1)
     return ba
 
 
-def _prefix(prefix: str, flags: str = "LA", valid: int = 86400, preferred: int = 14400,
+def prefix_info(prefix: str, flags: str = "LA", valid: int = 86400, preferred: int = 14400,
             length: int = 64) -> nd.PrefixInformation:
+    """A Prefix Information option; ``flags`` holds the letters L, A, R to set."""
     pio = nd.PrefixInformation(prefix_len=length, valid_lifetime=valid,
                                preferred_lifetime=preferred, prefix=addr(prefix))
     pio.l, pio.a, pio.r = ("L" in flags), ("A" in flags), ("R" in flags)
@@ -97,22 +104,24 @@ def _ra(router_ll: str, prefix: str, home_agent: bool, router_mac: str) -> bytes
                                   retrans_timer=0)
     ra.h = int(home_agent)
     options: list = [nd.SourceLinkLayerAddress(data=mac(router_mac)), nd.MTU(mtu=1500),
-                     _prefix(prefix), nd.AdvertisementInterval(interval=1000)]
+                     prefix_info(prefix), nd.AdvertisementInterval(interval=1000)]
     if home_agent:
-        options[2] = _prefix(HA if prefix == HOME_PREFIX else prefix, "LAR")
+        options[2] = prefix_info(HA if prefix == HOME_PREFIX else prefix, "LAR")
         options.append(nd.HomeAgentInformation(preference=10, lifetime=1800))
     ra.options = options
     return icmp6_packet(router_ll, ALL_NODES, icmp.ND_ROUTER_ADVERT, 0, bytes(ra))
 
 
-def _na(target: str, flags: str, src: str, dst: str, lla: str) -> bytes:
+def na_packet(target: str, flags: str, src: str, dst: str, lla: str) -> bytes:
+    """A Neighbor Advertisement packet (flag letters R S O) with a target link-layer address."""
     na = icmp.NeighborAdvertisement(target=addr(target))
     na.r, na.s, na.o = ("R" in flags), ("S" in flags), ("O" in flags)
     na.options = [nd.TargetLinkLayerAddress(data=mac(lla))]
     return icmp6_packet(src, dst, icmp.ND_NEIGHBOR_ADVERT, 0, bytes(na))
 
 
-def _voice(seq: int) -> bytes:
+def voice_payload(seq: int) -> bytes:
+    """An RTP-like voice payload: 12-byte header (seq, timestamp seq*160) and 160 bytes."""
     return struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, seq * 160, 0x5EED) + bytes(160)
 
 
@@ -162,18 +171,18 @@ def sample_bu() -> Sample:
                "Alternate Care-of Address, to a correspondent (Nonce Indices, Binding "
                "Authorization Data), a NEMO mobile router (R, Mobile Network Prefix), a "
                "deregistration from the home link (lifetime 0), and the L K M P F T B flags.")
-    s.add(0.0, mh_packet(COA2, HA, _bu(1000, 105, "AH"), hao=HOA))
-    s.add(0.1, mh_packet(COA2, HA, _bu(1001, 105, "AH"),
+    s.add(0.0, mh_packet(COA2, HA, bu_message(1000, 105, "AH"), hao=HOA))
+    s.add(0.1, mh_packet(COA2, HA, bu_message(1001, 105, "AH"),
                          [opt.AlternateCoA(alternate_coa=addr(COA2))], hao=HOA))
-    s.add(0.2, mh_packet(COA2, CN, _bu(7, 105, "A"),
+    s.add(0.2, mh_packet(COA2, CN, bu_message(7, 105, "A"),
                          [opt.NonceIndices(home_nonce_index=0x1234, careof_nonce_index=0x5678),
                           opt.BindingAuthData(data=bytes(range(0xA0, 0xAC)))], hao=HOA),
           MN_MAC, CN_MAC)
-    s.add(0.3, mh_packet(COA2, HA, _bu(1002, 105, "AHR"),
+    s.add(0.3, mh_packet(COA2, HA, bu_message(1002, 105, "AHR"),
                          [opt.MobileNetworkPrefix(prefix_len=48, prefix=addr("2001:db8:100::"))],
                          hao=HOA))
-    s.add(0.4, mh_packet(HOA, HA, _bu(1003, 0, "AH")))
-    s.add(0.5, mh_packet(COA2, HA, _bu(1004, 30, "AHLKMPFTB"), hao=HOA))
+    s.add(0.4, mh_packet(HOA, HA, bu_message(1003, 0, "AH")))
+    s.add(0.5, mh_packet(COA2, HA, bu_message(1004, 30, "AHLKMPFTB"), hao=HOA))
     return s
 
 
@@ -181,11 +190,11 @@ def sample_ba() -> Sample:
     s = Sample("mh-ba.pcap", "Binding Acknowledgements with a type 2 routing header: accepted "
                "with Binding Refresh Advice, accepted with K and R, and the rejections 128, "
                "129, 133, 135 (sequence out of window), 136, 139 and 174.")
-    s.add(0.0, mh_packet(HA, COA2, _ba(1000, 105), [opt.BindingRefreshAdvice(refresh_interval=90)],
+    s.add(0.0, mh_packet(HA, COA2, ba_message(1000, 105), [opt.BindingRefreshAdvice(refresh_interval=90)],
                          rh2=HOA), HA_MAC, MN_MAC)
-    s.add(0.1, mh_packet(HA, COA2, _ba(1001, 105, 0, "KR"), rh2=HOA), HA_MAC, MN_MAC)
+    s.add(0.1, mh_packet(HA, COA2, ba_message(1001, 105, 0, "KR"), rh2=HOA), HA_MAC, MN_MAC)
     for i, status in enumerate((128, 129, 133, 135, 136, 139, 174)):
-        s.add(0.2 + i / 10, mh_packet(HA, COA2, _ba(1002 + i, 0, status), rh2=HOA), HA_MAC, MN_MAC)
+        s.add(0.2 + i / 10, mh_packet(HA, COA2, ba_message(1002 + i, 0, status), rh2=HOA), HA_MAC, MN_MAC)
     return s
 
 
@@ -204,6 +213,8 @@ def sample_other_types() -> Sample:
                "unassigned type 42.")
     for i, mh_type in enumerate([*range(8, 24), 42]):
         body = struct.pack("!HH", 0x0100 + mh_type, 0) + bytes(6)
+        if mh_type == 12:  # Home Agent Switch: # of Addresses 1, then the address
+            body = bytes([1, 0]) + addr(HA2)
         s.add(i / 100, mh_packet(COA2, HA, mh.MHGeneric(mh_type=mh_type, data=body), hao=HOA))
     return s
 
@@ -221,18 +232,18 @@ def sample_options_pmipv6() -> Sample:
                opt.Timestamp(timestamp=(int(T0) << 16) | 0x8000),
                opt.GREKey(data=struct.pack("!I", 0xBEEF)),
                opt.UnknownOption(type=99, data=b"\x01\x02\x03")]
-    s.add(0.0, mh_packet(AR2, HA, _bu(1, 1000, "AP"), options), AR2_MAC, HA_MAC)
-    s.add(0.01, mh_packet(HA, AR2, _ba(1, 1000, 0, "P"), options[:4]), HA_MAC, AR2_MAC)
+    s.add(0.0, mh_packet(AR2, HA, bu_message(1, 1000, "AP"), options), AR2_MAC, HA_MAC)
+    s.add(0.01, mh_packet(HA, AR2, ba_message(1, 1000, 0, "P"), options[:4]), HA_MAC, AR2_MAC)
     return s
 
 
 def sample_options_dsmipv6() -> Sample:
     s = Sample("mh-options-dsmipv6.pcap", "Dual-stack Mobile IPv6 options: IPv4 Home Address "
                "request, IPv4 Care-of Address, and the IPv4 Address Acknowledgement.")
-    s.add(0.0, mh_packet(COA2, HA, _bu(2000, 105, "AH"),
+    s.add(0.0, mh_packet(COA2, HA, bu_message(2000, 105, "AH"),
                          [opt.IPv4HomeAddress(prefix_len=24, address=bytes([192, 0, 2, 10])),
                           opt.IPv4CareOfAddress(address=bytes([198, 51, 100, 7]))], hao=HOA))
-    s.add(0.01, mh_packet(HA, COA2, _ba(2000, 105),
+    s.add(0.01, mh_packet(HA, COA2, ba_message(2000, 105),
                           [opt.IPv4AddressAcknowledgement(status=0, prefix_len=24,
                                                           address=bytes([192, 0, 2, 10]))],
                           rh2=HOA), HA_MAC, MN_MAC)
@@ -258,7 +269,7 @@ def sample_icmp6_mpd() -> Sample:
                             bytes(icmp.MobilePrefixSolicitation(identifier=7)), hao=HOA, hlim=64))
     adv = icmp.MobilePrefixAdvertisement(identifier=7)
     adv.m, adv.o = 1, 1
-    adv.options = [_prefix(HOME_PREFIX), _prefix("2001:db8:1:1::", "A", 3600, 1800)]
+    adv.options = [prefix_info(HOME_PREFIX), prefix_info("2001:db8:1:1::", "A", 3600, 1800)]
     s.add(0.02, icmp6_packet(HA, COA2, icmp.MIP6_PREFIX_ADVERT, 0, bytes(adv), rh2=HOA, hlim=64),
           HA_MAC, MN_MAC)
     return s
@@ -278,8 +289,8 @@ def sample_icmp6_nd() -> Sample:
     ns = icmp.NeighborSolicitation(target=addr(COA2))
     s.add(0.3, icmp6_packet("::", "ff02::1:ff00:100", icmp.ND_NEIGHBOR_SOLICIT, 0, bytes(ns)),
           MN_MAC, "33:33:ff:00:01:00")
-    s.add(0.4, _na(HA, "RSO", HA_LL, MN_LL, HA_MAC), HA_MAC, MN_MAC)
-    s.add(0.5, _na(HOA, "O", HOA, ALL_NODES, MN_MAC), MN_MAC, "33:33:00:00:00:01")
+    s.add(0.4, na_packet(HA, "RSO", HA_LL, MN_LL, HA_MAC), HA_MAC, MN_MAC)
+    s.add(0.5, na_packet(HOA, "O", HOA, ALL_NODES, MN_MAC), MN_MAC, "33:33:00:00:00:01")
     return s
 
 
@@ -288,12 +299,12 @@ def sample_icmp6_errors() -> Sample:
                "unreachable for a Binding Update, parameter problem pointing at an MH type "
                "the correspondent does not know, packet too big for a tunnelled packet, and "
                "time exceeded.")
-    bu = mh_packet(COA2, HA, _bu(1000, 105), hao=HOA)
+    bu = mh_packet(COA2, HA, bu_message(1000, 105), hao=HOA)
     s.add(0.0, icmp6_packet(AR2, COA2, 1, 3, bytes(4) + bu, hlim=64), AR2_MAC, MN_MAC)
     unknown = mh_packet(COA2, CN, mh.MHGeneric(mh_type=42, data=bytes(10)))
     s.add(0.1, icmp6_packet(CN, COA2, 4, 0, struct.pack("!I", 42) + unknown, hlim=64),
           CN_MAC, MN_MAC)
-    tunnelled = tunnel(HA, COA2, udp_packet(CN, HOA, 5004, 5004, _voice(1)))
+    tunnelled = tunnel(HA, COA2, udp_packet(CN, HOA, 5004, 5004, voice_payload(1)))
     s.add(0.2, icmp6_packet(AR2, HA, 2, 0, struct.pack("!I", 1280) + tunnelled[:200], hlim=64),
           AR2_MAC, HA_MAC)
     s.add(0.3, icmp6_packet(AR2, COA2, 3, 0, bytes(4) + bu, hlim=64), AR2_MAC, MN_MAC)
@@ -307,7 +318,7 @@ def sample_ipsec() -> Sample:
     s.add(0.0, esp_packet(COA2, HA, SPI_MN_HA, 1, bytes(48), hao=HOA))
     payload = bytes(RH2(nxt=50, addr=addr(HOA))) + struct.pack("!II", SPI_HA_MN, 1) + bytes(40)
     s.add(0.02, ip6(HA, COA2, 43, payload), HA_MAC, MN_MAC)
-    mh_bytes = mh.build_mh(_bu(1005, 105), [], addr(COA2), addr(HA))
+    mh_bytes = mh.build_mh(bu_message(1005, 105), [], addr(COA2), addr(HA))
     ah = struct.pack("!BBHII", 135, 4, 0, 0x2000, 1) + bytes(12)
     s.add(0.04, ip6(COA2, HA, 51, ah + mh_bytes))
     return s
@@ -331,14 +342,14 @@ def sample_home_registration() -> Sample:
     reply.addresses = [addr(HA)]
     s.add(0.172, icmp6_packet(HA, COA2, icmp.MIP6_HAAD_REPLY, 0, bytes(reply), hlim=64),
           AR2_MAC, MN_MAC)
-    s.add(0.180, mh_packet(COA2, HA, _bu(100, 105, "AH"), hao=HOA), MN_MAC, AR2_MAC)
-    s.add(0.221, mh_packet(HA, COA2, _ba(100, 105), [opt.BindingRefreshAdvice(refresh_interval=75)],
+    s.add(0.180, mh_packet(COA2, HA, bu_message(100, 105, "AH"), hao=HOA), MN_MAC, AR2_MAC)
+    s.add(0.221, mh_packet(HA, COA2, ba_message(100, 105), [opt.BindingRefreshAdvice(refresh_interval=75)],
                            rh2=HOA), AR2_MAC, MN_MAC)
     t = 0.240
     tcp_seq, tcp_ack = 1_000_000, 5_000_000
     for i in range(6):  # voice both ways through the tunnel, one TCP exchange
-        s.add(t, tunnel(HA, COA2, udp_packet(CN, HOA, 5004, 5004, _voice(i))), AR2_MAC, MN_MAC)
-        s.add(t + 0.004, tunnel(COA2, HA, udp_packet(HOA, CN, 5004, 5004, _voice(i))),
+        s.add(t, tunnel(HA, COA2, udp_packet(CN, HOA, 5004, 5004, voice_payload(i))), AR2_MAC, MN_MAC)
+        s.add(t + 0.004, tunnel(COA2, HA, udp_packet(HOA, CN, 5004, 5004, voice_payload(i))),
               MN_MAC, AR2_MAC)
         if i == 2:
             s.add(t + 0.008, tunnel(COA2, HA, tcp_packet(HOA, CN, 40000, 80, tcp_seq, tcp_ack, 0x18,
@@ -350,7 +361,7 @@ def sample_home_registration() -> Sample:
                               bytes(icmp.MobilePrefixSolicitation(identifier=2)), hao=HOA, hlim=64),
           MN_MAC, AR2_MAC)
     adv = icmp.MobilePrefixAdvertisement(identifier=2)
-    adv.options = [_prefix(HOME_PREFIX)]
+    adv.options = [prefix_info(HOME_PREFIX)]
     s.add(0.420, icmp6_packet(HA, COA2, icmp.MIP6_PREFIX_ADVERT, 0, bytes(adv), rh2=HOA, hlim=64),
           AR2_MAC, MN_MAC)
     # Return routability with the correspondent.
@@ -363,26 +374,26 @@ def sample_home_registration() -> Sample:
     s.add(0.530, mh_packet(CN, COA2, mh.CoT(careof_nonce_index=4, careof_init_cookie=_cookie(0x21),
                                            careof_keygen_token=_cookie(0x41))), AR2_MAC, MN_MAC)
     s.frames.sort(key=lambda f: f[0])
-    s.add(0.545, mh_packet(COA2, CN, _bu(500, 105, "A"),
+    s.add(0.545, mh_packet(COA2, CN, bu_message(500, 105, "A"),
                            [opt.NonceIndices(home_nonce_index=3, careof_nonce_index=4),
                             opt.BindingAuthData(data=bytes(range(0x51, 0x5D)))], hao=HOA),
           MN_MAC, AR2_MAC)
-    s.add(0.570, mh_packet(CN, COA2, _ba(500, 105), [opt.BindingAuthData(data=bytes(range(0x61, 0x6D)))],
+    s.add(0.570, mh_packet(CN, COA2, ba_message(500, 105), [opt.BindingAuthData(data=bytes(range(0x61, 0x6D)))],
                            rh2=HOA), AR2_MAC, MN_MAC)
     t = 0.580
     for i in range(6, 12):  # route-optimised voice
-        s.add(t, udp_packet(COA2, CN, 5004, 5004, _voice(i), hao=HOA), MN_MAC, AR2_MAC)
-        s.add(t + 0.003, udp_packet(CN, COA2, 5004, 5004, _voice(i), rh2=HOA), AR2_MAC, MN_MAC)
+        s.add(t, udp_packet(COA2, CN, 5004, 5004, voice_payload(i), hao=HOA), MN_MAC, AR2_MAC)
+        s.add(t + 0.003, udp_packet(CN, COA2, 5004, 5004, voice_payload(i), rh2=HOA), AR2_MAC, MN_MAC)
         t += 0.020
     # The home agent asks for a refresh; the node refreshes.
     s.add(300.000, mh_packet(HA, COA2, mh.BRR(), rh2=HOA), AR2_MAC, MN_MAC)
-    s.add(300.010, mh_packet(COA2, HA, _bu(101, 105, "AH"), hao=HOA), MN_MAC, AR2_MAC)
-    s.add(300.049, mh_packet(HA, COA2, _ba(101, 105), rh2=HOA), AR2_MAC, MN_MAC)
+    s.add(300.010, mh_packet(COA2, HA, bu_message(101, 105, "AH"), hao=HOA), MN_MAC, AR2_MAC)
+    s.add(300.049, mh_packet(HA, COA2, ba_message(101, 105), rh2=HOA), AR2_MAC, MN_MAC)
     # Back on the home link: RA from the home agent, deregistration, NA with O.
     s.add(360.000, _ra(HA_LL, HOME_PREFIX, True, HA_MAC), HA_MAC, "33:33:00:00:00:01")
-    s.add(360.050, mh_packet(HOA, HA, _bu(102, 0, "AH")), MN_MAC, HA_MAC)
-    s.add(360.061, mh_packet(HA, HOA, _ba(102, 0)), HA_MAC, MN_MAC)
-    s.add(360.062, _na(HOA, "O", HOA, ALL_NODES, MN_MAC), MN_MAC, "33:33:00:00:00:01")
+    s.add(360.050, mh_packet(HOA, HA, bu_message(102, 0, "AH")), MN_MAC, HA_MAC)
+    s.add(360.061, mh_packet(HA, HOA, ba_message(102, 0)), HA_MAC, MN_MAC)
+    s.add(360.062, na_packet(HOA, "O", HOA, ALL_NODES, MN_MAC), MN_MAC, "33:33:00:00:00:01")
     return s
 
 
@@ -395,7 +406,7 @@ def _patched(packet: bytes, offset: int, value: bytes) -> bytes:
 def _bu_with_patched_mh(offset: int, value: bytes, options: list | None = None) -> bytes:
     """A home-registration BU (CoA -> HA with HAO) whose MH bytes are patched at
     ``offset`` and then checksummed again, so the patch is its only problem."""
-    body = mh.build_mh(_bu(5, 105), options or [], addr(HOA), addr(HA))
+    body = mh.build_mh(bu_message(5, 105), options or [], addr(HOA), addr(HA))
     body = _patched(body, offset, value)
     covered = body[:(body[1] + 1) * 8]  # the checksum covers Header Len's extent
     body = _patched(body, 4, struct.pack("!H", mh.mh_checksum(addr(HOA), addr(HA), covered)))
@@ -411,14 +422,14 @@ def sample_malformed() -> Sample:
                "an option that overruns and one of the wrong length, a BU cut by the snap "
                "length, a truncated IPv6 payload, short ESP, short ICMPv6, an ND option of "
                "length 0; plus IPv4 and ARP frames (skipped).")
-    good = mh_packet(COA2, HA, _bu(1, 105), hao=HOA)
+    good = mh_packet(COA2, HA, bu_message(1, 105), hao=HOA)
     mh_at = 40 + 24  # IPv6 header + destination options with the HAO
     frames: list[tuple[bytes, int | None]] = [
         (good, None),
         (_patched(good, mh_at + 4, b"\xde\xad"), None),                  # bad_mh_checksum
-        (_patched(mh_packet(HA, COA2, _ba(1, 105), rh2=HOA), 43, b"\x00"), None),  # segs left 0
+        (_patched(mh_packet(HA, COA2, ba_message(1, 105), rh2=HOA), 43, b"\x00"), None),  # segs left 0
         (ip6(HA, COA2, 43, bytes([135, 4, 2, 1, 0, 0, 0, 0]) + addr(HOA) + addr(CN)
-             + mh.build_mh(_ba(1, 105), [], addr(HA), addr(HOA))), None),  # two addresses
+             + mh.build_mh(ba_message(1, 105), [], addr(HA), addr(HOA))), None),  # two addresses
         (_patched(good, 40 + 7, b"\x08"), None),                         # HAO length 8
         (ip6(COA2, CN, 60, bytes([17, 4, 1, 0]) + bytes([201, 16]) + addr(HOA)
              + bytes([201, 16]) + addr(CN) + struct.pack("!HHHH", 1, 2, 8, 0)), None),  # 2 HAOs
@@ -428,7 +439,7 @@ def sample_malformed() -> Sample:
         (_bu_with_patched_mh(12, bytes([77, 40])), None),                # option overrun
         (_bu_with_patched_mh(15, b"\x08", [opt.AlternateCoA(alternate_coa=addr(COA2))]),
          None),                                                          # Alt-CoA length 8
-        (mh_packet(COA2, HA, _bu(4, 105), hao=HOA), 40 + 24 + 8),        # snap-length cut
+        (mh_packet(COA2, HA, bu_message(4, 105), hao=HOA), 40 + 24 + 8),        # snap-length cut
         (ip6(COA2, HA, 17, struct.pack("!HHHH", 1, 2, 40, 0))[:-4], None),  # payload short
         (ip6(COA2, HA, 50, b"\x00\x00\x10"), None),                      # ESP too short
         (ip6(HA_LL, MN_LL, 58, b"\x88\x00"), None),                      # ICMPv6 too short
@@ -462,7 +473,7 @@ def all_samples() -> list[Sample]:
     return [build() for build in SAMPLE_BUILDERS]
 
 
-def readme_text(samples: list[Sample]) -> str:
+def readme_text(samples: list[Sample], scenarios: Sequence[ScenarioSample] = ()) -> str:
     """sample_captures/README.md, listing each file and what it holds."""
     lines = ["# Sample captures", "",
              "Written by `mipv6scope samples` from the project's own dpkt layers "
@@ -472,11 +483,19 @@ def readme_text(samples: list[Sample]) -> str:
              "", "| file | frames | what it holds |", "|---|---|---|"]
     for sample in samples:
         lines.append(f"| `{sample.name}` | {len(sample.frames)} | {sample.description} |")
+    if scenarios:
+        lines += ["", "## Generated scenarios", "",
+                  "Written by the scenario generator (`mipv6scope synth SCENARIO -o FILE --seed 1`, "
+                  "small settings), each with `FILE.truth.json`: what an analyzer must find.",
+                  "", "| file | frames | what it holds |", "|---|---|---|"]
+        for item in scenarios:
+            lines.append(f"| `{item.name}` | {item.frames} | {item.description} |")
     return "\n".join(lines) + "\n"
 
 
 def write_samples(out_dir: str | Path) -> list[Path]:
-    """Write every sample capture and the README into ``out_dir``; returns the paths."""
+    """Write every sample capture, the scenario captures with their truth files,
+    and the README into ``out_dir``; returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     samples = all_samples()
@@ -485,7 +504,11 @@ def write_samples(out_dir: str | Path) -> list[Path]:
         path = out / sample.name
         write_capture(path, sample.frames, sample.linktype, sample.fmt)
         paths.append(path)
+    from .scenario_samples import write_scenario_samples
+
+    scenario_paths, scenarios = write_scenario_samples(out)
+    paths += scenario_paths
     readme = out / "README.md"
-    readme.write_text(readme_text(samples))
+    readme.write_text(readme_text(samples, scenarios))
     paths.append(readme)
     return paths

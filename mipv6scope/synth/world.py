@@ -70,6 +70,14 @@ class World:
         self.rng = random.Random(seed)
         self.jitter = Jitter(self.rng, dict(delays_ms or DEFAULT_DELAYS_MS))
         self.packets: list[Packet] = []
+        self.counters: dict[str, int] = {}
+
+    def counter(self, key: str, start: int = 1) -> int:
+        """The next value of a named counter (ESP sequence numbers, ND and
+        DHAAD identifiers ...): ``start`` the first time, then one more each call."""
+        value = self.counters.get(key, start - 1) + 1
+        self.counters[key] = value
+        return value
 
     def delay(self, path: str) -> float:
         """One jittered one-way delay on a path, in seconds."""
