@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Benchmark of `synth fleet`: 1,000 mobile nodes, ~2,000,000 and ~4,000,000 frames.
+
+Each run is a child process (the CLI when it knows `synth fleet`, otherwise
+run_scenario directly); reports frames, wall time, frames/s and peak RSS
+(os.wait4's ru_maxrss). Memory should be the same for both sizes.
+
+    python bench/synth_fleet.py [--mobile-nodes 1000] [--frames 2000000] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHILD = """
+import sys
+from mipv6scope.synth.run import run_scenario
+from mipv6scope.synth.scenarios import ScenarioParams
+n, d, out = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+run_scenario("fleet", ScenarioParams(seed=1, mobile_nodes=n, duration=d), out)
+"""
+FRAMES_PER_MN_S = 150.0  # 50 voice packets/s each way: 4 frames through the tunnel, 2 direct (ro_share 0.5)
+
+
+def run(mobile_nodes: int, frames: int, out: Path) -> dict:
+    """One child run; returns its measurements."""
+    duration = frames / (mobile_nodes * FRAMES_PER_MN_S) + 1.0
+    cmd = [sys.executable, "-c", CHILD, str(mobile_nodes), f"{duration:.3f}", str(out)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(proc.stderr.read().decode()[-800:] if proc.stderr else "failed")
+    written = json.loads(Path(f"{out}.truth.json").read_text())["frames"]
+    return {"frames": written, "wall_s": round(wall, 2), "frames_per_s": round(written / wall),
+            "peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "capture_mib": round(out.stat().st_size / 2**20, 1)}
+
+
+def main() -> None:
+    """Run the benchmark and print the machine and the numbers."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mobile-nodes", type=int, default=1000)
+    ap.add_argument("--frames", type=int, default=2_000_000)
+    ap.add_argument("--workdir", type=Path, default=None)
+    args = ap.parse_args()
+    print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, "
+          f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        for frames in (args.frames, 2 * args.frames):
+            out = Path(tmp) / f"fleet-{frames}.pcap"
+            result = run(args.mobile_nodes, frames, out)
+            print(f"fleet {args.mobile_nodes} MNs, target {frames}: {json.dumps(result)}")
+            out.unlink()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The fleet scenario: determinism, order, tshark agreement, decoder cleanliness, flat memory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tracemalloc
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from mipv6scope.decode.issues import ISSUE_KINDS
+from mipv6scope.decode.stream import DecodeStream
+from mipv6scope.synth.engine import CaptureOptions
+from mipv6scope.synth.run import run_scenario
+from mipv6scope.synth.scenarios import ScenarioParams, build_scenario
+
+
+def _params(seed: int = 1, duration: float = 30.0, **kw: object) -> ScenarioParams:
+    base = dict(seed=seed, mobile_nodes=20, home_agents=2, correspondents=3, duration=duration,
+                handoff_rate=1 / 8, loss=0.0, ro_share=0.5, data_rate=10.0)
+    base.update(kw)
+    return ScenarioParams(**base)  # type: ignore[arg-type]
+
+
+def _write(tmp_path: Path, name: str, params: ScenarioParams) -> tuple[bytes, dict]:
+    out = tmp_path / name
+    run_scenario("fleet", params, out)
+    return out.read_bytes(), json.loads(Path(f"{out}.truth.json").read_text())
+
+
+def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path) -> None:
+    a, ta = _write(tmp_path, "a.pcap", _params(1))
+    b, tb = _write(tmp_path, "b.pcap", _params(1))
+    c, _ = _write(tmp_path, "c.pcap", _params(2))
+    assert a == b and ta == tb
+    assert a != c
+
+
+@pytest.mark.parametrize("vantage", ["all", "mn", "ha", "cn"])
+def test_frames_in_timestamp_order(vantage: str) -> None:
+    built = build_scenario("fleet", _params(loss=0.05))
+    stamps = [seen.ts for seen, _p in built.sightings(vantage)]
+    assert stamps and stamps == sorted(stamps)
+
+
+def test_decoder_reports_no_errors(tmp_path: Path) -> None:
+    out = tmp_path / "f.pcap"
+    run_scenario("fleet", _params(loss=0.02, esp_share=0.3), out)
+    issues = Counter(i.code for f in DecodeStream([out]) for i in f.issues)
+    assert not [c for c in issues if ISSUE_KINDS[c].severity == "error"], issues
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+@pytest.mark.parametrize("vantage", ["all", "ha"])
+def test_tshark_agrees_with_truth(tmp_path: Path, vantage: str) -> None:
+    out = tmp_path / "f.pcap"
+    run_scenario("fleet", _params(options=CaptureOptions(vantage=vantage)), out)
+    truth = json.loads(Path(f"{out}.truth.json").read_text())
+    expert = subprocess.run(["tshark", "-r", str(out), "-q", "-z", "expert,warn"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "Malformed" not in expert and "Error" not in expert, expert
+    fields = subprocess.run(["tshark", "-r", str(out), "-T", "fields", "-E", "occurrence=f",
+                             "-e", "mip6.mhtype", "-e", "ipv6.src", "-e", "ipv6.dst", "-e", "ipv6.nxt"],
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    mh = Counter(line.split("\t")[0] for line in fields if line.split("\t")[0])
+    pairs = Counter((p[1], p[2]) for p in (line.split("\t") for line in fields) if p[3] == "41")
+    bindings = [b for n in truth["mobile_nodes"] for b in n["bindings"]]
+    assert mh["5"] == sum(len(b["bu_frames"]) for b in bindings)
+    assert mh["6"] == sum(1 for b in bindings if b["ba_frame"] is not None)
+    for t in truth["tunnels"]:
+        assert pairs[(t["home_agent"], t["care_of"])] == t["to_mn"]["packets"]
+        assert pairs[(t["care_of"], t["home_agent"])] == t["from_mn"]["packets"]
+    assert sum(pairs.values()) == sum(t["to_mn"]["packets"] + t["from_mn"]["packets"]
+                                      for t in truth["tunnels"])
+    handoffs = [h for n in truth["mobile_nodes"] for h in n["handoffs"]]
+    assert handoffs and any(h["lost_to_old_care_of"] for h in handoffs)
+
+
+def _peak(duration: float) -> int:
+    built = build_scenario("fleet", _params(duration=duration, data_rate=50.0))
+    tracemalloc.start()
+    for _ in built.sightings("all"):
+        pass
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def test_memory_flat_in_duration() -> None:
+    short, long = _peak(20.0), _peak(40.0)
+    assert long < short * 1.4, (short, long)
