@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Benchmark of `synth fleet`: 1,000 mobile nodes, ~2,000,000 and ~4,000,000 frames.
 
-Each run is a child process (the CLI when it knows `synth fleet`, otherwise
-run_scenario directly); reports frames, wall time, frames/s and peak RSS
-(os.wait4's ru_maxrss). Memory should be the same for both sizes.
+Each run is the `mipv6scope synth fleet` command as a child process; reports
+frames, wall time, frames/s and peak RSS (os.wait4's ru_maxrss). Memory should
+be the same for both sizes.
 
     python bench/synth_fleet.py [--mobile-nodes 1000] [--frames 2000000] [--workdir DIR]
 """
@@ -21,22 +21,16 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CHILD = """
-import sys
-from mipv6scope.synth.run import run_scenario
-from mipv6scope.synth.scenarios import ScenarioParams
-n, d, out = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-run_scenario("fleet", ScenarioParams(seed=1, mobile_nodes=n, duration=d), out)
-"""
 FRAMES_PER_MN_S = 150.0  # 50 voice packets/s each way: 4 frames through the tunnel, 2 direct (ro_share 0.5)
 
 
 def run(mobile_nodes: int, frames: int, out: Path) -> dict:
     """One child run; returns its measurements."""
     duration = frames / (mobile_nodes * FRAMES_PER_MN_S) + 1.0
-    cmd = [sys.executable, "-c", CHILD, str(mobile_nodes), f"{duration:.3f}", str(out)]
+    cmd = [sys.executable, "-m", "mipv6scope", "synth", "fleet", "-o", str(out), "--seed", "1",
+           "--mobile-nodes", str(mobile_nodes), "--duration", f"{duration:.3f}"]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
