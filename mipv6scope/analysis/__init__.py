@@ -1,0 +1,1 @@
+"""Analysis: one pass over mobility events, one analyzer per concern."""

@@ -1,0 +1,1 @@
+"""The report model (immutable) and the builder analyzers fill in."""

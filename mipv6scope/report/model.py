@@ -1,0 +1,216 @@
+"""The one immutable report model every view renders. ``Report.to_dict()`` is
+what `report --format json` prints; its keys are a contract other tools read
+(the issue that introduced them lists them), so rename nothing.
+
+Times are epoch seconds (float), latencies in ms, frame numbers 1-based.
+Addresses are text in ``to_dict()`` and ``ipaddress.IPv6Address`` inside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from ipaddress import IPv6Address
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CaptureInfo:
+    """What was read: files, frame counts, time span, whether the pass was cut short."""
+
+    files: tuple[str, ...]
+    frames: int
+    decoded: int
+    malformed: int
+    skipped: int
+    first_ts: float | None
+    last_ts: float | None
+    partial: bool = False
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+    capture_issues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One binding interval between a mobile node and a peer (HA or CN)."""
+
+    peer: IPv6Address
+    kind: str  # "home" | "correspondent"
+    care_of: IPv6Address
+    start_ts: float
+    end_ts: float | None
+    start_frame: int
+    seq: int
+    requested_lifetime_s: int
+    granted_lifetime_s: int
+    ended_by: str  # refresh|new_care_of|deregistration|expiry|rejected|binding_error|capture_end
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One registration attempt: the BUs of one sequence number (retransmissions
+    grouped) and the BA that answered, if any."""
+
+    peer: IPv6Address
+    care_of: IPv6Address
+    bu_frames: tuple[int, ...]
+    ba_frame: int | None
+    first_bu_ts: float
+    ba_ts: float | None
+    status: int | None
+    status_name: str | None
+    retransmissions: int
+    latency_ms: float | None
+    seq: int = 0
+    requested_lifetime_s: int = 0
+    granted_lifetime_s: int | None = None
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A change of care-of address (leaving home and returning home included)."""
+
+    from_care_of: IPv6Address
+    to_care_of: IPv6Address
+    movement_ts: float | None
+    bu_ts: float | None
+    ba_ts: float | None
+    first_data_ts: float | None
+    registration_ms: float | None
+    disruption_ms: float | None
+    bu_retransmissions: int
+    lost_to_old_care_of: int
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One route-optimisation state change for an (MN, CN) pair."""
+
+    ts: float
+    frame: int
+    state: str  # tunnelled|rr_started|rr_done|bu_sent|ro_active|fallback
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A period route optimisation was active."""
+
+    start_ts: float
+    end_ts: float | None
+    ended_by: str
+
+
+@dataclass(frozen=True)
+class RouteOptimization:
+    """Route optimisation between one mobile node and one correspondent."""
+
+    correspondent: IPv6Address
+    transitions: tuple[Transition, ...]
+    active_intervals: tuple[Interval, ...]
+    rr_latency_ms: float | None
+    packets_direct: int
+    packets_tunnelled: int
+
+
+@dataclass(frozen=True)
+class MobileNode:
+    """Everything the capture says about one mobile node."""
+
+    home_address: IPv6Address
+    home_agent: IPv6Address | None
+    care_of_addresses: tuple[IPv6Address, ...]
+    bindings: tuple[Binding, ...] = ()
+    registrations: tuple[Registration, ...] = ()
+    handoffs: tuple[Handoff, ...] = ()
+    route_optimization: tuple[RouteOptimization, ...] = ()
+    name: str | None = None
+    other_home_addresses: tuple[IPv6Address, ...] = ()
+
+
+@dataclass(frozen=True)
+class Counter:
+    """Packets and bytes one way through a tunnel."""
+
+    packets: int = 0
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
+class InnerFlow:
+    """One flow inside a tunnel."""
+
+    proto: int
+    src: IPv6Address
+    dst: IPv6Address
+    sport: int | None
+    dport: int | None
+    packets: int
+    bytes: int
+    first_ts: float
+    last_ts: float
+
+
+@dataclass(frozen=True)
+class OutsideBinding:
+    """Packets tunnelled to a care-of address with no valid binding."""
+
+    packets: int = 0
+    frames: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tunnel:
+    """The HA <-> CoA tunnel for one home address."""
+
+    home_agent: IPv6Address
+    care_of: IPv6Address
+    home_address: IPv6Address
+    start_ts: float
+    end_ts: float
+    to_mn: Counter
+    from_mn: Counter
+    outside_binding: OutsideBinding
+    inner_flows: tuple[InnerFlow, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding: a registry code seen on some frames of one node."""
+
+    code: str
+    severity: str
+    frames: tuple[int, ...]
+    ts: float
+    node: IPv6Address | None
+    message: str
+    rfc: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """The whole analysis of one or more captures."""
+
+    capture: CaptureInfo
+    mobile_nodes: tuple[MobileNode, ...] = ()
+    tunnels: tuple[Tunnel, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    home_agents: tuple[IPv6Address, ...] = ()
+    correspondents: tuple[IPv6Address, ...] = ()
+    access_routers: tuple[IPv6Address, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: addresses as text, tuples as lists."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, IPv6Address):
+        return str(value)
+    return value
