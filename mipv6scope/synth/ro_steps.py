@@ -301,7 +301,9 @@ def tunnelled_voice(world: World, ts: float, ro: RoState, count: int,
                     first_extra: tuple[str, ...] = ()) -> float:
     """``count`` voice packets each way through the home agent: CN -> HoA plain,
     HA -> CoA tunnel; CoA -> HA tunnel, HA -> CN plain. ``first_extra`` labels
-    the first tunnel leg. Returns the time after the last one."""
+    both tunnel legs of the first pair, so its first frame is the first
+    tunnelled data packet whichever leg a probe sees first. Returns the time
+    after the last one."""
     mn, cn, ha = ro.mn, ro.cn, ro.mn.home_agent
     for i in range(count):
         t = ts + i * VOICE_INTERVAL
@@ -312,7 +314,7 @@ def tunnelled_voice(world: World, ts: float, ro: RoState, count: int,
                                                       f"{mn.name}/data_to_mn/{mn.care_of}") + extra)
         up = udp_packet(mn.home_address, cn.address, VOICE_PORT, VOICE_PORT, _voice(ro, "up"))
         at_ha = _tunnel_up(world, t + 0.009, mn, up, (ro.label("tunnelled"), ro.flow,
-                                                     f"{mn.name}/data_from_mn/{mn.care_of}"))
+                                                     f"{mn.name}/data_from_mn/{mn.care_of}") + extra)
         world.ha_to_cn(at_ha + 0.0002, ha, cn, up, (ro.label("plain"), ro.flow))
     return ts + count * VOICE_INTERVAL
 
