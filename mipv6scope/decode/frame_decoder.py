@@ -6,11 +6,11 @@ message. Never raises: what cannot be read becomes an issue on the frame.
 from __future__ import annotations
 
 import struct
-from functools import lru_cache
 from ipaddress import IPv6Address
 
 from ..capture.frame import Frame
 from ..capture.link import network_layer
+from .addresses import address as _address
 from .ext_headers import RH2_ROUTING_TYPE, walk_dest_options
 from .icmp6 import parse_icmp6
 from .issues import Issue
@@ -34,9 +34,6 @@ NH_MH = 135
 
 MAX_HEADERS = 64
 
-# IPv6Address objects are immutable: one per distinct address is enough, and
-# building them is the costliest step of the walk. Bounded by the node count.
-_address = lru_cache(maxsize=1 << 16)(IPv6Address)
 _IP6_FIXED = struct.Struct("!IHBB16s16s")
 _PORTS = struct.Struct("!HH")
 _SPI_SEQ = struct.Struct("!II")

@@ -1,0 +1,32 @@
+"""Shared IPv6 address objects: one per distinct address, with its hash kept.
+
+A capture holds few distinct addresses but every frame names several, and the
+analyzers hash them per packet (dict keys). `address` returns the same
+`Address` object for the same 16 bytes (bounded cache), so lookups mostly hit
+the identity shortcut, and `Address.__hash__` is computed once. An `Address` is
+an `ipaddress.IPv6Address`: equal to, and hashing like, a plain one.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from ipaddress import IPv6Address
+
+
+class Address(IPv6Address):
+    """An IPv6Address whose hash is computed once."""
+
+    __slots__ = ("_hash",)
+
+    def __init__(self, address: object) -> None:
+        super().__init__(address)
+        self._hash = IPv6Address.__hash__(self)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or IPv6Address.__eq__(self, other)
+
+
+address = lru_cache(maxsize=1 << 16)(Address)
