@@ -80,6 +80,9 @@ def main() -> None:
          [py, "-m", "mipv6scope", "packets", "--format", "jsonl", str(small)], small, args.frames),
         ("mipv6scope packets (text), 2x frames",
          [py, "-m", "mipv6scope", "packets", str(large)], large, 2 * args.frames),
+        ("mipv6scope report", [py, "-m", "mipv6scope", "report", str(small)], small, args.frames),
+        ("mipv6scope report, 2x frames",
+         [py, "-m", "mipv6scope", "report", str(large)], large, 2 * args.frames),
     ]
     if not args.no_tshark and shutil.which("tshark"):
         runs += [
@@ -92,16 +95,24 @@ def main() -> None:
           f"{platform.platform()}")
     print(f"capture: {args.frames:,} frames ({small.stat().st_size / 1e6:.0f} MB), "
           f"2x: {2 * args.frames:,} frames")
-    results = {}
+    results: dict[str, float] = {}
+    rss_of: dict[str, int] = {}
     print(f"{'tool':40} {'frames/s':>12} {'seconds':>9} {'peak RSS':>10}")
     for name, cmd, _path, frames in runs:
         seconds, rss = run(cmd)
         results[name] = frames / seconds
+        rss_of[name] = rss
         print(f"{name:40} {frames / seconds:>12,.0f} {seconds:>9.2f} {rss:>7} MiB")
     ours = results["mipv6scope packets (text)"]
     for name, rate in results.items():
-        if name != "mipv6scope packets (text)":
+        if name != "mipv6scope packets (text)" and not name.startswith("mipv6scope report"):
             print(f"mipv6scope packets / {name}: {ours / rate:.2f}x")
+    report = results["mipv6scope report"]
+    for name in ("tshark -2 -R mipv6 -T fields", "bare dpkt read loop"):
+        if name in results:
+            print(f"mipv6scope report / {name}: {report / results[name]:.2f}x")
+    growth = rss_of["mipv6scope report, 2x frames"] / max(1, rss_of["mipv6scope report"])
+    print(f"mipv6scope report peak RSS, 2x frames / 1x: {growth:.2f} (target <= 1.10)")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The `mipv6scope` command group and its shared error handling.
 
-Exit codes: 0 ok; 2 usage error; 3 a capture could not be read, or was read
-only in part (truncated or corrupt).
+Exit codes: 0 ok; 1 `--fail-on` hit (summary, report); 2 usage error; 3 a
+capture could not be read, or (packets) was read only in part (truncated or corrupt).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sys
 import click
 
 from .. import __version__
+from .analysis_commands import report, summary
 from .packets import packets
 from .samples import samples
 from .synth import synth
@@ -28,12 +29,15 @@ def cli() -> None:
     \b
     Exit codes:
       0  success
+      1  summary/report: a finding of the --fail-on severity or worse
       2  usage error (bad option or argument)
       3  a capture could not be read, or only in part (truncated/corrupt)
     """
 
 
 cli.add_command(packets)
+cli.add_command(summary)
+cli.add_command(report)
 cli.add_command(samples)
 cli.add_command(synth)
 

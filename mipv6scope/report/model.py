@@ -38,9 +38,9 @@ class Binding:
     peer: IPv6Address
     kind: str  # "home" | "correspondent"
     care_of: IPv6Address
-    start_ts: float
+    start_ts: float | None  # None for a rejected registration (it never started)
     end_ts: float | None
-    start_frame: int
+    start_frame: int | None
     seq: int
     requested_lifetime_s: int
     granted_lifetime_s: int

@@ -1,0 +1,358 @@
+"""Roles, identity, registrations and binding intervals (issue 4, parts 2-3).
+
+Mobile nodes are keyed by home address: the BU's (HAO, else source; the
+deregistration BU from the home address), the BA's (RH2, else destination) and
+the Binding Error's. A peer that answers an H-flag BU is a home agent, one
+that gets BUs without H a correspondent; RA senders are access routers.
+
+Per (mobile node, peer):
+
+* registrations: the BUs of one sequence number (a repeat of the same number is
+  a retransmission), answered by the BA with that number from that peer to
+  that node; a rejecting BA whose number matches no pending BU (status 135
+  carries the last *accepted* number) answers the latest unanswered BU.
+* binding intervals: opened by an accepting BA (status < 128, lifetime > 0) at
+  the BA's time and frame, with the BU's care-of address; closed by the next
+  accepting BA ("refresh" same care-of, "new_care_of" another, lifetime 0 or
+  care-of = home address "deregistration"), by running out of lifetime
+  ("expiry", end = start + granted lifetime), by a Binding Error from that
+  correspondent ("binding_error"), or open at the end ("capture_end", end
+  null). A rejected registration is listed among the bindings too, as the
+  truth files do: null start, end at the rejecting BA, "rejected"; it does not
+  end the binding in force.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from ipaddress import IPv6Address
+
+from .. import events as ev
+from ..report.builder import ReportBuilder
+from ..report.model import Binding, Registration
+from .base import Analyzer
+from .settings import DEFAULT_SETTINGS, Settings
+
+HOME, CORRESPONDENT = "home", "correspondent"
+NOT_HOME_AGENT_STATUSES = frozenset({131})  # home registration not supported
+
+
+@dataclass
+class _Pending:
+    """A registration attempt waiting for its BA."""
+
+    seq: int
+    care_of: IPv6Address
+    kind: str
+    requested: int
+    first_ts: float
+    frames: list[int]
+    order: int
+
+
+@dataclass
+class _Open:
+    """The binding in force for one (node, peer)."""
+
+    care_of: IPv6Address
+    start_ts: float
+    start_frame: int
+    seq: int
+    requested: int
+    granted: int
+    kind: str
+    order: int
+
+    @property
+    def expires(self) -> float:
+        """When the binding's lifetime runs out."""
+        return self.start_ts + self.granted
+
+
+@dataclass
+class _Peer:
+    """State of one (node, peer) pair."""
+
+    peer: IPv6Address
+    kind: str
+    pending: dict[int, _Pending] = field(default_factory=dict)
+    current: _Open | None = None
+    closed: list[tuple[int, Binding]] = field(default_factory=list)  # (order, binding)
+
+
+@dataclass
+class _Node:
+    """What the bindings analyzer keeps for one mobile node."""
+
+    home_address: IPv6Address
+    peers: dict[IPv6Address, _Peer] = field(default_factory=dict)
+    registrations: list[Registration] = field(default_factory=list)
+    care_of_order: list[IPv6Address] = field(default_factory=list)
+    home_agent: IPv6Address | None = None
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The registration the latest BA answered (read by later analyzers)."""
+
+    home_address: IPv6Address
+    peer: IPv6Address
+    kind: str
+    care_of: IPv6Address
+    seq: int
+    status: int
+    accepted: bool
+    deregistration: bool
+    first_bu_ts: float
+    retransmissions: int
+
+
+class BindingsAnalyzer(Analyzer):
+    """Registrations and binding intervals per (mobile node, peer); roles."""
+
+    def __init__(self, settings: Settings = DEFAULT_SETTINGS) -> None:
+        self.settings = settings
+        self.nodes: dict[IPv6Address, _Node] = {}
+        self.home_agents: set[IPv6Address] = set()
+        self.correspondents: set[IPv6Address] = set()
+        self.access_routers: set[IPv6Address] = set()
+        self.unmatched_acks: list[ev.BindingAck] = []
+        self.last_answered: Answered | None = None
+        self._care_of_owner: dict[IPv6Address, IPv6Address] = {}
+        self._order = 0
+
+    # -- event handlers ------------------------------------------------------------------
+
+    def on_binding_update(self, e: ev.BindingUpdate) -> None:
+        """Group BUs into registrations by sequence number."""
+        hoa, peer = e.home_address, e.dst
+        kind = HOME if "H" in e.flags else CORRESPONDENT
+        state = self._peer(hoa, peer, kind)
+        self._expire(hoa, peer, state, e.ts)
+        pending = state.pending.get(e.seq)
+        if pending is not None and pending.care_of == e.care_of:
+            pending.frames.append(e.frame)
+            return
+        self._order += 1
+        state.pending[e.seq] = _Pending(e.seq, e.care_of, kind, e.lifetime_s, e.ts, [e.frame], self._order)
+        if kind == CORRESPONDENT:
+            self.correspondents.add(peer)
+
+    def on_binding_ack(self, e: ev.BindingAck) -> None:
+        """Answer a registration; open, refresh or end a binding interval."""
+        self.last_answered = None
+        hoa, peer = e.home_address, e.src
+        node = self.nodes.get(hoa)
+        state = node.peers.get(peer) if node else None
+        pending = state.pending.pop(e.seq, None) if state else None
+        if state is not None and pending is None and e.status >= 128 and state.pending:
+            latest = max(state.pending.values(), key=lambda p: p.order)
+            pending = state.pending.pop(latest.seq)
+        if node is None or state is None or pending is None:
+            self.unmatched_acks.append(e)
+            return
+        self._expire(hoa, peer, state, e.ts)
+        accepted = e.status < 128
+        granted = e.lifetime_s if accepted else 0
+        node.registrations.append(Registration(
+            peer, pending.care_of, tuple(pending.frames), e.frame, pending.first_ts, e.ts, e.status,
+            e.status_name, len(pending.frames) - 1, round((e.ts - pending.first_ts) * 1000, 3),
+            pending.seq, pending.requested, granted))
+        dereg = accepted and (pending.requested == 0 or granted == 0 or pending.care_of == hoa)
+        self.last_answered = Answered(hoa, peer, pending.kind, pending.care_of, pending.seq, e.status,
+                                      accepted, dereg, pending.first_ts, len(pending.frames) - 1)
+        if pending.kind == HOME and e.status not in NOT_HOME_AGENT_STATUSES:
+            self.home_agents.add(peer)
+        if not accepted:
+            state.closed.append((pending.order, Binding(
+                peer, pending.kind, pending.care_of, None, e.ts, None, pending.seq,
+                pending.requested, 0, "rejected")))
+            return
+        current = state.current
+        if current is not None:
+            ended_by = ("deregistration" if dereg else
+                        "refresh" if current.care_of == pending.care_of else "new_care_of")
+            self._close(state, e.ts, ended_by)
+        if dereg:
+            return
+        state.current = _Open(pending.care_of, e.ts, e.frame, pending.seq, pending.requested, granted,
+                              pending.kind, pending.order)
+        if pending.care_of not in node.care_of_order:
+            node.care_of_order.append(pending.care_of)
+        self._care_of_owner[pending.care_of] = hoa
+        if pending.kind == HOME:
+            node.home_agent = peer
+
+    def on_binding_error(self, e: ev.BindingError) -> None:
+        """A Binding Error from a correspondent ends the node's binding with it."""
+        node = self._node(e.home_address)
+        state = node.peers.get(e.src)
+        if state is None or state.current is None:
+            return
+        self._expire(e.home_address, e.src, state, e.ts)
+        if state.current is not None:
+            self._close(state, e.ts, "binding_error")
+
+    def on_router_advertisement(self, e: ev.RouterAdvertisement) -> None:
+        """RA senders are access routers; the R-flag addresses of an H-flag RA home agents."""
+        self.access_routers.add(e.router)
+        if e.home_agent:
+            self.home_agents.update(e.router_addresses)
+
+    def finish(self, end_ts: float | None) -> None:
+        """Expire what ran out before the end; the rest stays open (capture_end)."""
+        if end_ts is None:
+            return
+        for node in self.nodes.values():
+            for peer, state in node.peers.items():
+                self._expire(node.home_address, peer, state, end_ts)
+
+    # -- queries for later analyzers -------------------------------------------------------
+
+    def bindings(self, hoa: IPv6Address, peer: IPv6Address) -> list[Binding]:
+        """The binding intervals (rejections excluded) with ``peer``, in time order,
+        the one still in force last with ``end_ts`` None."""
+        node = self.nodes.get(hoa)
+        state = node.peers.get(peer) if node else None
+        if state is None:
+            return []
+        out = [b for _, b in state.closed if b.ended_by != "rejected"]
+        if state.current is not None:
+            out.append(self._as_binding(peer, state.current, None, "capture_end"))
+        return sorted(out, key=lambda b: b.start_ts)
+
+    def binding_at(self, hoa: IPv6Address, peer: IPv6Address, ts: float) -> Binding | None:
+        """The binding with ``peer`` valid at ``ts`` (start <= ts < end), or None."""
+        node = self.nodes.get(hoa)
+        state = node.peers.get(peer) if node else None
+        if state is None:
+            return None
+        current = state.current
+        if current is not None and ts >= current.start_ts:  # the common case: now
+            if ts < current.expires:
+                return self._as_binding(peer, current, None, "capture_end")
+            return None
+        intervals = self.bindings(hoa, peer)
+        i = bisect.bisect_right([b.start_ts for b in intervals], ts) - 1
+        if i < 0:
+            return None
+        b = intervals[i]
+        end = b.end_ts if b.end_ts is not None else b.start_ts + b.granted_lifetime_s
+        return b if ts < end else None
+
+    def _current_care_of(self, state: _Peer, ts: float) -> IPv6Address | None | bool:
+        """The care-of of the binding in force at ``ts`` if it is the current one;
+        False when ``ts`` is before the current binding (look in the history)."""
+        current = state.current
+        if current is None:
+            last = next((b for _, b in reversed(state.closed) if b.ended_by != "rejected"), None)
+            # Nothing bound since the last binding ended: no need for the history.
+            return None if last is None or last.end_ts is None or ts >= last.end_ts else False
+        if ts < current.start_ts:
+            return False
+        return current.care_of if ts < current.expires else None
+
+    def home_binding_at(self, hoa: IPv6Address, ts: float) -> IPv6Address | None:
+        """The care-of address the home binding held at ``ts``, or None.
+
+        Called for every tunnelled packet: the current binding answers without
+        building the history."""
+        node = self.nodes.get(hoa)
+        if node is None:
+            return None
+        for peer, state in node.peers.items():
+            if state.kind != HOME:
+                continue
+            care_of = self._current_care_of(state, ts)
+            if care_of is False:
+                b = self.binding_at(hoa, peer, ts)
+                care_of = b.care_of if b is not None else None
+            if care_of is not None:
+                return care_of
+        return None
+
+    def care_of_addresses(self, hoa: IPv6Address) -> list[IPv6Address]:
+        """The care-of addresses the node had accepted, in the order first used."""
+        node = self.nodes.get(hoa)
+        return list(node.care_of_order) if node else []
+
+    def home_agent_of(self, hoa: IPv6Address) -> IPv6Address | None:
+        """The peer of the node's latest accepted home registration."""
+        node = self.nodes.get(hoa)
+        return node.home_agent if node else None
+
+    def is_care_of(self, address: IPv6Address) -> bool:
+        """Whether ``address`` was the care-of address of an accepted binding."""
+        return address in self._care_of_owner
+
+    def home_address_of(self, care_of: IPv6Address) -> IPv6Address | None:
+        """The home address whose accepted binding (latest) used ``care_of``."""
+        return self._care_of_owner.get(care_of)
+
+    def registrations(self, hoa: IPv6Address | None = None) -> list[Registration]:
+        """Answered registrations of one node (or of all), in answer order."""
+        if hoa is not None:
+            node = self.nodes.get(hoa)
+            return list(node.registrations) if node else []
+        return [r for n in self.nodes.values() for r in n.registrations]
+
+    def pending(self, hoa: IPv6Address) -> list[tuple[IPv6Address, int, tuple[int, ...]]]:
+        """Unanswered registrations of one node: (peer, seq, BU frames)."""
+        node = self.nodes.get(hoa)
+        if node is None:
+            return []
+        return [(peer, p.seq, tuple(p.frames)) for peer, s in node.peers.items() for p in s.pending.values()]
+
+    # -- report -----------------------------------------------------------------------------
+
+    def contribute(self, builder: ReportBuilder) -> None:
+        """Fill each node's home agent, care-of addresses, bindings and registrations."""
+        for hoa, node in self.nodes.items():
+            parts = builder.node(hoa)
+            parts.home_agent = node.home_agent
+            parts.care_of_addresses = list(node.care_of_order)
+            entries: list[tuple[int, Binding]] = []
+            for peer, state in node.peers.items():
+                entries.extend(state.closed)
+                if state.current is not None:
+                    entries.append((state.current.order,
+                                    self._as_binding(peer, state.current, None, "capture_end")))
+            parts.bindings = [b for _, b in sorted(entries, key=lambda x: x[0])]
+            parts.registrations = list(node.registrations)
+        builder.home_agents.update(self.home_agents)
+        builder.correspondents.update(self.correspondents)
+        builder.access_routers.update(self.access_routers)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _node(self, hoa: IPv6Address) -> _Node:
+        node = self.nodes.get(hoa)
+        if node is None:
+            node = self.nodes[hoa] = _Node(hoa)
+        return node
+
+    def _peer(self, hoa: IPv6Address, peer: IPv6Address, kind: str) -> _Peer:
+        node = self._node(hoa)
+        state = node.peers.get(peer)
+        if state is None:
+            state = node.peers[peer] = _Peer(peer, kind)
+        return state
+
+    @staticmethod
+    def _as_binding(peer: IPv6Address, b: _Open, end_ts: float | None, ended_by: str) -> Binding:
+        return Binding(peer, b.kind, b.care_of, b.start_ts, end_ts, b.start_frame, b.seq,
+                       b.requested, b.granted, ended_by)
+
+    @staticmethod
+    def _close(state: _Peer, end_ts: float, ended_by: str) -> None:
+        current = state.current
+        assert current is not None
+        state.closed.append((current.order, BindingsAnalyzer._as_binding(state.peer, current, end_ts, ended_by)))
+        state.current = None
+
+    def _expire(self, hoa: IPv6Address, peer: IPv6Address, state: _Peer, now: float) -> None:
+        current = state.current
+        if current is not None and now >= current.expires:
+            state.closed.append((current.order, self._as_binding(peer, current, current.expires, "expiry")))
+            state.current = None

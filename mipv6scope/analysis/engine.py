@@ -1,0 +1,248 @@
+"""The analysis engine: one streaming pass over one or more captures.
+
+``analyze(paths)`` reads every frame once. Plain data frames are classified
+from raw bytes (`classify`); the rest are decoded (`decode_frame`) and turned
+into events (`events_from_decoded`). Each event goes to the handlers of the
+analyzers that want it (`base.dispatch_table`). At the end every analyzer
+finishes and contributes to a `ReportBuilder`, which freezes into the Report.
+
+Several files are merged by timestamp (frame numbers stay per file; events
+carry the file's index). A packet seen at two vantage points (identical IPv6
+bytes apart from the hop limit, in different files, within ``DEDUPE_WINDOW_S``)
+is analysed once; the copies are counted as skipped. Ctrl-C stops the reading,
+the analyzers still finish, and the report is marked partial.
+
+Memory: nothing here keeps frames; the dedupe window is bounded by time and by
+``DEDUPE_MAX_ENTRIES``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from ipaddress import IPv6Address
+from pathlib import Path
+
+from ..capture.frame import Frame
+from ..capture.reader import CaptureReader, open_capture
+from ..decode.frame_decoder import decode_frame
+from ..decode.stream import FrameCounts
+from ..events import DataPacket
+from ..report.builder import ReportBuilder
+from ..report.model import CaptureInfo, Report
+from .base import Analyzer, dispatch_table
+from .bindings import BindingsAnalyzer
+from .classify import classify, link_offset
+from .events_from_frames import events_from_decoded
+from .handoffs import HandoffAnalyzer
+from .route_opt import RouteOptAnalyzer
+from .settings import Settings
+from .tunnels import TunnelAnalyzer
+
+log = logging.getLogger(__name__)
+
+DEDUPE_WINDOW_S = 0.05
+DEDUPE_MAX_ENTRIES = 1 << 16
+DUPLICATE_REASON = "duplicate of a frame in another capture"
+PROGRESS_EVERY = 1 << 15  # frames between progress callbacks
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def default_analyzers(settings: Settings | None = None) -> list[Analyzer]:
+    """The analyzers `analyze` runs by default, in order: bindings first, since
+    the others read its state (which care-of address was bound when)."""
+    settings = settings or Settings()
+    bindings = BindingsAnalyzer(settings)
+    return [bindings, TunnelAnalyzer(bindings), RouteOptAnalyzer(bindings),
+            HandoffAnalyzer(bindings, settings)]
+
+
+def read_names(path: str | os.PathLike[str]) -> dict[IPv6Address, str]:
+    """A hosts-style file (``ADDRESS NAME [ALIASES]``, ``#`` comments) as a
+    mapping from IPv6 address to its first name. Other lines are ignored."""
+    names: dict[IPv6Address, str] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            words = line.split("#", 1)[0].split()
+            if len(words) < 2:
+                continue
+            try:
+                names.setdefault(IPv6Address(words[0].split("%", 1)[0]), words[1])
+            except ValueError:
+                continue
+    return names
+
+
+@dataclass
+class _Dedupe:
+    """Recently seen network-layer packets: hash -> (ts, file), expiring by time."""
+
+    window: float = DEDUPE_WINDOW_S
+    max_entries: int = DEDUPE_MAX_ENTRIES
+    seen: dict[int, tuple[float, int]] = field(default_factory=dict)
+    order: deque[tuple[float, int]] = field(default_factory=deque)
+
+    def duplicate(self, frame: Frame, file: int) -> bool:
+        """Whether ``frame`` repeats a packet another file showed within the window."""
+        off = link_offset(frame)
+        if off is None:
+            return False
+        data = frame.data
+        key = hash((data[off:off + 7], data[off + 8:]))  # all but the hop limit
+        ts = frame.ts
+        order, seen = self.order, self.seen
+        while order and (ts - order[0][0] > self.window or len(order) >= self.max_entries):
+            old_ts, old_key = order.popleft()
+            entry = seen.get(old_key)
+            if entry is not None and entry[0] == old_ts:
+                del seen[old_key]
+        entry = seen.get(key)
+        if entry is not None and entry[1] != file and abs(ts - entry[0]) <= self.window:
+            return True
+        seen[key] = (ts, file)
+        order.append((ts, key))
+        return False
+
+
+def _position(reader: CaptureReader) -> int:
+    """Bytes of the file read so far (the raw file's position, compressed or not)."""
+    try:
+        return reader._src._files[0].tell()  # noqa: SLF001 - no public position yet
+    except (AttributeError, IndexError, OSError, ValueError):
+        return 0
+
+
+def _file_size(path: str | os.PathLike[str]) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _keyed(reader: CaptureReader, file: int) -> Iterator[tuple[float, int, int, Frame]]:
+    """(ts, file, number, frame): sorts by time, then file, then frame number."""
+    for frame in reader:
+        yield frame.ts, file, frame.number, frame
+
+
+def _frames(readers: Sequence[CaptureReader]) -> Iterator[tuple[int, Frame]]:
+    """(file index, frame): one file as is, several merged by timestamp."""
+    if len(readers) == 1:
+        for frame in readers[0]:
+            yield 0, frame
+        return
+    streams = [_keyed(reader, i) for i, reader in enumerate(readers)]
+    for _ts, i, _n, frame in heapq.merge(*streams):
+        yield i, frame
+
+
+@dataclass
+class _Pass:
+    """The counters of one pass."""
+
+    counts: FrameCounts = field(default_factory=FrameCounts)
+    fast: int = 0
+    first_ts: float | None = None
+    last_ts: float | None = None
+    partial: bool = False
+
+
+def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
+         progress: Callable[[int], None] | None) -> _Pass:
+    """The streaming loop; returns the counters (partial on Ctrl-C)."""
+    table = dispatch_table(analyzers)
+    data_handlers = table.get(DataPacket, ())
+    state = _Pass()
+    counts = state.counts
+    dedupe = _Dedupe() if len(readers) > 1 else None
+    fast = 0
+    first = last = None
+    n = 0
+    try:
+        for file, frame in _frames(readers):
+            n += 1
+            ts = frame.ts
+            if last is None:
+                first = last = ts
+            elif ts > last:
+                last = ts
+            elif ts < first:
+                first = ts
+            if progress is not None and not n % PROGRESS_EVERY:
+                progress(n)
+            if dedupe is not None and dedupe.duplicate(frame, file):
+                counts.frames += 1
+                counts.skipped += 1
+                counts.skip_reasons[DUPLICATE_REASON] += 1
+                continue
+            event = classify(frame, file)
+            if event is not None:
+                fast += 1
+                for handler in data_handlers:
+                    handler(event)
+                continue
+            decoded = decode_frame(frame)
+            counts.add(decoded)
+            for ev in events_from_decoded(decoded, file):
+                for handler in table.get(type(ev), ()):
+                    handler(ev)
+    except KeyboardInterrupt:
+        state.partial = True
+    counts.frames += fast
+    counts.decoded += fast
+    state.fast = fast
+    state.first_ts, state.last_ts = first, last
+    return state
+
+
+def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyzer] | None = None,
+            progress: ProgressCallback | None = None,
+            names: Mapping[IPv6Address, str] | None = None) -> Report:
+    """Analyse the captures at ``paths`` in one pass and return the Report.
+
+    ``analyzers`` default to the project's analyzers that are installed (see
+    `default_analyzers`). ``progress(bytes_read, bytes_total)`` is called every
+    few thousand frames and once at the end. ``names`` maps addresses to names
+    for the mobile nodes. Raises `CaptureError` when a file cannot be opened
+    as a capture; damage met while reading ends up in ``capture.capture_issues``.
+    """
+    path_list = [os.fsdecode(p) if not isinstance(p, Path) else str(p) for p in paths]
+    if analyzers is None:
+        analyzers = default_analyzers()
+    readers: list[CaptureReader] = []
+    try:
+        for path in path_list:
+            readers.append(open_capture(path))
+        total = sum(_file_size(p) for p in path_list)
+
+        def tick(_frames_read: int) -> None:
+            if progress is not None:
+                progress(min(total, sum(_position(r) for r in readers)), total)
+
+        state = _run(readers, analyzers, tick if progress is not None else None)
+    finally:
+        for reader in readers:
+            reader.close()
+    if progress is not None:
+        progress(total, total)
+    for analyzer in analyzers:
+        analyzer.finish(state.last_ts)
+    builder = ReportBuilder()
+    for analyzer in analyzers:
+        analyzer.contribute(builder)
+    if names:
+        for home_address, parts in builder.nodes.items():
+            if parts.name is None:
+                parts.name = names.get(home_address)
+    counts = state.counts
+    issues = tuple(f"{reader.path}: {issue.code}: {issue.detail}"
+                   for reader in readers for issue in reader.issues)
+    info = CaptureInfo(tuple(path_list), counts.frames, counts.decoded, counts.malformed,
+                       counts.skipped, state.first_ts, state.last_ts, state.partial,
+                       dict(counts.skip_reasons), issues)
+    return builder.build(info)

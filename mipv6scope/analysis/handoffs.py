@@ -1,0 +1,283 @@
+"""Handoffs per mobile node (issue 4, part 6), read from the bindings
+analyzer's state plus Router Advertisements and data packets.
+
+A handoff is a change of the care-of address the home binding holds, leaving
+home (home address -> care-of) and returning home (care-of -> home address)
+included: the home address stands for "at home", as in the truth files.
+Leaving home is reported for a node's first home registration only when an RA
+with its home prefix was seen before it (the node was at home as far as the
+capture shows); otherwise the first registration is a boot, not a handoff.
+
+For each handoff:
+
+* ``bu_ts``: the first home BU carrying the new care-of address (to any home
+  agent: a rejected attempt to another one counts), ``bu_retransmissions``
+  the repeats of its sequence numbers; ``ba_ts`` the accepting BA.
+* ``movement_ts``: the latest RA advertising the new address's prefix seen
+  after the old address was installed and before that BU (the solicited RA
+  on arrival; periodic RAs from the new link heard earlier by an "all" probe
+  are older). With ``MOVEMENT_FROM_FIRST_PACKET`` the first packet from the
+  new address stands in when no such RA was seen.
+* ``first_data_ts``: the first data packet tunnelled to the new care-of
+  address after the BA (returning home: the first plain packet to the home
+  address); ``registration_ms`` = BA - BU; ``disruption_ms`` = first data at
+  the new address - last data the node sent from the old one.
+* ``lost_to_old_care_of``: packets tunnelled to the old care-of address after
+  the node left it and before the new BA. Departure is not on the wire; the
+  window opens at max(last packet from the old address - HANDOFF_PATH_DELAY_S,
+  movement hint - HANDOFF_LOOKBACK_S).
+
+Memory per node: a few timestamps and counters, plus the timestamps of the
+packets tunnelled to the current care-of address in the last few seconds.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from dataclasses import dataclass, field
+from ipaddress import IPv6Address, IPv6Network, ip_network
+
+from .. import events as ev
+from ..report.builder import ReportBuilder
+from ..report.model import Handoff
+from .base import Analyzer
+from .bindings import HOME, BindingsAnalyzer
+from .settings import DEFAULT_SETTINGS, Settings
+
+KEEP_S = 5.0  # how far back the per-node tunnel timestamps reach
+
+
+@dataclass
+class _Move:
+    """A handoff in progress (BU seen, BA or first data still to come)."""
+
+    from_care_of: IPv6Address
+    to_care_of: IPv6Address
+    movement_ts: float | None
+    bu_ts: float | None
+    seqs: set[int] = field(default_factory=set)
+    retransmissions: int = 0
+    lost: int = 0
+    last_old_data: float | None = None
+    ba_ts: float | None = None
+
+
+@dataclass
+class _Node:
+    """Per mobile node: where it is, signs of life at the current address."""
+
+    home_address: IPv6Address
+    current: IPv6Address | None = None
+    installed_ts: float | None = None
+    last_from: float | None = None
+    recent: deque[float] = field(default_factory=deque)
+    older: int = 0  # tunnelled to current, pruned from ``recent``, after last_from - delay
+    booted: bool = False  # its first home BU was seen (leaving home or not decided)
+    move: _Move | None = None
+    waiting: _Move | None = None  # BA seen, first data not yet
+    handoffs: list[Handoff] = field(default_factory=list)
+
+
+class HandoffAnalyzer(Analyzer):
+    """Care-of address changes with their timing and losses."""
+
+    def __init__(self, bindings: BindingsAnalyzer, settings: Settings = DEFAULT_SETTINGS) -> None:
+        self.bindings = bindings
+        self.settings = settings
+        self.nodes: dict[IPv6Address, _Node] = {}
+        self._last_ra: dict[IPv6Network, float] = {}
+        self._first_ra: dict[IPv6Network, float] = {}
+        self._prefix_lengths: set[int] = {64}
+        self._first_from: dict[IPv6Address, float] = {}
+
+    # -- events -------------------------------------------------------------------------
+
+    def on_router_advertisement(self, e: ev.RouterAdvertisement) -> None:
+        """Remember when each prefix was last (and first) advertised."""
+        for text in e.prefixes:
+            net = ip_network(text, strict=False)
+            self._last_ra[net] = e.ts
+            self._first_ra.setdefault(net, e.ts)
+            self._prefix_lengths.add(net.prefixlen)
+
+    def on_binding_update(self, e: ev.BindingUpdate) -> None:
+        """A home BU from a new address starts (or retransmits within) a handoff."""
+        if "H" not in e.flags:
+            return
+        node = self._node(e.home_address)
+        care_of = e.care_of
+        move = node.move
+        if move is not None and move.to_care_of == care_of:
+            if e.seq in move.seqs:
+                move.retransmissions += 1
+            move.seqs.add(e.seq)
+            return
+        if care_of == node.current:
+            return
+        if node.current is None and move is None:
+            first, node.booted = not node.booted, True
+            if not first or care_of == node.home_address or not self._was_home(node.home_address, e.ts):
+                return  # the first registration after boot: no handoff
+            old = node.home_address
+        else:
+            old = node.current if move is None else move.from_care_of
+        node.move = _Move(old, care_of, self._movement_ts(node, care_of, e.ts), e.ts, {e.seq})
+        node.move.lost = self._lost_so_far(node, node.move.movement_ts)
+        node.move.last_old_data = node.last_from
+
+    def on_binding_ack(self, e: ev.BindingAck) -> None:
+        """An accepting home BA completes the handoff in progress."""
+        answered = self.bindings.last_answered
+        if answered is None or answered.kind != HOME or not answered.accepted:
+            return
+        node = self._node(answered.home_address)
+        care_of = answered.home_address if answered.deregistration else answered.care_of
+        move = node.move
+        if node.waiting is not None and care_of != node.current:
+            self._done(node, node.waiting, None)  # moved on before any data arrived
+        if move is not None and move.to_care_of == care_of:
+            move.ba_ts = e.ts
+            node.move, node.waiting = None, move
+        elif care_of != node.current and node.current is not None:
+            node.waiting = _Move(node.current, care_of, None, None, ba_ts=e.ts,
+                                 last_old_data=node.last_from)
+        elif care_of == node.current:
+            return
+        node.current, node.installed_ts = care_of, e.ts
+        node.last_from, node.older = None, 0
+        node.recent.clear()
+
+    def on_data_packet(self, e: ev.DataPacket) -> None:
+        """Signs of life, losses and the first data at the new address."""
+        if e.tunnelled:
+            self._tunnelled(e)
+        else:
+            self._plain(e)
+
+    def finish(self, end_ts: float | None) -> None:
+        """Close handoffs still waiting for data or for their BA."""
+        for node in self.nodes.values():
+            if node.waiting is not None:
+                self._done(node, node.waiting, None)
+            if node.move is not None:
+                self._done(node, node.move, None)
+
+    def contribute(self, builder: ReportBuilder) -> None:
+        """Each node's handoffs, in time order."""
+        for hoa, node in self.nodes.items():
+            if node.handoffs:
+                builder.node(hoa).handoffs = list(node.handoffs)
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def _tunnelled(self, e: ev.DataPacket) -> None:
+        node = self.nodes.get(e.dst)
+        if node is not None and e.outer_dst != node.home_address:
+            if node.waiting is not None and e.outer_dst == node.waiting.to_care_of:
+                self._done(node, node.waiting, e.ts)
+            if node.move is not None and e.outer_dst == node.move.from_care_of:
+                node.move.lost += 1
+            elif e.outer_dst == node.current:
+                self._remember(node, e.ts)
+        source = self.nodes.get(e.src)
+        if source is not None and e.outer_src == source.current:
+            self._alive(source, e.ts)
+        if self.settings.MOVEMENT_FROM_FIRST_PACKET:
+            self._first_from.setdefault(e.outer_src, e.ts)
+
+    def _plain(self, e: ev.DataPacket) -> None:
+        node = self.nodes.get(e.dst)
+        if (node is not None and node.waiting is not None and e.rh2 is None
+                and node.waiting.to_care_of == node.home_address):
+            self._done(node, node.waiting, e.ts)
+        source = self.nodes.get(e.src)
+        if source is not None and e.hao is None and source.current == source.home_address:
+            self._alive(source, e.ts)
+        if self.settings.MOVEMENT_FROM_FIRST_PACKET:
+            self._first_from.setdefault(e.outer_src, e.ts)
+
+    def _remember(self, node: _Node, ts: float) -> None:
+        node.recent.append(ts)
+        self._prune(node, ts)
+
+    def _prune(self, node: _Node, now: float) -> None:
+        """Forget timestamps older than KEEP_S, counting those that may still be lost."""
+        floor = (node.last_from - self.settings.HANDOFF_PATH_DELAY_S
+                 if node.last_from is not None else float("-inf"))
+        recent = node.recent
+        while recent and recent[0] < now - KEEP_S:
+            if recent.popleft() > floor:
+                node.older += 1
+
+    def _alive(self, node: _Node, ts: float) -> None:
+        """A packet from the node's current address: it was still there at ``ts``."""
+        node.last_from, node.older = ts, 0
+        floor = ts - self.settings.HANDOFF_PATH_DELAY_S
+        while node.recent and node.recent[0] <= floor:
+            node.recent.popleft()
+
+    def _lost_so_far(self, node: _Node, hint: float | None) -> int:
+        """Packets tunnelled to the current address since the node seems to have left."""
+        s = self.settings
+        starts = []
+        if node.last_from is not None:
+            starts.append(node.last_from - s.HANDOFF_PATH_DELAY_S)
+        if hint is not None:
+            starts.append(hint - s.HANDOFF_LOOKBACK_S)
+        start = max(starts) if starts else None
+        if start is None:
+            return node.older + len(node.recent)
+        count = sum(1 for ts in node.recent if ts > start)
+        if node.recent and start < node.recent[0]:
+            count += node.older
+        return count
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _node(self, hoa: IPv6Address) -> _Node:
+        node = self.nodes.get(hoa)
+        if node is None:
+            node = self.nodes[hoa] = _Node(hoa)
+        return node
+
+    def _networks(self, address: IPv6Address) -> list[IPv6Network]:
+        return [ip_network(f"{address}/{n}", strict=False) for n in sorted(self._prefix_lengths, reverse=True)]
+
+    def _was_home(self, hoa: IPv6Address, before: float) -> bool:
+        """Whether an RA with the home prefix was seen before ``before``."""
+        return any(self._first_ra.get(net, before) < before for net in self._networks(hoa))
+
+    def _movement_ts(self, node: _Node, care_of: IPv6Address, bu_ts: float) -> float | None:
+        after = node.installed_ts if node.installed_ts is not None else float("-inf")
+        hints = [ts for net in self._networks(care_of)
+                 if (ts := self._last_ra.get(net)) is not None and after < ts <= bu_ts]
+        if hints:
+            return max(hints)
+        first = self._first_from.get(care_of)
+        if self.settings.MOVEMENT_FROM_FIRST_PACKET and first is not None and after < first <= bu_ts:
+            return first
+        return None
+
+    def _done(self, node: _Node, move: _Move, first_data: float | None) -> None:
+        registration = (None if move.ba_ts is None or move.bu_ts is None
+                        else round((move.ba_ts - move.bu_ts) * 1000, 3))
+        disruption = (None if first_data is None or move.last_old_data is None
+                      else round((first_data - move.last_old_data) * 1000, 3))
+        node.handoffs.append(Handoff(move.from_care_of, move.to_care_of, move.movement_ts, move.bu_ts,
+                                     move.ba_ts, first_data, registration, disruption,
+                                     move.retransmissions, move.lost))
+        if node.waiting is move:
+            node.waiting = None
+        if node.move is move:
+            node.move = None
+
+
+def handoff_stats(handoffs: list[Handoff]) -> dict[str, float | int | None]:
+    """Count, median, p95 and max of the registration latency (ms) over handoffs."""
+    values = sorted(h.registration_ms for h in handoffs if h.registration_ms is not None)
+    if not values:
+        return {"count": len(handoffs), "median_ms": None, "p95_ms": None, "max_ms": None}
+    p95 = values[min(len(values) - 1, max(0, -(-95 * len(values) // 100) - 1))]
+    return {"count": len(handoffs), "median_ms": statistics.median(values), "p95_ms": p95,
+            "max_ms": values[-1]}

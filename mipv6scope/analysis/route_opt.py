@@ -1,0 +1,316 @@
+"""Route optimisation per (mobile node home address, correspondent), RFC 6275
+5.2, 9.4-9.5, 11.6-11.7.
+
+States and what moves between them (each transition carries the ts and frame
+of the packet that caused it):
+
+- ``tunnelled``: the first data packet between the home address and the
+  correspondent through the home agent tunnel, either direction.
+- ``rr_started``: the first HoTI or CoTI of a return routability round.
+- ``rr_done``: the round's replies are in: a HoT and a CoT whose cookies match
+  the round's inits (a care-of-only round after a movement needs only the CoT
+  when a HoT was seen before, RFC 6275 11.6.1). A reply seen twice (the HoT on
+  the CN -> home link leg and again inside the tunnel) counts at its last
+  copy, so the transition is the reply that reached the node last.
+- ``bu_sent``: a BU without H to the correspondent. Its Nonce Indices are
+  checked against the last HoT/CoT nonce indices (``nonce_mismatches``).
+- ``ro_active``: the correspondent's BA with status < 128, or the first
+  route-optimised data (HAO from the node, RH2 to it) after the BU or with
+  no history at all (capture started mid-way).
+- ``fallback`` with reason ``binding_error`` (BE status 1 for that home
+  address from that correspondent), ``expiry`` (the granted lifetime ran out;
+  ts is the expiry instant, frame the first frame seen after it, or
+  the last frame of the capture),
+  ``movement`` (a home BU from a care-of address other than the one
+  registered with the correspondent; the truth files mark the BU, not its
+  BA), or ``rejected`` (a BA status >= 128 answering the BU).
+
+A new round while RO is active (refreshing tokens) and a refresh BU/BA do not
+change the state. Only pairs with some return routability, correspondent
+registration or route-optimised data are reported.
+"""
+
+from __future__ import annotations
+
+import heapq
+import statistics
+from dataclasses import dataclass, field
+from ipaddress import IPv6Address
+from typing import Any
+
+from .. import events as ev
+from ..report.builder import ReportBuilder
+from ..report.model import Interval, RouteOptimization, Transition
+from .base import Analyzer
+from .tunnels import TunnelLegs
+
+TUNNELLED, RR_STARTED, RR_DONE, BU_SENT, RO_ACTIVE, FALLBACK = (
+    "tunnelled", "rr_started", "rr_done", "bu_sent", "ro_active", "fallback")
+MAX_COOKIES = 8        # outstanding init cookies remembered per pair and kind
+MAX_MISMATCHES = 100   # frames kept per mismatch list
+BE_NO_BINDING = 1
+IN_PROGRESS = frozenset((RR_STARTED, RR_DONE, BU_SENT, RO_ACTIVE))
+
+Pair = tuple[IPv6Address, IPv6Address]  # (home address, correspondent)
+
+
+@dataclass
+class _Round:
+    """One return routability round."""
+
+    start_ts: float
+    home_cookies: list[str] = field(default_factory=list)
+    careof_cookies: list[str] = field(default_factory=list)
+    home_reply: tuple[float, int] | None = None
+    careof_reply: tuple[float, int] | None = None
+    done: bool = False
+
+
+@dataclass
+class PairState:
+    """Route optimisation state of one (home address, correspondent) pair."""
+
+    state: str | None = None
+    transitions: list[Transition] = field(default_factory=list)
+    signalled: bool = False
+    round: _Round | None = None
+    home_nonce: int | None = None
+    careof_nonce: int | None = None
+    care_of: IPv6Address | None = None
+    active_start: float | None = None
+    intervals: list[Interval] = field(default_factory=list)
+    expiry: float | None = None
+    rr_latencies_ms: list[float] = field(default_factory=list)
+    packets_direct: int = 0
+    packets_tunnelled: int = 0
+    nonce_mismatches: list[int] = field(default_factory=list)
+    cookie_mismatches: list[int] = field(default_factory=list)
+
+    def go(self, state: str, ts: float, frame: int, reason: str | None = None) -> None:
+        """Record a transition to ``state``; open or close the active interval."""
+        if self.state == RO_ACTIVE and state != RO_ACTIVE and self.active_start is not None:
+            self.intervals.append(Interval(self.active_start, ts, reason or state))
+            self.active_start = None
+        if state == RO_ACTIVE:
+            self.active_start = ts
+        if state != RO_ACTIVE:
+            self.expiry = None
+        self.state = state
+        self.transitions.append(Transition(ts, frame, state, reason))
+
+
+def _push(cookies: list[str], cookie: str) -> None:
+    if cookie not in cookies:
+        cookies.append(cookie)
+        del cookies[:-MAX_COOKIES]
+
+
+class RouteOptAnalyzer(Analyzer):
+    """Route optimisation per (MN, CN); see the module docstring.
+
+    ``bindings`` (optional) is the bindings analyzer, used to attribute tunnel
+    packets to home addresses (`tunnels.TunnelLegs`).
+    """
+
+    def __init__(self, bindings: Any | None = None) -> None:
+        self.legs = TunnelLegs(bindings)
+        self.pairs: dict[Pair, PairState] = {}
+        self.home_agents: set[IPv6Address] = set()
+        self._expiries: list[tuple[float, Pair]] = []
+        self._last_frame = 0
+
+    def _pair(self, hoa: IPv6Address, cn: IPv6Address) -> PairState:
+        key = (hoa, cn)
+        pair = self.pairs.get(key)
+        if pair is None:
+            pair = self.pairs[key] = PairState()
+        return pair
+
+    def _tick(self, ts: float, frame: int) -> None:
+        """Fall back pairs whose correspondent binding expired before ``ts``."""
+        self._last_frame = frame
+        while self._expiries and self._expiries[0][0] < ts:
+            expiry, key = heapq.heappop(self._expiries)
+            pair = self.pairs[key]
+            if pair.state == RO_ACTIVE and pair.expiry == expiry:
+                pair.go(FALLBACK, expiry, frame, "expiry")
+
+    # -- data --------------------------------------------------------------------------------
+
+    def on_data_packet(self, event: ev.DataPacket) -> None:
+        """Count data per path; first tunnelled data and first RO data are transitions."""
+        self._last_frame = event.frame
+        if self._expiries and self._expiries[0][0] < event.ts:
+            self._tick(event.ts, event.frame)
+        if event.tunnelled:
+            leg = self.legs.leg(event.outer_src, event.outer_dst, event.src, event.dst, event.ts)
+            if leg is None:
+                return
+            ha, _, hoa, _ = leg
+            self.home_agents.add(ha)
+            cn = event.src if event.dst == hoa else event.dst
+            pair = self._pair(hoa, cn)
+            pair.packets_tunnelled += 1
+            if pair.state is None:
+                pair.go(TUNNELLED, event.ts, event.frame)
+            return
+        if event.hao is not None:
+            pair = self._pair(event.hao, event.dst)
+        elif event.rh2 is not None:
+            pair = self._pair(event.rh2, event.src)
+        else:
+            return
+        pair.packets_direct += 1
+        if pair.state in (None, TUNNELLED, BU_SENT):
+            pair.signalled = True
+            pair.go(RO_ACTIVE, event.ts, event.frame)
+
+    # -- return routability ------------------------------------------------------------------
+
+    def _home_of_care_of(self, coa: IPv6Address) -> IPv6Address | None:
+        return self.legs.care_of_home.get(coa)
+
+    def on_test_init(self, event: ev.TestInit) -> None:
+        """HoTI (src = home address) or CoTI (src = care-of address)."""
+        self._tick(event.ts, event.frame)
+        hoa = event.src if event.home else self._home_of_care_of(event.wire_src)
+        if hoa is None:
+            return
+        pair = self._pair(hoa, event.dst)
+        pair.signalled = True
+        rnd = pair.round
+        if rnd is None or rnd.done:
+            rnd = pair.round = _Round(event.ts)
+            if pair.state != RO_ACTIVE:
+                pair.go(RR_STARTED, event.ts, event.frame)
+        _push(rnd.home_cookies if event.home else rnd.careof_cookies, event.cookie)
+        if not event.home:
+            pair.care_of = event.wire_src
+
+    def on_test(self, event: ev.Test) -> None:
+        """HoT (dst = home address) or CoT (dst = care-of address)."""
+        self._tick(event.ts, event.frame)
+        hoa = event.dst if event.home else self._home_of_care_of(event.wire_dst)
+        if hoa is None:
+            return
+        pair = self.pairs.get((hoa, event.src))
+        if pair is None or pair.round is None:
+            return
+        rnd = pair.round
+        cookies = rnd.home_cookies if event.home else rnd.careof_cookies
+        if event.cookie not in cookies:
+            if len(pair.cookie_mismatches) < MAX_MISMATCHES:
+                pair.cookie_mismatches.append(event.frame)
+            return
+        if event.home:
+            rnd.home_reply = (event.ts, event.frame)
+            pair.home_nonce = event.nonce_index
+        else:
+            rnd.careof_reply = (event.ts, event.frame)
+            pair.careof_nonce = event.nonce_index
+        self._check_done(pair, rnd)
+
+    def _check_done(self, pair: PairState, rnd: _Round) -> None:
+        if rnd.careof_reply is None:
+            return
+        if rnd.home_reply is None and (rnd.home_cookies or pair.home_nonce is None):
+            return
+        last = max(r for r in (rnd.home_reply, rnd.careof_reply) if r is not None)
+        latency = round((last[0] - rnd.start_ts) * 1000.0, 3)
+        if not rnd.done:
+            rnd.done = True
+            pair.rr_latencies_ms.append(latency)
+            if pair.state == RR_STARTED:
+                pair.go(RR_DONE, last[0], last[1])
+        elif pair.state == RR_DONE and pair.transitions[-1].state == RR_DONE:
+            # a later copy of a reply (the HoT inside the tunnel): it completes the round
+            pair.transitions[-1] = Transition(last[0], last[1], RR_DONE, None)
+            pair.rr_latencies_ms[-1] = latency
+
+    # -- registration ------------------------------------------------------------------------
+
+    def on_binding_update(self, event: ev.BindingUpdate) -> None:
+        """A correspondent BU (no H) moves to bu_sent; a home BU from a new
+        care-of address is a movement."""
+        self._tick(event.ts, event.frame)
+        hoa = event.home_address
+        if "H" in event.flags:
+            self.home_agents.add(event.dst)
+            if event.care_of != hoa:
+                self.legs.care_of_home[event.care_of] = hoa
+            for (p_hoa, _), pair in self.pairs.items():
+                if (p_hoa == hoa and pair.state in IN_PROGRESS and pair.care_of is not None
+                        and pair.care_of != event.care_of):
+                    pair.round = None
+                    pair.go(FALLBACK, event.ts, event.frame, "movement")
+            return
+        pair = self._pair(hoa, event.dst)
+        pair.signalled = True
+        self.legs.care_of_home.setdefault(event.care_of, hoa)
+        home_bad = (event.home_nonce_index is not None and pair.home_nonce is not None
+                    and event.home_nonce_index != pair.home_nonce)
+        careof_bad = (event.careof_nonce_index is not None and pair.careof_nonce is not None
+                      and event.careof_nonce_index != pair.careof_nonce)
+        if (home_bad or careof_bad) and len(pair.nonce_mismatches) < MAX_MISMATCHES:
+            pair.nonce_mismatches.append(event.frame)
+        pair.care_of = event.care_of
+        if pair.state != RO_ACTIVE and pair.state != BU_SENT:
+            pair.go(BU_SENT, event.ts, event.frame)
+
+    def on_binding_ack(self, event: ev.BindingAck) -> None:
+        """The correspondent's BA: accepted -> ro_active (or a refresh), rejected -> fallback."""
+        self._tick(event.ts, event.frame)
+        pair = self.pairs.get((event.home_address, event.src))
+        if pair is None or pair.state not in (BU_SENT, RO_ACTIVE):
+            return
+        if event.status >= 128:
+            if pair.state == BU_SENT:
+                pair.go(FALLBACK, event.ts, event.frame, "rejected")
+            return
+        if pair.state == BU_SENT:
+            pair.go(RO_ACTIVE, event.ts, event.frame)
+        if event.lifetime_s > 0:
+            pair.expiry = event.ts + event.lifetime_s
+            heapq.heappush(self._expiries, (pair.expiry, (event.home_address, event.src)))
+
+    def on_binding_error(self, event: ev.BindingError) -> None:
+        """BE status 1 from the correspondent for that home address: fallback."""
+        self._tick(event.ts, event.frame)
+        if event.status != BE_NO_BINDING:
+            return
+        pair = self.pairs.get((event.home_address, event.src))
+        if pair is not None and pair.state in (BU_SENT, RO_ACTIVE):
+            pair.go(FALLBACK, event.ts, event.frame, "binding_error")
+
+    # -- end -----------------------------------------------------------------------------------
+
+    def finish(self, end_ts: float | None) -> None:
+        """Expire what ran out before the end; nothing else closes here (open
+        intervals are reported with ended_by capture_end)."""
+        if end_ts is not None:
+            while self._expiries and self._expiries[0][0] <= end_ts:
+                expiry, key = heapq.heappop(self._expiries)
+                pair = self.pairs[key]
+                if pair.state == RO_ACTIVE and pair.expiry == expiry:
+                    pair.go(FALLBACK, expiry, self._last_frame, "expiry")
+
+    def results(self) -> dict[IPv6Address, list[RouteOptimization]]:
+        """Home address -> its route optimisation records, by correspondent."""
+        out: dict[IPv6Address, list[RouteOptimization]] = {}
+        for (hoa, cn), pair in sorted(self.pairs.items()):
+            if not pair.signalled or cn in self.home_agents:
+                continue
+            intervals = list(pair.intervals)
+            if pair.state == RO_ACTIVE and pair.active_start is not None:
+                intervals.append(Interval(pair.active_start, None, "capture_end"))
+            latency = statistics.median(pair.rr_latencies_ms) if pair.rr_latencies_ms else None
+            out.setdefault(hoa, []).append(RouteOptimization(
+                cn, tuple(pair.transitions), tuple(intervals), latency,
+                pair.packets_direct, pair.packets_tunnelled))
+        return out
+
+    def contribute(self, builder: ReportBuilder) -> None:
+        """Add each node's route optimisation records and the correspondents."""
+        for hoa, records in self.results().items():
+            builder.node(hoa).route_optimization.extend(records)
+            builder.correspondents.update(r.correspondent for r in records)

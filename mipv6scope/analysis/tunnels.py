@@ -1,0 +1,244 @@
+"""Home agent <-> care-of address tunnels (RFC 6275 10.4.5, 11.3.1), per
+(home agent, care-of address, home address).
+
+Every IPv6-in-IPv6 packet whose inner header names a home address is one
+tunnel leg: HA -> CoA with the inner destination the home address is
+``to_mn``, CoA -> HA with the inner source the home address is ``from_mn``.
+HoTI and HoT travel through the same tunnel (RFC 6275 5.2.5) and are counted
+as tunnel packets like data, as the truth files do.
+
+Bytes are the outermost IPv6 packet's length, header included (what
+`synth.engine.Bytes` counts). A tunnelled HoTI/HoT event carries no length
+field yet, so for those the analyzer uses ``event.length`` when the event has
+one, else 80 bytes of IPv6 headers plus the message's fixed MH size.
+
+Packets the home agent tunnels to a care-of address while the bindings
+analyzer holds no valid home binding of the home address to that care-of
+address are ``outside_binding`` (with up to `MAX_OUTSIDE_FRAMES` frame
+numbers). A home address the bindings analyzer knows nothing about (e.g.
+every registration hidden in ESP) is not judged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv6Address
+from typing import Any, Protocol
+
+from .. import events as ev
+from ..report.builder import ReportBuilder
+from ..report.model import Counter, InnerFlow, OutsideBinding, Tunnel
+from .base import Analyzer
+
+TOP_FLOWS = 50            # inner flows reported per tunnel; the rest are summed into one
+MAX_TRACKED_FLOWS = 2000  # distinct flows tracked per tunnel; later new ones go to "other"
+MAX_OUTSIDE_FRAMES = 1000  # outside-binding frame numbers kept per tunnel
+IPV6_HEADER = 40
+# Bytes of a tunnelled HoTI (16-byte MH) and HoT (24-byte MH) with no options:
+# outer and inner IPv6 headers plus the message.
+HOTI_TUNNEL_BYTES = 2 * IPV6_HEADER + 16
+HOT_TUNNEL_BYTES = 2 * IPV6_HEADER + 24
+OTHER_FLOW_ADDRESS = IPv6Address("::")
+OTHER_FLOW_PROTO = -1     # marks the summed "other flows" entry
+
+TO_MN, FROM_MN = "to_mn", "from_mn"
+FlowKey = tuple[int, IPv6Address, IPv6Address, int | None, int | None]
+
+
+class HomeBindings(Protocol):
+    """What the tunnel analyzer needs from the bindings analyzer."""
+
+    def home_binding_at(self, hoa: IPv6Address, ts: float) -> IPv6Address | None:
+        """The care-of address of the valid home binding of ``hoa`` at ``ts``."""
+
+
+def _same_64(a: IPv6Address, b: IPv6Address) -> bool:
+    return a.packed[:8] == b.packed[:8]
+
+
+class TunnelLegs:
+    """Attributes tunnelled packets to (home agent, care-of, home address, direction).
+
+    Uses, in order: the bindings analyzer's current home binding, its
+    ``home_agent_of`` when it has one, the home addresses already seen in
+    attributed legs, and finally the home link rule that a home address shares
+    its /64 with its home agent.
+    """
+
+    def __init__(self, bindings: Any | None) -> None:
+        self.bindings = bindings
+        self.home_agent: dict[IPv6Address, IPv6Address] = {}  # hoa -> ha, learnt
+        self.care_of_home: dict[IPv6Address, IPv6Address] = {}  # coa -> hoa, learnt
+        self._ha_of = getattr(bindings, "home_agent_of", None)
+
+    def _binding(self, hoa: IPv6Address, ts: float) -> IPv6Address | None:
+        if self.bindings is None:
+            return None
+        return self.bindings.home_binding_at(hoa, ts)
+
+    def _is_ha(self, hoa: IPv6Address, ha: IPv6Address) -> bool:
+        known = self.home_agent.get(hoa)
+        if known is not None:
+            return known == ha
+        return bool(self._ha_of is not None and self._ha_of(hoa) == ha)
+
+    def leg(self, outer_src: IPv6Address, outer_dst: IPv6Address, src: IPv6Address,
+            dst: IPv6Address, ts: float) -> tuple[IPv6Address, IPv6Address, IPv6Address, str] | None:
+        """(home agent, care-of, home address, "to_mn"|"from_mn") of a tunnelled
+        packet with these outer and inner addresses, or None when it is not a
+        home agent tunnel as far as can be told."""
+        if self._binding(dst, ts) == outer_dst:
+            found = (outer_src, outer_dst, dst, TO_MN)
+        elif self._binding(src, ts) == outer_src:
+            found = (outer_dst, outer_src, src, FROM_MN)
+        elif self._is_ha(dst, outer_src):
+            found = (outer_src, outer_dst, dst, TO_MN)
+        elif self._is_ha(src, outer_dst):
+            found = (outer_dst, outer_src, src, FROM_MN)
+        elif _same_64(dst, outer_src) and not _same_64(dst, outer_dst):
+            found = (outer_src, outer_dst, dst, TO_MN)
+        elif _same_64(src, outer_dst) and not _same_64(src, outer_src):
+            found = (outer_dst, outer_src, src, FROM_MN)
+        else:
+            return None
+        ha, coa, hoa, _ = found
+        self.home_agent.setdefault(hoa, ha)
+        self.care_of_home[coa] = hoa
+        return found
+
+
+@dataclass
+class _TunnelState:
+    start_ts: float
+    end_ts: float
+    to_mn: list[int] = field(default_factory=lambda: [0, 0])
+    from_mn: list[int] = field(default_factory=lambda: [0, 0])
+    outside_packets: int = 0
+    outside_frames: list[int] = field(default_factory=list)
+    flows: dict[FlowKey, list[Any]] = field(default_factory=dict)  # [packets, bytes, first, last]
+    other: list[Any] | None = None
+
+
+class TunnelAnalyzer(Analyzer):
+    """Counts the home agent tunnels; see the module docstring."""
+
+    def __init__(self, bindings: Any | None = None) -> None:
+        self.bindings = bindings
+        self.legs = TunnelLegs(bindings)
+        self.tunnels: dict[tuple[IPv6Address, IPv6Address, IPv6Address], _TunnelState] = {}
+        self._coas_of = getattr(bindings, "care_of_addresses", None)
+
+    # -- handlers ------------------------------------------------------------------------
+
+    def on_data_packet(self, event: ev.DataPacket) -> None:
+        """Count a tunnelled data packet."""
+        if not event.tunnelled:
+            return
+        leg = self.legs.leg(event.outer_src, event.outer_dst, event.src, event.dst, event.ts)
+        if leg is None:
+            return
+        ha, coa, hoa, direction = leg
+        state = self._count(ha, coa, hoa, direction, event.ts, event.length)
+        key = (event.proto, event.src, event.dst, event.sport, event.dport)
+        self._flow(state, key, event.length, event.ts)
+        if direction == TO_MN:
+            self._judge(state, hoa, coa, event.ts, event.frame)
+
+    def on_test_init(self, event: ev.TestInit) -> None:
+        """A HoTI through the reverse tunnel counts as a tunnel packet."""
+        self._message(event, HOTI_TUNNEL_BYTES)
+
+    def on_test(self, event: ev.Test) -> None:
+        """A HoT through the tunnel counts as a tunnel packet."""
+        self._message(event, HOT_TUNNEL_BYTES)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _message(self, event: ev.TestInit | ev.Test, default_bytes: int) -> None:
+        if not event.tunnelled:
+            return
+        leg = self.legs.leg(event.outer_src, event.outer_dst, event.src, event.dst, event.ts)
+        if leg is None:
+            return
+        ha, coa, hoa, direction = leg
+        length = getattr(event, "length", None) or default_bytes
+        state = self._count(ha, coa, hoa, direction, event.ts, length)
+        self._flow(state, (135, event.src, event.dst, None, None), length, event.ts)
+        if direction == TO_MN:
+            self._judge(state, hoa, coa, event.ts, event.frame)
+
+    def _count(self, ha: IPv6Address, coa: IPv6Address, hoa: IPv6Address, direction: str,
+               ts: float, length: int) -> _TunnelState:
+        key = (ha, coa, hoa)
+        state = self.tunnels.get(key)
+        if state is None:
+            state = self.tunnels[key] = _TunnelState(ts, ts)
+        if ts < state.start_ts:
+            state.start_ts = ts
+        if ts > state.end_ts:
+            state.end_ts = ts
+        counter = state.to_mn if direction == TO_MN else state.from_mn
+        counter[0] += 1
+        counter[1] += length
+        return state
+
+    @staticmethod
+    def _flow(state: _TunnelState, key: FlowKey, length: int, ts: float) -> None:
+        flow = state.flows.get(key)
+        if flow is None:
+            if len(state.flows) >= MAX_TRACKED_FLOWS:
+                if state.other is None:
+                    state.other = [0, 0, ts, ts]
+                flow = state.other
+            else:
+                flow = state.flows[key] = [0, 0, ts, ts]
+        flow[0] += 1
+        flow[1] += length
+        flow[3] = ts
+
+    def _judge(self, state: _TunnelState, hoa: IPv6Address, coa: IPv6Address, ts: float,
+               frame: int) -> None:
+        """Count a to-MN packet as outside_binding when no valid home binding of
+        ``hoa`` to ``coa`` holds at ``ts`` (and the bindings analyzer knows ``hoa``)."""
+        if self.bindings is None:
+            return
+        if self.bindings.home_binding_at(hoa, ts) == coa:
+            return
+        if self._coas_of is not None and not self._coas_of(hoa):
+            return  # nothing known about this node's registrations: do not guess
+        state.outside_packets += 1
+        if len(state.outside_frames) < MAX_OUTSIDE_FRAMES:
+            state.outside_frames.append(frame)
+
+    # -- results -----------------------------------------------------------------------------
+
+    def results(self) -> list[Tunnel]:
+        """The tunnels seen so far, as report models."""
+        out = []
+        for (ha, coa, hoa), s in self.tunnels.items():
+            out.append(Tunnel(ha, coa, hoa, s.start_ts, s.end_ts, Counter(*s.to_mn), Counter(*s.from_mn),
+                              OutsideBinding(s.outside_packets, tuple(s.outside_frames)),
+                              _top_flows(s)))
+        return out
+
+    def contribute(self, builder: ReportBuilder) -> None:
+        """Add the tunnels and the home agents they reveal."""
+        for tunnel in self.results():
+            builder.tunnels.append(tunnel)
+            builder.home_agents.add(tunnel.home_agent)
+
+
+def _top_flows(state: _TunnelState) -> tuple[InnerFlow, ...]:
+    """The TOP_FLOWS busiest flows, then one summed entry (proto -1, addresses ::)
+    for all the others, if any."""
+    ranked = sorted(state.flows.items(), key=lambda kv: (-kv[1][0], kv[1][2]))
+    flows = [InnerFlow(k[0], k[1], k[2], k[3], k[4], v[0], v[1], v[2], v[3])
+             for k, v in ranked[:TOP_FLOWS]]
+    rest = [v for _, v in ranked[TOP_FLOWS:]]
+    if state.other is not None:
+        rest.append(state.other)
+    if rest:
+        flows.append(InnerFlow(OTHER_FLOW_PROTO, OTHER_FLOW_ADDRESS, OTHER_FLOW_ADDRESS, None, None,
+                               sum(v[0] for v in rest), sum(v[1] for v in rest),
+                               min(v[2] for v in rest), max(v[3] for v in rest)))
+    return tuple(flows)

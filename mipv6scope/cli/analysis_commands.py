@@ -1,0 +1,72 @@
+"""`mipv6scope summary` and `mipv6scope report`: views over the analysis Report.
+
+Both run the engine once (`analysis.engine.analyze`) and render the Report
+only. Exit codes: 0 ok; 1 a finding of the ``--fail-on`` severity or worse;
+2 usage; 3 a capture could not be read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..render.summary_text import render_summary, summary_records
+from .output import (
+    EXIT_FINDINGS,
+    OutputOptions,
+    fail_on_hit,
+    output_options,
+    run_analysis,
+    write_records,
+)
+
+EXIT_USAGE = 2
+
+
+def _finish(report_failed: bool) -> None:
+    sys.stdout.flush()
+    if report_failed:
+        sys.exit(EXIT_FINDINGS)
+
+
+@click.command()
+@click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@output_options
+def summary(captures: tuple[str, ...], out: OutputOptions) -> None:
+    """Summarise CAPTURE files: counts, nodes by role, one line per mobile node,
+    top findings.
+
+    Several files are merged by time; a packet seen in two of them counts once.
+    json/jsonl/csv give one record per mobile node.
+
+    \b
+    Exit codes: 0 ok, 1 --fail-on hit, 2 usage error, 3 unreadable capture.
+    """
+    report = run_analysis(captures, out)
+    if out.fmt == "text":
+        sys.stdout.write(render_summary(report))
+    else:
+        write_records(summary_records(report), out.fmt)
+    _finish(fail_on_hit(report, out.fail_on))
+
+
+@click.command()
+@click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@output_options
+def report(captures: tuple[str, ...], out: OutputOptions) -> None:
+    """The whole analysis of CAPTURE files as one JSON document (with
+    schema_version): capture, mobile_nodes, tunnels, findings, roles.
+
+    Only --format json (or text, the same document) makes sense here.
+
+    \b
+    Exit codes: 0 ok, 1 --fail-on hit, 2 usage error, 3 unreadable capture.
+    """
+    if out.fmt in ("jsonl", "csv"):
+        raise click.UsageError(f"report is one JSON document: use --format json, not {out.fmt}")
+    result = run_analysis(captures, out)
+    json.dump(result.to_dict(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    _finish(fail_on_hit(result, out.fail_on))

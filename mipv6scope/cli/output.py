@@ -1,0 +1,190 @@
+"""Options every analysis view shares, and the report filtering they imply.
+
+``output_options`` adds ``--format text|json|jsonl|csv``, ``--mn HOA``,
+``--from TS``, ``--to TS``, ``--names FILE`` and ``--fail-on SEVERITY`` and
+hands the command one `OutputOptions`. ``run_analysis`` runs the engine with a
+progress line on stderr (TTY only) and turns an unreadable capture into exit 3.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from ipaddress import IPv6Address
+from typing import Any, TypeVar
+
+import click
+
+from ..analysis.engine import analyze, read_names
+from ..capture.frame import CaptureError
+from ..report.model import Report
+
+EXIT_FINDINGS = 1
+EXIT_CAPTURE = 3
+FORMATS = ("text", "json", "jsonl", "csv")
+SEVERITIES = ("error", "warning", "info")  # worst first
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """What the shared options asked for."""
+
+    fmt: str
+    mn: IPv6Address | None
+    from_ts: float | None
+    to_ts: float | None
+    names: dict[IPv6Address, str]
+    fail_on: str | None
+
+
+def _address(_ctx: click.Context, param: click.Parameter, value: str | None) -> IPv6Address | None:
+    if value is None:
+        return None
+    try:
+        return IPv6Address(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an IPv6 address", param=param) from None
+
+
+def parse_ts(value: str) -> float:
+    """Epoch seconds, or an ISO 8601 date-time (UTC unless it says otherwise)."""
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    return stamp.timestamp()
+
+
+def _ts(_ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_ts(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither epoch seconds nor an ISO date-time",
+                                 param=param) from None
+
+
+def _names(_ctx: click.Context, param: click.Parameter, value: str | None) -> dict[IPv6Address, str]:
+    if value is None:
+        return {}
+    try:
+        return read_names(value)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"cannot read {value}: {exc}", param=param) from None
+
+
+def output_options(command: F) -> F:
+    """Decorator: add the shared options; the command receives ``out: OutputOptions``."""
+    @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                  help="Output format.")
+    @click.option("--mn", callback=_address, metavar="HOA", help="Only this mobile node (home address).")
+    @click.option("--from", "from_ts", callback=_ts, metavar="TS",
+                  help="Only what happened at or after TS (epoch seconds or ISO date-time).")
+    @click.option("--to", "to_ts", callback=_ts, metavar="TS", help="Only what happened up to TS.")
+    @click.option("--names", callback=_names, metavar="FILE",
+                  help="Hosts-style file (ADDRESS NAME) naming nodes.")
+    @click.option("--fail-on", type=click.Choice(SEVERITIES), metavar="SEVERITY",
+                  help="Exit 1 when a finding of SEVERITY (error|warning|info) or worse is reported.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, fmt: str, mn: IPv6Address | None, from_ts: float | None,
+                to_ts: float | None, names: dict[IPv6Address, str], fail_on: str | None,
+                **kwargs: Any) -> Any:
+        out = OutputOptions(fmt, mn, from_ts, to_ts, names, fail_on)
+        return command(*args, out=out, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
+def _progress_line() -> Callable[[int, int], None] | None:
+    """A '\\r' percentage on stderr when stderr is a terminal, else nothing."""
+    if not sys.stderr.isatty():
+        return None
+    last = [-1]
+
+    def show(done: int, total: int) -> None:
+        pct = 100 * done // total if total else 100
+        if pct != last[0]:
+            last[0] = pct
+            sys.stderr.write(f"\ranalysing: {pct:3d}% ({done / 1e6:.0f} of {total / 1e6:.0f} MB)")
+            if done >= total:
+                sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
+    return show
+
+
+def run_analysis(captures: Iterable[str], out: OutputOptions) -> Report:
+    """Analyse ``captures``; CaptureError -> one line on stderr and exit 3.
+    Capture damage (truncation) is reported on stderr but not fatal."""
+    try:
+        report = analyze(list(captures), progress=_progress_line(), names=out.names)
+    except CaptureError as exc:
+        click.echo(f"mipv6scope: {exc}", err=True)
+        sys.exit(EXIT_CAPTURE)
+    for issue in report.capture.capture_issues:
+        click.echo(f"mipv6scope: {issue}", err=True)
+    if report.capture.partial:
+        click.echo("mipv6scope: interrupted: the report is partial", err=True)
+    return filter_report(report, out)
+
+
+def _in_range(ts: float | None, out: OutputOptions) -> bool:
+    if ts is None:
+        return True
+    return (out.from_ts is None or ts >= out.from_ts) and (out.to_ts is None or ts <= out.to_ts)
+
+
+def filter_report(report: Report, out: OutputOptions) -> Report:
+    """The report restricted to ``--mn`` and to ``--from``/``--to`` (handoffs,
+    registrations, bindings and findings by their time; tunnels by overlap)."""
+    if out.mn is None and out.from_ts is None and out.to_ts is None:
+        return report
+    nodes = tuple(
+        replace(n, handoffs=tuple(h for h in n.handoffs if _in_range(h.bu_ts or h.movement_ts, out)),
+                registrations=tuple(r for r in n.registrations if _in_range(r.first_bu_ts, out)),
+                bindings=tuple(b for b in n.bindings if _in_range(b.start_ts, out)))
+        for n in report.mobile_nodes if out.mn is None or out.mn == n.home_address
+        or out.mn in n.other_home_addresses)
+    keep = {n.home_address for n in nodes}
+    tunnels = tuple(t for t in report.tunnels if (out.mn is None or t.home_address in keep)
+                    and (out.to_ts is None or t.start_ts <= out.to_ts)
+                    and (out.from_ts is None or t.end_ts >= out.from_ts))
+    findings = tuple(f for f in report.findings if _in_range(f.ts, out)
+                     and (out.mn is None or f.node in keep))
+    return replace(report, mobile_nodes=nodes, tunnels=tunnels, findings=findings)
+
+
+def fail_on_hit(report: Report, fail_on: str | None) -> bool:
+    """Whether a finding of ``fail_on`` severity or worse is in the report."""
+    if fail_on is None:
+        return False
+    worst = SEVERITIES.index(fail_on)
+    return any(f.severity in SEVERITIES[:worst + 1] for f in report.findings)
+
+
+def write_records(records: list[dict[str, Any]], fmt: str, stream: Any = None) -> None:
+    """Records as json (one array), jsonl (one object a line) or csv (header + rows)."""
+    stream = stream or sys.stdout
+    if fmt == "json":
+        stream.write(json.dumps(records, indent=2) + "\n")
+    elif fmt == "jsonl":
+        for record in records:
+            stream.write(json.dumps(record, separators=(",", ":")) + "\n")
+    elif fmt == "csv":
+        buf = io.StringIO()
+        if records:
+            writer = csv.DictWriter(buf, fieldnames=list(records[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(records)
+        stream.write(buf.getvalue())
+    else:
+        raise ValueError(f"not a record format: {fmt}")

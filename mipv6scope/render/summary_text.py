@@ -1,0 +1,130 @@
+"""The `summary` view: capture counts, nodes by role, one story line per mobile
+node and the top findings, rendered from a Report only (nothing is decoded).
+
+``summary_records`` gives the same content as plain dicts (one per mobile node)
+for the json/jsonl/csv formats; ``render_summary`` gives the text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+from statistics import median
+from typing import Any
+
+from ..report.model import MobileNode, Report
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+TOP_FINDINGS = 10
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+
+
+def _ro_active_share(node: MobileNode, span: float | None) -> tuple[int, float | None]:
+    """(correspondents with RO ever active, share of the capture it was active)."""
+    active = [ro for ro in node.route_optimization if ro.active_intervals]
+    if not active or not span:
+        return len(active), None
+    best = 0.0
+    for ro in active:
+        total = sum((iv.end_ts if iv.end_ts is not None else iv.start_ts) - iv.start_ts
+                    for iv in ro.active_intervals)
+        best = max(best, total / span)
+    return len(active), min(1.0, best)
+
+
+def node_record(node: MobileNode, report: Report) -> dict[str, Any]:
+    """The summary figures of one mobile node."""
+    cap = report.capture
+    span = (cap.last_ts - cap.first_ts) if cap.first_ts is not None and cap.last_ts is not None else None
+    regs = [h.registration_ms for h in node.handoffs if h.registration_ms is not None]
+    ro_cns, ro_share = _ro_active_share(node, span)
+    findings = [f for f in report.findings if f.node == node.home_address]
+    return {
+        "home_address": str(node.home_address),
+        "name": node.name,
+        "home_agent": str(node.home_agent) if node.home_agent is not None else None,
+        "care_of_addresses": len(node.care_of_addresses),
+        "handoffs": len(node.handoffs),
+        "median_registration_ms": round(median(regs), 1) if regs else None,
+        "lost_to_old_care_of": sum(h.lost_to_old_care_of for h in node.handoffs),
+        "ro_correspondents": ro_cns,
+        "ro_active_share": round(ro_share, 3) if ro_share is not None else None,
+        "findings": len(findings),
+    }
+
+
+def summary_records(report: Report) -> list[dict[str, Any]]:
+    """One record per mobile node, in the report's order."""
+    return [node_record(node, report) for node in report.mobile_nodes]
+
+
+def story_line(record: dict[str, Any]) -> str:
+    """E.g. "3 handoffs, median registration 41 ms, 12 packets lost to old CoA,
+    RO with 1 CN active 84% of the time"."""
+    parts = [_plural(record["handoffs"], "handoff")]
+    if record["median_registration_ms"] is not None:
+        parts.append(f"median registration {record['median_registration_ms']:.0f} ms")
+    if record["lost_to_old_care_of"]:
+        parts.append(f"{_plural(record['lost_to_old_care_of'], 'packet')} lost to old CoA")
+    if record["ro_correspondents"]:
+        text = f"RO with {record['ro_correspondents']} CN"
+        if record["ro_active_share"] is not None:
+            text += f" active {record['ro_active_share'] * 100:.0f}% of the time"
+        parts.append(text)
+    if record["findings"]:
+        parts.append(_plural(record["findings"], "finding"))
+    return ", ".join(parts)
+
+
+def render_summary(report: Report, top: int = TOP_FINDINGS) -> str:
+    """The whole summary as text (ends with a newline)."""
+    cap = report.capture
+    lines = [
+        f"Capture: {', '.join(cap.files)}",
+        f"  {cap.frames} frames: {cap.decoded} decoded, {cap.malformed} malformed, "
+        f"{cap.skipped} skipped" + (" (PARTIAL: reading was interrupted)" if cap.partial else ""),
+        f"  from {_when(cap.first_ts)} to {_when(cap.last_ts)}",
+    ]
+    if cap.skip_reasons:
+        lines.append("  skipped: " + ", ".join(f"{r}: {n}" for r, n in
+                                                Counter(cap.skip_reasons).most_common()))
+    lines.extend(f"  capture issue: {issue}" for issue in cap.capture_issues)
+    lines.append("")
+    lines.append("Nodes:")
+    lines.append(f"  mobile nodes:   {len(report.mobile_nodes)}")
+    for label, addresses in (("home agents", report.home_agents),
+                             ("correspondents", report.correspondents),
+                             ("access routers", report.access_routers)):
+        shown = ", ".join(str(a) for a in addresses[:5])
+        more = f" (+{len(addresses) - 5} more)" if len(addresses) > 5 else ""
+        lines.append(f"  {label + ':':15} {len(addresses)}" + (f"  {shown}{more}" if shown else ""))
+    if report.mobile_nodes:
+        lines.append("")
+        lines.append("Mobile nodes:")
+        for record in summary_records(report):
+            who = record["home_address"] + (f" ({record['name']})" if record["name"] else "")
+            lines.append(f"  {who}: {story_line(record)}")
+    lines.append("")
+    if report.findings:
+        ranked = sorted(report.findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.ts))
+        by_code = Counter(f.code for f in report.findings)
+        lines.append(f"Findings: {len(report.findings)} ({len(by_code)} kinds)")
+        for f in ranked[:top]:
+            frames = ",".join(str(n) for n in f.frames[:5]) + ("..." if len(f.frames) > 5 else "")
+            node = f" {f.node}" if f.node is not None else ""
+            lines.append(f"  {f.severity:7} {f.code}{node} frames {frames}: {f.message}"
+                         + (f" [{f.rfc}]" if f.rfc else ""))
+        if len(ranked) > top:
+            lines.append(f"  ... {len(ranked) - top} more (see `mipv6scope report`)")
+    else:
+        lines.append("Findings: none")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,131 @@
+"""BindingsAnalyzer on hand-built event sequences: one test per rule."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from builders import AR2, CN, COA2, COA3, HA, HA_LL, HOA, A, ba, be, bu, ra
+from decoded_events import run
+
+from mipv6scope.analysis.bindings import BindingsAnalyzer
+from mipv6scope.analysis.settings import Settings
+from mipv6scope.report.builder import ReportBuilder
+
+
+def analyse(events, end_ts=None):
+    b = BindingsAnalyzer()
+    run([b], events, end_ts)
+    builder = ReportBuilder()
+    b.contribute(builder)
+    return b, builder
+
+
+def ended(builder):
+    return [(str(x.care_of), x.ended_by) for x in builder.nodes[HOA].bindings]
+
+
+def test_refresh_then_new_care_of_then_deregistration():
+    b, rb = analyse([bu(10, 1, 1), ba(10.02, 2, 1), bu(50, 3, 2), ba(50.02, 4, 2),
+                     bu(80, 5, 3, COA3), ba(80.02, 6, 3, COA3),
+                     bu(100, 7, 4, HOA, lifetime=0), ba(100.001, 8, 4, HOA, lifetime=0)])
+    assert ended(rb) == [(str(COA2), "refresh"), (str(COA2), "new_care_of"),
+                         (str(COA3), "deregistration")]
+    first = rb.nodes[HOA].bindings[0]
+    assert (first.start_ts, first.start_frame, first.end_ts, first.seq) == (10.02, 2, 50.02, 1)
+    assert (first.peer, first.kind, first.requested_lifetime_s, first.granted_lifetime_s) == (HA, "home", 60, 60)
+    assert rb.nodes[HOA].bindings[-1].end_ts == 100.001
+    assert rb.nodes[HOA].care_of_addresses == [COA2, COA3]
+    assert rb.nodes[HOA].home_agent == HA and b.home_agent_of(HOA) == HA
+
+
+def test_capture_end_keeps_end_null():
+    _, rb = analyse([bu(10, 1, 1), ba(10.02, 2, 1)], end_ts=30)
+    (only,) = rb.nodes[HOA].bindings
+    assert (only.ended_by, only.end_ts) == ("capture_end", None)
+
+
+def test_expiry_at_start_plus_granted_lifetime():
+    _, rb = analyse([bu(10, 1, 1, lifetime=600), ba(10.5, 2, 1, lifetime=120)], end_ts=400)
+    (only,) = rb.nodes[HOA].bindings
+    assert (only.ended_by, only.end_ts, only.requested_lifetime_s, only.granted_lifetime_s) == (
+        "expiry", pytest.approx(130.5), 600, 120)
+
+
+def test_expiry_found_before_a_late_refresh():
+    _, rb = analyse([bu(10, 1, 1), ba(10, 2, 1), bu(80, 3, 2), ba(80, 4, 2)])
+    assert ended(rb) == [(str(COA2), "expiry"), (str(COA2), "capture_end")]
+    assert rb.nodes[HOA].bindings[0].end_ts == 70
+
+
+def test_rejection_is_listed_and_does_not_end_the_binding():
+    _, rb = analyse([bu(10, 1, 1), ba(10.02, 2, 1), bu(20, 3, 9000), ba(20.01, 4, 1, status=135),
+                     bu(20.05, 5, 2), ba(20.07, 6, 2)])
+    rows = rb.nodes[HOA].bindings
+    assert [(x.seq, x.ended_by) for x in rows] == [(1, "refresh"), (9000, "rejected"), (2, "capture_end")]
+    rejected = rows[1]
+    assert (rejected.start_ts, rejected.start_frame, rejected.end_ts, rejected.granted_lifetime_s) == (
+        None, None, 20.01, 0)
+    regs = rb.nodes[HOA].registrations
+    assert [(r.seq, r.status, r.ba_frame) for r in regs] == [(1, 0, 2), (9000, 135, 4), (2, 0, 6)]
+
+
+def test_rejection_by_another_home_agent_keeps_its_peer():
+    other = A("2001:db8:1::2")
+    _, rb = analyse([bu(10, 1, 1), ba(10.02, 2, 1), bu(20, 3, 2, COA3, peer=other),
+                     ba(20.01, 4, 2, COA3, status=133, peer=other), bu(20.1, 5, 3, COA3), ba(20.12, 6, 3, COA3)])
+    assert [(x.peer, x.ended_by) for x in rb.nodes[HOA].bindings] == [
+        (HA, "new_care_of"), (other, "rejected"), (HA, "capture_end")]
+    assert rb.nodes[HOA].home_agent == HA
+
+
+def test_retransmissions_grouped_and_latency_from_first_bu():
+    b, rb = analyse([bu(1.0, 1, 7), bu(2.5, 2, 7), bu(5.5, 3, 7), ba(5.52, 4, 7)])
+    (reg,) = rb.nodes[HOA].registrations
+    assert reg.bu_frames == (1, 2, 3) and reg.retransmissions == 2
+    assert reg.latency_ms == pytest.approx(4520.0)
+    assert (reg.first_bu_ts, reg.ba_ts, reg.status, reg.care_of) == (1.0, 5.52, 0, COA2)
+    assert b.pending(HOA) == []
+
+
+def test_unanswered_and_unmatched():
+    b, rb = analyse([bu(1, 1, 5), ba(2, 2, 6)])
+    assert b.pending(HOA) == [(HA, 5, (1,))]
+    assert [a.frame for a in b.unmatched_acks] == [2]
+    assert rb.nodes[HOA].bindings == [] and rb.nodes[HOA].registrations == []
+
+
+def test_binding_error_ends_correspondent_binding():
+    _, rb = analyse([bu(1, 1, 1, peer=CN, flags="A", lifetime=420), ba(1.1, 2, 1, peer=CN, lifetime=420),
+                     be(3, 3)])
+    (only,) = rb.nodes[HOA].bindings
+    assert (only.kind, only.ended_by, only.end_ts) == ("correspondent", "binding_error", 3)
+
+
+def test_roles():
+    _, rb = analyse([ra(0.5, 1, AR2, "2001:db8:2::/64"), ra(0.6, 2, HA_LL, "2001:db8:1::1/64", True, HA),
+                     bu(1, 3, 1), ba(1.1, 4, 1), bu(2, 5, 1, peer=CN, flags="A"),
+                     ba(2.1, 6, 1, peer=CN)])
+    assert rb.home_agents == {HA}
+    assert rb.correspondents == {CN}
+    assert rb.access_routers == {AR2, HA_LL}
+    assert set(rb.nodes) == {HOA}
+
+
+def test_queries():
+    b, _ = analyse([bu(10, 1, 1), ba(10, 2, 1), bu(40, 3, 2, COA3), ba(40, 4, 2, COA3)], end_ts=200)
+    assert b.home_binding_at(HOA, 5) is None
+    assert b.home_binding_at(HOA, 20) == COA2
+    assert b.home_binding_at(HOA, 50) == COA3
+    assert b.home_binding_at(HOA, 150) is None  # expired at 100
+    assert b.binding_at(HOA, HA, 20).seq == 1
+    assert b.care_of_addresses(HOA) == [COA2, COA3]
+    assert b.is_care_of(COA3) and not b.is_care_of(HOA)
+    assert b.home_address_of(COA2) == HOA
+    assert len(b.registrations(HOA)) == 2 == len(b.registrations())
+
+
+def test_settings_are_overridable():
+    s = replace(Settings(), MAX_BINDACK_TIMEOUT=256.0)
+    assert s.MAX_BINDACK_TIMEOUT == 256.0 and Settings().MAX_BINDACK_TIMEOUT == 32.0
+    assert BindingsAnalyzer(s).settings is s

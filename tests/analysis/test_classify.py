@@ -1,0 +1,121 @@
+"""The fast path (analysis.classify) against the full decoder: same DataPacket
+events on every frame it takes, and every frame of every sample counted."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from mipv6scope.analysis.classify import classify, make_data_packet
+from mipv6scope.analysis.engine import analyze
+from mipv6scope.analysis.events_from_frames import events_from_decoded
+from mipv6scope.capture import open_capture
+from mipv6scope.decode.frame_decoder import decode_frame
+from mipv6scope.decode.model import DECODED
+from mipv6scope.decode.stream import DecodeStream
+from mipv6scope.events import DataPacket
+from tests.conftest import raw_frame
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_captures"
+CAPTURES = sorted(p for p in SAMPLES.iterdir() if ".pcap" in p.name and not p.name.endswith(".json"))
+
+A = bytes.fromhex("20010db8000100000000000000000001")
+B = bytes.fromhex("20010db8000200000000000000000100")
+C = bytes.fromhex("20010db8000900000000000000000009")
+H = bytes.fromhex("20010db8000100000000000000000100")
+
+
+def ip6(nh: int, payload: bytes, src: bytes = A, dst: bytes = B, plen: int | None = None) -> bytes:
+    """An IPv6 header (hop limit 64) followed by ``payload``."""
+    length = len(payload) if plen is None else plen
+    return struct.pack("!IHBB", 6 << 28, length, nh, 64) + src + dst + payload
+
+
+UDP = struct.pack("!HHHH", 5000, 53, 12, 0) + b"abcd"
+
+
+def test_captures_found():
+    assert len(CAPTURES) > 20
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)
+def test_fast_path_equals_full_decoder(path: Path):
+    fast_frames = 0
+    with open_capture(path) as reader:
+        for frame in reader:
+            decoded = decode_frame(frame)
+            full = [e for e in events_from_decoded(decoded) if isinstance(e, DataPacket)]
+            fast = classify(frame)
+            if fast is None:
+                continue
+            fast_frames += 1
+            assert full == [fast], f"frame {frame.number}"
+            # the engine counts fast frames as decoded: so must the decoder
+            assert decoded.status == DECODED and not decoded.issues, f"frame {frame.number}"
+    if path.name.startswith("scenario-"):
+        assert fast_frames > 0
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)
+def test_engine_counts_every_frame_like_the_decoder(path: Path):
+    stream = DecodeStream([path])
+    for _ in stream:
+        pass
+    info = analyze([path], analyzers=[]).capture
+    counts = stream.counts
+    assert (info.frames, info.decoded, info.malformed, info.skipped) == (
+        counts.frames, counts.decoded, counts.malformed, counts.skipped)
+    assert info.skip_reasons == dict(counts.skip_reasons)
+    assert info.frames == info.decoded + info.malformed + info.skipped
+
+
+@pytest.mark.parametrize("data", [
+    ip6(41, ip6(17, UDP, C, H), A, B),                    # tunnelled UDP
+    ip6(41, ip6(6, struct.pack("!HH", 80, 4242) + bytes(16), C, H)),  # tunnelled TCP
+    ip6(41, ip6(132, b"sctp-ish", C, H)),                  # tunnelled other data
+    ip6(17, UDP),                                          # plain UDP
+    ip6(60, bytes([17, 2, 1, 2, 0, 0, 0xC9, 16]) + H + UDP),  # HAO
+    ip6(43, bytes([17, 2, 2, 1, 0, 0, 0, 0]) + H + UDP),     # RH2
+])
+def test_fast_path_takes_plain_data(data: bytes):
+    frame = raw_frame(data)
+    fast = classify(frame, 3)
+    assert fast is not None and fast.file == 3
+    assert [e for e in events_from_decoded(decode_frame(frame), 3) if isinstance(e, DataPacket)] == [fast]
+
+
+@pytest.mark.parametrize("data", [
+    b"",                                                    # nothing
+    ip6(17, UDP)[:39],                                      # cut IPv6 header
+    ip6(17, UDP, plen=200),                                 # payload length beyond the frame
+    ip6(17, UDP, plen=0),                                   # jumbogram
+    ip6(17, b"ab"),                                         # UDP without ports
+    ip6(41, ip6(58, b"\x80\x00\x00\x00", C, H)),            # tunnelled ICMPv6
+    ip6(41, ip6(135, bytes(16), C, H)),                     # tunnelled MH
+    ip6(41, ip6(41, ip6(17, UDP), C, H)),                   # tunnel in a tunnel
+    ip6(41, ip6(17, UDP, C, H, plen=500)),                  # inner length too big
+    ip6(41, b"\x45" + bytes(39)),                           # inner not IPv6
+    ip6(58, b"\x80\x00\x00\x00"),                           # ICMPv6
+    ip6(50, bytes(16)),                                     # ESP
+    ip6(60, bytes([17, 2, 1, 2, 0, 0, 0xC9, 15]) + H + UDP),  # odd HAO
+    ip6(43, bytes([17, 2, 2, 2, 0, 0, 0, 0]) + H + UDP),     # RH2 segments left 2
+    b"\x45" + bytes(40),                                    # IPv4
+])
+def test_fast_path_leaves_the_rest_to_the_decoder(data: bytes):
+    assert classify(raw_frame(data)) is None
+
+
+def test_snaplen_cut_frames_go_to_the_decoder():
+    data = ip6(41, ip6(17, UDP, C, H))
+    assert classify(raw_frame(data, wirelen=len(data) + 10)) is None
+
+
+def test_make_data_packet_equals_the_dataclass_constructor():
+    from ipaddress import IPv6Address
+    a, b = IPv6Address(A), IPv6Address(B)
+    args = (1.5, 7, 1, a, b, b, a, True, None, b, 17, 1, 2, 100, 60)
+    made = make_data_packet(*args)
+    assert made == DataPacket(*args) and type(made) is DataPacket
+    assert hash(made) == hash(DataPacket(*args))
