@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from ipaddress import IPv6Address
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,13 @@ def raw_frame(data: bytes, number: int = 1, wirelen: int | None = None,
     return Frame(number=number, ts=1000.0 + number, caplen=len(data),
                  wirelen=len(data) if wirelen is None else wirelen,
                  linktype=linktype, data=data)
+
+
+def a16(text: str) -> bytes:
+    """The 16 bytes of an IPv6 address written as text."""
+    return IPv6Address(text).packed
+
+
+def h(text: str) -> bytes:
+    """Bytes from hex written with any spacing (RFC-diagram style literals)."""
+    return bytes.fromhex("".join(text.split()))

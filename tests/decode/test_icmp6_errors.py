@@ -6,7 +6,6 @@ after the extension headers, and the Mobility Header type when there is one.
 
 from __future__ import annotations
 
-import ipaddress
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +18,7 @@ from mipv6scope.decode.icmp6 import (
     invoking_packet_summary,
     parse_icmp6,
 )
+from tests.conftest import a16, h
 
 scapy_all = pytest.importorskip("scapy.all")
 from scapy.layers.inet6 import (  # noqa: E402
@@ -43,12 +43,8 @@ COA = "2001:db8:2::100"
 CN = "2001:db8:3::1"
 
 
-def a16(text: str) -> bytes:
-    return ipaddress.IPv6Address(text).packed
 
 
-def h(text: str) -> bytes:
-    return bytes.fromhex("".join(text.split()))
 
 
 # ----------------------------------------------- invoking packets, by hand

@@ -18,6 +18,7 @@ import pytest
 from mipv6scope.decode import icmp6 as m
 from mipv6scope.decode.icmp6 import build_icmp6, icmp6_checksum_ok, parse_icmp6
 from mipv6scope.decode.nd_options import PrefixInformation
+from tests.conftest import a16, h
 
 scapy_all = pytest.importorskip("scapy.all")
 from scapy.layers.inet6 import (  # noqa: E402
@@ -35,12 +36,8 @@ HA1 = "2001:db8:1::1"
 HA2 = "2001:db8:1::2"
 
 
-def a16(text: str) -> bytes:
-    return ipaddress.IPv6Address(text).packed
 
 
-def h(text: str) -> bytes:
-    return bytes.fromhex("".join(text.split()))
 
 
 # ---------------------------------------------------------------- literals

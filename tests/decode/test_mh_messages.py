@@ -6,7 +6,6 @@ expected values come from those bytes, never from running the decoder.
 
 from __future__ import annotations
 
-import ipaddress
 import struct
 
 import dpkt
@@ -44,6 +43,7 @@ from mipv6scope.decode.mh_options import (
     NonceIndices,
     Timestamp,
 )
+from tests.conftest import a16
 
 H = bytes.fromhex
 COMMON_KEYS = ["type", "name", "abbrev", "payload_proto", "header_len", "length",
@@ -54,8 +54,6 @@ def codes(issues):
     return [i.code for i in issues]
 
 
-def a16(text: str) -> bytes:
-    return ipaddress.IPv6Address(text).packed
 
 
 def ones_sum_ok(src: bytes, dst: bytes, mh_bytes: bytes) -> bool:

@@ -45,6 +45,7 @@ from mipv6scope.decode.names import (
     WIRESHARK_IPV4_ACK_STATUS_DIFFERENCES,
     WIRESHARK_MH_TYPE_DIFFERENCES,
 )
+from tests.conftest import a16
 
 scapy_inet6 = pytest.importorskip("scapy.layers.inet6")
 from scapy.layers.inet6 import (  # noqa: E402
@@ -75,8 +76,6 @@ HOA = "2001:db8:1::100"
 CN = "2001:db8:3::5"
 
 
-def a16(text: str) -> bytes:
-    return ipaddress.IPv6Address(text).packed
 
 
 def mh_of(pkt) -> bytes:
