@@ -36,6 +36,7 @@ from .settings import DEFAULT_SETTINGS, Settings
 
 HOME, CORRESPONDENT = "home", "correspondent"
 NOT_HOME_AGENT_STATUSES = frozenset({131})  # home registration not supported
+_INF, _NEG_INF = float("inf"), float("-inf")
 
 
 @dataclass
@@ -121,11 +122,15 @@ class BindingsAnalyzer(Analyzer):
         self.last_answered: Answered | None = None
         self._care_of_owner: dict[IPv6Address, IPv6Address] = {}
         self._order = 0
+        # home address -> (from ts, until ts, home_binding_at's answer in between);
+        # cleared whenever a handler changes the bindings
+        self._home_memo: dict[IPv6Address, tuple[float, float, IPv6Address | None]] = {}
 
     # -- event handlers ------------------------------------------------------------------
 
     def on_binding_update(self, e: ev.BindingUpdate) -> None:
         """Group BUs into registrations by sequence number."""
+        self._home_memo.clear()
         hoa, peer = e.home_address, e.dst
         kind = HOME if "H" in e.flags else CORRESPONDENT
         state = self._peer(hoa, peer, kind)
@@ -141,6 +146,7 @@ class BindingsAnalyzer(Analyzer):
 
     def on_binding_ack(self, e: ev.BindingAck) -> None:
         """Answer a registration; open, refresh or end a binding interval."""
+        self._home_memo.clear()
         self.last_answered = None
         hoa, peer = e.home_address, e.src
         node = self.nodes.get(hoa)
@@ -186,6 +192,7 @@ class BindingsAnalyzer(Analyzer):
 
     def on_binding_error(self, e: ev.BindingError) -> None:
         """A Binding Error from a correspondent ends the node's binding with it."""
+        self._home_memo.clear()
         node = self._node(e.home_address)
         state = node.peers.get(e.src)
         if state is None or state.current is None:
@@ -202,6 +209,7 @@ class BindingsAnalyzer(Analyzer):
 
     def finish(self, end_ts: float | None) -> None:
         """Expire what ran out before the end; the rest stays open (capture_end)."""
+        self._home_memo.clear()
         if end_ts is None:
             return
         for node in self.nodes.values():
@@ -256,21 +264,59 @@ class BindingsAnalyzer(Analyzer):
     def home_binding_at(self, hoa: IPv6Address, ts: float) -> IPv6Address | None:
         """The care-of address the home binding held at ``ts``, or None.
 
-        Called for every tunnelled packet: the current binding answers without
-        building the history."""
+        Called several times for every tunnelled packet: the answer is
+        remembered per home address with the time range it holds for (until
+        the next BU, BA or Binding Error changes the state), so most calls are
+        one dict lookup; the current binding answers without building the
+        history."""
+        memo = self._home_memo.get(hoa)
+        if memo is not None and memo[0] <= ts < memo[1]:
+            return memo[2]
         node = self.nodes.get(hoa)
         if node is None:
             return None
+        lo, hi, exact = _NEG_INF, _INF, True
+        result = None
         for peer, state in node.peers.items():
             if state.kind != HOME:
                 continue
-            care_of = self._current_care_of(state, ts)
+            # _current_care_of, with the range of ts over which its answer holds
+            current = state.current
+            care_of: IPv6Address | None | bool
+            if current is None:
+                last = next((b for _, b in reversed(state.closed) if b.ended_by != "rejected"), None)
+                if last is None or last.end_ts is None:
+                    care_of = None
+                elif ts >= last.end_ts:
+                    care_of = None
+                    if last.end_ts > lo:
+                        lo = last.end_ts
+                else:
+                    care_of = False
+            elif ts < current.start_ts:
+                care_of = False
+            else:
+                expires = current.expires
+                if ts < expires:
+                    care_of = current.care_of
+                    if current.start_ts > lo:
+                        lo = current.start_ts
+                    if expires < hi:
+                        hi = expires
+                else:
+                    care_of = None
+                    if expires > lo:
+                        lo = expires
             if care_of is False:
+                exact = False  # from the history: not remembered
                 b = self.binding_at(hoa, peer, ts)
                 care_of = b.care_of if b is not None else None
             if care_of is not None:
-                return care_of
-        return None
+                result = care_of
+                break
+        if exact:
+            self._home_memo[hoa] = (lo, hi, result)
+        return result
 
     def care_of_addresses(self, hoa: IPv6Address) -> list[IPv6Address]:
         """The care-of addresses the node had accepted, in the order first used."""

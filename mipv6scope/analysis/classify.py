@@ -53,6 +53,21 @@ _HAO_LAYOUT = b"\x02\x01\x02\x00\x00\xc9\x10"
 _RH2_LAYOUT = b"\x02\x02\x01"
 
 
+_PAIRS: dict[bytes, tuple[IPv6Address, IPv6Address]] = {}
+_PAIRS_MAX = 1 << 15
+
+
+def _pair(key: bytes) -> tuple[IPv6Address, IPv6Address]:
+    """The (source, destination) `address` objects of the 32 address bytes of
+    an IPv6 header; remembered per distinct pair (bounded)."""
+    pair = _PAIRS.get(key)
+    if pair is None:
+        if len(_PAIRS) >= _PAIRS_MAX:
+            _PAIRS.clear()
+        pair = _PAIRS[key] = (address(key[:16]), address(key[16:]))
+    return pair
+
+
 def _slot_setter(name: str):
     """The slot descriptor's ``__set__`` for field ``name`` of DataPacket."""
     for cls in DataPacket.__mro__:
@@ -121,6 +136,14 @@ def _route_optimised(data: bytes, pos: int, end: int, nh: int
 def classify(frame: Frame, file: int = 0) -> DataPacket | None:
     """The DataPacket for a plain data frame, or None when the frame needs the
     full decoder. Never raises on short or odd frames (they return None)."""
+    fields = data_fields(frame, file)
+    return None if fields is None else make_data_packet(*fields)
+
+
+def data_fields(frame: Frame, file: int = 0) -> tuple | None:
+    """`classify` without building the event: the DataPacket's fields as a
+    tuple, in declaration order (ts, frame, file, outer_src, outer_dst, src,
+    dst, tunnelled, hao, rh2, proto, sport, dport, length, inner_length)."""
     data = frame.data
     if frame.caplen < frame.wirelen:
         return None  # cut by the snap length: the decoder reports how
@@ -140,8 +163,6 @@ def classify(frame: Frame, file: int = 0) -> DataPacket | None:
     end = off + 40 + plen
     if end > limit:
         return None
-    outer_src = address(data[off + 8:off + 24])
-    outer_dst = address(data[off + 24:off + 40])
     pos = off + 40
     if nh == NH_IPV6:
         if end - pos < 40:
@@ -150,24 +171,33 @@ def classify(frame: Frame, file: int = 0) -> DataPacket | None:
         if vtcfl >> 28 != 6 or iplen == 0 or pos + 40 + iplen > end or inh in NOT_PLAIN_DATA:
             return None
         ipos = pos + 40
-        iend = ipos + iplen
-        sport = dport = None
         if inh in (NH_TCP, NH_UDP):
-            if iend - ipos < 4:
+            if iplen < 4:
                 return None
             sport, dport = _PORTS(data, ipos)
-        return make_data_packet(frame.ts, frame.number, file, outer_src, outer_dst,
-                          address(data[pos + 8:pos + 24]), address(data[pos + 24:pos + 40]),
-                          True, None, None, inh, sport, dport, 40 + plen, 40 + iplen)
-    hao = rh2 = None
-    if nh in (NH_DSTOPTS, NH_ROUTING):
-        step = _route_optimised(data, pos, end, nh)
-        if step is None:
+        else:
+            sport = dport = None
+        outer = _PAIRS.get(data[off + 8:pos]) or _pair(data[off + 8:pos])
+        inner = _PAIRS.get(data[pos + 8:ipos]) or _pair(data[pos + 8:ipos])
+        return (frame.ts, frame.number, file, outer[0], outer[1], inner[0], inner[1], True, None, None,
+                inh, sport, dport, 40 + plen, 40 + iplen)
+    if nh in (NH_TCP, NH_UDP):
+        if end - pos < 4:
             return None
-        nh, pos, hao, rh2 = step
+        sport, dport = _PORTS(data, pos)
+        outer_src, outer_dst = _PAIRS.get(data[off + 8:pos]) or _pair(data[off + 8:pos])
+        return (frame.ts, frame.number, file, outer_src, outer_dst, outer_src, outer_dst,
+                False, None, None, nh, sport, dport, 40 + plen, 40 + plen)
+    if nh != NH_DSTOPTS and nh != NH_ROUTING:
+        return None
+    step = _route_optimised(data, pos, end, nh)
+    if step is None:
+        return None
+    nh, pos, hao, rh2 = step
     if (nh != NH_TCP and nh != NH_UDP) or end - pos < 4:
         return None
     sport, dport = _PORTS(data, pos)
-    return make_data_packet(frame.ts, frame.number, file, outer_src, outer_dst,
-                      outer_src if hao is None else hao, outer_dst if rh2 is None else rh2,
-                      False, hao, rh2, nh, sport, dport, 40 + plen, 40 + plen)
+    outer_src, outer_dst = _PAIRS.get(data[off + 8:off + 40]) or _pair(data[off + 8:off + 40])
+    return (frame.ts, frame.number, file, outer_src, outer_dst,
+            outer_src if hao is None else hao, outer_dst if rh2 is None else rh2,
+            False, hao, rh2, nh, sport, dport, 40 + plen, 40 + plen)

@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
+from itertools import repeat
 from pathlib import Path
 
 from ..capture.frame import Frame
@@ -36,7 +37,8 @@ from ..report.builder import ReportBuilder
 from ..report.model import CaptureInfo, Report
 from .base import Analyzer, dispatch_table
 from .bindings import BindingsAnalyzer
-from .classify import classify, link_offset
+from .classify import classify, data_fields, link_offset, make_data_packet  # noqa: F401
+from .conformance import ConformanceAnalyzer
 from .events_from_frames import events_from_decoded
 from .handoffs import HandoffAnalyzer
 from .route_opt import RouteOptAnalyzer
@@ -55,11 +57,14 @@ ProgressCallback = Callable[[int, int], None]
 
 def default_analyzers(settings: Settings | None = None) -> list[Analyzer]:
     """The analyzers `analyze` runs by default, in order: bindings first, since
-    the others read its state (which care-of address was bound when)."""
+    the others read its state (which care-of address was bound when), and
+    conformance last, since it reads all of theirs."""
     settings = settings or Settings()
     bindings = BindingsAnalyzer(settings)
-    return [bindings, TunnelAnalyzer(bindings), RouteOptAnalyzer(bindings),
-            HandoffAnalyzer(bindings, settings)]
+    tunnels = TunnelAnalyzer(bindings)
+    handoffs = HandoffAnalyzer(bindings, settings)
+    conformance = ConformanceAnalyzer(bindings, settings, handoffs=handoffs, tunnels=tunnels)
+    return [bindings, tunnels, RouteOptAnalyzer(bindings), handoffs, conformance]
 
 
 def read_names(path: str | os.PathLike[str]) -> dict[IPv6Address, str]:
@@ -152,19 +157,55 @@ class _Pass:
     partial: bool = False
 
 
+def _data_dispatch(analyzers: Sequence[Analyzer], table: Mapping[type, Sequence[Callable]]
+                   ) -> tuple[tuple[Callable[[tuple], None], ...], tuple[Callable[[tuple], None], ...]]:
+    """The handlers of fast-path data packets, given as field tuples (see
+    `classify.data_fields`): (for tunnelled packets, for plain ones), in
+    analyzer order.
+
+    An analyzer may offer ``_data_handlers()`` -> (tunnelled handler, plain
+    handler), either None when it ignores those packets, each taking the
+    tuple; it is used only when the class that defines it also defines the
+    ``on_data_packet`` in force (a subclass overriding ``on_data_packet`` gets
+    events). Any other ``on_data_packet`` gets the DataPacket built from the
+    tuple."""
+    handlers = set(table.get(DataPacket, ()))
+    tunnelled: list[Callable[[tuple], None]] = []
+    plain: list[Callable[[tuple], None]] = []
+    for analyzer in analyzers:
+        on_data = getattr(analyzer, "on_data_packet", None)
+        if on_data is None or on_data not in handlers:
+            continue
+        owner = next((c for c in type(analyzer).__mro__ if "_data_handlers" in c.__dict__), None)
+        if owner is not None and getattr(on_data, "__func__", None) is owner.__dict__.get("on_data_packet"):
+            on_tunnelled, on_plain = analyzer._data_handlers()  # noqa: SLF001
+            if on_tunnelled is not None:
+                tunnelled.append(on_tunnelled)
+            if on_plain is not None:
+                plain.append(on_plain)
+        else:
+            def event_handler(fields: tuple, handler: Callable = on_data) -> None:
+                handler(make_data_packet(*fields))
+            tunnelled.append(event_handler)
+            plain.append(event_handler)
+    return tuple(tunnelled), tuple(plain)
+
+
 def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
          progress: Callable[[int], None] | None) -> _Pass:
     """The streaming loop; returns the counters (partial on Ctrl-C)."""
     table = dispatch_table(analyzers)
-    data_handlers = table.get(DataPacket, ())
+    on_tunnelled, on_plain = _data_dispatch(analyzers, table)
     state = _Pass()
     counts = state.counts
     dedupe = _Dedupe() if len(readers) > 1 else None
+    frames = zip(repeat(0), readers[0]) if len(readers) == 1 else _frames(readers)
+    fields_of = data_fields
     fast = 0
     first = last = None
     n = 0
     try:
-        for file, frame in _frames(readers):
+        for file, frame in frames:
             n += 1
             ts = frame.ts
             if last is None:
@@ -180,11 +221,11 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
                 counts.skipped += 1
                 counts.skip_reasons[DUPLICATE_REASON] += 1
                 continue
-            event = classify(frame, file)
-            if event is not None:
+            fields = fields_of(frame, file)
+            if fields is not None:
                 fast += 1
-                for handler in data_handlers:
-                    handler(event)
+                for handler in (on_tunnelled if fields[7] else on_plain):
+                    handler(fields)
                 continue
             decoded = decode_frame(frame)
             counts.add(decoded)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import statistics
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address, IPv6Network, ip_network
 
@@ -150,10 +151,17 @@ class HandoffAnalyzer(Analyzer):
 
     def on_data_packet(self, e: ev.DataPacket) -> None:
         """Signs of life, losses and the first data at the new address."""
+        t = (e.ts, e.frame, e.file, e.outer_src, e.outer_dst, e.src, e.dst, e.tunnelled, e.hao, e.rh2,
+             e.proto, e.sport, e.dport, e.length, e.inner_length)
         if e.tunnelled:
-            self._tunnelled(e)
+            self._tunnelled_data(t)
         else:
-            self._plain(e)
+            self._plain_data(t)
+
+    def _data_handlers(self) -> tuple[Callable[[tuple], None], Callable[[tuple], None]]:
+        """The engine's fast path: (handler of tunnelled, of plain data packets),
+        each taking the DataPacket's fields as a tuple."""
+        return self._tunnelled_data, self._plain_data
 
     def finish(self, end_ts: float | None) -> None:
         """Close handoffs still waiting for data or for their BA."""
@@ -171,31 +179,45 @@ class HandoffAnalyzer(Analyzer):
 
     # -- data ---------------------------------------------------------------------------------
 
+    def _tunnelled_data(self, t: tuple) -> None:
+        ts, _frame, _file, outer_src, outer_dst, src, dst = t[:7]
+        nodes = self.nodes
+        if nodes:
+            node = nodes.get(dst)
+            if node is not None and outer_dst != node.home_address:
+                if node.waiting is not None and outer_dst == node.waiting.to_care_of:
+                    self._done(node, node.waiting, ts)
+                if node.move is not None and outer_dst == node.move.from_care_of:
+                    node.move.lost += 1
+                elif outer_dst == node.current:
+                    self._remember(node, ts)
+            source = nodes.get(src)
+            if source is not None and outer_src == source.current:
+                self._alive(source, ts)
+        if self.settings.MOVEMENT_FROM_FIRST_PACKET and outer_src not in self._first_from:
+            self._first_from[outer_src] = ts
+
+    def _plain_data(self, t: tuple) -> None:
+        nodes = self.nodes
+        if nodes:
+            ts = t[0]
+            node = nodes.get(t[6])
+            if (node is not None and node.waiting is not None and t[9] is None
+                    and node.waiting.to_care_of == node.home_address):
+                self._done(node, node.waiting, ts)
+            source = nodes.get(t[5])
+            if source is not None and t[8] is None and source.current == source.home_address:
+                self._alive(source, ts)
+        if self.settings.MOVEMENT_FROM_FIRST_PACKET and t[3] not in self._first_from:
+            self._first_from[t[3]] = t[0]
+
     def _tunnelled(self, e: ev.DataPacket) -> None:
-        node = self.nodes.get(e.dst)
-        if node is not None and e.outer_dst != node.home_address:
-            if node.waiting is not None and e.outer_dst == node.waiting.to_care_of:
-                self._done(node, node.waiting, e.ts)
-            if node.move is not None and e.outer_dst == node.move.from_care_of:
-                node.move.lost += 1
-            elif e.outer_dst == node.current:
-                self._remember(node, e.ts)
-        source = self.nodes.get(e.src)
-        if source is not None and e.outer_src == source.current:
-            self._alive(source, e.ts)
-        if self.settings.MOVEMENT_FROM_FIRST_PACKET:
-            self._first_from.setdefault(e.outer_src, e.ts)
+        self._tunnelled_data((e.ts, e.frame, e.file, e.outer_src, e.outer_dst, e.src, e.dst, e.tunnelled,
+                              e.hao, e.rh2, e.proto, e.sport, e.dport, e.length, e.inner_length))
 
     def _plain(self, e: ev.DataPacket) -> None:
-        node = self.nodes.get(e.dst)
-        if (node is not None and node.waiting is not None and e.rh2 is None
-                and node.waiting.to_care_of == node.home_address):
-            self._done(node, node.waiting, e.ts)
-        source = self.nodes.get(e.src)
-        if source is not None and e.hao is None and source.current == source.home_address:
-            self._alive(source, e.ts)
-        if self.settings.MOVEMENT_FROM_FIRST_PACKET:
-            self._first_from.setdefault(e.outer_src, e.ts)
+        self._plain_data((e.ts, e.frame, e.file, e.outer_src, e.outer_dst, e.src, e.dst, e.tunnelled,
+                          e.hao, e.rh2, e.proto, e.sport, e.dport, e.length, e.inner_length))
 
     def _remember(self, node: _Node, ts: float) -> None:
         node.recent.append(ts)

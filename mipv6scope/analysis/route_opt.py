@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import heapq
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from typing import Any
@@ -139,31 +140,60 @@ class RouteOptAnalyzer(Analyzer):
 
     def on_data_packet(self, event: ev.DataPacket) -> None:
         """Count data per path; first tunnelled data and first RO data are transitions."""
-        self._last_frame = event.frame
-        if self._expiries and self._expiries[0][0] < event.ts:
-            self._tick(event.ts, event.frame)
+        t = (event.ts, event.frame, event.file, event.outer_src, event.outer_dst, event.src, event.dst,
+             event.tunnelled, event.hao, event.rh2, event.proto, event.sport, event.dport,
+             event.length, event.inner_length)
         if event.tunnelled:
-            leg = self.legs.leg(event.outer_src, event.outer_dst, event.src, event.dst, event.ts)
-            if leg is None:
-                return
-            ha, _, hoa, _ = leg
-            self.home_agents.add(ha)
-            cn = event.src if event.dst == hoa else event.dst
-            pair = self._pair(hoa, cn)
-            pair.packets_tunnelled += 1
-            if pair.state is None:
-                pair.go(TUNNELLED, event.ts, event.frame)
-            return
-        if event.hao is not None:
-            pair = self._pair(event.hao, event.dst)
-        elif event.rh2 is not None:
-            pair = self._pair(event.rh2, event.src)
+            self._tunnelled_data(t)
         else:
+            self._plain_data(t)
+
+    def _data_handlers(self) -> tuple[Callable[[tuple], None], Callable[[tuple], None]]:
+        """The engine's fast path: (handler of tunnelled, of plain data packets),
+        each taking the DataPacket's fields as a tuple."""
+        return self._tunnelled_data, self._plain_data
+
+    def _tunnelled_data(self, t: tuple) -> None:
+        ts, frame, _file, outer_src, outer_dst, src, dst = t[:7]
+        self._last_frame = frame
+        expiries = self._expiries
+        if expiries and expiries[0][0] < ts:
+            self._tick(ts, frame)
+        leg = self.legs._leg(outer_src, outer_dst, src, dst, ts)  # noqa: SLF001
+        if leg is None:
             return
+        hoa = leg[2]
+        self.home_agents.add(leg[0])
+        # hoa is src or dst itself; if src and dst are equal, either gives the same pair
+        key = (hoa, src if dst is hoa else dst)
+        pair = self.pairs.get(key)
+        if pair is None:
+            pair = self.pairs[key] = PairState()
+        pair.packets_tunnelled += 1
+        if pair.state is None:
+            pair.go(TUNNELLED, ts, frame)
+
+    def _plain_data(self, t: tuple) -> None:
+        ts, frame = t[0], t[1]
+        self._last_frame = frame
+        expiries = self._expiries
+        if expiries and expiries[0][0] < ts:
+            self._tick(ts, frame)
+        hao = t[8]
+        if hao is not None:
+            key = (hao, t[6])
+        else:
+            rh2 = t[9]
+            if rh2 is None:
+                return
+            key = (rh2, t[5])
+        pair = self.pairs.get(key)
+        if pair is None:
+            pair = self.pairs[key] = PairState()
         pair.packets_direct += 1
         if pair.state in (None, TUNNELLED, BU_SENT):
             pair.signalled = True
-            pair.go(RO_ACTIVE, event.ts, event.frame)
+            pair.go(RO_ACTIVE, ts, frame)
 
     # -- return routability ------------------------------------------------------------------
 

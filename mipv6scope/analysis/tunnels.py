@@ -21,6 +21,7 @@ every registration hidden in ESP) is not judged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from typing import Any, Protocol
@@ -29,6 +30,7 @@ from .. import events as ev
 from ..report.builder import ReportBuilder
 from ..report.model import Counter, InnerFlow, OutsideBinding, Tunnel
 from .base import Analyzer
+from .bindings import BindingsAnalyzer
 
 TOP_FLOWS = 50            # inner flows reported per tunnel; the rest are summed into one
 MAX_TRACKED_FLOWS = 2000  # distinct flows tracked per tunnel; later new ones go to "other"
@@ -42,6 +44,7 @@ OTHER_FLOW_ADDRESS = IPv6Address("::")
 OTHER_FLOW_PROTO = -1     # marks the summed "other flows" entry
 
 TO_MN, FROM_MN = "to_mn", "from_mn"
+_NO_MEMO: dict = {}  # stands in when the bindings analyzer remembers no answers
 FlowKey = tuple[int, IPv6Address, IPv6Address, int | None, int | None]
 
 
@@ -53,7 +56,19 @@ class HomeBindings(Protocol):
 
 
 def _same_64(a: IPv6Address, b: IPv6Address) -> bool:
-    return a.packed[:8] == b.packed[:8]
+    return a._ip >> 64 == b._ip >> 64  # noqa: SLF001 - the /64s of the packed forms
+
+
+def _memo_of(bindings: Any) -> dict:
+    """The bindings analyzer's remembered `home_binding_at` answers
+    (home address -> (from ts, until ts, answer)), when its
+    ``home_binding_at`` is the one that keeps them; else an empty dict."""
+    memo = getattr(bindings, "_home_memo", None)
+    if (isinstance(bindings, BindingsAnalyzer) and isinstance(memo, dict)
+            and type(bindings).home_binding_at is BindingsAnalyzer.home_binding_at
+            and "home_binding_at" not in vars(bindings)):
+        return memo
+    return _NO_MEMO
 
 
 class TunnelLegs:
@@ -70,6 +85,8 @@ class TunnelLegs:
         self.home_agent: dict[IPv6Address, IPv6Address] = {}  # hoa -> ha, learnt
         self.care_of_home: dict[IPv6Address, IPv6Address] = {}  # coa -> hoa, learnt
         self._ha_of = getattr(bindings, "home_agent_of", None)
+        self._home_binding_at = getattr(bindings, "home_binding_at", None) if bindings is not None else None
+        self._home_memo: dict | None = None
 
     def _binding(self, hoa: IPv6Address, ts: float) -> IPv6Address | None:
         if self.bindings is None:
@@ -87,23 +104,55 @@ class TunnelLegs:
         """(home agent, care-of, home address, "to_mn"|"from_mn") of a tunnelled
         packet with these outer and inner addresses, or None when it is not a
         home agent tunnel as far as can be told."""
-        if self._binding(dst, ts) == outer_dst:
-            found = (outer_src, outer_dst, dst, TO_MN)
-        elif self._binding(src, ts) == outer_src:
-            found = (outer_dst, outer_src, src, FROM_MN)
-        elif self._is_ha(dst, outer_src):
-            found = (outer_src, outer_dst, dst, TO_MN)
+        found = self._leg(outer_src, outer_dst, src, dst, ts)
+        return None if found is None else found[:4]
+
+    def _leg(self, outer_src: IPv6Address, outer_dst: IPv6Address, src: IPv6Address,
+             dst: IPv6Address, ts: float) -> tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None:
+        """`leg` plus whether the home binding of the home address at ``ts``
+        is to the care-of address (known for free when the leg came from it)."""
+        binding_at = self._home_binding_at
+        if binding_at is None and self.bindings is not None:
+            binding_at = self._home_binding_at = self.bindings.home_binding_at
+        if binding_at is not None:
+            # the bindings analyzer's remembered answers, read without a call
+            memo = self._home_memo
+            if memo is None:
+                memo = self._home_memo = _memo_of(self.bindings)
+            m = memo.get(dst)
+            bound = m[2] if m is not None and m[0] <= ts < m[1] else binding_at(dst, ts)
+            if bound is not None and (bound is outer_dst or bound == outer_dst):
+                found = (outer_src, outer_dst, dst, TO_MN, True)
+            else:
+                m = memo.get(src)
+                bound = m[2] if m is not None and m[0] <= ts < m[1] else binding_at(src, ts)
+                if bound is not None and (bound is outer_src or bound == outer_src):
+                    found = (outer_dst, outer_src, src, FROM_MN, True)
+                else:
+                    found = self._unbound(outer_src, outer_dst, src, dst)
+        else:
+            found = self._unbound(outer_src, outer_dst, src, dst)
+        if found is None:
+            return None
+        hoa = found[2]
+        if hoa not in self.home_agent:
+            self.home_agent[hoa] = found[0]
+        self.care_of_home[found[1]] = hoa
+        return found
+
+    def _unbound(self, outer_src: IPv6Address, outer_dst: IPv6Address, src: IPv6Address,
+                 dst: IPv6Address) -> tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None:
+        """The rules of `leg` after the home binding ones."""
+        if self._is_ha(dst, outer_src):
+            found = (outer_src, outer_dst, dst, TO_MN, False)
         elif self._is_ha(src, outer_dst):
-            found = (outer_dst, outer_src, src, FROM_MN)
+            found = (outer_dst, outer_src, src, FROM_MN, False)
         elif _same_64(dst, outer_src) and not _same_64(dst, outer_dst):
-            found = (outer_src, outer_dst, dst, TO_MN)
+            found = (outer_src, outer_dst, dst, TO_MN, False)
         elif _same_64(src, outer_dst) and not _same_64(src, outer_src):
-            found = (outer_dst, outer_src, src, FROM_MN)
+            found = (outer_dst, outer_src, src, FROM_MN, False)
         else:
             return None
-        ha, coa, hoa, _ = found
-        self.home_agent.setdefault(hoa, ha)
-        self.care_of_home[coa] = hoa
         return found
 
 
@@ -132,17 +181,50 @@ class TunnelAnalyzer(Analyzer):
 
     def on_data_packet(self, event: ev.DataPacket) -> None:
         """Count a tunnelled data packet."""
-        if not event.tunnelled:
-            return
-        leg = self.legs.leg(event.outer_src, event.outer_dst, event.src, event.dst, event.ts)
+        if event.tunnelled:
+            self._tunnelled_data((event.ts, event.frame, event.file, event.outer_src, event.outer_dst,
+                                  event.src, event.dst, True, event.hao, event.rh2, event.proto,
+                                  event.sport, event.dport, event.length, event.inner_length))
+
+    def _data_handlers(self) -> tuple[Callable[[tuple], None] | None, Callable[[tuple], None] | None]:
+        """The engine's fast path: (handler of tunnelled, of plain data packets),
+        each taking the DataPacket's fields as a tuple; None: nothing to do."""
+        return self._tunnelled_data, None
+
+    def _tunnelled_data(self, t: tuple) -> None:
+        (ts, frame, _file, outer_src, outer_dst, src, dst, _tunnelled, _hao, _rh2, proto, sport, dport,
+         length, _inner) = t
+        leg = self.legs._leg(outer_src, outer_dst, src, dst, ts)  # noqa: SLF001
         if leg is None:
             return
-        ha, coa, hoa, direction = leg
-        state = self._count(ha, coa, hoa, direction, event.ts, event.length)
-        key = (event.proto, event.src, event.dst, event.sport, event.dport)
-        self._flow(state, key, event.length, event.ts)
-        if direction == TO_MN:
-            self._judge(state, hoa, coa, event.ts, event.frame)
+        ha, coa, hoa, direction, bound = leg
+        # _count
+        state = self.tunnels.get((ha, coa, hoa))
+        if state is None:
+            state = self.tunnels[(ha, coa, hoa)] = _TunnelState(ts, ts)
+        if ts < state.start_ts:
+            state.start_ts = ts
+        if ts > state.end_ts:
+            state.end_ts = ts
+        counter = state.to_mn if direction == TO_MN else state.from_mn
+        counter[0] += 1
+        counter[1] += length
+        # _flow
+        key = (proto, src, dst, sport, dport)
+        flows = state.flows
+        flow = flows.get(key)
+        if flow is None:
+            if len(flows) >= MAX_TRACKED_FLOWS:
+                if state.other is None:
+                    state.other = [0, 0, ts, ts]
+                flow = state.other
+            else:
+                flow = flows[key] = [0, 0, ts, ts]
+        flow[0] += 1
+        flow[1] += length
+        flow[3] = ts
+        if direction == TO_MN and not bound:
+            self._judge(state, hoa, coa, ts, frame)
 
     def on_test_init(self, event: ev.TestInit) -> None:
         """A HoTI through the reverse tunnel counts as a tunnel packet."""

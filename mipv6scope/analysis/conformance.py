@@ -1,0 +1,463 @@
+"""Conformance findings (issue 4, part 7): RFC 6275 rules checked against the
+mobility events, reported as `Finding` objects with codes from
+`mipv6scope.report.registry`.
+
+The analyzer runs after the bindings analyzer (and, when given, the handoff
+and tunnel analyzers) and reads their state: which BU a BA answered
+(``BindingsAnalyzer.last_answered``), the binding intervals, the packets the
+handoff analyzer counts as lost to an old care-of address, the packets the
+tunnel analyzer saw outside any binding.
+
+Every decode issue (`events.FrameIssues`) becomes a finding with its code.
+Repeated occurrences of one code on one node are grouped into one Finding
+(frames capped at ``MAX_FRAMES``; ``ts`` is the first occurrence's).
+
+Per-event work is a few dict lookups; state grows with nodes, peers and
+bindings (plus a few seconds of recent tunnelled frames per node for
+``lost_to_old_care_of``), never with the number of frames.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from ipaddress import IPv6Address
+from typing import Any
+
+from .. import events as ev
+from ..report.builder import ReportBuilder
+from ..report.model import Finding
+from ..report.registry import kind
+from .base import Analyzer
+from .bindings import CORRESPONDENT, HOME, BindingsAnalyzer
+from .settings import DEFAULT_SETTINGS, Settings
+
+MAX_FRAMES = 1000          # frames kept per grouped finding
+MAX_MESSAGES = 5           # distinct messages kept per grouped finding
+SEQ_MOD = 1 << 16
+SEQ_WINDOW = 1 << 15
+RETX_TOLERANCE = 0.1       # 10 % slack on the back-off schedule
+DEREG_NA_WAIT_S = 3.0      # how long after the deregistration BA the NA (O flag) may come
+REPLY_WAIT_S = 3.0         # DHAAD / MPS: RFC 6275 INITIAL_DHAAD_TIMEOUT, INITIAL_SOLICIT_TIMER
+RECENT_TESTS = 4           # HoTI/CoTI cookies and HoT/CoT nonce indices kept per pair
+LOST_KEEP_S = 10.0         # recent tunnelled frames kept per node for lost_to_old_care_of
+STATUS_OUT_OF_WINDOW = 135
+HOME_FLAGS = frozenset({"H", "L", "K"})
+ICMP_DHAAD_REQUEST, ICMP_DHAAD_REPLY, ICMP_MPS, ICMP_MPA = 144, 145, 146, 147
+
+
+def seq_greater(a: int, b: int) -> bool:
+    """Whether sequence number ``a`` is greater than ``b`` modulo 2^16 (RFC 6275 9.5.1)."""
+    return 0 < (a - b) % SEQ_MOD < SEQ_WINDOW
+
+
+@dataclass
+class _Group:
+    """One finding being collected: a code on a node."""
+
+    code: str
+    node: IPv6Address | None
+    ts: float
+    frames: list[int] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    count: int = 0
+
+
+@dataclass
+class _Attempt:
+    """A BU sequence number sent to one peer, waiting for its BA."""
+
+    seq: int
+    care_of: IPv6Address
+    lifetime: int
+    a_flag: bool
+    first_ts: float
+    last_ts: float
+    frames: list[int]
+    order: int
+    last_gap: float | None = None
+
+
+@dataclass
+class _PeerState:
+    """What the analyzer keeps per (home address, peer)."""
+
+    attempts: dict[int, _Attempt] = field(default_factory=dict)
+    last_seq: int | None = None
+    recent_bus: deque[float] = field(default_factory=deque)
+    brr: tuple[float, int] | None = None   # unanswered BRR (ts, frame)
+    ro_expiry: float = float("-inf")       # correspondent binding valid until
+    ro_waiting_ba: bool = False            # BU with A sent to the CN, no BA yet
+
+
+@dataclass
+class _LostWatch:
+    """Per node: recent frames tunnelled to the current care-of address."""
+
+    recent: deque[tuple[float, int]] = field(default_factory=deque)
+    move: Any = None
+    counted: int = 0
+
+
+class ConformanceAnalyzer(Analyzer):
+    """RFC 6275 conformance findings over the mobility events.
+
+    ``bindings`` is the engine's `BindingsAnalyzer` (must run before this
+    analyzer); ``handoffs`` (a `HandoffAnalyzer`, optional) enables
+    ``lost_to_old_care_of``; ``tunnels`` (a `TunnelAnalyzer`, optional)
+    enables ``tunnel_without_binding``. ``require_ipsec`` turns on
+    ``home_registration_not_protected`` (off by default: the sample scenarios
+    register in clear text).
+    """
+
+    def __init__(self, bindings: BindingsAnalyzer, settings: Settings = DEFAULT_SETTINGS,
+                 handoffs: Any | None = None, tunnels: Any | None = None,
+                 require_ipsec: bool = False) -> None:
+        self.bindings = bindings
+        self.settings = settings
+        self.handoffs = handoffs
+        self.tunnels = tunnels
+        self.require_ipsec = require_ipsec
+        self.groups: dict[tuple[str, IPv6Address | None], _Group] = {}
+        self._peers: dict[tuple[IPv6Address, IPv6Address], _PeerState] = {}
+        self._order = 0
+        self._init_cookies: dict[tuple[IPv6Address, IPv6Address, bool], deque[str]] = {}
+        self._nonces: dict[tuple[IPv6Address, IPv6Address, bool], dict[int, float]] = {}
+        self._dereg: dict[IPv6Address, tuple[float, int]] = {}
+        self._solicits: dict[tuple[int, int | None], tuple[float, int, IPv6Address | None]] = {}
+        self._lost: dict[IPv6Address, _LostWatch] = {}
+        self._end_ts: float | None = None
+
+    # -- recording -----------------------------------------------------------------------
+
+    def add(self, code: str, node: IPv6Address | None, ts: float, frames: tuple[int, ...] | list[int],
+            message: str = "") -> None:
+        """Record one occurrence of ``code`` on ``node`` (grouped per code and node)."""
+        key = (code, node)
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = _Group(code, node, ts)
+        elif ts < group.ts:
+            group.ts = ts
+        group.count += 1
+        room = MAX_FRAMES - len(group.frames)
+        if room > 0:
+            group.frames.extend(frames[:room])
+        if message and len(group.messages) < MAX_MESSAGES and message not in group.messages:
+            group.messages.append(message)
+
+    def findings(self) -> list[Finding]:
+        """The grouped findings collected so far."""
+        out = []
+        for g in self.groups.values():
+            k = kind(g.code)
+            text = "; ".join(g.messages) if g.messages else k.explanation
+            if g.count > 1:
+                text = f"{text} ({g.count} occurrences)"
+            out.append(Finding(g.code, k.severity, tuple(sorted(set(g.frames))), g.ts, g.node, text, k.rfc))
+        return out
+
+    def _peer(self, hoa: IPv6Address, peer: IPv6Address) -> _PeerState:
+        key = (hoa, peer)
+        state = self._peers.get(key)
+        if state is None:
+            state = self._peers[key] = _PeerState()
+        return state
+
+    # -- decode issues ---------------------------------------------------------------------
+
+    def on_frame_issues(self, e: ev.FrameIssues) -> None:
+        """Every decode issue becomes a finding with its own code."""
+        for code, layer, detail in e.issues:
+            self.add(code, e.src, e.ts, (e.frame,), f"{layer}: {detail}" if detail else layer)
+
+    # -- Binding Updates -------------------------------------------------------------------
+
+    def on_binding_update(self, e: ev.BindingUpdate) -> None:
+        """Sequence numbers, retransmissions and their schedule, rate, flags, RR checks."""
+        hoa, peer, s = e.home_address, e.dst, self.settings
+        state = self._peer(hoa, peer)
+        home = "H" in e.flags
+        # a BRR from this peer is answered
+        state.brr = None
+        # rate: more than MAX_UPDATE_RATE BUs within one second to one destination
+        recent = state.recent_bus
+        recent.append(e.ts)
+        while len(recent) > s.MAX_UPDATE_RATE + 1:
+            recent.popleft()
+        if len(recent) > s.MAX_UPDATE_RATE and e.ts - recent[0] < 1.0:
+            self.add("bu_rate_exceeded", hoa, e.ts, (e.frame,),
+                     f"{len(recent)} BUs to {peer} within {e.ts - recent[0]:.3f} s")
+        attempt = state.attempts.get(e.seq)
+        if attempt is not None and attempt.care_of == e.care_of:
+            self._retransmission(hoa, peer, attempt, e)
+        else:
+            if state.last_seq is not None and not seq_greater(e.seq, state.last_seq):
+                self.add("bu_sequence_not_increasing", hoa, e.ts, (e.frame,),
+                         f"BU seq {e.seq} to {peer} after seq {state.last_seq}")
+            self._order += 1
+            state.attempts[e.seq] = _Attempt(e.seq, e.care_of, e.lifetime_s, "A" in e.flags, e.ts, e.ts,
+                                             [e.frame], self._order)
+            state.last_seq = e.seq
+        if home and self.handoffs is not None:
+            self._move_started(hoa)
+        is_cn = (not home or peer in self.bindings.correspondents or e.home_nonce_index is not None) \
+            and peer not in self.bindings.home_agents
+        if is_cn:
+            self._correspondent_bu(hoa, peer, state, e)
+        elif home and self.require_ipsec and not e.esp:
+            self.add("home_registration_not_protected", hoa, e.ts, (e.frame,),
+                     f"home BU to {peer} not inside ESP")
+
+    def _retransmission(self, hoa: IPv6Address, peer: IPv6Address, attempt: _Attempt,
+                        e: ev.BindingUpdate) -> None:
+        s = self.settings
+        gap = e.ts - attempt.last_ts
+        self.add("bu_retransmission", hoa, e.ts, (e.frame,),
+                 f"BU seq {e.seq} to {peer} retransmitted")
+        if attempt.last_gap is None:
+            # the first home registration may use InitialBindackTimeoutFirstReg (1.5 s):
+            # either initial timeout is accepted, so the smaller one is the floor
+            expected = min(s.INITIAL_BINDACK_TIMEOUT, s.INITIAL_BINDACK_TIMEOUT_FIRST_REG)
+        else:
+            expected = min(2 * attempt.last_gap, s.MAX_BINDACK_TIMEOUT)
+        if gap < expected * (1 - RETX_TOLERANCE):
+            self.add("bu_retransmission_schedule", hoa, e.ts, (e.frame,),
+                     f"BU seq {e.seq} retransmitted after {gap:.3f} s, expected at least {expected:.3f} s")
+        elif gap > s.MAX_BINDACK_TIMEOUT * (1 + RETX_TOLERANCE):
+            self.add("bu_retransmission_schedule", hoa, e.ts, (e.frame,),
+                     f"BU seq {e.seq} retransmitted after {gap:.3f} s, beyond MAX_BINDACK_TIMEOUT "
+                     f"{s.MAX_BINDACK_TIMEOUT:g} s")
+        attempt.last_gap = gap
+        attempt.last_ts = e.ts
+        attempt.frames.append(e.frame)
+
+    def _correspondent_bu(self, hoa: IPv6Address, peer: IPv6Address, state: _PeerState,
+                          e: ev.BindingUpdate) -> None:
+        s = self.settings
+        bad = sorted(HOME_FLAGS & e.flags)
+        if bad:
+            self.add("bu_to_cn_with_home_flags", hoa, e.ts, (e.frame,),
+                     f"BU to correspondent {peer} with {''.join(bad)} set")
+        if e.lifetime_s > s.MAX_RR_BINDING_LIFETIME:
+            self.add("cn_binding_too_long", hoa, e.ts, (e.frame,),
+                     f"BU to {peer} asks {e.lifetime_s} s > MAX_RR_BINDING_LIFETIME "
+                     f"{s.MAX_RR_BINDING_LIFETIME:g} s")
+        dereg = e.lifetime_s == 0 or e.care_of == hoa
+        if dereg:
+            state.ro_expiry = float("-inf")
+        elif "A" in e.flags:
+            state.ro_waiting_ba = True
+        else:
+            state.ro_expiry = e.ts + e.lifetime_s
+        for home, index, address in ((True, e.home_nonce_index, hoa), (False, e.careof_nonce_index, e.care_of)):
+            if index is None or (not home and dereg):
+                continue
+            seen = self._nonces.get((address, peer, home))
+            if seen is None:
+                continue  # no Home/Care-of Test seen: nothing to compare with
+            label = "home" if home else "care-of"
+            received = seen.get(index)
+            if received is None:
+                self.add("nonce_index_mismatch", hoa, e.ts, (e.frame,),
+                         f"BU to {peer}: {label} nonce index {index} not given by a {label} test "
+                         f"(seen {sorted(seen)})")
+            elif e.ts - received > s.MAX_TOKEN_LIFETIME:
+                self.add("keygen_token_too_old", hoa, e.ts, (e.frame,),
+                         f"BU to {peer}: {label} keygen token {e.ts - received:.1f} s old "
+                         f"> MAX_TOKEN_LIFETIME {s.MAX_TOKEN_LIFETIME:g} s")
+
+    # -- Binding Acknowledgements, errors, refresh requests -----------------------------
+
+    def on_binding_ack(self, e: ev.BindingAck) -> None:
+        """Matching, status, granted lifetime; read after the bindings analyzer."""
+        answered = self.bindings.last_answered
+        hoa, peer = e.home_address, e.src
+        if e.status >= 128:
+            self.add("ba_status_failure", hoa, e.ts, (e.frame,),
+                     f"BA from {peer}: status {e.status} {e.status_name}")
+        if answered is None or answered.home_address != hoa or answered.peer != peer:
+            self.add("ba_without_matching_bu", hoa, e.ts, (e.frame,),
+                     f"BA seq {e.seq} status {e.status} from {peer} answers no BU seen")
+            return
+        state = self._peer(hoa, peer)
+        attempt = state.attempts.get(answered.seq)
+        # the answered BU and every older one to this peer are settled
+        if attempt is not None:
+            for seq in [q for q, a in state.attempts.items() if a.order <= attempt.order]:
+                del state.attempts[seq]
+        if e.status == STATUS_OUT_OF_WINDOW:
+            frames = attempt.frames if attempt is not None else [e.frame]
+            self.add("bu_sequence_out_of_window", hoa, e.ts if attempt is None else attempt.first_ts,
+                     frames, f"BU seq {answered.seq} to {peer} out of window (last accepted {e.seq})")
+        if not answered.accepted:
+            if answered.kind == CORRESPONDENT:
+                state.ro_waiting_ba = False
+            return
+        requested = attempt.lifetime if attempt is not None else None
+        if answered.deregistration:
+            if answered.kind == HOME:
+                self._dereg[hoa] = (e.ts, e.frame)
+            else:
+                state.ro_expiry = float("-inf")
+                state.ro_waiting_ba = False
+            return
+        if requested is not None and e.lifetime_s > requested:
+            self.add("ba_grants_more_than_asked", hoa, e.ts, (e.frame,),
+                     f"BA from {peer} grants {e.lifetime_s} s, BU asked {requested} s")
+        elif requested is not None and e.lifetime_s < requested:
+            self.add("ba_lifetime_reduced", hoa, e.ts, (e.frame,),
+                     f"BA from {peer} grants {e.lifetime_s} s of {requested} s asked")
+        if answered.kind == CORRESPONDENT:
+            state.ro_waiting_ba = False
+            state.ro_expiry = e.ts + e.lifetime_s
+            if e.lifetime_s > self.settings.MAX_RR_BINDING_LIFETIME:
+                self.add("cn_binding_too_long", hoa, e.ts, (e.frame,),
+                         f"correspondent {peer} grants {e.lifetime_s} s > MAX_RR_BINDING_LIFETIME "
+                         f"{self.settings.MAX_RR_BINDING_LIFETIME:g} s")
+
+    def on_binding_error(self, e: ev.BindingError) -> None:
+        """A Binding Error is a finding; it ends the correspondent binding."""
+        self.add("binding_error_received", e.home_address, e.ts, (e.frame,),
+                 f"Binding Error from {e.src}: status {e.status} {e.status_name}")
+        state = self._peers.get((e.home_address, e.src))
+        if state is not None:
+            state.ro_expiry = float("-inf")
+            state.ro_waiting_ba = False
+
+    def on_binding_refresh_request(self, e: ev.BindingRefreshRequest) -> None:
+        """Remember the BRR until a BU to its sender answers it."""
+        self._peer(e.dst, e.src).brr = (e.ts, e.frame)
+
+    # -- return routability -----------------------------------------------------------------
+
+    def on_test_init(self, e: ev.TestInit) -> None:
+        """Remember the last few cookies per (MN address, CN, home/care-of)."""
+        cookies = self._init_cookies.setdefault((e.src, e.dst, e.home), deque(maxlen=RECENT_TESTS))
+        cookies.append(e.cookie)
+
+    def on_test(self, e: ev.Test) -> None:
+        """HoT/CoT cookie must echo a Test Init; remember its nonce index."""
+        key = (e.dst, e.src, e.home)
+        cookies = self._init_cookies.get(key)
+        if cookies is not None and e.cookie not in cookies:
+            node = e.dst if e.home else (self.bindings.home_address_of(e.dst) or e.dst)
+            label = "HoT" if e.home else "CoT"
+            self.add("rr_cookie_mismatch", node, e.ts, (e.frame,),
+                     f"{label} from {e.src} with cookie {e.cookie} matching no init cookie")
+        nonces = self._nonces.setdefault(key, {})
+        nonces[e.nonce_index] = e.ts
+        if len(nonces) > RECENT_TESTS:
+            del nonces[min(nonces, key=nonces.__getitem__)]
+
+    # -- data ------------------------------------------------------------------------------
+
+    def on_data_packet(self, e: ev.DataPacket) -> None:
+        """Route-optimised data without a binding; packets lost to an old care-of address."""
+        if e.hao is not None:
+            state = self._peers.get((e.hao, e.dst))
+            if state is not None and state.ro_waiting_ba and e.ts >= state.ro_expiry:
+                self.add("ro_data_before_ba", e.hao, e.ts, (e.frame,),
+                         f"HAO data to {e.dst} before its BA")
+            elif state is None or e.ts >= state.ro_expiry:
+                self.add("hao_without_binding", e.hao, e.ts, (e.frame,),
+                         f"HAO data to {e.dst}, which has no binding for {e.hao}")
+        if e.tunnelled and self.handoffs is not None:
+            self._watch_lost(e)
+
+    def _watch_lost(self, e: ev.DataPacket) -> None:
+        """Mirror the handoff analyzer's lost count with frame numbers (it ran before us)."""
+        hnode = self.handoffs.nodes.get(e.dst)
+        if hnode is None or e.outer_dst == e.dst:
+            return
+        watch = self._lost.get(e.dst)
+        if watch is None:
+            watch = self._lost[e.dst] = _LostWatch()
+        move = hnode.move
+        if move is not None and move is watch.move:
+            if move.lost > watch.counted and e.outer_dst == move.from_care_of:
+                watch.counted += 1
+                self.add("lost_to_old_care_of", e.dst, e.ts, (e.frame,),
+                         f"tunnelled to old care-of {move.from_care_of} after the move to {move.to_care_of}")
+            return
+        if e.outer_dst == hnode.current:
+            recent = watch.recent
+            recent.append((e.ts, e.frame))
+            while recent and recent[0][0] < e.ts - LOST_KEEP_S:
+                recent.popleft()
+
+    def _move_started(self, hoa: IPv6Address) -> None:
+        """After a home BU: if the handoff analyzer opened a move, take its look-back losses."""
+        hnode = self.handoffs.nodes.get(hoa)
+        move = hnode.move if hnode is not None else None
+        watch = self._lost.get(hoa)
+        if move is None or watch is None or watch.move is move:
+            return
+        watch.move, watch.counted = move, 0
+        if move.lost > 0 and watch.recent:
+            taken = list(watch.recent)[-move.lost:]
+            watch.counted = len(taken)
+            self.add("lost_to_old_care_of", hoa, taken[0][0], [f for _, f in taken],
+                     f"tunnelled to old care-of {move.from_care_of} after the move to {move.to_care_of}")
+        watch.recent.clear()
+
+    # -- neighbour discovery and ICMPv6 mobility ----------------------------------------------
+
+    def on_neighbor_advertisement(self, e: ev.NeighborAdvertisement) -> None:
+        """An NA with the O flag for the home address completes a deregistration."""
+        pending = self._dereg.get(e.target)
+        if pending is None or "O" not in e.flags:
+            return
+        del self._dereg[e.target]
+        if e.ts - pending[0] > DEREG_NA_WAIT_S:
+            self.add("dereg_without_na_o", e.target, pending[0], (pending[1],),
+                     f"NA with O flag {e.ts - pending[0]:.3f} s after the deregistration BA")
+
+    def on_icmp_mobility(self, e: ev.IcmpMobility) -> None:
+        """DHAAD requests and MPS wait for their reply (matched by identifier)."""
+        if e.icmp_type in (ICMP_DHAAD_REQUEST, ICMP_MPS):
+            self._solicits[(e.icmp_type, e.identifier)] = (e.ts, e.frame, e.hao or e.src)
+        elif e.icmp_type in (ICMP_DHAAD_REPLY, ICMP_MPA):
+            self._solicits.pop((e.icmp_type - 1, e.identifier), None)
+
+    # -- end of pass -----------------------------------------------------------------------------
+
+    def finish(self, end_ts: float | None) -> None:
+        """Findings that need the whole capture: unanswered BUs, BRRs, solicitations,
+        deregistrations without NA, expired bindings, tunnels outside bindings."""
+        end = end_ts if end_ts is not None else float("inf")
+        s = self.settings
+        for (hoa, peer), state in self._peers.items():
+            for attempt in state.attempts.values():
+                if attempt.a_flag and attempt.last_ts + s.INITIAL_BINDACK_TIMEOUT <= end:
+                    self.add("a_flag_bu_unacknowledged", hoa, attempt.first_ts, attempt.frames,
+                             f"BU seq {attempt.seq} to {peer} ({len(attempt.frames)} sent) never acknowledged")
+            if state.brr is not None and state.brr[0] + s.INITIAL_BINDACK_TIMEOUT <= end:
+                self.add("brr_unanswered", hoa, state.brr[0], (state.brr[1],),
+                         f"Binding Refresh Request from {peer} not followed by a BU")
+        for hoa, (ts, frame) in self._dereg.items():
+            if ts + DEREG_NA_WAIT_S <= end:
+                self.add("dereg_without_na_o", hoa, ts, (frame,), "no NA with the O flag after deregistration")
+        for (icmp_type, ident), (ts, frame, node) in self._solicits.items():
+            if ts + REPLY_WAIT_S <= end:
+                code = "dhaad_without_reply" if icmp_type == ICMP_DHAAD_REQUEST else "mps_without_reply"
+                self.add(code, node, ts, (frame,), f"identifier {ident} unanswered")
+        for hoa, node in self.bindings.nodes.items():
+            for peer in node.peers:
+                for b in self.bindings.bindings(hoa, peer):
+                    if b.ended_by == "expiry" and b.start_ts is not None:
+                        self.add("binding_expired_without_refresh", hoa, b.start_ts,
+                                 (b.start_frame,) if b.start_frame is not None else (),
+                                 f"{b.kind} binding with {peer} (care-of {b.care_of}) expired "
+                                 f"after {b.granted_lifetime_s} s")
+        if self.tunnels is not None and hasattr(self.tunnels, "results"):
+            for t in self.tunnels.results():
+                if t.outside_binding.packets:
+                    self.add("tunnel_without_binding", t.home_address,
+                             t.start_ts, t.outside_binding.frames,
+                             f"{t.outside_binding.packets} packets tunnelled by {t.home_agent} to "
+                             f"{t.care_of} outside any binding")
+
+    def contribute(self, builder: ReportBuilder) -> None:
+        """Add the grouped findings to the report."""
+        builder.findings.extend(self.findings())

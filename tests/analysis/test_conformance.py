@@ -1,0 +1,378 @@
+"""ConformanceAnalyzer on hand-built event sequences: each finding kind fires
+where it should and stays quiet where it should not; the registry answers for
+every code."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from ipaddress import IPv6Address
+from pathlib import Path
+
+import pytest
+from builders import AR2, AR3, CN, COA2, COA3, HA, HOA, ba, be, bu, from_mn, ra, to_mn
+
+from mipv6scope import events as ev
+from mipv6scope.analysis.base import Analyzer, dispatch_table
+from mipv6scope.analysis.bindings import BindingsAnalyzer
+from mipv6scope.analysis.conformance import ConformanceAnalyzer, seq_greater
+from mipv6scope.analysis.handoffs import HandoffAnalyzer
+from mipv6scope.analysis.tunnels import TunnelAnalyzer
+from mipv6scope.decode.issues import ISSUE_KINDS
+from mipv6scope.report.builder import ReportBuilder
+from mipv6scope.report.model import Finding
+from mipv6scope.report.registry import ANALYSIS_KINDS, KINDS, SEVERITIES, kind
+
+CODE_RE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+
+def run(events: list[ev.Event], end_ts: float | None = None, **kwargs: object) -> dict[str, Finding]:
+    """Bindings, tunnels, handoffs and conformance over ``events``; findings by code."""
+    bindings = BindingsAnalyzer()
+    tunnels = TunnelAnalyzer(bindings)
+    handoffs = HandoffAnalyzer(bindings)
+    conformance = ConformanceAnalyzer(bindings, bindings.settings, handoffs=handoffs, tunnels=tunnels,
+                                      **kwargs)  # type: ignore[arg-type]
+    analyzers: list[Analyzer] = [bindings, tunnels, handoffs, conformance]
+    table = dispatch_table(analyzers)
+    for e in events:
+        for handler in table.get(type(e), ()):
+            handler(e)
+    end = end_ts if end_ts is not None else (max(e.ts for e in events) if events else None)
+    for a in analyzers:
+        a.finish(end)
+    builder = ReportBuilder()
+    conformance.contribute(builder)
+    found: dict[str, Finding] = {}
+    for f in builder.findings:
+        assert f.code not in found or found[f.code].node != f.node
+        found.setdefault(f.code, f)
+    return found
+
+
+# -- extra event builders -------------------------------------------------------------------
+
+def mh_common(ts: float, frame: int, src: IPv6Address, dst: IPv6Address) -> tuple:
+    return (ts, frame, 0, src, dst, src, dst, src, dst, False, False, None, None)
+
+
+def brr(ts: float, frame: int) -> ev.BindingRefreshRequest:
+    return ev.BindingRefreshRequest(ts, frame, 0, HA, HOA, HA, COA2, HA, COA2, False, False, None, HOA)
+
+
+def init_msg(ts: float, frame: int, home: bool, cookie: str) -> ev.TestInit:
+    return ev.TestInit(*mh_common(ts, frame, HOA if home else COA2, CN), home, cookie)
+
+
+def rr_test(ts: float, frame: int, home: bool, cookie: str, index: int) -> ev.Test:
+    return ev.Test(*mh_common(ts, frame, CN, HOA if home else COA2), home, cookie, index, "00" * 8)
+
+
+def cn_bu(ts: float, frame: int, seq: int, flags: str = "A", lifetime: int = 400,
+          home_index: int | None = None, careof_index: int | None = None) -> ev.BindingUpdate:
+    return replace(bu(ts, frame, seq, peer=CN, flags=flags, lifetime=lifetime),
+                   home_nonce_index=home_index, careof_nonce_index=careof_index)
+
+
+def hao_data(ts: float, frame: int) -> ev.DataPacket:
+    return ev.DataPacket(ts, frame, 0, COA2, CN, HOA, CN, False, HOA, None, 17, 1, 1, 100, 100)
+
+
+def na(ts: float, frame: int, flags: str = "O") -> ev.NeighborAdvertisement:
+    return ev.NeighborAdvertisement(ts, frame, 0, HOA, IPv6Address("ff02::1"), HOA, frozenset(flags))
+
+
+def icmp(ts: float, frame: int, icmp_type: int, ident: int = 7) -> ev.IcmpMobility:
+    return ev.IcmpMobility(ts, frame, 0, icmp_type, ident, COA2, HA, None, (), ())
+
+
+def issues(ts: float, frame: int, *codes: str) -> ev.FrameIssues:
+    return ev.FrameIssues(ts, frame, 0, tuple((c, "mh", "detail") for c in codes), COA2, HA)
+
+
+# -- registry -----------------------------------------------------------------------------------
+
+def test_registry_answers_for_decode_issues_and_findings() -> None:
+    for code in ISSUE_KINDS:
+        assert kind(code) is ISSUE_KINDS[code]
+    assert kind("binding_error_received").severity == "warning"
+    assert set(KINDS) == set(ISSUE_KINDS) | set(ANALYSIS_KINDS)
+    for k in KINDS.values():
+        assert CODE_RE.match(k.code), k.code
+        assert k.severity in SEVERITIES
+        assert k.explanation
+    for k in ANALYSIS_KINDS.values():
+        assert k.rfc.startswith("RFC 6275"), k.code
+    with pytest.raises(KeyError):
+        kind("no_such_code")
+
+
+def test_every_code_the_analyzer_emits_is_registered() -> None:
+    source = Path(__file__).resolve().parents[2] / "mipv6scope" / "analysis" / "conformance.py"
+    text = source.read_text()
+    emitted = set(re.findall(r'self\.add\(\s*"([a-z0-9_]+)"', text))
+    emitted |= set(re.findall(r'"([a-z0-9_]+_without_reply)"', text))
+    assert emitted <= set(ANALYSIS_KINDS)
+    assert emitted == set(ANALYSIS_KINDS)  # every registered finding kind is produced
+
+
+def test_seq_greater_mod_2_16() -> None:
+    assert seq_greater(1, 0)
+    assert seq_greater(0, 65535)
+    assert not seq_greater(5, 5)
+    assert not seq_greater(0, 1)
+    assert not seq_greater(40000, 1000)
+
+
+# -- decode issues ---------------------------------------------------------------------------
+
+def test_decode_issues_become_findings_grouped() -> None:
+    found = run([issues(1.0, 3, "bad_mh_checksum"), issues(2.0, 9, "bad_mh_checksum", "hao_misaligned")])
+    f = found["bad_mh_checksum"]
+    assert f.frames == (3, 9) and f.ts == 1.0 and f.severity == "error" and f.rfc == "RFC 6275 6.1.1"
+    assert found["hao_misaligned"].frames == (9,)
+
+
+def test_no_decode_issue_no_finding() -> None:
+    found = run([bu(1.0, 1, 10), ba(1.1, 2, 10)])
+    assert not set(found) & set(ISSUE_KINDS)
+
+
+def test_frames_are_capped() -> None:
+    found = run([issues(float(i), i, "hao_misaligned") for i in range(1, 1200)])
+    f = found["hao_misaligned"]
+    assert len(f.frames) == 1000 and "1199 occurrences" in f.message
+
+
+# -- registrations ---------------------------------------------------------------------------
+
+def test_a_flag_bu_unacknowledged() -> None:
+    assert run([bu(1.0, 1, 10)], end_ts=10.0)["a_flag_bu_unacknowledged"].frames == (1,)
+    assert "a_flag_bu_unacknowledged" not in run([bu(1.0, 1, 10), ba(1.1, 2, 10)], end_ts=10.0)
+    assert "a_flag_bu_unacknowledged" not in run([bu(1.0, 1, 10, flags="H")], end_ts=10.0)
+    # superseded by a later answered sequence number
+    assert "a_flag_bu_unacknowledged" not in run([bu(1.0, 1, 10), bu(2.0, 2, 11), ba(2.1, 3, 11)], end_ts=10.0)
+
+
+def test_ba_without_matching_bu() -> None:
+    assert run([ba(1.0, 1, 10)])["ba_without_matching_bu"].frames == (1,)
+    assert "ba_without_matching_bu" not in run([bu(1.0, 1, 10), ba(1.1, 2, 10)])
+
+
+def test_ba_status_failure_names_the_status() -> None:
+    f = run([bu(1.0, 1, 10), replace(ba(1.1, 2, 10, status=129), status_name="administratively prohibited")])
+    assert f["ba_status_failure"].frames == (2,)
+    assert "129 administratively prohibited" in f["ba_status_failure"].message
+    assert "ba_status_failure" not in run([bu(1.0, 1, 10), ba(1.1, 2, 10)])
+
+
+def test_bu_sequence_not_increasing() -> None:
+    found = run([bu(1.0, 1, 10), ba(1.1, 2, 10), bu(5.0, 3, 9)], end_ts=5.5)
+    assert found["bu_sequence_not_increasing"].frames == (3,)
+    quiet = run([bu(1.0, 1, 65535), ba(1.1, 2, 65535), bu(5.0, 3, 0), ba(5.1, 4, 0)])
+    assert "bu_sequence_not_increasing" not in quiet
+
+
+def test_bu_sequence_out_of_window() -> None:
+    found = run([bu(1.0, 1, 10), ba(1.1, 2, 10), bu(5.0, 3, 9000), bu(6.0, 4, 9000),
+                 ba(6.1, 5, 10, status=135)])
+    assert found["bu_sequence_out_of_window"].frames == (3, 4)
+    assert found["bu_sequence_out_of_window"].ts == 5.0
+    assert "bu_sequence_out_of_window" not in run([bu(1.0, 1, 10), ba(1.1, 2, 10, status=133)])
+
+
+def test_bu_retransmission() -> None:
+    found = run([bu(0.0, 1, 10), bu(1.5, 2, 10), bu(4.5, 3, 10), ba(4.6, 4, 10)])
+    assert found["bu_retransmission"].frames == (2, 3)
+    assert "bu_retransmission_schedule" not in found
+    assert "bu_retransmission" not in run([bu(0.0, 1, 10), ba(0.1, 2, 10), bu(30.0, 3, 11), ba(30.1, 4, 11)])
+
+
+def test_bu_retransmission_schedule_not_doubling() -> None:
+    found = run([bu(0.0, 1, 10), bu(1.0, 2, 10), bu(2.0, 3, 10), ba(2.1, 4, 10)])
+    assert found["bu_retransmission_schedule"].frames == (3,)
+
+
+def test_bu_retransmission_schedule_too_fast_first() -> None:
+    found = run([bu(0.0, 1, 10), bu(0.2, 2, 10), ba(0.3, 3, 10)])
+    assert found["bu_retransmission_schedule"].frames == (2,)
+
+
+def test_bu_retransmission_schedule_beyond_max() -> None:
+    found = run([bu(0.0, 1, 10), bu(1.0, 2, 10), bu(41.0, 3, 10), ba(41.1, 4, 10)])
+    assert found["bu_retransmission_schedule"].frames == (3,)
+    assert "MAX_BINDACK_TIMEOUT" in found["bu_retransmission_schedule"].message
+
+
+def test_bu_retransmission_schedule_capped_at_max_is_fine() -> None:
+    times = [0.0, 1.0, 3.0, 7.0, 15.0, 31.0, 63.0, 95.0, 127.0]
+    found = run([bu(t, i + 1, 10) for i, t in enumerate(times)] + [ba(127.1, 99, 10)])
+    assert "bu_retransmission_schedule" not in found
+    assert len(found["bu_retransmission"].frames) == len(times) - 1
+
+
+def test_bu_rate_exceeded() -> None:
+    fast = [bu(0.1 * i, i + 1, 10 + i) for i in range(4)]
+    assert run(fast)["bu_rate_exceeded"].frames == (4,)
+    slow = [bu(0.4 * i, i + 1, 10 + i) for i in range(4)]
+    assert "bu_rate_exceeded" not in run(slow)
+
+
+def test_bu_to_cn_with_home_flags() -> None:
+    assert run([cn_bu(1.0, 1, 5, flags="AK")])["bu_to_cn_with_home_flags"].frames == (1,)
+    found = run([cn_bu(1.0, 1, 5, home_index=1), cn_bu(2.0, 2, 6, flags="AH", home_index=1)])
+    assert found["bu_to_cn_with_home_flags"].frames == (2,)
+    assert "bu_to_cn_with_home_flags" not in run([cn_bu(1.0, 1, 5)])
+    assert "bu_to_cn_with_home_flags" not in run([bu(1.0, 1, 5), ba(1.1, 2, 5)])  # home: fine
+
+
+def test_cn_binding_too_long() -> None:
+    found = run([cn_bu(1.0, 1, 5, lifetime=600), ba(1.1, 2, 5, peer=CN, lifetime=600)])
+    assert found["cn_binding_too_long"].frames == (1, 2)
+    assert "cn_binding_too_long" not in run([cn_bu(1.0, 1, 5, lifetime=420), ba(1.1, 2, 5, peer=CN, lifetime=420)])
+    assert "cn_binding_too_long" not in run([bu(1.0, 1, 5, lifetime=600), ba(1.1, 2, 5, lifetime=600)])
+
+
+def test_ba_grants_more_than_asked_and_reduced() -> None:
+    more = run([bu(1.0, 1, 5, lifetime=60), ba(1.1, 2, 5, lifetime=120)])
+    assert more["ba_grants_more_than_asked"].frames == (2,) and "ba_lifetime_reduced" not in more
+    less = run([bu(1.0, 1, 5, lifetime=60), ba(1.1, 2, 5, lifetime=32)])
+    assert less["ba_lifetime_reduced"].frames == (2,) and "ba_grants_more_than_asked" not in less
+    same = run([bu(1.0, 1, 5, lifetime=60), ba(1.1, 2, 5, lifetime=60)])
+    assert "ba_lifetime_reduced" not in same and "ba_grants_more_than_asked" not in same
+
+
+def test_binding_expired_without_refresh() -> None:
+    found = run([bu(1.0, 1, 5), ba(1.1, 2, 5), from_mn(30.0, 3, COA2)], end_ts=100.0)
+    f = found["binding_expired_without_refresh"]
+    assert f.frames == (2,) and f.ts == 1.1
+    refreshed = run([bu(1.0, 1, 5), ba(1.1, 2, 5), bu(50.0, 3, 6), ba(50.1, 4, 6)], end_ts=100.0)
+    assert "binding_expired_without_refresh" not in refreshed
+
+
+def test_brr_unanswered() -> None:
+    events = [bu(1.0, 1, 5), ba(1.1, 2, 5), brr(40.0, 3)]
+    assert run(events, end_ts=50.0)["brr_unanswered"].frames == (3,)
+    assert "brr_unanswered" not in run([*events, bu(40.1, 4, 6), ba(40.2, 5, 6)], end_ts=50.0)
+
+
+def test_binding_error_received() -> None:
+    found = run([cn_bu(1.0, 1, 5), ba(1.1, 2, 5, peer=CN), be(9.0, 3)])
+    assert found["binding_error_received"].frames == (3,)
+    assert found["binding_error_received"].node == HOA
+    assert "binding_error_received" not in run([cn_bu(1.0, 1, 5), ba(1.1, 2, 5, peer=CN)])
+
+
+# -- tunnels and handoffs ------------------------------------------------------------------------
+
+def test_tunnel_without_binding() -> None:
+    expired = [bu(0.5, 1, 5), ba(0.6, 2, 5), to_mn(1.0, 3, COA2), to_mn(70.0, 4, COA2), to_mn(70.02, 5, COA2)]
+    assert run(expired)["tunnel_without_binding"].frames == (4, 5)
+    assert "tunnel_without_binding" not in run([to_mn(1.0, 1, COA2)])  # nothing known of the node
+    assert "tunnel_without_binding" not in run([bu(0.5, 1, 5), ba(0.6, 2, 5), to_mn(1.0, 3, COA2)])
+
+
+def test_lost_to_old_care_of() -> None:
+    events: list[ev.Event] = [bu(0.5, 1, 5), ba(0.6, 2, 5)]
+    frame = 10
+    for i in range(50):  # data both ways at COA2 until t=2.0
+        events += [to_mn(1.0 + i * 0.02, frame, COA2), from_mn(1.005 + i * 0.02, frame + 1, COA2)]
+        frame += 2
+    lost_frames = []
+    for i in range(5):  # the node left: HA keeps tunnelling to COA2
+        events.append(to_mn(2.1 + i * 0.02, frame, COA2))
+        lost_frames.append(frame)
+        frame += 1
+    events += [ra(2.15, 200, AR3, "2001:db8:3::/64"), bu(2.2, 201, 6, care_of=COA3)]
+    for i in range(3):
+        events.append(to_mn(2.21 + i * 0.02, 300 + i, COA2))
+        lost_frames.append(300 + i)
+    events += [ba(2.3, 400, 6, care_of=COA3), to_mn(2.35, 401, COA3)]
+    found = run(events)
+    f = found["lost_to_old_care_of"]
+    # the handoff analyzer's window (last packet from the old address - path delay)
+    # decides which packets count; the three after the BU always do
+    assert set(lost_frames) <= set(f.frames) and set(range(300, 303)) <= set(f.frames)
+    assert f.severity == "warning" and f.node == HOA
+    quiet = run(events[: 2 + 100] + [ra(2.15, 200, AR2, "2001:db8:2::/64")])
+    assert "lost_to_old_care_of" not in quiet
+
+
+# -- route optimization ---------------------------------------------------------------------------
+
+def test_hao_without_binding() -> None:
+    assert run([hao_data(1.0, 1)])["hao_without_binding"].frames == (1,)
+    bound = run([cn_bu(1.0, 1, 5), ba(1.1, 2, 5, peer=CN), hao_data(1.2, 3)])
+    assert "hao_without_binding" not in bound and "ro_data_before_ba" not in bound
+    after_be = run([cn_bu(1.0, 1, 5), ba(1.1, 2, 5, peer=CN), be(2.0, 3), hao_data(2.5, 4)])
+    assert after_be["hao_without_binding"].frames == (4,)
+
+
+def test_ro_data_before_ba() -> None:
+    found = run([cn_bu(1.0, 1, 5), hao_data(1.05, 2), ba(1.1, 3, 5, peer=CN)])
+    assert found["ro_data_before_ba"].frames == (2,) and "hao_without_binding" not in found
+    assert "ro_data_before_ba" not in run([cn_bu(1.0, 1, 5), ba(1.1, 3, 5, peer=CN), hao_data(1.2, 4)])
+
+
+def test_rr_cookie_mismatch() -> None:
+    found = run([init_msg(1.0, 1, True, "aa"), rr_test(1.1, 2, True, "bb", 3),
+                 init_msg(1.0, 3, False, "cc"), rr_test(1.1, 4, False, "cc", 4)])
+    assert found["rr_cookie_mismatch"].frames == (2,)
+    quiet = run([init_msg(1.0, 1, True, "aa"), rr_test(1.1, 2, True, "aa", 3)])
+    assert "rr_cookie_mismatch" not in quiet
+
+
+def rr(ts: float = 1.0) -> list[ev.Event]:
+    return [init_msg(ts, 1, True, "aa"), init_msg(ts, 2, False, "cc"),
+            rr_test(ts + 0.1, 3, True, "aa", 5), rr_test(ts + 0.1, 4, False, "cc", 6)]
+
+
+def test_nonce_index_mismatch() -> None:
+    found = run([*rr(), cn_bu(2.0, 5, 1, home_index=7, careof_index=6)])
+    assert found["nonce_index_mismatch"].frames == (5,)
+    assert "nonce_index_mismatch" not in run([*rr(), cn_bu(2.0, 5, 1, home_index=5, careof_index=6)])
+
+
+def test_keygen_token_too_old() -> None:
+    found = run([*rr(), cn_bu(300.0, 5, 1, home_index=5, careof_index=6)])
+    assert found["keygen_token_too_old"].frames == (5,)
+    assert "keygen_token_too_old" not in run([*rr(), cn_bu(200.0, 5, 1, home_index=5, careof_index=6)])
+
+
+# -- security, returning home, discovery -------------------------------------------------------
+
+def test_home_registration_not_protected_is_configurable() -> None:
+    events = [bu(1.0, 1, 5), ba(1.1, 2, 5)]
+    assert run(events, require_ipsec=True)["home_registration_not_protected"].frames == (1,)
+    assert "home_registration_not_protected" not in run(events)
+    protected = [replace(bu(1.0, 1, 5), esp=True), ba(1.1, 2, 5)]
+    assert "home_registration_not_protected" not in run(protected, require_ipsec=True)
+
+
+def dereg() -> list[ev.Event]:
+    return [bu(1.0, 1, 5), ba(1.1, 2, 5), bu(20.0, 3, 6, care_of=HOA, lifetime=0),
+            ba(20.1, 4, 6, care_of=HOA, lifetime=0)]
+
+
+def test_dereg_without_na_o() -> None:
+    assert run(dereg(), end_ts=30.0)["dereg_without_na_o"].frames == (4,)
+    assert run([*dereg(), na(20.2, 5, flags="S")], end_ts=30.0)["dereg_without_na_o"].frames == (4,)
+    assert run([*dereg(), na(28.0, 5)], end_ts=30.0)["dereg_without_na_o"].frames == (4,)
+    assert "dereg_without_na_o" not in run([*dereg(), na(20.2, 5)], end_ts=30.0)
+
+
+def test_dhaad_without_reply() -> None:
+    assert run([icmp(1.0, 1, 144)], end_ts=10.0)["dhaad_without_reply"].frames == (1,)
+    assert "dhaad_without_reply" not in run([icmp(1.0, 1, 144), icmp(1.1, 2, 145)], end_ts=10.0)
+
+
+def test_mps_without_reply() -> None:
+    assert run([icmp(1.0, 1, 146)], end_ts=10.0)["mps_without_reply"].frames == (1,)
+    assert "mps_without_reply" not in run([icmp(1.0, 1, 146), icmp(1.1, 2, 147)], end_ts=10.0)
+
+
+def test_findings_carry_registry_fields() -> None:
+    f = run([bu(1.0, 1, 10), ba(1.1, 2, 10, status=133)])["ba_status_failure"]
+    assert (f.severity, f.rfc) == (kind("ba_status_failure").severity, kind("ba_status_failure").rfc)
+    assert f.node == HOA and f.ts == 1.1
+    assert COA2 != HA  # builders sanity
