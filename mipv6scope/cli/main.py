@@ -15,6 +15,7 @@ from .analysis_commands import report, summary
 from .packets import packets
 from .samples import samples
 from .synth import synth
+from .views import VIEW_COMMANDS
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -40,6 +41,8 @@ cli.add_command(summary)
 cli.add_command(report)
 cli.add_command(samples)
 cli.add_command(synth)
+for _view in VIEW_COMMANDS:
+    cli.add_command(_view)
 
 
 def main() -> None:

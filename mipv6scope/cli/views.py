@@ -1,0 +1,202 @@
+"""The per-concern views: `bindings`, `tunnels`, `ro`, `handoffs`, `findings`.
+
+Each is thin: run the engine once (`output.run_analysis`, which applies
+``--mn`` and ``--from/--to``), take rows from `render.views_text` and write
+them as text or streamed json/jsonl/csv. Exit codes as for summary/report:
+0 ok; 1 a finding of the ``--fail-on`` severity or worse; 2 usage; 3 a
+capture could not be read.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from ipaddress import IPv6Address
+from typing import Any
+
+import click
+
+from ..analysis.cache import cache_at, filter_entries
+from ..capture.frame import CaptureError
+from ..render import views_text as vt
+from ..render.tabular import write_rows
+from ..report.model import Report
+from .output import (
+    EXIT_CAPTURE,
+    EXIT_FINDINGS,
+    SEVERITIES,
+    OutputOptions,
+    fail_on_hit,
+    output_options,
+    parse_ts,
+    run_analysis,
+)
+
+CAPTURES = click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
+EXIT_HELP = "\b\nExit codes: 0 ok, 1 --fail-on hit, 2 usage error, 3 unreadable capture."
+
+
+def _emit(report: Report, out: OutputOptions, rows: Iterator[dict[str, Any]], columns: tuple[str, ...],
+          text: str | None = None) -> None:
+    """Write text or records, then exit 1 if ``--fail-on`` is hit."""
+    if out.fmt == "text":
+        sys.stdout.write(text if text is not None else "")
+    else:
+        write_rows(rows, columns, out.fmt, sys.stdout)
+    sys.stdout.flush()
+    if fail_on_hit(report, out.fail_on):
+        sys.exit(EXIT_FINDINGS)
+
+
+def _tagged(report: Report) -> Iterator[dict[str, Any]]:
+    for row in vt.binding_rows(report):
+        yield {"record": "binding", **row}
+    for row in vt.registration_rows(report):
+        yield {"record": "registration", **row}
+
+
+BOTH_COLUMNS = ("record",) + vt.BINDING_COLUMNS + tuple(
+    c for c in vt.REGISTRATION_COLUMNS if c not in vt.BINDING_COLUMNS)
+
+
+@click.command()
+@CAPTURES
+@click.option("--registrations", is_flag=True,
+              help="Also list the registrations (BUs of one seq and the BA that answered); "
+                   "json/jsonl/csv rows then carry record=binding|registration.")
+@output_options
+def bindings(captures: tuple[str, ...], registrations: bool, out: OutputOptions) -> None:
+    """One row per binding: node, peer, kind, care-of, start/end, seq,
+    requested/granted lifetime and what ended it.
+
+    A rejected registration is listed with no start and ended_by=rejected.
+    """
+    report = run_analysis(captures, out)
+    if registrations:
+        rows, columns = _tagged(report), BOTH_COLUMNS
+    else:
+        rows, columns = vt.binding_rows(report), vt.BINDING_COLUMNS
+    _emit(report, out, rows, columns,
+          vt.render_bindings(report, registrations) if out.fmt == "text" else None)
+
+
+@click.command()
+@CAPTURES
+@output_options
+def tunnels(captures: tuple[str, ...], out: OutputOptions) -> None:
+    """One row per (home agent, care-of, home address) tunnel: start/end,
+    packets and bytes to and from the MN, packets outside any binding."""
+    report = run_analysis(captures, out)
+    _emit(report, out, vt.tunnel_rows(report), vt.TUNNEL_COLUMNS,
+          vt.render_tunnels(report) if out.fmt == "text" else None)
+
+
+@click.command()
+@CAPTURES
+@output_options
+def ro(captures: tuple[str, ...], out: OutputOptions) -> None:
+    """Route optimisation per (MN, CN): transitions, active intervals, RR
+    latency, data direct vs through the home agent.
+
+    In csv a transition is ts|frame|state|reason, an interval
+    start_ts|end_ts|ended_by, several joined with ';'.
+    """
+    report = run_analysis(captures, out)
+    _emit(report, out, vt.ro_rows(report), vt.RO_COLUMNS,
+          vt.render_ro(report) if out.fmt == "text" else None)
+
+
+@click.command()
+@CAPTURES
+@output_options
+def handoffs(captures: tuple[str, ...], out: OutputOptions) -> None:
+    """One row per handoff: from/to care-of, movement/BU/BA/first data times,
+    registration and disruption ms, BU retransmissions, packets lost to the
+    old care-of. Text ends with count, median, p95, max per mobile node."""
+    report = run_analysis(captures, out)
+    _emit(report, out, vt.handoff_rows(report), vt.HANDOFF_COLUMNS,
+          vt.render_handoffs(report) if out.fmt == "text" else None)
+
+
+@click.command()
+@CAPTURES
+@click.option("--severity", type=click.Choice(SEVERITIES), metavar="SEVERITY",
+              help="Only findings of SEVERITY (error|warning|info) or worse.")
+@output_options
+def findings(captures: tuple[str, ...], severity: str | None, out: OutputOptions) -> None:
+    """Findings sorted by time: code, severity, node, frames, ts, message, RFC section."""
+    report = run_analysis(captures, out)
+    _emit(report, out, vt.finding_rows(report, severity), vt.FINDING_COLUMNS,
+          vt.render_findings(report, severity) if out.fmt == "text" else None)
+
+
+for _command in (bindings, tunnels, ro, handoffs, findings):
+    _command.help = (_command.help or "") + "\n\n" + EXIT_HELP
+
+
+def _node_address(_ctx: click.Context, param: click.Parameter, value: str | None) -> IPv6Address | None:
+    if value is None:
+        return None
+    try:
+        return IPv6Address(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an IPv6 address", param=param) from None
+
+
+def _at(_ctx: click.Context, param: click.Parameter, value: str) -> tuple[float | None, int | None]:
+    """``#N`` -> (None, N); epoch seconds or ISO date-time -> (ts, None)."""
+    if value.startswith("#"):
+        try:
+            number = int(value[1:])
+        except ValueError:
+            number = 0
+        if number < 1:
+            raise click.BadParameter(f"{value!r}: #FRAME needs a frame number >= 1", param=param)
+        return None, number
+    try:
+        return parse_ts(value), None
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither epoch seconds, an ISO date-time nor #FRAME",
+                                 param=param) from None
+
+
+@click.command()
+@click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--at", "at", required=True, callback=_at, metavar="TS|#FRAME",
+              help="The instant: epoch seconds, an ISO date-time, or #N (just after frame N of the "
+                   "first capture).")
+@click.option("--node", callback=_node_address, metavar="ADDR",
+              help="Only the cache held by ADDR (HA or CN), or the update list of MN ADDR.")
+@output_options
+def cache(captures: tuple[str, ...], at: tuple[float | None, int | None], node: IPv6Address | None,
+          out: OutputOptions) -> None:
+    """The home agents' and correspondents' binding caches and the mobile
+    nodes' binding update lists at one instant, as UMIP's bc/bul consoles
+    showed them: HoA, CoA, flags, seq, lifetime remaining/granted, state,
+    resend count, RR state and nonce indices (what the capture can tell).
+
+    The capture is read only up to the instant. --mn keeps entries for that
+    home address; --from/--to/--fail-on do not apply.
+
+    \b
+    Exit codes: 0 ok, 2 usage error (or no such frame), 3 unreadable capture.
+    """
+    if out.from_ts is not None or out.to_ts is not None or out.fail_on is not None:
+        raise click.UsageError("cache shows one instant: --from, --to and --fail-on do not apply")
+    at_ts, at_frame = at
+    try:
+        snapshot = cache_at(captures, at_ts=at_ts, at_frame=at_frame)
+    except CaptureError as exc:
+        click.echo(f"mipv6scope: {exc}", err=True)
+        sys.exit(EXIT_CAPTURE)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    entries = filter_entries(snapshot.entries, node=node, mn=out.mn)
+    if out.fmt == "text":
+        sys.stdout.write(vt.render_cache(snapshot, entries))
+    else:
+        write_rows(vt.cache_rows(entries), vt.CACHE_COLUMNS, out.fmt, sys.stdout)
+    sys.stdout.flush()
+
+
+VIEW_COMMANDS = (bindings, tunnels, ro, handoffs, findings, cache)
