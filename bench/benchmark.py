@@ -65,6 +65,25 @@ def run(cmd: list[str]) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss // 1024
 
 
+def generate_fleet(path: Path, frames: int, mobile_nodes: int = 1000) -> None:
+    """A `synth fleet` capture of about ``frames`` frames (1,000 nodes by default)."""
+    duration = frames / (mobile_nodes * 150.0) + 1.0  # ~150 frames per node-second
+    subprocess.run([sys.executable, "-m", "mipv6scope", "synth", "fleet", "-o", str(path),
+                    "--seed", "1", "--mobile-nodes", str(mobile_nodes),
+                    "--duration", f"{duration:.3f}"], check=True, stdout=subprocess.DEVNULL)
+
+
+def count_frames(path: Path) -> int:
+    """Frames in a classic pcap, from its record headers."""
+    count = 0
+    with open(path, "rb") as fh:
+        fh.seek(24)
+        while header := fh.read(16):
+            fh.seek(int.from_bytes(header[8:12], "little"), 1)
+            count += 1
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=500_000)
@@ -72,12 +91,24 @@ def main() -> None:
     parser.add_argument("--no-tshark", action="store_true")
     parser.add_argument("--reuse", action="store_true",
                         help="keep bench.pcap / bench-2x.pcap in WORKDIR when they exist")
+    parser.add_argument("--source", choices=("story", "fleet"), default="story",
+                        help="story: the home-registration story's frames repeated (98%% data); "
+                             "fleet: `mipv6scope synth fleet` with 1,000 mobile nodes "
+                             "(the issue's target capture)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="leave out the packets runs")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    small, large = args.workdir / "bench.pcap", args.workdir / "bench-2x.pcap"
+    small = args.workdir / f"bench-{args.source}.pcap"
+    large = args.workdir / f"bench-{args.source}-2x.pcap"
     for path, frames in ((small, args.frames), (large, 2 * args.frames)):
         if not (args.reuse and path.exists()):
-            generate(path, frames)
+            if args.source == "fleet":
+                generate_fleet(path, frames)
+            else:
+                generate(path, frames)
+    args.frames = count_frames(small)
+    large_frames = count_frames(large)
     py = sys.executable
     dpkt_loop = "import dpkt,sys\nfor ts, buf in dpkt.pcap.Reader(open(sys.argv[1],'rb')): pass"
     runs: list[tuple[str, list[str], Path, int]] = [
@@ -86,11 +117,13 @@ def main() -> None:
         ("mipv6scope packets --format jsonl",
          [py, "-m", "mipv6scope", "packets", "--format", "jsonl", str(small)], small, args.frames),
         ("mipv6scope packets (text), 2x frames",
-         [py, "-m", "mipv6scope", "packets", str(large)], large, 2 * args.frames),
+         [py, "-m", "mipv6scope", "packets", str(large)], large, large_frames),
         ("mipv6scope report", [py, "-m", "mipv6scope", "report", str(small)], small, args.frames),
         ("mipv6scope report, 2x frames",
-         [py, "-m", "mipv6scope", "report", str(large)], large, 2 * args.frames),
+         [py, "-m", "mipv6scope", "report", str(large)], large, large_frames),
     ]
+    if args.report_only:
+        runs = [r for r in runs if not r[0].startswith("mipv6scope packets")]
     if not args.no_tshark and shutil.which("tshark"):
         runs += [
             ("tshark packet list", ["tshark", "-n", "-r", str(small)], small, args.frames),
@@ -100,8 +133,8 @@ def main() -> None:
         ]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.platform()}")
-    print(f"capture: {args.frames:,} frames ({small.stat().st_size / 1e6:.0f} MB), "
-          f"2x: {2 * args.frames:,} frames")
+    print(f"capture ({args.source}): {args.frames:,} frames ({small.stat().st_size / 1e6:.0f} MB), "
+          f"2x: {large_frames:,} frames")
     results: dict[str, float] = {}
     rss_of: dict[str, int] = {}
     print(f"{'tool':40} {'frames/s':>12} {'seconds':>9} {'peak RSS':>10}")
@@ -110,9 +143,9 @@ def main() -> None:
         results[name] = frames / seconds
         rss_of[name] = rss
         print(f"{name:40} {frames / seconds:>12,.0f} {seconds:>9.2f} {rss:>7} MiB")
-    ours = results["mipv6scope packets (text)"]
+    ours = results.get("mipv6scope packets (text)")
     for name, rate in results.items():
-        if name != "mipv6scope packets (text)" and not name.startswith("mipv6scope report"):
+        if ours and name != "mipv6scope packets (text)" and not name.startswith("mipv6scope report"):
             print(f"mipv6scope packets / {name}: {ours / rate:.2f}x")
     print()
     print("mipv6scope report (issue 4 targets: >= 100,000 frames/s, peak RSS < 300 MiB, "
