@@ -117,7 +117,8 @@ def render_summary(report: Report, top: int = TOP_FINDINGS) -> str:
     if report.findings:
         ranked = sorted(report.findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.ts))
         by_code = Counter(f.code for f in report.findings)
-        lines.append(f"Findings: {len(report.findings)} ({len(by_code)} kinds)")
+        kinds = len(by_code)
+        lines.append(f"Findings: {len(report.findings)} ({kinds} kind{'' if kinds == 1 else 's'})")
         for f in ranked[:top]:
             frames = ",".join(str(n) for n in f.frames[:5]) + ("..." if len(f.frames) > 5 else "")
             node = f" {f.node}" if f.node is not None else ""
