@@ -44,7 +44,8 @@ class OutputOptions:
     fail_on: str | None
 
 
-def _address(_ctx: click.Context, param: click.Parameter, value: str | None) -> IPv6Address | None:
+def address_option(_ctx: click.Context, param: click.Parameter, value: str | None) -> IPv6Address | None:
+    """click callback: an optional IPv6 address option, or a usage error (exit 2)."""
     if value is None:
         return None
     try:
@@ -88,7 +89,7 @@ def output_options(command: F) -> F:
     """Decorator: add the shared options; the command receives ``out: OutputOptions``."""
     @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
                   help="Output format.")
-    @click.option("--mn", callback=_address, metavar="HOA", help="Only this mobile node (home address).")
+    @click.option("--mn", callback=address_option, metavar="HOA", help="Only this mobile node (home address).")
     @click.option("--from", "from_ts", callback=_ts, metavar="TS",
                   help="Only what happened at or after TS (epoch seconds or ISO date-time).")
     @click.option("--to", "to_ts", callback=_ts, metavar="TS", help="Only what happened up to TS.")

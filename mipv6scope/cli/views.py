@@ -26,6 +26,7 @@ from .output import (
     EXIT_FINDINGS,
     SEVERITIES,
     OutputOptions,
+    address_option,
     fail_on_hit,
     output_options,
     parse_ts,
@@ -134,15 +135,6 @@ for _command in (bindings, tunnels, ro, handoffs, findings):
     _command.help = (_command.help or "") + "\n\n" + EXIT_HELP
 
 
-def _node_address(_ctx: click.Context, param: click.Parameter, value: str | None) -> IPv6Address | None:
-    if value is None:
-        return None
-    try:
-        return IPv6Address(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an IPv6 address", param=param) from None
-
-
 def _at(_ctx: click.Context, param: click.Parameter, value: str) -> tuple[float | None, int | None]:
     """``#N`` -> (None, N); epoch seconds or ISO date-time -> (ts, None)."""
     if value.startswith("#"):
@@ -165,7 +157,7 @@ def _at(_ctx: click.Context, param: click.Parameter, value: str) -> tuple[float 
 @click.option("--at", "at", required=True, callback=_at, metavar="TS|#FRAME",
               help="The instant: epoch seconds, an ISO date-time, or #N (just after frame N of the "
                    "first capture).")
-@click.option("--node", callback=_node_address, metavar="ADDR",
+@click.option("--node", callback=address_option, metavar="ADDR",
               help="Only the cache held by ADDR (HA or CN), or the update list of MN ADDR.")
 @output_options
 def cache(captures: tuple[str, ...], at: tuple[float | None, int | None], node: IPv6Address | None,
