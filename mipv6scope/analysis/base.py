@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import fields
+from operator import attrgetter
 
 from .. import events as ev
 from ..report.builder import ReportBuilder
@@ -25,6 +27,29 @@ class Analyzer:
 
     def contribute(self, builder: ReportBuilder) -> None:
         """Add this analyzer's results to the report."""
+
+
+DataHandler = Callable[[tuple], None]
+
+# A DataPacket's fields as the tuple the engine's fast path hands out
+# (the order of the dataclass fields; `classify.data_fields` builds the same).
+data_packet_fields = attrgetter(*(f.name for f in fields(ev.DataPacket)))
+
+
+class DataAnalyzer(Analyzer):
+    """An analyzer that takes data packets as field tuples, the engine's fast
+    path: subclasses define ``tunnelled_data(t)`` and/or ``plain_data(t)``.
+    A DataPacket event (from the full decoder, or a test) reaches the same
+    methods through ``on_data_packet``."""
+
+    tunnelled_data: DataHandler | None = None
+    plain_data: DataHandler | None = None
+
+    def on_data_packet(self, event: ev.DataPacket) -> None:
+        """Hand the event's fields to the handler for its kind."""
+        handler = self.tunnelled_data if event.tunnelled else self.plain_data
+        if handler is not None:
+            handler(data_packet_fields(event))
 
 
 def handler_name(event_class: type) -> str:

@@ -35,7 +35,7 @@ from ..decode.stream import FrameCounts
 from ..events import DataPacket
 from ..report.builder import ReportBuilder
 from ..report.model import CaptureInfo, Report
-from .base import Analyzer, dispatch_table
+from .base import Analyzer, DataAnalyzer, DataHandler, dispatch_table
 from .bindings import BindingsAnalyzer
 from .classify import classify, data_fields, link_offset, make_data_packet  # noqa: F401
 from .conformance import ConformanceAnalyzer
@@ -158,31 +158,25 @@ class _Pass:
 
 
 def _data_dispatch(analyzers: Sequence[Analyzer], table: Mapping[type, Sequence[Callable]]
-                   ) -> tuple[tuple[Callable[[tuple], None], ...], tuple[Callable[[tuple], None], ...]]:
+                   ) -> tuple[tuple[DataHandler, ...], tuple[DataHandler, ...]]:
     """The handlers of fast-path data packets, given as field tuples (see
     `classify.data_fields`): (for tunnelled packets, for plain ones), in
-    analyzer order.
-
-    An analyzer may offer ``_data_handlers()`` -> (tunnelled handler, plain
-    handler), either None when it ignores those packets, each taking the
-    tuple; it is used only when the class that defines it also defines the
-    ``on_data_packet`` in force (a subclass overriding ``on_data_packet`` gets
-    events). Any other ``on_data_packet`` gets the DataPacket built from the
-    tuple."""
+    analyzer order. A `DataAnalyzer` that keeps the base ``on_data_packet``
+    gets the tuples directly; any other ``on_data_packet`` gets the DataPacket
+    built from the tuple."""
     handlers = set(table.get(DataPacket, ()))
-    tunnelled: list[Callable[[tuple], None]] = []
-    plain: list[Callable[[tuple], None]] = []
+    tunnelled: list[DataHandler] = []
+    plain: list[DataHandler] = []
     for analyzer in analyzers:
         on_data = getattr(analyzer, "on_data_packet", None)
         if on_data is None or on_data not in handlers:
             continue
-        owner = next((c for c in type(analyzer).__mro__ if "_data_handlers" in c.__dict__), None)
-        if owner is not None and getattr(on_data, "__func__", None) is owner.__dict__.get("on_data_packet"):
-            on_tunnelled, on_plain = analyzer._data_handlers()  # noqa: SLF001
-            if on_tunnelled is not None:
-                tunnelled.append(on_tunnelled)
-            if on_plain is not None:
-                plain.append(on_plain)
+        if (isinstance(analyzer, DataAnalyzer)
+                and type(analyzer).on_data_packet is DataAnalyzer.on_data_packet):
+            if analyzer.tunnelled_data is not None:
+                tunnelled.append(analyzer.tunnelled_data)
+            if analyzer.plain_data is not None:
+                plain.append(analyzer.plain_data)
         else:
             def event_handler(fields: tuple, handler: Callable = on_data) -> None:
                 handler(make_data_packet(*fields))

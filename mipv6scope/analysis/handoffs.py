@@ -35,14 +35,13 @@ from __future__ import annotations
 
 import statistics
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address, IPv6Network, ip_network
 
 from .. import events as ev
 from ..report.builder import ReportBuilder
 from ..report.model import Handoff
-from .base import Analyzer
+from .base import DataAnalyzer
 from .bindings import HOME, BindingsAnalyzer
 from .settings import DEFAULT_SETTINGS, Settings
 
@@ -80,7 +79,7 @@ class _Node:
     handoffs: list[Handoff] = field(default_factory=list)
 
 
-class HandoffAnalyzer(Analyzer):
+class HandoffAnalyzer(DataAnalyzer):
     """Care-of address changes with their timing and losses."""
 
     def __init__(self, bindings: BindingsAnalyzer, settings: Settings = DEFAULT_SETTINGS) -> None:
@@ -149,20 +148,6 @@ class HandoffAnalyzer(Analyzer):
         node.last_from, node.older = None, 0
         node.recent.clear()
 
-    def on_data_packet(self, e: ev.DataPacket) -> None:
-        """Signs of life, losses and the first data at the new address."""
-        t = (e.ts, e.frame, e.file, e.outer_src, e.outer_dst, e.src, e.dst, e.tunnelled, e.hao, e.rh2,
-             e.proto, e.sport, e.dport, e.length, e.inner_length)
-        if e.tunnelled:
-            self._tunnelled_data(t)
-        else:
-            self._plain_data(t)
-
-    def _data_handlers(self) -> tuple[Callable[[tuple], None], Callable[[tuple], None]]:
-        """The engine's fast path: (handler of tunnelled, of plain data packets),
-        each taking the DataPacket's fields as a tuple."""
-        return self._tunnelled_data, self._plain_data
-
     def finish(self, end_ts: float | None) -> None:
         """Close handoffs still waiting for data or for their BA."""
         for node in self.nodes.values():
@@ -179,7 +164,7 @@ class HandoffAnalyzer(Analyzer):
 
     # -- data ---------------------------------------------------------------------------------
 
-    def _tunnelled_data(self, t: tuple) -> None:
+    def tunnelled_data(self, t: tuple) -> None:
         ts, _frame, _file, outer_src, outer_dst, src, dst = t[:7]
         nodes = self.nodes
         if nodes:
@@ -197,7 +182,7 @@ class HandoffAnalyzer(Analyzer):
         if self.settings.MOVEMENT_FROM_FIRST_PACKET and outer_src not in self._first_from:
             self._first_from[outer_src] = ts
 
-    def _plain_data(self, t: tuple) -> None:
+    def plain_data(self, t: tuple) -> None:
         nodes = self.nodes
         if nodes:
             ts = t[0]
@@ -212,11 +197,11 @@ class HandoffAnalyzer(Analyzer):
             self._first_from[t[3]] = t[0]
 
     def _tunnelled(self, e: ev.DataPacket) -> None:
-        self._tunnelled_data((e.ts, e.frame, e.file, e.outer_src, e.outer_dst, e.src, e.dst, e.tunnelled,
+        self.tunnelled_data((e.ts, e.frame, e.file, e.outer_src, e.outer_dst, e.src, e.dst, e.tunnelled,
                               e.hao, e.rh2, e.proto, e.sport, e.dport, e.length, e.inner_length))
 
     def _plain(self, e: ev.DataPacket) -> None:
-        self._plain_data((e.ts, e.frame, e.file, e.outer_src, e.outer_dst, e.src, e.dst, e.tunnelled,
+        self.plain_data((e.ts, e.frame, e.file, e.outer_src, e.outer_dst, e.src, e.dst, e.tunnelled,
                           e.hao, e.rh2, e.proto, e.sport, e.dport, e.length, e.inner_length))
 
     def _remember(self, node: _Node, ts: float) -> None:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import heapq
 import statistics
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from typing import Any
@@ -42,7 +41,7 @@ from typing import Any
 from .. import events as ev
 from ..report.builder import ReportBuilder
 from ..report.model import Interval, RouteOptimization, Transition
-from .base import Analyzer
+from .base import DataAnalyzer
 from .tunnels import TunnelLegs
 
 TUNNELLED, RR_STARTED, RR_DONE, BU_SENT, RO_ACTIVE, FALLBACK = (
@@ -106,7 +105,7 @@ def _push(cookies: list[str], cookie: str) -> None:
         del cookies[:-MAX_COOKIES]
 
 
-class RouteOptAnalyzer(Analyzer):
+class RouteOptAnalyzer(DataAnalyzer):
     """Route optimisation per (MN, CN); see the module docstring.
 
     ``bindings`` (optional) is the bindings analyzer, used to attribute tunnel
@@ -138,22 +137,7 @@ class RouteOptAnalyzer(Analyzer):
 
     # -- data --------------------------------------------------------------------------------
 
-    def on_data_packet(self, event: ev.DataPacket) -> None:
-        """Count data per path; first tunnelled data and first RO data are transitions."""
-        t = (event.ts, event.frame, event.file, event.outer_src, event.outer_dst, event.src, event.dst,
-             event.tunnelled, event.hao, event.rh2, event.proto, event.sport, event.dport,
-             event.length, event.inner_length)
-        if event.tunnelled:
-            self._tunnelled_data(t)
-        else:
-            self._plain_data(t)
-
-    def _data_handlers(self) -> tuple[Callable[[tuple], None], Callable[[tuple], None]]:
-        """The engine's fast path: (handler of tunnelled, of plain data packets),
-        each taking the DataPacket's fields as a tuple."""
-        return self._tunnelled_data, self._plain_data
-
-    def _tunnelled_data(self, t: tuple) -> None:
+    def tunnelled_data(self, t: tuple) -> None:
         ts, frame, _file, outer_src, outer_dst, src, dst = t[:7]
         self._last_frame = frame
         expiries = self._expiries
@@ -173,7 +157,7 @@ class RouteOptAnalyzer(Analyzer):
         if pair.state is None:
             pair.go(TUNNELLED, ts, frame)
 
-    def _plain_data(self, t: tuple) -> None:
+    def plain_data(self, t: tuple) -> None:
         ts, frame = t[0], t[1]
         self._last_frame = frame
         expiries = self._expiries

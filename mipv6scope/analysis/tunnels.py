@@ -21,7 +21,6 @@ every registration hidden in ESP) is not judged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from typing import Any, Protocol
@@ -29,7 +28,7 @@ from typing import Any, Protocol
 from .. import events as ev
 from ..report.builder import ReportBuilder
 from ..report.model import Counter, InnerFlow, OutsideBinding, Tunnel
-from .base import Analyzer
+from .base import DataAnalyzer
 from .bindings import BindingsAnalyzer
 
 TOP_FLOWS = 50            # inner flows reported per tunnel; the rest are summed into one
@@ -168,7 +167,7 @@ class _TunnelState:
     other: list[Any] | None = None
 
 
-class TunnelAnalyzer(Analyzer):
+class TunnelAnalyzer(DataAnalyzer):
     """Counts the home agent tunnels; see the module docstring."""
 
     def __init__(self, bindings: Any | None = None) -> None:
@@ -179,19 +178,7 @@ class TunnelAnalyzer(Analyzer):
 
     # -- handlers ------------------------------------------------------------------------
 
-    def on_data_packet(self, event: ev.DataPacket) -> None:
-        """Count a tunnelled data packet."""
-        if event.tunnelled:
-            self._tunnelled_data((event.ts, event.frame, event.file, event.outer_src, event.outer_dst,
-                                  event.src, event.dst, True, event.hao, event.rh2, event.proto,
-                                  event.sport, event.dport, event.length, event.inner_length))
-
-    def _data_handlers(self) -> tuple[Callable[[tuple], None] | None, Callable[[tuple], None] | None]:
-        """The engine's fast path: (handler of tunnelled, of plain data packets),
-        each taking the DataPacket's fields as a tuple; None: nothing to do."""
-        return self._tunnelled_data, None
-
-    def _tunnelled_data(self, t: tuple) -> None:
+    def tunnelled_data(self, t: tuple) -> None:
         (ts, frame, _file, outer_src, outer_dst, src, dst, _tunnelled, _hao, _rh2, proto, sport, dport,
          length, _inner) = t
         leg = self.legs._leg(outer_src, outer_dst, src, dst, ts)  # noqa: SLF001
