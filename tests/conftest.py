@@ -43,3 +43,14 @@ def a16(text: str) -> bytes:
 def h(text: str) -> bytes:
     """Bytes from hex written with any spacing (RFC-diagram style literals)."""
     return bytes.fromhex("".join(text.split()))
+
+
+def rfc1071(data: bytes) -> int:
+    """The Internet checksum (RFC 1071), written out here so tests that check
+    checksums do not use the project's own code."""
+    if len(data) % 2:
+        data += b"\x00"
+    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF

@@ -26,7 +26,7 @@ from mipv6scope.decode.frame_decoder import decode_frame
 from mipv6scope.decode.issues import ISSUE_KINDS
 from mipv6scope.decode.model import DecodedFrame
 from mipv6scope.decode.stream import DecodeStream
-from tests.conftest import external_captures
+from tests.conftest import external_captures, rfc1071
 
 # ------------------------------------------------------------------ helpers
 
@@ -57,14 +57,6 @@ def codes(frame: DecodedFrame) -> list[str]:
     return [i.code for i in frame.issues]
 
 
-def rfc1071(data: bytes) -> int:
-    """The Internet checksum (RFC 1071), written out here so no project code is used."""
-    if len(data) % 2:
-        data += b"\x00"
-    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
 
 
 def upper_checksum(src: IPv6Address, dst: IPv6Address, nh: int, upper: bytes, at: int) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import re
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 from mipv6scope.decode import icmp6 as m
 from mipv6scope.decode.icmp6 import build_icmp6, icmp6_checksum_ok, parse_icmp6
 from mipv6scope.decode.issues import ISSUE_KINDS, Issue
+from tests.conftest import external_captures
 
 scapy_all = pytest.importorskip("scapy.all")
 from scapy.layers.inet6 import (  # noqa: E402
@@ -310,13 +310,10 @@ def test_mpa_round_trip_with_scapy(ident, flags, prefixes):
 
 # ------------------------------------------------ external malformed capture
 
-def shared_dir() -> Path:
-    env = os.environ.get("MIPV6SCOPE_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
 
 
 def _tcpdump_capture(name: str) -> Path:
-    path = shared_dir() / "captures" / "external" / "tcpdump" / name
+    path = external_captures() / "tcpdump" / name
     if not path.is_file():
         pytest.skip(f"external capture {path} not found (set MIPV6SCOPE_SHARED to shared/)")
     return path

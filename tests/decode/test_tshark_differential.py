@@ -66,7 +66,7 @@ from mipv6scope.decode.names import BA_STATUS_NAMES, WIRESHARK_BA_STATUS_DIFFERE
 from mipv6scope.decode.nd_options import HomeAgentInformation
 from mipv6scope.synth.build import icmp6_packet, link_frame, mh_packet
 from mipv6scope.synth.writer import write_capture
-from tests.conftest import REPO_ROOT, external_captures, shared_dir
+from tests.conftest import REPO_ROOT, external_captures, rfc1071, shared_dir
 
 TSHARK = shutil.which("tshark")
 pytestmark = pytest.mark.skipif(TSHARK is None, reason="tshark is not installed")
@@ -788,8 +788,8 @@ def test_refused_hao_fails_the_mh_checksum() -> None:
     pseudo_tail = len(mh_bytes).to_bytes(4, "big") + b"\x00\x00\x00\x87"
     stored = int.from_bytes(mh_bytes[4:6], "big")
     zeroed = mh_bytes[:4] + b"\x00\x00" + mh_bytes[6:]
-    over_coa = _rfc1071(ip[8:40] + pseudo_tail + zeroed)
-    over_hoa = _rfc1071(IPv6Address("2001:db8:1::100").packed + ip[24:40] + pseudo_tail + zeroed)
+    over_coa = rfc1071(ip[8:40] + pseudo_tail + zeroed)
+    over_hoa = rfc1071(IPv6Address("2001:db8:1::100").packed + ip[24:40] + pseudo_tail + zeroed)
     assert stored == over_hoa != over_coa
     assert our_frames(path)[6].hao is None
 
@@ -844,14 +844,6 @@ def test_home_agent_preference_sign(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ tcpdump's ipv6_mobility_1
 
 
-def _rfc1071(data: bytes) -> int:
-    """The Internet checksum, written out here so the test does not use ours."""
-    if len(data) % 2:
-        data += b"\x00"
-    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
 
 
 def test_tcpdump_ipv6_mobility_1_checksums_are_zero_so_we_flag_them() -> None:
@@ -870,7 +862,7 @@ def test_tcpdump_ipv6_mobility_1_checksums_are_zero_so_we_flag_them() -> None:
         mh_bytes = data[40:40 + int.from_bytes(data[4:6], "big")]
         assert mh_bytes[4:6] == b"\x00\x00"
         pseudo = data[8:40] + len(mh_bytes).to_bytes(4, "big") + b"\x00\x00\x00\x87"
-        right = _rfc1071(pseudo + mh_bytes)
+        right = rfc1071(pseudo + mh_bytes)
         assert right != 0, number
         assert ts_frames[number].fields["mip6.csum"] == ["0x0000"]
         assert ts_frames[number].experts == []
