@@ -143,7 +143,7 @@ class RouteOptAnalyzer(DataAnalyzer):
         expiries = self._expiries
         if expiries and expiries[0][0] < ts:
             self._tick(ts, frame)
-        leg = self.legs._leg(outer_src, outer_dst, src, dst, ts)  # noqa: SLF001
+        leg = self.legs.leg(outer_src, outer_dst, src, dst, ts)
         if leg is None:
             return
         hoa = leg[2]

@@ -99,17 +99,12 @@ class TunnelLegs:
         return bool(self._ha_of is not None and self._ha_of(hoa) == ha)
 
     def leg(self, outer_src: IPv6Address, outer_dst: IPv6Address, src: IPv6Address,
-            dst: IPv6Address, ts: float) -> tuple[IPv6Address, IPv6Address, IPv6Address, str] | None:
-        """(home agent, care-of, home address, "to_mn"|"from_mn") of a tunnelled
-        packet with these outer and inner addresses, or None when it is not a
-        home agent tunnel as far as can be told."""
-        found = self._leg(outer_src, outer_dst, src, dst, ts)
-        return None if found is None else found[:4]
-
-    def _leg(self, outer_src: IPv6Address, outer_dst: IPv6Address, src: IPv6Address,
-             dst: IPv6Address, ts: float) -> tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None:
-        """`leg` plus whether the home binding of the home address at ``ts``
-        is to the care-of address (known for free when the leg came from it)."""
+            dst: IPv6Address, ts: float) -> tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None:
+        """(home agent, care-of, home address, "to_mn"|"from_mn", bound) of a
+        tunnelled packet with these outer and inner addresses, or None when it
+        is not a home agent tunnel as far as can be told; ``bound`` says whether
+        the home binding of the home address at ``ts`` is to that care-of
+        address (known for free when the leg was found from it)."""
         binding_at = self._home_binding_at
         if binding_at is None and self.bindings is not None:
             binding_at = self._home_binding_at = self.bindings.home_binding_at
@@ -181,11 +176,10 @@ class TunnelAnalyzer(DataAnalyzer):
     def tunnelled_data(self, t: tuple) -> None:
         (ts, frame, _file, outer_src, outer_dst, src, dst, _tunnelled, _hao, _rh2, proto, sport, dport,
          length, _inner) = t
-        leg = self.legs._leg(outer_src, outer_dst, src, dst, ts)  # noqa: SLF001
+        leg = self.legs.leg(outer_src, outer_dst, src, dst, ts)
         if leg is None:
             return
         ha, coa, hoa, direction, bound = leg
-        # _count
         state = self.tunnels.get((ha, coa, hoa))
         if state is None:
             state = self.tunnels[(ha, coa, hoa)] = _TunnelState(ts, ts)
@@ -196,7 +190,6 @@ class TunnelAnalyzer(DataAnalyzer):
         counter = state.to_mn if direction == TO_MN else state.from_mn
         counter[0] += 1
         counter[1] += length
-        # _flow
         key = (proto, src, dst, sport, dport)
         flows = state.flows
         flow = flows.get(key)
@@ -224,46 +217,12 @@ class TunnelAnalyzer(DataAnalyzer):
     # -- internals ---------------------------------------------------------------------------
 
     def _message(self, event: ev.TestInit | ev.Test, default_bytes: int) -> None:
+        """Account a tunnelled HoTI/HoT like a tunnelled data packet (proto 135)."""
         if not event.tunnelled:
             return
-        leg = self.legs.leg(event.outer_src, event.outer_dst, event.src, event.dst, event.ts)
-        if leg is None:
-            return
-        ha, coa, hoa, direction = leg
         length = getattr(event, "length", None) or default_bytes
-        state = self._count(ha, coa, hoa, direction, event.ts, length)
-        self._flow(state, (135, event.src, event.dst, None, None), length, event.ts)
-        if direction == TO_MN:
-            self._judge(state, hoa, coa, event.ts, event.frame)
-
-    def _count(self, ha: IPv6Address, coa: IPv6Address, hoa: IPv6Address, direction: str,
-               ts: float, length: int) -> _TunnelState:
-        key = (ha, coa, hoa)
-        state = self.tunnels.get(key)
-        if state is None:
-            state = self.tunnels[key] = _TunnelState(ts, ts)
-        if ts < state.start_ts:
-            state.start_ts = ts
-        if ts > state.end_ts:
-            state.end_ts = ts
-        counter = state.to_mn if direction == TO_MN else state.from_mn
-        counter[0] += 1
-        counter[1] += length
-        return state
-
-    @staticmethod
-    def _flow(state: _TunnelState, key: FlowKey, length: int, ts: float) -> None:
-        flow = state.flows.get(key)
-        if flow is None:
-            if len(state.flows) >= MAX_TRACKED_FLOWS:
-                if state.other is None:
-                    state.other = [0, 0, ts, ts]
-                flow = state.other
-            else:
-                flow = state.flows[key] = [0, 0, ts, ts]
-        flow[0] += 1
-        flow[1] += length
-        flow[3] = ts
+        self.tunnelled_data((event.ts, event.frame, event.file, event.outer_src, event.outer_dst,
+                             event.src, event.dst, True, None, None, 135, None, None, length, length))
 
     def _judge(self, state: _TunnelState, hoa: IPv6Address, coa: IPv6Address, ts: float,
                frame: int) -> None:
