@@ -37,7 +37,7 @@ from ..report.builder import ReportBuilder
 from ..report.model import CaptureInfo, Report
 from .base import Analyzer, DataAnalyzer, DataHandler, dispatch_table
 from .bindings import BindingsAnalyzer
-from .classify import classify, data_fields, link_offset, make_data_packet  # noqa: F401
+from .classify import data_fields, link_offset, make_data_packet
 from .conformance import ConformanceAnalyzer
 from .events_from_frames import events_from_decoded
 from .handoffs import HandoffAnalyzer
