@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from ipaddress import IPv6Address
 from pathlib import Path
@@ -9,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from mipv6scope.capture.frame import LINKTYPE_RAW, Frame
+from mipv6scope.synth.engine import CaptureOptions
+from mipv6scope.synth.run import run_scenario
+from mipv6scope.synth.scenarios import ScenarioParams
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,3 +58,11 @@ def rfc1071(data: bytes) -> int:
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF
+
+
+def synth_with_truth(scenario: str, out: Path, seed: int, vantage: str = "all",
+                     **options: object) -> tuple[Path, dict]:
+    """Write ``scenario`` to ``out`` with our generator; (capture path, truth dict)."""
+    params = ScenarioParams(seed=seed, options=CaptureOptions(vantage=vantage, **options))
+    _, truth = run_scenario(scenario, params, out)
+    return out, json.loads(truth.read_text())

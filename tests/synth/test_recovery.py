@@ -4,7 +4,6 @@ BRR, expiry) that point at the frames they claim."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from collections import Counter
@@ -13,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from mipv6scope.decode.stream import DecodeStream
-from mipv6scope.synth.engine import CaptureOptions
-from mipv6scope.synth.run import run_scenario
-from mipv6scope.synth.scenarios import ScenarioParams
+from tests.conftest import synth_with_truth
 
 NAME = "recovery"
 VANTAGES = ("all", "mn", "ha", "cn")
@@ -23,9 +20,7 @@ HA1, HA2 = "2001:db8:1::1", "2001:db8:1::2"
 
 
 def _run(out: Path, seed: int = 11, vantage: str = "all", **kw: object) -> tuple[Path, dict]:
-    params = ScenarioParams(seed=seed, options=CaptureOptions(vantage=vantage, **kw))
-    _, truth = run_scenario(NAME, params, out)
-    return out, json.loads(truth.read_text())
+    return synth_with_truth(NAME, out, seed, vantage, **kw)
 
 
 @pytest.fixture(scope="module")

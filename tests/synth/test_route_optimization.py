@@ -3,7 +3,6 @@ and truth frame references that point at the frames they claim."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from collections import Counter
@@ -15,8 +14,8 @@ import pytest
 from mipv6scope.decode.mh import mh_checksum
 from mipv6scope.decode.stream import DecodeStream
 from mipv6scope.synth.engine import CaptureOptions, write_packets
-from mipv6scope.synth.run import run_scenario
 from mipv6scope.synth.scenarios import ScenarioParams, build_scenario
+from tests.conftest import synth_with_truth
 
 NAME = "route-optimization"
 VANTAGES = ("all", "mn", "ha", "cn")
@@ -24,9 +23,7 @@ HOA, CN = "2001:db8:1::100", "2001:db8:9::9"
 
 
 def _run(out: Path, seed: int = 7, vantage: str = "all", **kw: object) -> tuple[Path, dict]:
-    params = ScenarioParams(seed=seed, options=CaptureOptions(vantage=vantage, **kw))
-    _, truth = run_scenario(NAME, params, out)
-    return out, json.loads(truth.read_text())
+    return synth_with_truth(NAME, out, seed, vantage, **kw)
 
 
 @pytest.fixture(scope="module")
