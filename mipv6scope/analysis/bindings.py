@@ -123,15 +123,15 @@ class BindingsAnalyzer(Analyzer):
         self._care_of_owner: dict[IPv6Address, IPv6Address] = {}
         self._order = 0
         # home address -> (from ts, until ts, home_binding_at's answer in between);
-        # cleared whenever a handler changes the bindings
+        # a handler that changes a node's bindings drops that node's entry
         self._home_memo: dict[IPv6Address, tuple[float, float, IPv6Address | None]] = {}
 
     # -- event handlers ------------------------------------------------------------------
 
     def on_binding_update(self, e: ev.BindingUpdate) -> None:
         """Group BUs into registrations by sequence number."""
-        self._home_memo.clear()
         hoa, peer = e.home_address, e.dst
+        self._home_memo.pop(hoa, None)
         kind = HOME if "H" in e.flags else CORRESPONDENT
         state = self._peer(hoa, peer, kind)
         self._expire(hoa, peer, state, e.ts)
@@ -146,9 +146,9 @@ class BindingsAnalyzer(Analyzer):
 
     def on_binding_ack(self, e: ev.BindingAck) -> None:
         """Answer a registration; open, refresh or end a binding interval."""
-        self._home_memo.clear()
         self.last_answered = None
         hoa, peer = e.home_address, e.src
+        self._home_memo.pop(hoa, None)
         node = self.nodes.get(hoa)
         state = node.peers.get(peer) if node else None
         pending = state.pending.pop(e.seq, None) if state else None
@@ -192,7 +192,7 @@ class BindingsAnalyzer(Analyzer):
 
     def on_binding_error(self, e: ev.BindingError) -> None:
         """A Binding Error from a correspondent ends the node's binding with it."""
-        self._home_memo.clear()
+        self._home_memo.pop(e.home_address, None)
         node = self._node(e.home_address)
         state = node.peers.get(e.src)
         if state is None or state.current is None:
@@ -274,6 +274,7 @@ class BindingsAnalyzer(Analyzer):
             return memo[2]
         node = self.nodes.get(hoa)
         if node is None:
+            self._home_memo[hoa] = (_NEG_INF, _INF, None)  # until a handler creates the node
             return None
         lo, hi, exact = _NEG_INF, _INF, True
         result = None
@@ -376,6 +377,7 @@ class BindingsAnalyzer(Analyzer):
         node = self.nodes.get(hoa)
         if node is None:
             node = self.nodes[hoa] = _Node(hoa)
+            self._home_memo.pop(hoa, None)
         return node
 
     def _peer(self, hoa: IPv6Address, peer: IPv6Address, kind: str) -> _Peer:

@@ -28,7 +28,7 @@ from .. import events as ev
 from ..report.builder import ReportBuilder
 from ..report.model import Finding
 from ..report.registry import kind
-from .base import Analyzer
+from .base import DataAnalyzer
 from .bindings import CORRESPONDENT, HOME, BindingsAnalyzer
 from .settings import DEFAULT_SETTINGS, Settings
 
@@ -99,7 +99,7 @@ class _LostWatch:
     counted: int = 0
 
 
-class ConformanceAnalyzer(Analyzer):
+class ConformanceAnalyzer(DataAnalyzer):
     """RFC 6275 conformance findings over the mobility events.
 
     ``bindings`` is the engine's `BindingsAnalyzer` (must run before this
@@ -352,38 +352,46 @@ class ConformanceAnalyzer(Analyzer):
 
     # -- data ------------------------------------------------------------------------------
 
-    def on_data_packet(self, e: ev.DataPacket) -> None:
-        """Route-optimised data without a binding; packets lost to an old care-of address."""
-        if e.hao is not None:
-            state = self._peers.get((e.hao, e.dst))
-            if state is not None and state.ro_waiting_ba and e.ts >= state.ro_expiry:
-                self.add("ro_data_before_ba", e.hao, e.ts, (e.frame,),
-                         f"HAO data to {e.dst} before its BA")
-            elif state is None or e.ts >= state.ro_expiry:
-                self.add("hao_without_binding", e.hao, e.ts, (e.frame,),
-                         f"HAO data to {e.dst}, which has no binding for {e.hao}")
-        if e.tunnelled and self.handoffs is not None:
-            self._watch_lost(e)
+    def plain_data(self, t: tuple) -> None:
+        """Route-optimised data (fast-path field tuple) without a binding."""
+        hao = t[8]
+        if hao is not None:
+            self._hao_data(t[0], t[1], hao, t[6])
 
-    def _watch_lost(self, e: ev.DataPacket) -> None:
+    def tunnelled_data(self, t: tuple) -> None:
+        """Tunnelled data (fast-path field tuple): packets lost to an old care-of address."""
+        if t[8] is not None:
+            self._hao_data(t[0], t[1], t[8], t[6])
+        if self.handoffs is not None:
+            self._watch_lost(t[0], t[1], t[4], t[6])
+
+    def _hao_data(self, ts: float, frame: int, hao: IPv6Address, dst: IPv6Address) -> None:
+        state = self._peers.get((hao, dst))
+        if state is not None and state.ro_waiting_ba and ts >= state.ro_expiry:
+            self.add("ro_data_before_ba", hao, ts, (frame,), f"HAO data to {dst} before its BA")
+        elif state is None or ts >= state.ro_expiry:
+            self.add("hao_without_binding", hao, ts, (frame,),
+                     f"HAO data to {dst}, which has no binding for {hao}")
+
+    def _watch_lost(self, ts: float, frame: int, outer_dst: IPv6Address, dst: IPv6Address) -> None:
         """Mirror the handoff analyzer's lost count with frame numbers (it ran before us)."""
-        hnode = self.handoffs.nodes.get(e.dst)
-        if hnode is None or e.outer_dst == e.dst:
+        hnode = self.handoffs.nodes.get(dst)
+        if hnode is None or outer_dst == dst:
             return
-        watch = self._lost.get(e.dst)
+        watch = self._lost.get(dst)
         if watch is None:
-            watch = self._lost[e.dst] = _LostWatch()
+            watch = self._lost[dst] = _LostWatch()
         move = hnode.move
         if move is not None and move is watch.move:
-            if move.lost > watch.counted and e.outer_dst == move.from_care_of:
+            if move.lost > watch.counted and outer_dst == move.from_care_of:
                 watch.counted += 1
-                self.add("lost_to_old_care_of", e.dst, e.ts, (e.frame,),
+                self.add("lost_to_old_care_of", dst, ts, (frame,),
                          f"tunnelled to old care-of {move.from_care_of} after the move to {move.to_care_of}")
             return
-        if e.outer_dst == hnode.current:
+        if outer_dst == hnode.current:
             recent = watch.recent
-            recent.append((e.ts, e.frame))
-            while recent and recent[0][0] < e.ts - LOST_KEEP_S:
+            recent.append((ts, frame))
+            while recent and recent[0][0] < ts - LOST_KEEP_S:
                 recent.popleft()
 
     def _move_started(self, hoa: IPv6Address) -> None:

@@ -64,7 +64,7 @@ def default_analyzers(settings: Settings | None = None) -> list[Analyzer]:
     tunnels = TunnelAnalyzer(bindings)
     handoffs = HandoffAnalyzer(bindings, settings)
     conformance = ConformanceAnalyzer(bindings, settings, handoffs=handoffs, tunnels=tunnels)
-    return [bindings, tunnels, RouteOptAnalyzer(bindings), handoffs, conformance]
+    return [bindings, tunnels, RouteOptAnalyzer(bindings, legs=tunnels.legs), handoffs, conformance]
 
 
 def read_names(path: str | os.PathLike[str]) -> dict[IPv6Address, str]:

@@ -109,12 +109,15 @@ class RouteOptAnalyzer(DataAnalyzer):
     """Route optimisation per (MN, CN); see the module docstring.
 
     ``bindings`` (optional) is the bindings analyzer, used to attribute tunnel
-    packets to home addresses (`tunnels.TunnelLegs`).
+    packets to home addresses (`tunnels.TunnelLegs`); ``legs`` an existing
+    `TunnelLegs` to share (the tunnel analyzer's: each packet's leg is then
+    worked out once).
     """
 
-    def __init__(self, bindings: Any | None = None) -> None:
-        self.legs = TunnelLegs(bindings)
+    def __init__(self, bindings: Any | None = None, legs: TunnelLegs | None = None) -> None:
+        self.legs = legs if legs is not None else TunnelLegs(bindings)
         self.pairs: dict[Pair, PairState] = {}
+        self._pairs_of: dict[IPv6Address, list[PairState]] = {}  # home address -> its pairs
         self.home_agents: set[IPv6Address] = set()
         self._expiries: list[tuple[float, Pair]] = []
         self._last_frame = 0
@@ -123,7 +126,12 @@ class RouteOptAnalyzer(DataAnalyzer):
         key = (hoa, cn)
         pair = self.pairs.get(key)
         if pair is None:
-            pair = self.pairs[key] = PairState()
+            pair = self._new_pair(key)
+        return pair
+
+    def _new_pair(self, key: Pair) -> PairState:
+        pair = self.pairs[key] = PairState()
+        self._pairs_of.setdefault(key[0], []).append(pair)
         return pair
 
     def _tick(self, ts: float, frame: int) -> None:
@@ -138,21 +146,22 @@ class RouteOptAnalyzer(DataAnalyzer):
     # -- data --------------------------------------------------------------------------------
 
     def tunnelled_data(self, t: tuple) -> None:
-        ts, frame, _file, outer_src, outer_dst, src, dst = t[:7]
+        ts, frame = t[0], t[1]
         self._last_frame = frame
         expiries = self._expiries
         if expiries and expiries[0][0] < ts:
             self._tick(ts, frame)
-        leg = self.legs.leg(outer_src, outer_dst, src, dst, ts)
+        leg = self.legs.packet_leg(t)
         if leg is None:
             return
         hoa = leg[2]
         self.home_agents.add(leg[0])
         # hoa is src or dst itself; if src and dst are equal, either gives the same pair
-        key = (hoa, src if dst is hoa else dst)
+        dst = t[6]
+        key = (hoa, t[5] if dst is hoa else dst)
         pair = self.pairs.get(key)
         if pair is None:
-            pair = self.pairs[key] = PairState()
+            pair = self._new_pair(key)
         pair.packets_tunnelled += 1
         if pair.state is None:
             pair.go(TUNNELLED, ts, frame)
@@ -173,7 +182,7 @@ class RouteOptAnalyzer(DataAnalyzer):
             key = (rh2, t[5])
         pair = self.pairs.get(key)
         if pair is None:
-            pair = self.pairs[key] = PairState()
+            pair = self._new_pair(key)
         pair.packets_direct += 1
         if pair.state in (None, TUNNELLED, BU_SENT):
             pair.signalled = True
@@ -252,8 +261,8 @@ class RouteOptAnalyzer(DataAnalyzer):
             self.home_agents.add(event.dst)
             if event.care_of != hoa:
                 self.legs.care_of_home[event.care_of] = hoa
-            for (p_hoa, _), pair in self.pairs.items():
-                if (p_hoa == hoa and pair.state in IN_PROGRESS and pair.care_of is not None
+            for pair in self._pairs_of.get(hoa, ()):
+                if (pair.state in IN_PROGRESS and pair.care_of is not None
                         and pair.care_of != event.care_of):
                     pair.round = None
                     pair.go(FALLBACK, event.ts, event.frame, "movement")

@@ -86,6 +86,18 @@ class TunnelLegs:
         self._ha_of = getattr(bindings, "home_agent_of", None)
         self._home_binding_at = getattr(bindings, "home_binding_at", None) if bindings is not None else None
         self._home_memo: dict | None = None
+        self._last_packet: tuple | None = None
+        self._last_leg: tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None = None
+
+    def packet_leg(self, t: tuple) -> tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None:
+        """`leg` of a fast-path field tuple (see `classify.data_fields`). The
+        analyzers sharing this object get the same tuple in turn, so the last
+        answer is kept for it (the reference held makes ``is`` exact)."""
+        if t is self._last_packet:
+            return self._last_leg
+        found = self.leg(t[3], t[4], t[5], t[6], t[0])
+        self._last_packet, self._last_leg = t, found
+        return found
 
     def _binding(self, hoa: IPv6Address, ts: float) -> IPv6Address | None:
         if self.bindings is None:
@@ -167,18 +179,18 @@ class TunnelAnalyzer(DataAnalyzer):
 
     def __init__(self, bindings: Any | None = None) -> None:
         self.bindings = bindings
-        self.legs = TunnelLegs(bindings)
+        self.legs = TunnelLegs(bindings)  # shared with the route optimisation analyzer
         self.tunnels: dict[tuple[IPv6Address, IPv6Address, IPv6Address], _TunnelState] = {}
         self._coas_of = getattr(bindings, "care_of_addresses", None)
 
     # -- handlers ------------------------------------------------------------------------
 
     def tunnelled_data(self, t: tuple) -> None:
-        (ts, frame, _file, outer_src, outer_dst, src, dst, _tunnelled, _hao, _rh2, proto, sport, dport,
-         length, _inner) = t
-        leg = self.legs.leg(outer_src, outer_dst, src, dst, ts)
+        leg = self.legs.packet_leg(t)
         if leg is None:
             return
+        (ts, frame, _file, _outer_src, _outer_dst, src, dst, _tunnelled, _hao, _rh2, proto, sport, dport,
+         length, _inner) = t
         ha, coa, hoa, direction, bound = leg
         state = self.tunnels.get((ha, coa, hoa))
         if state is None:

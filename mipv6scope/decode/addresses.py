@@ -3,8 +3,9 @@
 A capture holds few distinct addresses but every frame names several, and the
 analyzers hash them per packet (dict keys). `address` returns the same
 `Address` object for the same 16 bytes (bounded cache), so lookups mostly hit
-the identity shortcut, and `Address.__hash__` is computed once. An `Address` is
-an `ipaddress.IPv6Address`: equal to, and hashing like, a plain one.
+the identity shortcut, and `Address.__hash__` and its text are computed
+once. An `Address` is an `ipaddress.IPv6Address`: equal to, and hashing like,
+a plain one.
 """
 
 from __future__ import annotations
@@ -14,16 +15,23 @@ from ipaddress import IPv6Address
 
 
 class Address(IPv6Address):
-    """An IPv6Address whose hash is computed once."""
+    """An IPv6Address whose hash and text are computed once."""
 
-    __slots__ = ("_hash",)
+    __slots__ = ("_hash", "_text")
 
     def __init__(self, address: object) -> None:
         super().__init__(address)
         self._hash = IPv6Address.__hash__(self)
+        self._text: str | None = None
 
     def __hash__(self) -> int:
         return self._hash
+
+    def __str__(self) -> str:
+        text = self._text
+        if text is None:
+            text = self._text = IPv6Address.__str__(self)
+        return text
 
     def __eq__(self, other: object) -> bool:
         # IPv6Address.__eq__ (via _BaseAddress.__eq__) inlined: one frame, not three.

@@ -8,7 +8,7 @@ Addresses are text in ``to_dict()`` and ``ipaddress.IPv6Address`` inside.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from ipaddress import IPv6Address
 from typing import Any
 
@@ -203,10 +203,19 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: addresses as text, tuples as lists."""
-        return _jsonable(asdict(self))
+        return _jsonable(self)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _jsonable(value: Any) -> Any:
+    """``dataclasses.asdict`` without its deep copies, addresses as text."""
+    names = _FIELD_NAMES.get(type(value))
+    if names is None and hasattr(type(value), "__dataclass_fields__"):
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: _jsonable(getattr(value, name)) for name in names}
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
