@@ -43,7 +43,7 @@ class MobilityMessage(Event):
     outer_src: IPv6Address
     outer_dst: IPv6Address
     tunnelled: bool
-    esp: bool  # carried inside ESP (only possible when the frame was decrypted: never here)
+    esp: bool  # carried inside ESP, read as NULL encryption (decode/esp_null.py)
     hao: IPv6Address | None
     rh2: IPv6Address | None
 

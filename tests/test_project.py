@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from mipv6scope.cli.main import cli
@@ -57,6 +58,14 @@ def test_every_command_is_documented_in_the_readme():
     readme = (REPO / "README.md").read_text()
     for name in cli.commands:
         assert f"mipv6scope {name}" in readme, name
+
+
+def test_every_long_option_is_documented_in_the_readme():
+    readme = (REPO / "README.md").read_text()
+    missing = [f"{name} {opt}" for name, command in cli.commands.items()
+               for param in command.params if isinstance(param, click.Option)
+               for opt in param.opts if opt.startswith("--") and opt not in readme]
+    assert missing == []
 
 
 def test_decoder_and_capture_do_not_import_the_cli_stack():

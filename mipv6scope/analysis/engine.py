@@ -55,15 +55,17 @@ PROGRESS_EVERY = 1 << 15  # frames between progress callbacks
 ProgressCallback = Callable[[int, int], None]
 
 
-def default_analyzers(settings: Settings | None = None) -> list[Analyzer]:
+def default_analyzers(settings: Settings | None = None, require_ipsec: bool = False) -> list[Analyzer]:
     """The analyzers `analyze` runs by default, in order: bindings first, since
     the others read its state (which care-of address was bound when), and
-    conformance last, since it reads all of theirs."""
+    conformance last, since it reads all of theirs. ``require_ipsec`` turns on
+    the ``home_registration_not_protected`` finding."""
     settings = settings or Settings()
     bindings = BindingsAnalyzer(settings)
     tunnels = TunnelAnalyzer(bindings)
     handoffs = HandoffAnalyzer(bindings, settings)
-    conformance = ConformanceAnalyzer(bindings, settings, handoffs=handoffs, tunnels=tunnels)
+    conformance = ConformanceAnalyzer(bindings, settings, handoffs=handoffs, tunnels=tunnels,
+                                      require_ipsec=require_ipsec)
     return [bindings, tunnels, RouteOptAnalyzer(bindings, legs=tunnels.legs), handoffs, conformance]
 
 

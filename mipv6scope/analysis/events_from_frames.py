@@ -49,7 +49,7 @@ def _mh_common(decoded: DecodedFrame, hdr: IP6Header) -> dict[str, Any]:
     return {
         "ts": decoded.ts, "frame": decoded.number, "src": hdr.upper_src, "dst": hdr.upper_dst,
         "wire_src": hdr.src, "wire_dst": hdr.dst, "outer_src": outer.src, "outer_dst": outer.dst,
-        "tunnelled": len(decoded.ip6) > 1, "esp": False, "hao": hdr.hao, "rh2": hdr.rh2,
+        "tunnelled": len(decoded.ip6) > 1, "esp": decoded.esp is not None, "hao": hdr.hao, "rh2": hdr.rh2,
     }
 
 
@@ -167,7 +167,7 @@ def events_from_decoded(decoded: DecodedFrame, file: int = 0) -> list[ev.Event]:
         elif decoded.icmp6 is not None or proto == NH_ICMPV6:
             event = _icmp_event(decoded, file)
         elif proto == NH_ESP:
-            event = None  # opaque: may be protected signalling as much as data
+            event = None  # opaque (not NULL-readable): may be signalling as much as data
         else:
             event = _data_event(decoded, file)
         if event is not None:

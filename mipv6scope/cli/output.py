@@ -1,8 +1,8 @@
 """Options every analysis view shares, and the report filtering they imply.
 
 ``output_options`` adds ``--format text|json|jsonl|csv``, ``--mn HOA``,
-``--from TS``, ``--to TS``, ``--names FILE`` and ``--fail-on SEVERITY`` and
-hands the command one `OutputOptions`. ``run_analysis`` runs the engine with a
+``--from TS``, ``--to TS``, ``--names FILE``, ``--fail-on SEVERITY`` and
+``--require-ipsec`` and hands the command one `OutputOptions`. ``run_analysis`` runs the engine with a
 progress line on stderr (TTY only) and turns an unreadable capture into exit 3.
 """
 
@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..analysis.engine import analyze, read_names
+from ..analysis.engine import analyze, default_analyzers, read_names
 from ..capture.frame import CaptureError
 from ..report.model import Report
 
@@ -42,6 +42,7 @@ class OutputOptions:
     to_ts: float | None
     names: dict[IPv6Address, str]
     fail_on: str | None
+    require_ipsec: bool = False
 
 
 def address_option(_ctx: click.Context, param: click.Parameter, value: str | None) -> IPv6Address | None:
@@ -97,11 +98,14 @@ def output_options(command: F) -> F:
                   help="Hosts-style file (ADDRESS NAME) naming nodes.")
     @click.option("--fail-on", type=click.Choice(SEVERITIES), metavar="SEVERITY",
                   help="Exit 1 when a finding of SEVERITY (error|warning|info) or worse is reported.")
+    @click.option("--require-ipsec", is_flag=True,
+                  help="Report home registration BUs not carried in ESP "
+                       "(home_registration_not_protected, RFC 6275 5.1).")
     @functools.wraps(command)
     def wrapper(*args: Any, fmt: str, mn: IPv6Address | None, from_ts: float | None,
                 to_ts: float | None, names: dict[IPv6Address, str], fail_on: str | None,
-                **kwargs: Any) -> Any:
-        out = OutputOptions(fmt, mn, from_ts, to_ts, names, fail_on)
+                require_ipsec: bool, **kwargs: Any) -> Any:
+        out = OutputOptions(fmt, mn, from_ts, to_ts, names, fail_on, require_ipsec)
         return command(*args, out=out, **kwargs)
     return wrapper  # type: ignore[return-value]
 
@@ -127,7 +131,8 @@ def run_analysis(captures: Iterable[str], out: OutputOptions) -> Report:
     """Analyse ``captures``; CaptureError -> one line on stderr and exit 3.
     Capture damage (truncation) is reported on stderr but not fatal."""
     try:
-        report = analyze(list(captures), progress=_progress_line(), names=out.names)
+        report = analyze(list(captures), default_analyzers(require_ipsec=out.require_ipsec),
+                         progress=_progress_line(), names=out.names)
     except CaptureError as exc:
         click.echo(f"mipv6scope: {exc}", err=True)
         sys.exit(EXIT_CAPTURE)

@@ -168,13 +168,15 @@ def cache(captures: tuple[str, ...], at: tuple[float | None, int | None], node: 
     resend count, RR state and nonce indices (what the capture can tell).
 
     The capture is read only up to the instant. --mn keeps entries for that
-    home address; --from/--to/--fail-on do not apply.
+    home address; --from/--to/--fail-on/--require-ipsec do not apply.
 
     \b
     Exit codes: 0 ok, 2 usage error (or no such frame), 3 unreadable capture.
     """
-    if out.from_ts is not None or out.to_ts is not None or out.fail_on is not None:
-        raise click.UsageError("cache shows one instant: --from, --to and --fail-on do not apply")
+    if out.from_ts is not None or out.to_ts is not None or out.fail_on is not None \
+            or out.require_ipsec:
+        raise click.UsageError("cache shows one instant and no findings: --from, --to, --fail-on "
+                               "and --require-ipsec do not apply")
     at_ts, at_frame = at
     try:
         snapshot = cache_at(captures, at_ts=at_ts, at_frame=at_frame)

@@ -11,6 +11,7 @@ from ipaddress import IPv6Address
 from ..capture.frame import Frame
 from ..capture.link import network_layer
 from .addresses import address as _address
+from .esp_null import read_esp_null
 from .ext_headers import RH2_ROUTING_TYPE, walk_dest_options
 from .icmp6 import parse_icmp6
 from .issues import Issue
@@ -77,7 +78,8 @@ def _walk_ipv6(data: bytes, pos: int, snap_cut: bool, out: DecodedFrame) -> None
         out.ip6.append(hdr)
         pos += 40
         end = pos + plen if plen else limit  # plen 0: jumbogram, take what is there
-        if end > limit:
+        whole = end <= limit
+        if not whole:
             if not snap_cut:
                 issues.append(Issue("ip6_payload_length_mismatch", "ip6",
                                     f"payload length {plen} but only {limit - pos} bytes follow"))
@@ -129,7 +131,9 @@ def _walk_ipv6(data: bytes, pos: int, snap_cut: bool, out: DecodedFrame) -> None
                 spi, seq = _SPI_SEQ.unpack_from(data, pos)
                 out.esp = {"spi": spi, "seq": seq}
                 out.transport = Transport(NH_ESP, length=end - pos)
-                return  # what ESP carries is opaque
+                if whole:
+                    _esp_null(bytes(data[pos:end]), hdr, out)
+                return  # unless it reads as NULL encryption, what ESP carries is opaque
             elif nh == NH_IPV6:
                 break  # next IPv6 header: tunnel
             elif nh in (NH_MH, NH_MH_DRAFT):
@@ -200,6 +204,16 @@ def _routing_header(data: bytes, pos: int, hlen: int, hdr: IP6Header, issues: li
         issues.append(Issue("rh2_segs_left_not_one", "rh2", f"Segments Left {segs_left}, expected 1"))
     if hlen >= 2 and len(data) >= pos + 24:
         hdr.rh2 = _address(bytes(data[pos + 8:pos + 24]))
+
+
+def _esp_null(esp: bytes, hdr: IP6Header, out: DecodedFrame) -> None:
+    """Decode the Mobility Header of an ESP payload that reads as NULL encryption."""
+    found = read_esp_null(esp, hdr)
+    if found is None or out.esp is None:
+        return
+    out.esp.update(null=True, icv_len=found.icv_len, pad_len=found.pad_len,
+                   next_header=found.next_header)
+    _mobility_header(found.payload, 0, len(found.payload), False, found.next_header, hdr, out)
 
 
 def _mobility_header(data: bytes, pos: int, end: int, snap_cut: bool, nh: int,

@@ -65,6 +65,8 @@ class DecodedFrame:
     ip6: list[IP6Header] = field(default_factory=list)
     mh: dict[str, Any] | None = None
     icmp6: dict[str, Any] | None = None
+    # {spi, seq}; an ESP payload read as NULL encryption adds null (True),
+    # icv_len, pad_len and next_header, and what it carries is decoded (mh).
     esp: dict[str, int] | None = None
     ah: dict[str, int] | None = None
     transport: Transport | None = None

@@ -141,6 +141,9 @@ def packet_row(frame: DecodedFrame, time_origin: float) -> PacketRow:
     tunnel = "".join(f"[{_text(h.src)} → {_text(h.dst)}] " for h in frame.ip6[:-1])
     if frame.mh is not None:
         proto, info = "MIPv6", mh_info(frame, frame.mh)
+        if frame.esp is not None:
+            info += (f" [in ESP (SPI=0x{frame.esp['spi']:08x}) seq={frame.esp['seq']}"
+                     f" NULL ICV={frame.esp.get('icv_len')}]")
     elif frame.icmp6 is not None:
         proto, info = "ICMPv6", icmp6_info(frame.icmp6)
     elif frame.esp is not None:

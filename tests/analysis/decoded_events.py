@@ -22,7 +22,7 @@ def _mobility_common(f: DecodedFrame) -> dict:
     inner = f.ip6[-1]
     return dict(ts=f.ts, frame=f.number, file=0, src=f.src, dst=f.dst,
                 wire_src=inner.src, wire_dst=inner.dst, outer_src=f.outer_src,
-                outer_dst=f.outer_dst, tunnelled=len(f.ip6) > 1, esp=False,
+                outer_dst=f.outer_dst, tunnelled=len(f.ip6) > 1, esp=f.esp is not None,
                 hao=f.hao, rh2=f.rh2)
 
 

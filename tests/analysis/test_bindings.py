@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from builders import AR2, CN, COA2, COA3, HA, HA_LL, HOA, A, ba, be, bu, ra
 from decoded_events import run
 
 from mipv6scope.analysis.bindings import BindingsAnalyzer
+from mipv6scope.analysis.engine import analyze
 from mipv6scope.analysis.settings import Settings
 from mipv6scope.report.builder import ReportBuilder
 
@@ -129,3 +132,23 @@ def test_settings_are_overridable():
     s = replace(Settings(), MAX_BINDACK_TIMEOUT=256.0)
     assert s.MAX_BINDACK_TIMEOUT == 256.0 and Settings().MAX_BINDACK_TIMEOUT == 32.0
     assert BindingsAnalyzer(s).settings is s
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_captures"
+
+
+@pytest.mark.parametrize("name", ["scenario-handoff.pcap", "scenario-handoff-esp.pcap",
+                                  "scenario-recovery.pcap"])
+def test_registrations_name_the_truth_frames(name: str):
+    """Through the engine (decoder, events, analyzers): each binding of the truth
+    file comes from a registration with its BU frames, BA frame and status; in
+    scenario-handoff-esp.pcap those BU/BA travel in ESP (NULL)."""
+    truth = json.loads((SAMPLES / f"{name}.truth.json").read_text())
+    report = analyze([SAMPLES / name])
+    by_node = {str(n.home_address): n for n in report.mobile_nodes}
+    assert sorted(by_node) == sorted(mn["home_address"] for mn in truth["mobile_nodes"])
+    for mn in truth["mobile_nodes"]:
+        got = {(tuple(r.bu_frames), r.ba_frame, r.status, r.seq)
+               for r in by_node[mn["home_address"]].registrations}
+        for b in mn["bindings"]:
+            assert (tuple(b["bu_frames"]), b["ba_frame"], b["status"], b["seq"]) in got, b

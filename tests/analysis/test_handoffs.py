@@ -102,7 +102,7 @@ LOST_OFF = {"scenario-handoff-vantage-ha.pcap": {1: 15, 2: 22},
             "scenario-handoff-vantage-mn.pcap": {1: 1, 2: 1}}
 CAPTURES = ["scenario-handoff.pcap", "scenario-handoff-vantage-ha.pcap",
             "scenario-handoff-vantage-mn.pcap", "scenario-handoff-raw.pcap",
-            "scenario-handoff-vlan.pcapng", "scenario-recovery.pcap",
+            "scenario-handoff-vlan.pcapng", "scenario-handoff-esp.pcap", "scenario-recovery.pcap",
             "scenario-route-optimization.pcap"]
 
 

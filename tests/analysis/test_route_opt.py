@@ -188,7 +188,8 @@ def test_route_optimization_truth() -> None:
     assert a.pairs[(hoa, ro.correspondent)].cookie_mismatches == []
 
 
-@pytest.mark.parametrize("name", ["scenario-handoff.pcap", "scenario-recovery.pcap"])
+@pytest.mark.parametrize("name", ["scenario-handoff.pcap", "scenario-handoff-esp.pcap",
+                                  "scenario-recovery.pcap"])
 def test_no_route_optimization_where_truth_has_none(name: str) -> None:
     a = RouteOptAnalyzer()
     run_capture(SAMPLES / name, [a])

@@ -76,6 +76,10 @@ SAMPLES = REPO_ROOT / "sample_captures"
 # tests/synth/test_malformed.py checks each of its frames against its truth file.
 SAMPLE_FILES = sorted(p for p in SAMPLES.glob("*.pcap") if p.name != "scenario-malformed.pcap")
 VALID_SAMPLES = [p for p in SAMPLE_FILES if p.name != "malformed.pcap"]
+# The samples with ESP (test_esp_samples_are_the_ones_tshark_sees_esp_in checks the
+# list), read a second time with tshark's NULL-encryption heuristic on.
+ESP_SAMPLES = [SAMPLES / n for n in ("ipsec.pcap", "malformed.pcap", "scenario-handoff-esp.pcap")]
+NULL_HEURISTIC = ("-o", "esp.enable_null_encryption_decode_heuristic:TRUE")
 
 
 def _external_files() -> list[Path]:
@@ -179,7 +183,8 @@ def _experts(node: Pairs, frame: TsharkFrame) -> None:
 
 
 def _tshark_run(path: Path, *view: str) -> str:
-    """tshark's output for ``path``; default preferences (no personal profile)."""
+    """tshark's output for ``path``; default preferences (no personal profile)
+    unless ``view`` sets one with ``-o``."""
     assert TSHARK is not None
     env = {**os.environ, "WIRESHARK_CONFIG_DIR": str(path.parent / ".no-wireshark-profile")}
     done = subprocess.run([TSHARK, "-n", "-r", str(path), *view], capture_output=True,
@@ -189,10 +194,10 @@ def _tshark_run(path: Path, *view: str) -> str:
 
 
 @functools.cache
-def tshark_frames(path: Path) -> dict[int, TsharkFrame]:
-    """Run tshark once on ``path``; frames by number."""
+def tshark_frames(path: Path, *prefs: str) -> dict[int, TsharkFrame]:
+    """Run tshark once on ``path`` (with the ``-o`` options ``prefs``); frames by number."""
     frames: dict[int, TsharkFrame] = {}
-    for packet in json.loads(_tshark_run(path, "-T", "json"), object_pairs_hook=_pairs_hook):
+    for packet in json.loads(_tshark_run(path, *prefs, "-T", "json"), object_pairs_hook=_pairs_hook):
         layers = dict(dict(packet)["_source"])["layers"]
         number = int(dict(dict(layers)["frame"])["frame.number"])
         ts = TsharkFrame(number)
@@ -220,6 +225,7 @@ def _run_tshark_in_parallel() -> None:
     if TSHARK is not None:
         with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
             list(pool.map(tshark_frames, SAMPLE_FILES + _external_files()))
+            list(pool.map(lambda p: tshark_frames(p, *NULL_HEURISTIC), ESP_SAMPLES))
 
 
 # ------------------------------------------------------------------ our side
@@ -478,6 +484,11 @@ ROWS: list[Row] = [
     # IPsec
     Row("esp.spi", "esp.spi", INT),
     Row("esp.sequence", "esp.seq", INT),
+    # ESP read as NULL encryption (only with NULL_HEURISTIC; the MH inside is compared
+    # by the mip6 rows above)
+    Row("esp.pad_len", "esp.pad_len", INT),
+    Row("esp.protocol", "esp.next_header", INT),
+    Row("esp.icv", "esp.icv_len", Conv("octets", lambda s: len(_bytes(s)))),
     Row("ah.spi", "ah.spi", INT),
     Row("ah.sequence", "ah.seq", INT),
 ]
@@ -592,8 +603,8 @@ def compare_frame(ts: TsharkFrame, ours: DecodedFrame) -> tuple[list[Mismatch], 
     return mismatches, compared
 
 
-def _all_mismatches(path: Path) -> Iterator[tuple[Mismatch, DecodedFrame, TsharkFrame]]:
-    ts_frames, our = tshark_frames(path), our_frames(path)
+def _all_mismatches(path: Path, *prefs: str) -> Iterator[tuple[Mismatch, DecodedFrame, TsharkFrame]]:
+    ts_frames, our = tshark_frames(path, *prefs), our_frames(path)
     assert sorted(ts_frames) == sorted(our), "tshark and we count different frames"
     for number, ts in ts_frames.items():
         for m in compare_frame(ts, our[number])[0]:
@@ -620,17 +631,24 @@ def test_tshark_agrees_field_by_field(path: Path | None) -> None:
     if path is None:
         external_captures()  # skips with the reason
         return
+    _check_agreement(path, KNOWN_DISAGREEMENTS)
+
+
+def _check_agreement(path: Path, known: dict[Known, tuple[list[Any], list[Any], str | None, str]],
+                     *prefs: str) -> None:
+    """Every mismatch on ``path`` is in ``known``, and every entry of ``known``
+    for ``path`` is seen exactly as recorded."""
     key = _key(path)
     seen: dict[Known, tuple[list[Any], list[Any]]] = {}
     unexpected: list[str] = []
-    for m, _ours, _ts in _all_mismatches(path):
+    for m, _ours, _ts in _all_mismatches(path, *prefs):
         k = (key, m.frame, m.row.tshark, m.row.ours)
-        if k in KNOWN_DISAGREEMENTS:
+        if k in known:
             seen[k] = (m.tshark, m.ours)
         else:
             unexpected.append(str(m))
     assert unexpected == []
-    for k, (theirs, mine, issue, _why) in KNOWN_DISAGREEMENTS.items():
+    for k, (theirs, mine, issue, _why) in known.items():
         if k[0] == key:
             assert seen.get(k) == (theirs, mine), f"known disagreement {k} changed or vanished"
             if issue is not None:
@@ -641,8 +659,9 @@ def test_every_row_is_exercised() -> None:
     """Each row of the table compares at least one value somewhere in the corpus,
     so none of them passes vacuously."""
     covered: set[Row] = set()
-    for path in SAMPLE_FILES + _external_files():
-        ts_frames, our = tshark_frames(path), our_frames(path)
+    runs = [(p, ()) for p in SAMPLE_FILES + _external_files()] + [(p, NULL_HEURISTIC) for p in ESP_SAMPLES]
+    for path, prefs in runs:
+        ts_frames, our = tshark_frames(path, *prefs), our_frames(path)
         for number, ts in ts_frames.items():
             covered |= compare_frame(ts, our[number])[1]
     assert [(r.tshark, r.ours) for r in ROWS if r not in covered] == []
@@ -872,3 +891,59 @@ def test_tcpdump_ipv6_mobility_1_checksums_are_zero_so_we_flag_them() -> None:
         assert [i.code for i in frame.issues] == ["bad_mh_checksum"], number
         assert f"0x{right:04x}" in frame.issues[0].detail
         assert frame.status == "malformed"
+
+
+# ------------------------------------------------------------------ ESP read as NULL encryption
+
+
+# (capture, frame) -> (what tshark's heuristic reads after ESP, why we stay opaque there)
+NULL_HEURISTIC_ONLY_TSHARK: dict[tuple[str, int], tuple[str, str]] = {
+    ("samples/ipsec.pcap", 1): (
+        "ipv6.hopopts", "the sample's ESP payload is 48 zero octets: with a 12-octet ICV "
+        "tshark takes Pad Length 0 and Next Header 0 (Hop-by-Hop) and reports the result "
+        "malformed; we accept a guess only when the inner header validates (an MH)"),
+    ("samples/ipsec.pcap", 2): ("ipv6.hopopts", "same as frame 1"),
+}
+
+
+def _after_esp(ts: TsharkFrame) -> str | None:
+    """The protocol tshark dissected right after ESP, or None."""
+    chain = ts.fields.get("frame.protocols", [""])[0].split(":")
+    return chain[chain.index("esp") + 1] if "esp" in chain[:-1] else None
+
+
+def test_esp_samples_are_the_ones_tshark_sees_esp_in() -> None:
+    with_esp = [p for p in SAMPLE_FILES
+                if any("esp" in t.fields.get("frame.protocols", [""])[0].split(":")
+                       for t in tshark_frames(p).values())]
+    assert with_esp == ESP_SAMPLES
+
+
+@pytest.mark.parametrize("path", ESP_SAMPLES, ids=lambda p: p.name)
+def test_tshark_null_heuristic_agrees_field_by_field(path: Path) -> None:
+    """With esp.enable_null_encryption_decode_heuristic on, every field tshark
+    decodes (the MH inside ESP, Pad Length, Next Header, ICV length) equals ours."""
+    _check_agreement(path, KNOWN_DISAGREEMENTS, *NULL_HEURISTIC)
+
+
+@pytest.mark.parametrize("path", ESP_SAMPLES, ids=lambda p: p.name)
+def test_tshark_null_heuristic_reads_the_same_frames(path: Path) -> None:
+    """tshark's heuristic finds an MH inside ESP in exactly the frames we read as
+    NULL encryption; where it reads anything else we stay opaque (listed)."""
+    key = _key(path)
+    ts_frames, ours = tshark_frames(path, *NULL_HEURISTIC), our_frames(path)
+    theirs = {n for n, t in ts_frames.items() if _after_esp(t) == "mipv6"}
+    mine = {n for n, f in ours.items() if f.esp is not None and f.esp.get("null")}
+    assert mine == theirs
+    for n in mine:
+        assert ours[n].mh is not None and ours[n].mh["checksum_ok"] is True, n
+    other = {(key, n): _after_esp(t) for n, t in ts_frames.items()
+             if _after_esp(t) not in (None, "mipv6")}
+    expected = {k: v[0] for k, v in NULL_HEURISTIC_ONLY_TSHARK.items() if k[0] == key}
+    assert other == expected
+    for (_, n) in other:
+        assert ours[n].mh is None and ours[n].esp is not None and "null" not in ours[n].esp
+    # without the preference tshark leaves every ESP payload alone, as we did before
+    assert all(_after_esp(t) is None for t in tshark_frames(path).values())
+    if path.name == "scenario-handoff-esp.pcap":
+        assert len(mine) == 10
