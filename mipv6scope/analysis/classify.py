@@ -45,6 +45,8 @@ NOT_PLAIN_DATA = frozenset((0, 43, 44, 50, 51, 58, 60, 135, 62, NH_IPV6))
 _FIXED = struct.Struct("!IHB")  # version/class/flow, payload length, next header
 _PORTS = struct.Struct("!HH").unpack_from
 _HEAD = _FIXED.unpack_from
+# outer fixed header, an inner fixed header at +40 and the 4 bytes at +80
+_WIDE = struct.Struct("!IHB33xIHB33xHH").unpack_from
 _ETH_IPV6 = b"\x86\xdd"
 # Destination Options header as RFC 6275 6.3 lays it out for a lone HAO:
 # next header, Hdr Ext Len 2, PadN(2 bytes of padding), HAO type 0xC9 length 16.
@@ -155,9 +157,16 @@ def data_fields(frame: Frame, file: int = 0) -> tuple | None:
             return None
         off = link.offset
     limit = len(data)
-    if limit - off < 40:
+    if limit - off >= 84:
+        # outer fixed header, what follows it as an inner fixed header (its first
+        # word: the ports of plain TCP/UDP) and the 4 bytes after that, in one call
+        vtcfl, plen, nh, word, iplen, inh, isport, idport = _WIDE(data, off)
+        ivtcfl = word
+    elif limit - off >= 40:
+        vtcfl, plen, nh = _HEAD(data, off)
+        word = ivtcfl = None
+    else:
         return None
-    vtcfl, plen, nh = _HEAD(data, off)
     if vtcfl >> 28 != 6 or plen == 0:
         return None
     end = off + 40 + plen
@@ -167,24 +176,30 @@ def data_fields(frame: Frame, file: int = 0) -> tuple | None:
     if nh == NH_IPV6:
         if end - pos < 40:
             return None
-        vtcfl, iplen, inh = _HEAD(data, pos)
-        if vtcfl >> 28 != 6 or iplen == 0 or pos + 40 + iplen > end or inh in NOT_PLAIN_DATA:
+        if ivtcfl is None:
+            ivtcfl, iplen, inh = _HEAD(data, pos)
+            isport = idport = None
+        if ivtcfl >> 28 != 6 or iplen == 0 or pos + 40 + iplen > end or inh in NOT_PLAIN_DATA:
             return None
         ipos = pos + 40
         if inh in (NH_TCP, NH_UDP):
             if iplen < 4:
                 return None
-            sport, dport = _PORTS(data, ipos)
+            if isport is None:
+                isport, idport = _PORTS(data, ipos)
         else:
-            sport = dport = None
+            isport = idport = None
         outer = _PAIRS.get(data[off + 8:pos]) or _pair(data[off + 8:pos])
         inner = _PAIRS.get(data[pos + 8:ipos]) or _pair(data[pos + 8:ipos])
         return (frame.ts, frame.number, file, outer[0], outer[1], inner[0], inner[1], True, None, None,
-                inh, sport, dport, 40 + plen, 40 + iplen)
+                inh, isport, idport, 40 + plen, 40 + iplen)
     if nh in (NH_TCP, NH_UDP):
         if end - pos < 4:
             return None
-        sport, dport = _PORTS(data, pos)
+        if word is None:
+            sport, dport = _PORTS(data, pos)
+        else:
+            sport, dport = word >> 16, word & 0xFFFF
         outer_src, outer_dst = _PAIRS.get(data[off + 8:pos]) or _pair(data[off + 8:pos])
         return (frame.ts, frame.number, file, outer_src, outer_dst, outer_src, outer_dst,
                 False, None, None, nh, sport, dport, 40 + plen, 40 + plen)

@@ -85,6 +85,7 @@ class PairState:
     packets_tunnelled: int = 0
     nonce_mismatches: list[int] = field(default_factory=list)
     cookie_mismatches: list[int] = field(default_factory=list)
+    tunnel_home_agent: IPv6Address | None = None  # of the last tunnelled packet
 
     def go(self, state: str, ts: float, frame: int, reason: str | None = None) -> None:
         """Record a transition to ``state``; open or close the active interval."""
@@ -155,13 +156,15 @@ class RouteOptAnalyzer(DataAnalyzer):
         if leg is None:
             return
         hoa = leg[2]
-        self.home_agents.add(leg[0])
         # hoa is src or dst itself; if src and dst are equal, either gives the same pair
         dst = t[6]
         key = (hoa, t[5] if dst is hoa else dst)
         pair = self.pairs.get(key)
         if pair is None:
             pair = self._new_pair(key)
+        if leg[0] is not pair.tunnel_home_agent:
+            pair.tunnel_home_agent = leg[0]
+            self.home_agents.add(leg[0])
         pair.packets_tunnelled += 1
         if pair.state is None:
             pair.go(TUNNELLED, ts, frame)

@@ -44,7 +44,6 @@ OTHER_FLOW_PROTO = -1     # marks the summed "other flows" entry
 
 TO_MN, FROM_MN = "to_mn", "from_mn"
 _NO_MEMO: dict = {}  # stands in when the bindings analyzer remembers no answers
-FlowKey = tuple[int, IPv6Address, IPv6Address, int | None, int | None]
 
 
 class HomeBindings(Protocol):
@@ -170,7 +169,10 @@ class _TunnelState:
     from_mn: list[int] = field(default_factory=lambda: [0, 0])
     outside_packets: int = 0
     outside_frames: list[int] = field(default_factory=list)
-    flows: dict[FlowKey, list[Any]] = field(default_factory=dict)  # [packets, bytes, first, last]
+    # every flow [packets, bytes, first, last, proto, src, dst, sport, dport], first seen first,
+    # found by (proto, sport, dport): integers hash in C, addresses in Python
+    flows: list[list[Any]] = field(default_factory=list)
+    by_ports: dict[tuple[int, int | None, int | None], list[list[Any]]] = field(default_factory=dict)
     other: list[Any] | None = None
 
 
@@ -181,6 +183,8 @@ class TunnelAnalyzer(DataAnalyzer):
         self.bindings = bindings
         self.legs = TunnelLegs(bindings)  # shared with the route optimisation analyzer
         self.tunnels: dict[tuple[IPv6Address, IPv6Address, IPv6Address], _TunnelState] = {}
+        # care-of -> [(home agent, home address, state)]: one address hash per packet, not three
+        self._by_care_of: dict[IPv6Address, list[tuple[IPv6Address, IPv6Address, _TunnelState]]] = {}
         self._coas_of = getattr(bindings, "care_of_addresses", None)
 
     # -- handlers ------------------------------------------------------------------------
@@ -192,9 +196,13 @@ class TunnelAnalyzer(DataAnalyzer):
         (ts, frame, _file, _outer_src, _outer_dst, src, dst, _tunnelled, _hao, _rh2, proto, sport, dport,
          length, _inner) = t
         ha, coa, hoa, direction, bound = leg
-        state = self.tunnels.get((ha, coa, hoa))
+        state = None
+        for entry in self._by_care_of.get(coa, ()):
+            if (entry[0] is ha or entry[0] == ha) and (entry[1] is hoa or entry[1] == hoa):
+                state = entry[2]
+                break
         if state is None:
-            state = self.tunnels[(ha, coa, hoa)] = _TunnelState(ts, ts)
+            state = self._new_state(ha, coa, hoa, ts)
         if ts < state.start_ts:
             state.start_ts = ts
         if ts > state.end_ts:
@@ -202,16 +210,15 @@ class TunnelAnalyzer(DataAnalyzer):
         counter = state.to_mn if direction == TO_MN else state.from_mn
         counter[0] += 1
         counter[1] += length
-        key = (proto, src, dst, sport, dport)
-        flows = state.flows
-        flow = flows.get(key)
+        flow = None
+        same_ports = state.by_ports.get((proto, sport, dport))
+        if same_ports is not None:
+            for f in same_ports:
+                if (f[5] is src or f[5] == src) and (f[6] is dst or f[6] == dst):
+                    flow = f
+                    break
         if flow is None:
-            if len(flows) >= MAX_TRACKED_FLOWS:
-                if state.other is None:
-                    state.other = [0, 0, ts, ts]
-                flow = state.other
-            else:
-                flow = flows[key] = [0, 0, ts, ts]
+            flow = self._new_flow(state, proto, src, dst, sport, dport, ts)
         flow[0] += 1
         flow[1] += length
         flow[3] = ts
@@ -227,6 +234,24 @@ class TunnelAnalyzer(DataAnalyzer):
         self._message(event, HOT_TUNNEL_BYTES)
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _new_state(self, ha: IPv6Address, coa: IPv6Address, hoa: IPv6Address, ts: float) -> _TunnelState:
+        state = self.tunnels[(ha, coa, hoa)] = _TunnelState(ts, ts)
+        self._by_care_of.setdefault(coa, []).append((ha, hoa, state))
+        return state
+
+    @staticmethod
+    def _new_flow(state: _TunnelState, proto: int, src: IPv6Address, dst: IPv6Address,
+                  sport: int | None, dport: int | None, ts: float) -> list[Any]:
+        """A new flow's counters, or the summed "other" ones past MAX_TRACKED_FLOWS."""
+        if len(state.flows) >= MAX_TRACKED_FLOWS:
+            if state.other is None:
+                state.other = [0, 0, ts, ts]
+            return state.other
+        flow = [0, 0, ts, ts, proto, src, dst, sport, dport]
+        state.flows.append(flow)
+        state.by_ports.setdefault((proto, sport, dport), []).append(flow)
+        return flow
 
     def _message(self, event: ev.TestInit | ev.Test, default_bytes: int) -> None:
         """Account a tunnelled HoTI/HoT like a tunnelled data packet (proto 135)."""
@@ -271,10 +296,10 @@ class TunnelAnalyzer(DataAnalyzer):
 def _top_flows(state: _TunnelState) -> tuple[InnerFlow, ...]:
     """The TOP_FLOWS busiest flows, then one summed entry (proto -1, addresses ::)
     for all the others, if any."""
-    ranked = sorted(state.flows.items(), key=lambda kv: (-kv[1][0], kv[1][2]))
-    flows = [InnerFlow(k[0], k[1], k[2], k[3], k[4], v[0], v[1], v[2], v[3])
-             for k, v in ranked[:TOP_FLOWS]]
-    rest = [v for _, v in ranked[TOP_FLOWS:]]
+    ranked = sorted(state.flows, key=lambda v: (-v[0], v[2]))
+    flows = [InnerFlow(v[4], v[5], v[6], v[7], v[8], v[0], v[1], v[2], v[3])
+             for v in ranked[:TOP_FLOWS]]
+    rest = ranked[TOP_FLOWS:]
     if state.other is not None:
         rest.append(state.other)
     if rest:
