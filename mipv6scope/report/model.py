@@ -223,6 +223,11 @@ class Report:
     access_router_prefixes: tuple[AccessRouter, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
+    def node_names(self) -> dict[IPv6Address, str]:
+        """Every home address of each named mobile node -> the node's name."""
+        return {hoa: node.name for node in self.mobile_nodes if node.name
+                for hoa in node.home_addresses or (node.home_address,)}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: addresses as text, tuples as lists."""
         return _jsonable(asdict(self))
