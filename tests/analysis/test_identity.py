@@ -123,6 +123,12 @@ def test_signalled_node_lists_every_source(tmp_path: Path):
     assert node.identified_by == ("binding_ack", "binding_update", "tunnel")
 
 
+def test_a_binding_ack_alone_names_a_node_without_guessing_a_binding(tmp_path: Path):
+    [node] = analyze([write(tmp_path, [ba(COA1, HA, HOA, 5)])]).mobile_nodes
+    assert node.home_address == A(HOA) and node.identified_by == ("binding_ack",)
+    assert (node.bindings, node.registrations, node.care_of_addresses) == ((), (), ())
+
+
 # -- roles: DHAAD replies and access routers -------------------------------------------------------
 
 def test_dhaad_reply_names_home_agents(tmp_path: Path):
