@@ -59,6 +59,7 @@ BINDING_UPDATE, BINDING_ACK, BINDING_ERROR = "binding_update", "binding_ack", "b
 TUNNEL, ROUTE_OPTIMIZATION = "tunnel", "route_optimization"
 IDENTIFIED_BY = (BINDING_ACK, BINDING_ERROR, BINDING_UPDATE, ROUTE_OPTIMIZATION, TUNNEL)
 DHAAD_REPLY = 145
+MAX_PREFIX_MEMO = 1 << 16  # remembered router_of answers (addresses), then start afresh
 
 
 class MobileNetworkPrefixes:
@@ -70,7 +71,7 @@ class MobileNetworkPrefixes:
         self.by_length: dict[int, dict[int, IPv6Address]] = {}
         self.prefixes: dict[IPv6Address, list[str]] = {}  # router -> prefixes, in order first seen
         self._lengths: list[int] = []  # longest first
-        self._memo: dict[IPv6Address, IPv6Address | None] = {}  # grows with addresses, not packets
+        self._memo: dict[IPv6Address, IPv6Address | None] = {}  # bounded by MAX_PREFIX_MEMO
 
     def add(self, router: IPv6Address, prefix: str) -> None:
         """Register ``prefix`` ("addr/len") for the mobile router ``router``;
@@ -100,6 +101,8 @@ class MobileNetworkPrefixes:
             found = self.by_length[plen].get(value >> (128 - plen))
             if found is not None:
                 break
+        if len(memo) >= MAX_PREFIX_MEMO:
+            memo.clear()
         memo[address] = found
         return found
 

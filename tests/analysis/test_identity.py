@@ -242,3 +242,16 @@ def test_a_host_is_no_mobile_router_without_the_r_flag(tmp_path: Path):
     packets = [bu(COA1, HA, HOA, 1), ba(COA1, HA, HOA, 1), down(HA, COA1, CN, HOA)]
     [node] = analyze([write(tmp_path, packets)]).mobile_nodes
     assert node.mobile_router is False and node.mobile_network_prefixes == ()
+
+
+def test_prefix_lookup_takes_the_longest_registered_prefix():
+    from mipv6scope.analysis.identity import MobileNetworkPrefixes
+    mnp = MobileNetworkPrefixes()
+    assert mnp.router_of(A(HOST)) is None
+    mnp.add(A(HOA), "2001:db8:1::/48")
+    mnp.add(A(MR_HOA), "2001:db8:1:100::5/64")  # host bits are ignored
+    mnp.add(A(MR_HOA), "not a prefix")
+    assert mnp.prefixes == {A(HOA): ["2001:db8:1::/48"], A(MR_HOA): ["2001:db8:1:100::/64"]}
+    assert mnp.router_of(A(HOST)) == A(MR_HOA)
+    assert mnp.router_of(A("2001:db8:1:200::5")) == A(HOA)
+    assert mnp.router_of(A("2001:db8:2::5")) is None
