@@ -4,6 +4,9 @@ Mobile nodes are keyed by home address: the BU's (HAO, else source; the
 deregistration BU from the home address), the BA's (RH2, else destination) and
 the Binding Error's. A peer that answers an H-flag BU is a home agent, one
 that gets BUs without H a correspondent; RA senders are access routers.
+Which home addresses are one node, the mobile routers' prefixes and the
+other identity rules are in `identity` (this analyzer records what they need
+as the messages pass: `same_node`, `mobile_network_prefixes`).
 
 Per (mobile node, peer):
 
@@ -32,6 +35,13 @@ from .. import events as ev
 from ..report.builder import ReportBuilder
 from ..report.model import Binding, Registration
 from .base import Analyzer
+from .identity import (
+    BINDING_ACK,
+    BINDING_ERROR,
+    BINDING_UPDATE,
+    HomeAddressGroups,
+    MobileNetworkPrefixes,
+)
 from .settings import DEFAULT_SETTINGS, Settings
 
 HOME, CORRESPONDENT = "home", "correspondent"
@@ -64,6 +74,7 @@ class _Open:
     granted: int
     kind: str
     order: int
+    home_address: IPv6Address
 
     @property
     def expires(self) -> float:
@@ -91,6 +102,8 @@ class _Node:
     registrations: list[Registration] = field(default_factory=list)
     care_of_order: list[IPv6Address] = field(default_factory=list)
     home_agent: IPv6Address | None = None
+    sources: set[str] = field(default_factory=set)  # identity.IDENTIFIED_BY names
+    mobile_router: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,8 @@ class BindingsAnalyzer(Analyzer):
         self.unmatched_acks: list[ev.BindingAck] = []
         self.last_answered: Answered | None = None
         self._care_of_owner: dict[IPv6Address, IPv6Address] = {}
+        self.same_node = HomeAddressGroups()
+        self.mobile_network_prefixes = MobileNetworkPrefixes()
         self._order = 0
         # home address -> (from ts, until ts, home_binding_at's answer in between);
         # a handler that changes a node's bindings drops that node's entry
@@ -134,6 +149,12 @@ class BindingsAnalyzer(Analyzer):
         self._home_memo.pop(hoa, None)
         kind = HOME if "H" in e.flags else CORRESPONDENT
         state = self._peer(hoa, peer, kind)
+        node = self.nodes[hoa]
+        node.sources.add(BINDING_UPDATE)
+        if "R" in e.flags:  # NEMO mobile router (RFC 3963 6.1.1)
+            node.mobile_router = True
+            for prefix in e.mobile_network_prefixes:
+                self.mobile_network_prefixes.add(hoa, prefix)
         self._expire(hoa, peer, state, e.ts)
         pending = state.pending.get(e.seq)
         if pending is not None and pending.care_of == e.care_of:
@@ -159,12 +180,13 @@ class BindingsAnalyzer(Analyzer):
             self.unmatched_acks.append(e)
             return
         self._expire(hoa, peer, state, e.ts)
+        node.sources.add(BINDING_ACK)
         accepted = e.status < 128
         granted = e.lifetime_s if accepted else 0
         node.registrations.append(Registration(
             peer, pending.care_of, tuple(pending.frames), e.frame, pending.first_ts, e.ts, e.status,
             e.status_name, len(pending.frames) - 1, round((e.ts - pending.first_ts) * 1000, 3),
-            pending.seq, pending.requested, granted))
+            pending.seq, pending.requested, granted, hoa))
         dereg = accepted and (pending.requested == 0 or granted == 0 or pending.care_of == hoa)
         self.last_answered = Answered(hoa, peer, pending.kind, pending.care_of, pending.seq, e.status,
                                       accepted, dereg, pending.first_ts, len(pending.frames) - 1)
@@ -173,7 +195,7 @@ class BindingsAnalyzer(Analyzer):
         if not accepted:
             state.closed.append((pending.order, Binding(
                 peer, pending.kind, pending.care_of, None, e.ts, None, pending.seq,
-                pending.requested, 0, "rejected")))
+                pending.requested, 0, "rejected", hoa)))
             return
         current = state.current
         if current is not None:
@@ -183,9 +205,12 @@ class BindingsAnalyzer(Analyzer):
         if dereg:
             return
         state.current = _Open(pending.care_of, e.ts, e.frame, pending.seq, pending.requested, granted,
-                              pending.kind, pending.order)
+                              pending.kind, pending.order, hoa)
         if pending.care_of not in node.care_of_order:
             node.care_of_order.append(pending.care_of)
+        owner = self._care_of_owner.get(pending.care_of)
+        if owner is not None and owner != hoa and self._bound_to(owner, pending.care_of, e.ts):
+            self.same_node.join(owner, hoa)  # one care-of address, two home addresses at once
         self._care_of_owner[pending.care_of] = hoa
         if pending.kind == HOME:
             node.home_agent = peer
@@ -194,6 +219,7 @@ class BindingsAnalyzer(Analyzer):
         """A Binding Error from a correspondent ends the node's binding with it."""
         self._home_memo.pop(e.home_address, None)
         node = self._node(e.home_address)
+        node.sources.add(BINDING_ERROR)
         state = node.peers.get(e.src)
         if state is None or state.current is None:
             return
@@ -378,7 +404,16 @@ class BindingsAnalyzer(Analyzer):
         if node is None:
             node = self.nodes[hoa] = _Node(hoa)
             self._home_memo.pop(hoa, None)
+            self.same_node.seen(hoa)
         return node
+
+    def _bound_to(self, hoa: IPv6Address, care_of: IPv6Address, ts: float) -> bool:
+        """Whether ``hoa`` holds a binding to ``care_of`` in force at ``ts``."""
+        node = self.nodes.get(hoa)
+        if node is None:
+            return False
+        return any(s.current is not None and s.current.care_of == care_of
+                   and s.current.start_ts <= ts < s.current.expires for s in node.peers.values())
 
     def _peer(self, hoa: IPv6Address, peer: IPv6Address, kind: str) -> _Peer:
         node = self._node(hoa)
@@ -390,7 +425,7 @@ class BindingsAnalyzer(Analyzer):
     @staticmethod
     def _as_binding(peer: IPv6Address, b: _Open, end_ts: float | None, ended_by: str) -> Binding:
         return Binding(peer, b.kind, b.care_of, b.start_ts, end_ts, b.start_frame, b.seq,
-                       b.requested, b.granted, ended_by)
+                       b.requested, b.granted, ended_by, b.home_address)
 
     @staticmethod
     def _close(state: _Peer, end_ts: float, ended_by: str) -> None:

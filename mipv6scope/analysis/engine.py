@@ -41,6 +41,7 @@ from .classify import data_fields, link_offset, make_data_packet
 from .conformance import ConformanceAnalyzer
 from .events_from_frames import events_from_decoded
 from .handoffs import HandoffAnalyzer
+from .identity import IdentityAnalyzer
 from .route_opt import RouteOptAnalyzer
 from .settings import Settings
 from .tunnels import TunnelAnalyzer
@@ -57,16 +58,18 @@ ProgressCallback = Callable[[int, int], None]
 
 def default_analyzers(settings: Settings | None = None, require_ipsec: bool = False) -> list[Analyzer]:
     """The analyzers `analyze` runs by default, in order: bindings first, since
-    the others read its state (which care-of address was bound when), and
-    conformance last, since it reads all of theirs. ``require_ipsec`` turns on
-    the ``home_registration_not_protected`` finding."""
+    the others read its state (which care-of address was bound when),
+    identity after the ones that contribute nodes (it completes and merges
+    them), and conformance last, since it reads all of theirs.
+    ``require_ipsec`` turns on the ``home_registration_not_protected`` finding."""
     settings = settings or Settings()
     bindings = BindingsAnalyzer(settings)
     tunnels = TunnelAnalyzer(bindings)
     handoffs = HandoffAnalyzer(bindings, settings)
     conformance = ConformanceAnalyzer(bindings, settings, handoffs=handoffs, tunnels=tunnels,
                                       require_ipsec=require_ipsec)
-    return [bindings, tunnels, RouteOptAnalyzer(bindings, legs=tunnels.legs), handoffs, conformance]
+    return [bindings, tunnels, RouteOptAnalyzer(bindings, legs=tunnels.legs), handoffs,
+            IdentityAnalyzer(bindings), conformance]
 
 
 def read_names(path: str | os.PathLike[str]) -> dict[IPv6Address, str]:
@@ -273,9 +276,7 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
     for analyzer in analyzers:
         analyzer.contribute(builder)
     if names:
-        for home_address, parts in builder.nodes.items():
-            if parts.name is None:
-                parts.name = names.get(home_address)
+        builder.name_nodes(names)
     counts = state.counts
     issues = tuple(f"{reader.path}: {issue.code}: {issue.detail}"
                    for reader in readers for issue in reader.issues)

@@ -75,7 +75,8 @@ class TunnelLegs:
     Uses, in order: the bindings analyzer's current home binding, its
     ``home_agent_of`` when it has one, the home addresses already seen in
     attributed legs, and finally the home link rule that a home address shares
-    its /64 with its home agent.
+    its /64 with its home agent. Before those last rules, an inner address in a
+    mobile router's registered prefix names the router (`_mobile_network`).
     """
 
     def __init__(self, bindings: Any | None) -> None:
@@ -85,6 +86,7 @@ class TunnelLegs:
         self._ha_of = getattr(bindings, "home_agent_of", None)
         self._home_binding_at = getattr(bindings, "home_binding_at", None) if bindings is not None else None
         self._home_memo: dict | None = None
+        self._mnp = getattr(bindings, "mobile_network_prefixes", None)  # identity.MobileNetworkPrefixes
         self._last_packet: tuple | None = None
         self._last_leg: tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None = None
 
@@ -148,6 +150,10 @@ class TunnelLegs:
     def _unbound(self, outer_src: IPv6Address, outer_dst: IPv6Address, src: IPv6Address,
                  dst: IPv6Address) -> tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None:
         """The rules of `leg` after the home binding ones."""
+        if self._mnp is not None and self._mnp.by_length:
+            found = self._mobile_network(outer_src, outer_dst, src, dst)
+            if found is not None:
+                return found
         if self._is_ha(dst, outer_src):
             found = (outer_src, outer_dst, dst, TO_MN, False)
         elif self._is_ha(src, outer_dst):
@@ -159,6 +165,19 @@ class TunnelLegs:
         else:
             return None
         return found
+
+    def _mobile_network(self, outer_src: IPv6Address, outer_dst: IPv6Address, src: IPv6Address,
+                        dst: IPv6Address) -> tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None:
+        """NEMO (RFC 3963 5.5, 6.3): a packet to or from an address in a
+        registered Mobile Network Prefix travels its mobile router's tunnel,
+        attributed to the router's home address."""
+        router = self._mnp.router_of(dst)
+        if router is not None:
+            return (outer_src, outer_dst, router, TO_MN, False)
+        router = self._mnp.router_of(src)
+        if router is not None:
+            return (outer_dst, outer_src, router, FROM_MN, False)
+        return None
 
 
 @dataclass

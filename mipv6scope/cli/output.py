@@ -160,7 +160,7 @@ def filter_report(report: Report, out: OutputOptions) -> Report:
                 bindings=tuple(b for b in n.bindings if _in_range(b.start_ts, out)))
         for n in report.mobile_nodes if out.mn is None or out.mn == n.home_address
         or out.mn in n.other_home_addresses)
-    keep = {n.home_address for n in nodes}
+    keep = {hoa for n in nodes for hoa in n.home_addresses or (n.home_address,)}
     tunnels = tuple(t for t in report.tunnels if (out.mn is None or t.home_address in keep)
                     and (out.to_ts is None or t.start_ts <= out.to_ts)
                     and (out.from_ts is None or t.end_ts >= out.from_ts))

@@ -187,7 +187,7 @@ def cache(captures: tuple[str, ...], at: tuple[float | None, int | None], node: 
         raise click.UsageError(str(exc)) from None
     entries = filter_entries(snapshot.entries, node=node, mn=out.mn)
     if out.fmt == "text":
-        sys.stdout.write(vt.render_cache(snapshot, entries))
+        sys.stdout.write(vt.render_cache(snapshot, entries, out.names))
     else:
         write_rows(vt.cache_rows(entries), vt.CACHE_COLUMNS, out.fmt, sys.stdout)
     sys.stdout.flush()

@@ -47,7 +47,8 @@ def node_record(node: MobileNode, report: Report) -> dict[str, Any]:
     span = (cap.last_ts - cap.first_ts) if cap.first_ts is not None and cap.last_ts is not None else None
     regs = [h.registration_ms for h in node.handoffs if h.registration_ms is not None]
     ro_cns, ro_share = _ro_active_share(node, span)
-    findings = [f for f in report.findings if f.node == node.home_address]
+    mine = set(node.home_addresses or (node.home_address,))
+    findings = [f for f in report.findings if f.node in mine]
     return {
         "home_address": str(node.home_address),
         "name": node.name,
@@ -116,12 +117,14 @@ def render_summary(report: Report, top: int = TOP_FINDINGS) -> str:
     lines.append("")
     if report.findings:
         ranked = sorted(report.findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.ts))
+        names = report.node_names()
         by_code = Counter(f.code for f in report.findings)
         kinds = len(by_code)
         lines.append(f"Findings: {len(report.findings)} ({kinds} kind{'' if kinds == 1 else 's'})")
         for f in ranked[:top]:
             frames = ",".join(str(n) for n in f.frames[:5]) + ("..." if len(f.frames) > 5 else "")
-            node = f" {f.node}" if f.node is not None else ""
+            name = names.get(f.node) if f.node is not None else None
+            node = "" if f.node is None else f" {name} ({f.node})" if name else f" {f.node}"
             lines.append(f"  {f.severity:7} {f.code}{node} frames {frames}: {f.message}"
                          + (f" [{f.rfc}]" if f.rfc else ""))
         if len(ranked) > top:

@@ -10,7 +10,7 @@ readable UTC times. `VIEWS` maps a view name to (rows, columns, render).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from ipaddress import IPv6Address
 from statistics import median
 from typing import TYPE_CHECKING, Any
@@ -30,11 +30,16 @@ def _addr(value: IPv6Address | None) -> str | None:
 
 
 def _names(report: Report) -> dict[IPv6Address, str]:
-    return {n.home_address: n.name for n in report.mobile_nodes if n.name}
+    return report.node_names()
+
+
+def _named(name: str | None, address: Any) -> str:
+    """``name (address)`` when the node has a name, else the address."""
+    return f"{name} ({address})" if name else plain(address)
 
 
 def _node_show(row: Row) -> str:
-    return f"{row['node_name']} ({row['node']})" if row.get("node_name") else plain(row.get("node"))
+    return _named(row.get("node_name"), row.get("node"))
 
 
 def _with_node(rows: list[Row]) -> list[Row]:
@@ -267,9 +272,10 @@ def _frames(frames: list[int]) -> str:
 
 def render_findings(report: Report, severity: str | None = None) -> str:
     """Findings as a text table."""
-    rows = list(finding_rows(report, severity))
+    names = {str(a): n for a, n in _names(report).items()}
+    rows = [{**r, "who": _named(names.get(r["node"]), r["node"])} for r in finding_rows(report, severity)]
     return _caption(report, "findings", len(rows)) + text_table(rows, [
-        Column("ts", "time", clock), Column("severity"), Column("code"), Column("node"),
+        Column("ts", "time", clock), Column("severity"), Column("code"), Column("who", "node"),
         Column("frames", show=_frames), Column("rfc"), Column("message")])
 
 
@@ -293,8 +299,11 @@ def _remaining(row: Row) -> str:
     return f"{left:.1f}/" + (str(granted) if granted is not None else f"({row['lifetime_requested_s']})")
 
 
-def render_cache(snapshot: CacheSnapshot, entries: list[CacheEntry]) -> str:
-    """UMIP-console-like text: each binding cache, then each binding update list."""
+def render_cache(snapshot: CacheSnapshot, entries: list[CacheEntry],
+                 names: Mapping[IPv6Address, str] | None = None) -> str:
+    """UMIP-console-like text: each binding cache, then each binding update list;
+    ``names`` (home address -> name) name the mobile nodes."""
+    names = names or {}
     at = f"{day(snapshot.at_ts)} {clock(snapshot.at_ts)} UTC"
     if snapshot.at_frame is not None:
         at += f" (frame {snapshot.at_frame})"
@@ -316,9 +325,11 @@ def render_cache(snapshot: CacheSnapshot, entries: list[CacheEntry]) -> str:
         if not owners:
             out.append(f"\n{title.split(' of')[0]}s: empty\n")
         for owner in owners:
-            mine = [{**r, "lifetime_remaining_s": _remaining(r)} for r in rows
-                    if r["table"] == table and r["owner"] == owner]
-            out.append(f"\n{title} {owner}:\n" + text_table(mine, columns, indent="  "))
+            mine = [{**r, "lifetime_remaining_s": _remaining(r),
+                     "home_address": _named(names.get(IPv6Address(r["home_address"])), r["home_address"])}
+                    for r in rows if r["table"] == table and r["owner"] == owner]
+            who = _named(names.get(IPv6Address(owner)), owner)
+            out.append(f"\n{title} {who}:\n" + text_table(mine, columns, indent="  "))
     return "".join(out)
 
 

@@ -45,6 +45,7 @@ class Binding:
     requested_lifetime_s: int
     granted_lifetime_s: int
     ended_by: str  # refresh|new_care_of|deregistration|expiry|rejected|binding_error|capture_end
+    home_address: IPv6Address | None = None  # which of the node's home addresses was bound
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Registration:
     seq: int = 0
     requested_lifetime_s: int = 0
     granted_lifetime_s: int | None = None
+    home_address: IPv6Address | None = None  # which of the node's home addresses registered
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,13 @@ class RouteOptimization:
 
 @dataclass(frozen=True)
 class MobileNode:
-    """Everything the capture says about one mobile node."""
+    """Everything the capture says about one mobile node.
+
+    ``home_address`` is the first home address seen, ``home_addresses`` all of
+    them (first first), ``other_home_addresses`` all but the first;
+    ``identified_by`` names the kinds of packets that named the node (see
+    `analysis.identity`); a mobile router (NEMO) lists the Mobile Network
+    Prefixes it registered."""
 
     home_address: IPv6Address
     home_agent: IPv6Address | None
@@ -127,6 +135,19 @@ class MobileNode:
     route_optimization: tuple[RouteOptimization, ...] = ()
     name: str | None = None
     other_home_addresses: tuple[IPv6Address, ...] = ()
+    home_addresses: tuple[IPv6Address, ...] = ()
+    identified_by: tuple[str, ...] = ()
+    mobile_router: bool = False
+    mobile_network_prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccessRouter:
+    """A router that sent RAs (its source address) and the prefixes it advertised
+    ("network/len", in the order first advertised)."""
+
+    address: IPv6Address
+    prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,7 +220,13 @@ class Report:
     home_agents: tuple[IPv6Address, ...] = ()
     correspondents: tuple[IPv6Address, ...] = ()
     access_routers: tuple[IPv6Address, ...] = ()
+    access_router_prefixes: tuple[AccessRouter, ...] = ()
     schema_version: int = SCHEMA_VERSION
+
+    def node_names(self) -> dict[IPv6Address, str]:
+        """Every home address of each named mobile node -> the node's name."""
+        return {hoa: node.name for node in self.mobile_nodes if node.name
+                for hoa in node.home_addresses or (node.home_address,)}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: addresses as text, tuples as lists."""
