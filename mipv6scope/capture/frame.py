@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from typing import NamedTuple
 
 # Link types (LINKTYPE_* values as written in pcap/pcapng files).
 LINKTYPE_NULL = 0
@@ -42,12 +44,13 @@ class CaptureError(Exception):
     the user."""
 
 
-@dataclass(slots=True)
-class Frame:
+class Frame(NamedTuple):
     """One captured record, as read from the file.
 
     ``number`` is 1-based across the whole file. ``ts`` is epoch seconds.
     ``data`` holds the ``caplen`` captured bytes starting at the link header.
+    A named tuple: the readers make one per record, and `new_frame` makes it
+    without a Python-level call.
     """
 
     number: int
@@ -57,6 +60,10 @@ class Frame:
     linktype: int
     data: bytes
     interface: int = 0
+
+
+# new_frame((number, ts, caplen, wirelen, linktype, data, interface)): all seven fields
+new_frame = partial(tuple.__new__, Frame)
 
 
 @dataclass(frozen=True, slots=True)

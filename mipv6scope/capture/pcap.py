@@ -14,6 +14,7 @@ from .frame import (
     CaptureError,
     CaptureIssue,
     Frame,
+    new_frame,
 )
 
 if TYPE_CHECKING:
@@ -92,8 +93,8 @@ class PcapParser:
                 if nxt > end:
                     break
                 number += 1
-                yield Frame(number, sec + frac / div, caplen, wirelen, linktype,
-                            buf[start:nxt], 0)
+                yield new_frame((number, sec + frac / div, caplen, wirelen, linktype,
+                                buf[start:nxt], 0))
                 pos = nxt
             chunk = read()
             if not chunk:

@@ -12,6 +12,7 @@ from .frame import (
     CaptureError,
     CaptureIssue,
     Frame,
+    new_frame,
 )
 
 if TYPE_CHECKING:
@@ -165,8 +166,8 @@ class PcapngParser:
                         break
                     lt, _snap, div, off = ifaces[iface]
                     number += 1
-                    yield Frame(number, (((hi << 32) | lo) + off) / div, caplen, wirelen, lt,
-                                buf[pos + 28:pos + 28 + caplen], iface)
+                    yield new_frame((number, (((hi << 32) | lo) + off) / div, caplen, wirelen, lt,
+                                     buf[pos + 28:pos + 28 + caplen], iface))
                     pos = nxt
                     continue
                 if btype == BT_SHB:
@@ -195,8 +196,8 @@ class PcapngParser:
                     caplen = min(wirelen, blen - 16, snap or MAX_CAPLEN)
                     number += 1
                     # an SPB has no timestamp; 0.0 is what Wireshark shows too
-                    yield Frame(number, 0.0, caplen, wirelen, lt,
-                                buf[pos + 12:pos + 12 + caplen], 0)
+                    yield new_frame((number, 0.0, caplen, wirelen, lt,
+                                     buf[pos + 12:pos + 12 + caplen], 0))
                 elif btype == BT_PB:
                     iface, _drops, hi, lo, caplen, wirelen = o.pb(buf, pos + 8)
                     problem = _packet_problem(buf, pos, blen, caplen, iface, n_ifaces, o)
@@ -204,8 +205,8 @@ class PcapngParser:
                         break
                     lt, _snap, div, off = ifaces[iface]
                     number += 1
-                    yield Frame(number, (((hi << 32) | lo) + off) / div, caplen, wirelen, lt,
-                                buf[pos + 28:pos + 28 + caplen], iface)
+                    yield new_frame((number, (((hi << 32) | lo) + off) / div, caplen, wirelen, lt,
+                                     buf[pos + 28:pos + 28 + caplen], iface))
                 elif btype == BT_SHB:
                     major, minor = o.shb(buf, pos + 12)
                     if major != 1:
