@@ -129,3 +129,19 @@ def test_settings_are_overridable():
     s = replace(Settings(), MAX_BINDACK_TIMEOUT=256.0)
     assert s.MAX_BINDACK_TIMEOUT == 256.0 and Settings().MAX_BINDACK_TIMEOUT == 32.0
     assert BindingsAnalyzer(s).settings is s
+
+
+def test_snapshot_methods_answer_for_the_instant():
+    b, _ = analyse([bu(10, 1, 1), ba(10.02, 2, 1, lifetime=60), bu(50, 3, 2, COA3), bu(51, 4, 2, COA3),
+                    bu(52, 5, 3, COA3, peer=CN, flags="A")])
+    assert b.home_addresses() == [HOA]
+    assert b.peer_kinds(HOA) == {HA: "home", CN: "correspondent"}
+    bound = b.binding_in_force(HOA, HA, 60.0)
+    assert (bound.care_of, bound.seq, bound.start_ts, bound.end_ts) == (COA2, 1, 10.02, None)
+    assert b.binding_in_force(HOA, HA, 70.02) is None   # 60 s granted: ran out, no event yet
+    assert b.binding_in_force(HOA, HA, 10.0) is None    # before its BA
+    (waiting,) = b.unanswered(HOA, HA)
+    assert (waiting.seq, waiting.care_of, waiting.bu_frames, waiting.retransmissions) == (2, COA3, (3, 4), 1)
+    assert waiting.first_bu_ts == 50 and waiting.ba_frame is None and waiting.status is None
+    assert [r.seq for r in b.unanswered(HOA, CN)] == [3]
+    assert b.peer_kinds(CN) == {} and b.unanswered(CN, HA) == [] and b.binding_in_force(CN, HA, 1) is None
