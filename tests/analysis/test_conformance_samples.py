@@ -15,7 +15,11 @@ from mipv6scope.report.model import Report
 from mipv6scope.report.registry import KINDS
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_captures"
-TRUTHS = sorted(SAMPLES.glob("scenario-*.truth.json"))
+# The analyzer does not read home BU/BA inside ESP (even NULL encryption): in the ESP variant of
+# `handoff` it knows no binding, so none of the truth's lost_to_old_care_of frames are reported.
+ESP_NOT_READ = pytest.mark.xfail(strict=True, reason="home signalling in ESP is not analysed yet")
+TRUTHS = [pytest.param(p, marks=ESP_NOT_READ) if "-esp." in p.name else p
+          for p in sorted(SAMPLES.glob("scenario-*.truth.json"))]
 
 
 def analyze_with_conformance(path: Path) -> Report:
@@ -25,7 +29,7 @@ def analyze_with_conformance(path: Path) -> Report:
     return analyze([path], analyzers)
 
 
-@pytest.mark.parametrize("truth_path", TRUTHS, ids=lambda p: p.name.removesuffix(".truth.json"))
+@pytest.mark.parametrize("truth_path", TRUTHS, ids=lambda p: Path(p).name.removesuffix(".truth.json"))
 def test_truth_findings_reported_on_their_frames(truth_path: Path) -> None:
     truth = json.loads(truth_path.read_text())
     report = analyze_with_conformance(SAMPLES / truth_path.name.removesuffix(".truth.json"))
@@ -35,7 +39,8 @@ def test_truth_findings_reported_on_their_frames(truth_path: Path) -> None:
         got.setdefault(f.code, set()).update(f.frames)
     for expected in truth["findings"]:
         assert expected["code"] in KINDS, expected["code"]
-        assert got.get(expected["code"]) == set(expected["frames"]), expected["code"]
+        # no frames: this vantage cannot see them (a mn probe sees no lost packet), so not reported
+        assert got.get(expected["code"], set()) == set(expected["frames"]), expected["code"]
 
 
 def test_handoff_has_no_error_findings() -> None:
