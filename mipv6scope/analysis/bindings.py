@@ -439,3 +439,37 @@ class BindingsAnalyzer(Analyzer):
         if current is not None and now >= current.expires:
             state.closed.append((current.order, self._as_binding(peer, current, current.expires, "expiry")))
             state.current = None
+
+    # -- snapshots (the cache view) -----------------------------------------------------------
+
+    def home_addresses(self) -> list[IPv6Address]:
+        """Every mobile node seen so far, by home address, in order of appearance."""
+        return list(self.nodes)
+
+    def peer_kinds(self, hoa: IPv6Address) -> dict[IPv6Address, str]:
+        """The node's peers so far, each ``home`` or ``correspondent``, in order of appearance."""
+        node = self.nodes.get(hoa)
+        return {peer: state.kind for peer, state in node.peers.items()} if node else {}
+
+    def binding_in_force(self, hoa: IPv6Address, peer: IPv6Address, at: float) -> Binding | None:
+        """The binding with ``peer`` opened by the latest accepting BA so far, if
+        it holds at ``at`` (started, lifetime not run out), as an open Binding
+        (``end_ts`` None). Unlike `binding_at` it never looks in the history, and
+        a lifetime that ran out counts even before an event has expired it."""
+        node = self.nodes.get(hoa)
+        state = node.peers.get(peer) if node else None
+        current = state.current if state else None
+        if current is None or not current.start_ts <= at < current.expires:
+            return None
+        return self._as_binding(peer, current, None, "capture_end")
+
+    def unanswered(self, hoa: IPv6Address, peer: IPv6Address) -> list[Registration]:
+        """The registrations with ``peer`` still waiting for their BA, oldest
+        first (the BA's fields are None)."""
+        node = self.nodes.get(hoa)
+        state = node.peers.get(peer) if node else None
+        if state is None:
+            return []
+        return [Registration(peer, p.care_of, tuple(p.frames), None, p.first_ts, None, None, None,
+                             len(p.frames) - 1, None, p.seq, p.requested, None)
+                for p in sorted(state.pending.values(), key=lambda p: p.order)]

@@ -1,8 +1,10 @@
 """Binding caches and binding update lists at one instant (issue 4, part 3).
 
 ``cache_at(paths, at_ts=...)`` or ``cache_at(paths, at_frame=N)`` runs the
-engine only up to the instant and reads the analyzers' state there, giving
-what UMIP's ``bc`` and ``bul`` consoles would have shown:
+engine only up to the instant and asks the analyzers' public snapshot methods
+(`BindingsAnalyzer.binding_in_force`, ``unanswered``, ``registrations``,
+``peer_kinds``; `RouteOptAnalyzer.rr_state`) what held there, giving what
+UMIP's ``bc`` and ``bul`` consoles would have shown:
 
 * each home agent's and correspondent's **binding cache**: one entry per
   home address whose binding is valid at the instant (HoA, CoA, BU flags, seq,
@@ -18,7 +20,8 @@ first event past the instant it raises the private `_StopAnalysis`, which
 `engine.analyze` does not catch (it closes the readers in a ``finally`` and
 lets the exception through), so the other analyzers never see that event and
 their state is the state at the instant. No engine change is needed. A
-binding whose lifetime ran out by the instant is not listed even when the
+binding whose lifetime ran out by the instant is not listed, and a
+correspondent pair whose binding ran out shows ``fallback``, even when the
 analyzer has not yet noticed (it expires lazily on the next event).
 """
 
@@ -169,53 +172,52 @@ def _entries(bindings: BindingsAnalyzer, route_opt: RouteOptAnalyzer | None, cut
              at: float) -> list[CacheEntry]:
     caches: list[CacheEntry] = []
     lists: list[CacheEntry] = []
-    for hoa, node in bindings.nodes.items():
-        answered = {(r.peer, r.seq): r for r in node.registrations}
+    for hoa in bindings.home_addresses():
+        registrations = bindings.registrations(hoa)
+        answered = {(r.peer, r.seq): r for r in registrations}
         last_answer: dict[IPv6Address, float] = {}
-        for r in node.registrations:
+        for r in registrations:
             if r.ba_ts is not None:
                 last_answer[r.peer] = max(last_answer.get(r.peer, r.ba_ts), r.ba_ts)
-        for peer, state in node.peers.items():
+        for peer, kind in bindings.peer_kinds(hoa).items():
+            rr = route_opt.rr_state(hoa, peer, at) if kind != HOME and route_opt is not None else None
+            rr_state = rr.state if rr else None
+            home_ni = rr.home_nonce_index if rr else None
+            careof_ni = rr.careof_nonce_index if rr else None
             sent_flags = ""
-            rr_state = home_ni = careof_ni = None
-            if state.kind != HOME and route_opt is not None:
-                pair = route_opt.pairs.get((hoa, peer))
-                if pair is not None:
-                    rr_state = getattr(pair, "state", None)
-                    home_ni = getattr(pair, "home_nonce", None)
-                    careof_ni = getattr(pair, "careof_nonce", None)
-            current = state.current
-            bound = current is not None and current.start_ts <= at < current.expires
-            if bound:
-                assert current is not None
-                sent = cutoff.sent.get((hoa, peer, current.seq))
+            bound = bindings.binding_in_force(hoa, peer, at)
+            if bound is not None:
+                sent = cutoff.sent.get((hoa, peer, bound.seq))
                 sent_flags = sent.flags if sent else ""
-                reg = answered.get((peer, current.seq))
+                reg = answered.get((peer, bound.seq))
                 resends = reg.retransmissions if reg is not None else 0
-                remaining = round(current.granted - (at - current.start_ts), 6)
+                assert bound.start_ts is not None
+                remaining = round(bound.granted_lifetime_s - (at - bound.start_ts), 6)
                 caches.append(CacheEntry(
-                    BINDING_CACHE, peer, hoa, state.kind, hoa, current.care_of, sent_flags, current.seq,
-                    current.requested, current.granted, remaining,
-                    "home_registration" if state.kind == HOME else "cached", resends,
-                    current.start_ts, current.start_frame, None,
+                    BINDING_CACHE, peer, hoa, kind, hoa, bound.care_of, sent_flags, bound.seq,
+                    bound.requested_lifetime_s, bound.granted_lifetime_s, remaining,
+                    "home_registration" if kind == HOME else "cached", resends,
+                    bound.start_ts, bound.start_frame, None,
                     sent.home_nonce_index if sent else None, sent.careof_nonce_index if sent else None))
-            waiting = [p for p in state.pending.values()
-                       if p.first_ts <= at and p.first_ts > last_answer.get(peer, float("-inf"))]
+            waiting = [p for p in bindings.unanswered(hoa, peer)
+                       if p.first_bu_ts <= at and p.first_bu_ts > last_answer.get(peer, float("-inf"))]
             if waiting:
-                p = max(waiting, key=lambda p: p.order)
+                p = waiting[-1]
                 sent = cutoff.sent.get((hoa, peer, p.seq))
-                dereg = p.requested == 0 or p.care_of == hoa
+                dereg = p.requested_lifetime_s == 0 or p.care_of == hoa
                 lists.append(CacheEntry(
-                    BINDING_UPDATE_LIST, hoa, peer, state.kind, hoa, p.care_of, sent.flags if sent else "",
-                    p.seq, p.requested, None, round(max(0.0, p.requested - (at - p.first_ts)), 6),
-                    "deregistering" if dereg else "waiting_ack", len(p.frames) - 1, p.first_ts, p.frames[0],
-                    rr_state, home_ni, careof_ni))
-            elif bound:
-                assert current is not None
+                    BINDING_UPDATE_LIST, hoa, peer, kind, hoa, p.care_of, sent.flags if sent else "",
+                    p.seq, p.requested_lifetime_s, None,
+                    round(max(0.0, p.requested_lifetime_s - (at - p.first_bu_ts)), 6),
+                    "deregistering" if dereg else "waiting_ack", p.retransmissions, p.first_bu_ts,
+                    p.bu_frames[0], rr_state, home_ni, careof_ni))
+            elif bound is not None:
+                assert bound.start_ts is not None
                 lists.append(CacheEntry(
-                    BINDING_UPDATE_LIST, hoa, peer, state.kind, hoa, current.care_of, sent_flags, current.seq,
-                    current.requested, current.granted, round(current.granted - (at - current.start_ts), 6),
-                    "bound", caches[-1].resend_count, current.start_ts, current.start_frame,
+                    BINDING_UPDATE_LIST, hoa, peer, kind, hoa, bound.care_of, sent_flags, bound.seq,
+                    bound.requested_lifetime_s, bound.granted_lifetime_s,
+                    round(bound.granted_lifetime_s - (at - bound.start_ts), 6),
+                    "bound", caches[-1].resend_count, bound.start_ts, bound.start_frame,
                     rr_state, home_ni, careof_ni))
     return caches + lists
 

@@ -22,13 +22,48 @@ For each handoff:
   address after the BA (returning home: the first plain packet to the home
   address); ``registration_ms`` = BA - BU; ``disruption_ms`` = first data at
   the new address - last data the node sent from the old one.
-* ``lost_to_old_care_of``: packets tunnelled to the old care-of address after
-  the node left it and before the new BA. Departure is not on the wire; the
-  window opens at max(last packet from the old address - HANDOFF_PATH_DELAY_S,
-  movement hint - HANDOFF_LOOKBACK_S).
+* ``lost_to_old_care_of``: packets the home agent tunnelled to the old care-of
+  address that reached it after the node had left, until the accepting BA.
+  Departure is not on the wire: the node was still there when it last sent
+  from the old address (time L as the capture shows it) and gone when it sent
+  the BU from the new one. A packet seen tunnelled at T is counted when it
+  would reach the old address after L, i.e. T > L - reach, where ``reach``
+  depends on where the capture saw the two packets, which the wire tells:
 
-Memory per node: a few timestamps and counters, plus the timestamps of the
-packets tunnelled to the current care-of address in the last few seconds.
+  - the capture shows the home agent's ingress (data to the home address
+    arriving untunnelled while a care-of binding holds) and the old access
+    link (an RA with the old address's prefix): every packet is seen where it
+    was sent, as in a merged capture of the senders (vantage "all"). reach =
+    d, the HA -> care-of delay: the least BU -> BA time of the old address's
+    registrations without retransmission (the capture sees the BU leave the
+    node and the BA leave the home agent, so that is d plus the home agent's
+    processing); HANDOFF_PATH_DELAY_S when none was measurable.
+  - the home agent's ingress but not the old access link: a probe at the home
+    agent (vantage "ha") sees the node's packets d after they were sent and
+    the tunnelled ones as they leave, so reach = 2d. Such a probe sees the BA
+    leave within the home agent's processing time of the BU, so d cannot be
+    measured there: HANDOFF_PATH_DELAY_S stands for it (see the limits).
+  - no home agent ingress: the capture does not sit at the home agent, so a
+    packet it shows going to the care-of address was seen where it arrived
+    (vantage "mn": the node's own link), i.e. received: none is counted.
+
+  The window never opens earlier than movement hint - HANDOFF_LOOKBACK_S
+  (the node was on its old link shortly before the new link's RA), which
+  matters only when the node sent nothing for a while before moving.
+
+  Limits: the real departure is on no wire, so the count is what can have
+  been lost after the node's last sign of life (an upper bound: a packet that
+  arrived between that sign and the departure counts too). At the home agent
+  it also rests on an assumed one-way delay (what was tunnelled within
+  2 x HANDOFF_PATH_DELAY_S before the node's last packet arrived counts), and
+  a node whose own traffic bypasses the home agent (route optimisation) shows
+  it no recent sign of life. A probe on the path between the two, or a
+  capture filtered to tunnel traffic only (no home agent ingress), counts
+  nothing lost.
+
+Memory per node: a few timestamps, counters and flags, plus the timestamps
+of the packets tunnelled to the current care-of address in the last few
+seconds.
 """
 
 from __future__ import annotations
@@ -72,8 +107,11 @@ class _Node:
     installed_ts: float | None = None
     last_from: float | None = None
     recent: deque[float] = field(default_factory=deque)
-    older: int = 0  # tunnelled to current, pruned from ``recent``, after last_from - delay
+    older: int = 0  # tunnelled to current, pruned from ``recent``, after last_from - reach
     booted: bool = False  # its first home BU was seen (leaving home or not decided)
+    ha_ingress: bool = False  # data to the home address seen untunnelled while away
+    path_delay: float | None = None  # least BU -> BA time of the current care-of's registrations
+    reach: float | None = None  # `_reach` for the current care-of; None: to be worked out
     move: _Move | None = None
     waiting: _Move | None = None  # BA seen, first data not yet
     handoffs: list[Handoff] = field(default_factory=list)
@@ -98,8 +136,11 @@ class HandoffAnalyzer(DataAnalyzer):
         for text in e.prefixes:
             net = ip_network(text, strict=False)
             self._last_ra[net] = e.ts
-            self._first_ra.setdefault(net, e.ts)
-            self._prefix_lengths.add(net.prefixlen)
+            if net not in self._first_ra:
+                self._first_ra[net] = e.ts
+                self._prefix_lengths.add(net.prefixlen)
+                for node in self.nodes.values():
+                    node.reach = None  # a link newly in view may be a node's
 
     def on_binding_update(self, e: ev.BindingUpdate) -> None:
         """A home BU from a new address starts (or retransmits within) a handoff."""
@@ -136,6 +177,7 @@ class HandoffAnalyzer(DataAnalyzer):
         move = node.move
         if node.waiting is not None and care_of != node.current:
             self._done(node, node.waiting, None)  # moved on before any data arrived
+        gap = e.ts - answered.first_bu_ts if answered.retransmissions == 0 else None
         if move is not None and move.to_care_of == care_of:
             move.ba_ts = e.ts
             node.move, node.waiting = None, move
@@ -143,8 +185,10 @@ class HandoffAnalyzer(DataAnalyzer):
             node.waiting = _Move(node.current, care_of, None, None, ba_ts=e.ts,
                                  last_old_data=node.last_from)
         elif care_of == node.current:
+            if gap is not None and (node.path_delay is None or gap < node.path_delay):
+                node.path_delay, node.reach = gap, None
             return
-        node.current, node.installed_ts = care_of, e.ts
+        node.current, node.installed_ts, node.path_delay, node.reach = care_of, e.ts, gap, None
         node.last_from, node.older = None, 0
         node.recent.clear()
 
@@ -173,7 +217,8 @@ class HandoffAnalyzer(DataAnalyzer):
                 if node.waiting is not None and outer_dst == node.waiting.to_care_of:
                     self._done(node, node.waiting, ts)
                 if node.move is not None and outer_dst == node.move.from_care_of:
-                    node.move.lost += 1
+                    if node.ha_ingress:
+                        node.move.lost += 1
                 elif outer_dst == node.current:
                     self._remember(node, ts)
             source = nodes.get(src)
@@ -187,9 +232,12 @@ class HandoffAnalyzer(DataAnalyzer):
         if nodes:
             ts = t[0]
             node = nodes.get(t[6])
-            if (node is not None and node.waiting is not None and t[9] is None
-                    and node.waiting.to_care_of == node.home_address):
-                self._done(node, node.waiting, ts)
+            if node is not None and t[9] is None:
+                if node.waiting is not None and node.waiting.to_care_of == node.home_address:
+                    self._done(node, node.waiting, ts)
+                if (not node.ha_ingress and node.current is not None and t[4] == node.home_address
+                        and node.current != node.home_address):
+                    node.ha_ingress = True
             source = nodes.get(t[5])
             if source is not None and t[8] is None and source.current == source.home_address:
                 self._alive(source, ts)
@@ -210,8 +258,7 @@ class HandoffAnalyzer(DataAnalyzer):
 
     def _prune(self, node: _Node, now: float) -> None:
         """Forget timestamps older than KEEP_S, counting those that may still be lost."""
-        floor = (node.last_from - self.settings.HANDOFF_PATH_DELAY_S
-                 if node.last_from is not None else float("-inf"))
+        floor = node.last_from - self._reach(node) if node.last_from is not None else float("-inf")
         recent = node.recent
         while recent and recent[0] < now - KEEP_S:
             if recent.popleft() > floor:
@@ -220,16 +267,34 @@ class HandoffAnalyzer(DataAnalyzer):
     def _alive(self, node: _Node, ts: float) -> None:
         """A packet from the node's current address: it was still there at ``ts``."""
         node.last_from, node.older = ts, 0
-        floor = ts - self.settings.HANDOFF_PATH_DELAY_S
+        floor = ts - self._reach(node)
         while node.recent and node.recent[0] <= floor:
             node.recent.popleft()
 
+    def _reach(self, node: _Node) -> float:
+        """How much earlier than the node's last packet from its current address
+        (as the capture shows it) a packet can be seen tunnelled there and still
+        arrive after it (see the module docstring)."""
+        if node.reach is None:
+            assumed = self.settings.HANDOFF_PATH_DELAY_S
+            if node.current is None or self._link_seen(node.current):
+                node.reach = node.path_delay if node.path_delay is not None else assumed
+            else:
+                node.reach = 2 * assumed
+        return node.reach
+
+    def _link_seen(self, address: IPv6Address) -> bool:
+        """Whether an RA advertising ``address``'s prefix was seen."""
+        return any(net in self._first_ra for net in self._networks(address))
+
     def _lost_so_far(self, node: _Node, hint: float | None) -> int:
         """Packets tunnelled to the current address since the node seems to have left."""
+        if not node.ha_ingress:
+            return 0  # the capture shows packets where they arrive: received
         s = self.settings
         starts = []
         if node.last_from is not None:
-            starts.append(node.last_from - s.HANDOFF_PATH_DELAY_S)
+            starts.append(node.last_from - self._reach(node))
         if hint is not None:
             starts.append(hint - s.HANDOFF_LOOKBACK_S)
         start = max(starts) if starts else None

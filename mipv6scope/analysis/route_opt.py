@@ -340,3 +340,27 @@ class RouteOptAnalyzer(DataAnalyzer):
         for hoa, records in self.results().items():
             builder.node(hoa).route_optimization.extend(records)
             builder.correspondents.update(r.correspondent for r in records)
+
+    # -- snapshots (the cache view) -------------------------------------------------------------
+
+    def rr_state(self, hoa: IPv6Address, cn: IPv6Address, at: float) -> RRState | None:
+        """The pair's state and last HoT/CoT nonce indices at ``at`` (no later
+        than the last event seen), or None for a pair never seen. A binding
+        whose lifetime ran out by ``at`` has fallen back, even before an event
+        has expired it."""
+        pair = self.pairs.get((hoa, cn))
+        if pair is None:
+            return None
+        state = pair.state
+        if state == RO_ACTIVE and pair.expiry is not None and pair.expiry < at:
+            state = FALLBACK
+        return RRState(state, pair.home_nonce, pair.careof_nonce)
+
+
+@dataclass(frozen=True)
+class RRState:
+    """What `RouteOptAnalyzer.rr_state` answers for one (home address, correspondent)."""
+
+    state: str | None
+    home_nonce_index: int | None
+    careof_nonce_index: int | None

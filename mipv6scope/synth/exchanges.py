@@ -24,6 +24,7 @@ mobile node's name, addresses are written as in the packets):
                                          home address when home)
     {mn}/data_from_mn/{coa}              data the node sent from {coa}
     {mn}/lost/{coa}                      data the HA sent to {coa} after the node left it
+    {mn}/lost                            the same, whatever the address
     flow/{mn}/{cn}/voice, flow/{mn}/{cn}/tcp   every packet of a flow, both directions
 
 Node helpers build a home agent, access routers and correspondents with MACs
@@ -344,7 +345,8 @@ def deliver_to_mn(world: World, mn: MobileNode, cn: Node, ts: float, inner: byte
         arrive = ts + world.delay("ha-cn")
         seen = {"cn": Sighting(ts, cn.mac, cn.upstream_mac), "ha": Sighting(arrive, ha.mac, mn.mac)}
         where = mn.home_address
-        tags = (f"{mn.name}/data_to_mn/{where}",) if reaches_mn else (f"{mn.name}/lost/{where}",)
+        tags = (f"{mn.name}/data_to_mn/{where}",) if reaches_mn else (f"{mn.name}/lost/{where}",
+                                                                    f"{mn.name}/lost")
         if reaches_mn:
             seen["mn"] = Sighting(round(arrive + world.delay("link"), 6), ha.mac, mn.mac)
         # The "all" probe records a delivered packet on the home link, so its time
@@ -353,7 +355,7 @@ def deliver_to_mn(world: World, mn: MobileNode, cn: Node, ts: float, inner: byte
         return arrive
     at_ha = world.cn_to_ha(ts, ha, cn, inner, labels)
     tags = (tunnel_label(mn, via, "to_mn"),
-            f"{mn.name}/data_to_mn/{via}" if reaches_mn else f"{mn.name}/lost/{via}")
+            *((f"{mn.name}/data_to_mn/{via}",) if reaches_mn else (f"{mn.name}/lost/{via}", f"{mn.name}/lost")))
     return world.ha_to_mn(round(at_ha + 0.0002, 6), mn, tunnel(ha.address, via, inner),
                           (*tags, *labels), reaches_mn)
 

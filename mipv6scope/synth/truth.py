@@ -22,7 +22,9 @@ Schema (keys always present):
                     bu_frames: [..], ba_frame, status}]  rejected ones too
         handoffs: [{from_care_of, to_care_of, movement_ts, bu_ts, ba_ts,
                     first_data_ts, bu_retransmissions, lost_to_old_care_of,
-                    lost_frames: [..]}]
+                    lost_frames: [..]}]              bu_ts: the first BU from the new
+                                                     care-of (rejected or not), ba_ts:
+                                                     the BA that accepted it
         route_optimization: [{correspondent,
                     transitions: [{ts, frame, state, reason}],
                     state in tunnelled|rr_started|rr_done|bu_sent|ro_active|fallback,

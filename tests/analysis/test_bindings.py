@@ -152,3 +152,19 @@ def test_registrations_name_the_truth_frames(name: str):
                for r in by_node[mn["home_address"]].registrations}
         for b in mn["bindings"]:
             assert (tuple(b["bu_frames"]), b["ba_frame"], b["status"], b["seq"]) in got, b
+
+
+def test_snapshot_methods_answer_for_the_instant():
+    b, _ = analyse([bu(10, 1, 1), ba(10.02, 2, 1, lifetime=60), bu(50, 3, 2, COA3), bu(51, 4, 2, COA3),
+                    bu(52, 5, 3, COA3, peer=CN, flags="A")])
+    assert b.home_addresses() == [HOA]
+    assert b.peer_kinds(HOA) == {HA: "home", CN: "correspondent"}
+    bound = b.binding_in_force(HOA, HA, 60.0)
+    assert (bound.care_of, bound.seq, bound.start_ts, bound.end_ts) == (COA2, 1, 10.02, None)
+    assert b.binding_in_force(HOA, HA, 70.02) is None   # 60 s granted: ran out, no event yet
+    assert b.binding_in_force(HOA, HA, 10.0) is None    # before its BA
+    (waiting,) = b.unanswered(HOA, HA)
+    assert (waiting.seq, waiting.care_of, waiting.bu_frames, waiting.retransmissions) == (2, COA3, (3, 4), 1)
+    assert waiting.first_bu_ts == 50 and waiting.ba_frame is None and waiting.status is None
+    assert [r.seq for r in b.unanswered(HOA, CN)] == [3]
+    assert b.peer_kinds(CN) == {} and b.unanswered(CN, HA) == [] and b.binding_in_force(CN, HA, 1) is None

@@ -273,7 +273,8 @@ def test_tunnel_without_binding() -> None:
 
 
 def test_lost_to_old_care_of() -> None:
-    events: list[ev.Event] = [bu(0.5, 1, 5), ba(0.6, 2, 5)]
+    # a capture that shows the home agent's ingress (untunnelled data to the home address)
+    events: list[ev.Event] = [bu(0.5, 1, 5), ba(0.6, 2, 5), to_mn(0.9, 3, None)]
     frame = 10
     for i in range(50):  # data both ways at COA2 until t=2.0
         events += [to_mn(1.0 + i * 0.02, frame, COA2), from_mn(1.005 + i * 0.02, frame + 1, COA2)]
@@ -294,7 +295,7 @@ def test_lost_to_old_care_of() -> None:
     # decides which packets count; the three after the BU always do
     assert set(lost_frames) <= set(f.frames) and set(range(300, 303)) <= set(f.frames)
     assert f.severity == "warning" and f.node == HOA
-    quiet = run(events[: 2 + 100] + [ra(2.15, 200, AR2, "2001:db8:2::/64")])
+    quiet = run(events[: 3 + 100] + [ra(2.15, 200, AR2, "2001:db8:2::/64")])
     assert "lost_to_old_care_of" not in quiet
 
 

@@ -25,7 +25,7 @@ def analyze_with_conformance(path: Path) -> Report:
     return analyze([path], analyzers)
 
 
-@pytest.mark.parametrize("truth_path", TRUTHS, ids=lambda p: p.name.removesuffix(".truth.json"))
+@pytest.mark.parametrize("truth_path", TRUTHS, ids=lambda p: Path(p).name.removesuffix(".truth.json"))
 def test_truth_findings_reported_on_their_frames(truth_path: Path) -> None:
     truth = json.loads(truth_path.read_text())
     report = analyze_with_conformance(SAMPLES / truth_path.name.removesuffix(".truth.json"))
@@ -35,7 +35,8 @@ def test_truth_findings_reported_on_their_frames(truth_path: Path) -> None:
         got.setdefault(f.code, set()).update(f.frames)
     for expected in truth["findings"]:
         assert expected["code"] in KINDS, expected["code"]
-        assert got.get(expected["code"]) == set(expected["frames"]), expected["code"]
+        # no frames: this vantage cannot see them (a mn probe sees no lost packet), so not reported
+        assert got.get(expected["code"], set()) == set(expected["frames"]), expected["code"]
 
 
 def test_handoff_has_no_error_findings() -> None:

@@ -10,7 +10,7 @@ import pytest
 from test_tunnels import CN, COA2, COA3, HA, HOA, SAMPLES, data, feed, run_capture
 
 from mipv6scope import events as ev
-from mipv6scope.analysis.route_opt import RouteOptAnalyzer
+from mipv6scope.analysis.route_opt import RouteOptAnalyzer, RRState
 from mipv6scope.report.builder import ReportBuilder
 
 
@@ -141,6 +141,15 @@ def test_expiry_fallback_on_next_event_and_at_finish() -> None:
     feed(a, setup()[:-1] + [cn_ba(2.05, 9, lifetime=10), cn_ba(10.0, 10, lifetime=10)])
     a.finish(15.0)  # refreshed: still active
     assert states(a)[-1] == (9, "ro_active", None)
+
+
+def test_rr_state_snapshot_applies_an_expiry_no_event_has_applied_yet() -> None:
+    a = RouteOptAnalyzer()
+    feed(a, setup()[:-1] + [cn_ba(2.05, 9, lifetime=10)])
+    assert a.rr_state(HOA, CN, 5.0) == RRState("ro_active", 7, 8)
+    assert a.rr_state(HOA, CN, 12.1).state == "fallback"  # lifetime ran out at 12.05
+    assert states(a)[-1] == (9, "ro_active", None)        # the analyzer itself is untouched
+    assert a.rr_state(HOA, HA, 5.0) is None
 
 
 def test_rejected_ba_and_ro_data_without_ba() -> None:

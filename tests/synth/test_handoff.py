@@ -155,6 +155,8 @@ def test_truth_frames_are_what_they_claim(captures):
                 assert str(f.outer_src) == HA and str(f.outer_dst) == h["from_care_of"]
                 assert f.tunnel_depth == 1 and str(f.dst) == HOA
             assert h["lost_to_old_care_of"] == len(h["lost_frames"])
+        (lost,) = [f["frames"] for f in truth["findings"] if f["code"] == "lost_to_old_care_of"]
+        assert lost == sorted(n for h in node["handoffs"] for n in h["lost_frames"])
 
 
 def test_vantages_see_what_their_probe_would(captures):

@@ -158,3 +158,19 @@ def test_handoff_and_lost_packets(captures: dict) -> None:
     assert all(frames[n].ts <= handoff["ba_ts"] + 0.03 for n in lost)
     _, mn_truth = captures["mn"]
     assert mn_truth["mobile_nodes"][0]["handoffs"][0]["lost_frames"] == []
+
+
+def test_handoff_bu_is_the_first_bu_from_the_new_care_of_even_when_rejected(captures: dict) -> None:
+    # The handoff's BU step is the node's first registration attempt from the new address (here
+    # to HA2, answered 133); its BA the one that accepted the address (from HA1), so the handoff's
+    # registration latency covers the rejection and the retry, as it covers retransmissions.
+    path, truth = captures["all"]
+    handoff = truth["mobile_nodes"][0]["handoffs"][0]
+    new = handoff["to_care_of"]
+    from_new = [f for f in DecodeStream([path]) if f.mh and str(f.ip6[0].src) == new and f.mh["type"] == 5]
+    to_new = [f for f in DecodeStream([path]) if f.mh and str(f.ip6[0].dst) == new and f.mh["type"] == 6]
+    rejected = next(f for f in to_new if f.mh["status"] == 133)
+    accepted = next(f for f in to_new if f.mh["status"] == 0)
+    assert str(from_new[0].ip6[0].dst) == HA2 and rejected.ts < accepted.ts
+    assert handoff["bu_ts"] == pytest.approx(from_new[0].ts)
+    assert handoff["ba_ts"] == pytest.approx(accepted.ts) and str(accepted.ip6[0].src) == HA1

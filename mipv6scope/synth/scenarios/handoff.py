@@ -8,7 +8,8 @@ correspondent through the bidirectional tunnel: voice in talk spurts (20 ms,
 one direction at a time, both directions around each move) and TCP downloads.
 It refreshes the binding before expiry, moves to link 3 (the home agent keeps
 tunnelling to the old care-of address until the new BU reaches it: those
-packets are seen only by the ha probe and counted as lost), refreshes again,
+packets are seen only by the ha probe, counted as lost and listed as the
+``lost_to_old_care_of`` finding), refreshes again,
 and returns home: NS/NA, deregistration BU (lifetime 0 from the home address),
 BA, NA with O; the call goes on plainly on the home link for a few seconds.
 
@@ -279,4 +280,7 @@ def _truth(mn: MobileNode, routers: list[Node], regs: list[Registration],
     node = {"name": mn.name, "home_address": hoa, "home_agent": ha,
             "care_of_addresses": coas, "bindings": bindings, "handoffs": handoffs,
             "route_optimization": []}
-    return {"mobile_nodes": [node], "tunnels": tunnels, "findings": []}
+    # What the HA tunnelled to an address the node had left: the analyzer's
+    # lost_to_old_care_of finding, on the frames the handoffs list as lost.
+    findings = [{"code": "lost_to_old_care_of", "frames": Frames(f"{mn.name}/lost")}]
+    return {"mobile_nodes": [node], "tunnels": tunnels, "findings": findings}
