@@ -47,6 +47,9 @@ _PORTS = struct.Struct("!HH").unpack_from
 _HEAD = _FIXED.unpack_from
 # outer fixed header, an inner fixed header at +40 and the 4 bytes at +80
 _WIDE = struct.Struct("!IHB33xIHB33xHH").unpack_from
+# the same after an Ethernet header, with its type
+_ETH_WIDE = struct.Struct("!12xHIHB33xIHB33xHH").unpack_from
+ETHERTYPE_IPV6 = 0x86DD
 _ETH_IPV6 = b"\x86\xdd"
 # Destination Options header as RFC 6275 6.3 lays it out for a lone HAO:
 # next header, Hdr Ext Len 2, PadN(2 bytes of padding), HAO type 0xC9 length 16.
@@ -149,24 +152,28 @@ def data_fields(frame: Frame, file: int = 0) -> tuple | None:
     data = frame.data
     if frame.caplen < frame.wirelen:
         return None  # cut by the snap length: the decoder reports how
-    if frame.linktype == LINKTYPE_ETHERNET and data[12:14] == _ETH_IPV6:
-        off = 14
-    else:
+    limit = len(data)
+    off = None
+    if frame.linktype == LINKTYPE_ETHERNET and limit >= 98:
+        # the common case in one call: Ethernet type, the outer fixed header,
+        # what follows it read as an inner fixed header (its first word: the
+        # ports of plain TCP/UDP) and the 4 bytes after that
+        ethertype, vtcfl, plen, nh, word, iplen, inh, isport, idport = _ETH_WIDE(data)
+        if ethertype == ETHERTYPE_IPV6:
+            off = 14
+    if off is None:
         link = network_layer(frame.linktype, data)
         if link.network != "ipv6":
             return None
         off = link.offset
-    limit = len(data)
-    if limit - off >= 84:
-        # outer fixed header, what follows it as an inner fixed header (its first
-        # word: the ports of plain TCP/UDP) and the 4 bytes after that, in one call
-        vtcfl, plen, nh, word, iplen, inh, isport, idport = _WIDE(data, off)
-        ivtcfl = word
-    elif limit - off >= 40:
-        vtcfl, plen, nh = _HEAD(data, off)
-        word = ivtcfl = None
-    else:
-        return None
+        if limit - off >= 84:
+            vtcfl, plen, nh, word, iplen, inh, isport, idport = _WIDE(data, off)
+        elif limit - off >= 40:
+            vtcfl, plen, nh = _HEAD(data, off)
+            word = None
+        else:
+            return None
+    ivtcfl = word
     if vtcfl >> 28 != 6 or plen == 0:
         return None
     end = off + 40 + plen
