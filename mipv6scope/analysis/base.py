@@ -38,18 +38,31 @@ data_packet_fields = attrgetter(*(f.name for f in fields(ev.DataPacket)))
 
 class DataAnalyzer(Analyzer):
     """An analyzer that takes data packets as field tuples, the engine's fast
-    path: subclasses define ``tunnelled_data(t)`` and/or ``plain_data(t)``.
-    A DataPacket event (from the full decoder, or a test) reaches the same
-    methods through ``on_data_packet``."""
+    path: subclasses define ``tunnelled_data(t)`` (IPv6-in-IPv6),
+    ``route_optimised_data(t)`` (a Home Address option or a type 2 routing
+    header) and/or ``plain_data(t)`` (the rest); route-optimised packets go to
+    ``plain_data`` when there is no ``route_optimised_data``. A DataPacket
+    event (from the full decoder, or a test) reaches the same methods through
+    ``on_data_packet``."""
 
     tunnelled_data: DataHandler | None = None
+    route_optimised_data: DataHandler | None = None
     plain_data: DataHandler | None = None
 
     def on_data_packet(self, event: ev.DataPacket) -> None:
         """Hand the event's fields to the handler for its kind."""
-        handler = self.tunnelled_data if event.tunnelled else self.plain_data
+        handler = data_handler(self, event.tunnelled, event.hao is not None or event.rh2 is not None)
         if handler is not None:
             handler(data_packet_fields(event))
+
+
+def data_handler(analyzer: DataAnalyzer, tunnelled: bool, route_optimised: bool) -> DataHandler | None:
+    """The handler of ``analyzer`` for one kind of data packet, or None."""
+    if tunnelled:
+        return analyzer.tunnelled_data
+    if route_optimised and analyzer.route_optimised_data is not None:
+        return analyzer.route_optimised_data
+    return analyzer.plain_data
 
 
 def handler_name(event_class: type) -> str:

@@ -352,7 +352,7 @@ class ConformanceAnalyzer(DataAnalyzer):
 
     # -- data ------------------------------------------------------------------------------
 
-    def plain_data(self, t: tuple) -> None:
+    def route_optimised_data(self, t: tuple) -> None:
         """Route-optimised data (fast-path field tuple) without a binding."""
         hao = t[8]
         if hao is not None:

@@ -35,7 +35,7 @@ from ..decode.stream import FrameCounts
 from ..events import DataPacket
 from ..report.builder import ReportBuilder
 from ..report.model import CaptureInfo, Report
-from .base import Analyzer, DataAnalyzer, DataHandler, dispatch_table
+from .base import Analyzer, DataAnalyzer, DataHandler, data_handler, dispatch_table
 from .bindings import BindingsAnalyzer
 from .classify import data_fields, link_offset, make_data_packet
 from .conformance import ConformanceAnalyzer
@@ -163,38 +163,38 @@ class _Pass:
 
 
 def _data_dispatch(analyzers: Sequence[Analyzer], table: Mapping[type, Sequence[Callable]]
-                   ) -> tuple[tuple[DataHandler, ...], tuple[DataHandler, ...]]:
+                   ) -> tuple[tuple[DataHandler, ...], tuple[DataHandler, ...], tuple[DataHandler, ...]]:
     """The handlers of fast-path data packets, given as field tuples (see
-    `classify.data_fields`): (for tunnelled packets, for plain ones), in
-    analyzer order. A `DataAnalyzer` that keeps the base ``on_data_packet``
-    gets the tuples directly; any other ``on_data_packet`` gets the DataPacket
-    built from the tuple."""
+    `classify.data_fields`): (for tunnelled packets, for route-optimised ones,
+    for plain ones), in analyzer order. A `DataAnalyzer` that keeps the base
+    ``on_data_packet`` gets the tuples directly (`base.data_handler`); any
+    other ``on_data_packet`` gets the DataPacket built from the tuple."""
     handlers = set(table.get(DataPacket, ()))
-    tunnelled: list[DataHandler] = []
-    plain: list[DataHandler] = []
+    kinds: tuple[list[DataHandler], list[DataHandler], list[DataHandler]] = ([], [], [])
     for analyzer in analyzers:
         on_data = getattr(analyzer, "on_data_packet", None)
         if on_data is None or on_data not in handlers:
             continue
         if (isinstance(analyzer, DataAnalyzer)
                 and type(analyzer).on_data_packet is DataAnalyzer.on_data_packet):
-            if analyzer.tunnelled_data is not None:
-                tunnelled.append(analyzer.tunnelled_data)
-            if analyzer.plain_data is not None:
-                plain.append(analyzer.plain_data)
+            for found, (tunnelled, route_optimised) in zip(
+                    kinds, ((True, False), (False, True), (False, False)), strict=True):
+                handler = data_handler(analyzer, tunnelled, route_optimised)
+                if handler is not None:
+                    found.append(handler)
         else:
             def event_handler(fields: tuple, handler: Callable = on_data) -> None:
                 handler(make_data_packet(*fields))
-            tunnelled.append(event_handler)
-            plain.append(event_handler)
-    return tuple(tunnelled), tuple(plain)
+            for found in kinds:
+                found.append(event_handler)
+    return tuple(kinds[0]), tuple(kinds[1]), tuple(kinds[2])
 
 
 def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
          progress: Callable[[int], None] | None) -> _Pass:
     """The streaming loop; returns the counters (partial on Ctrl-C)."""
     table = dispatch_table(analyzers)
-    on_tunnelled, on_plain = _data_dispatch(analyzers, table)
+    on_tunnelled, on_route_optimised, on_plain = _data_dispatch(analyzers, table)
     state = _Pass()
     counts = state.counts
     dedupe = _Dedupe() if len(readers) > 1 else None
@@ -223,7 +223,13 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
             fields = fields_of(frame, file)
             if fields is not None:
                 fast += 1
-                for handler in (on_tunnelled if fields[7] else on_plain):
+                if fields[7]:
+                    kind = on_tunnelled
+                elif fields[8] is None and fields[9] is None:
+                    kind = on_plain
+                else:
+                    kind = on_route_optimised
+                for handler in kind:
                     handler(fields)
                 continue
             decoded = decode_frame(frame)

@@ -123,6 +123,7 @@ class HandoffAnalyzer(DataAnalyzer):
     def __init__(self, bindings: BindingsAnalyzer, settings: Settings = DEFAULT_SETTINGS) -> None:
         self.bindings = bindings
         self.settings = settings
+        self._first_packet_moves = settings.MOVEMENT_FROM_FIRST_PACKET  # read per packet
         self.nodes: dict[IPv6Address, _Node] = {}
         self._last_ra: dict[IPv6Network, float] = {}
         self._first_ra: dict[IPv6Network, float] = {}
@@ -224,7 +225,7 @@ class HandoffAnalyzer(DataAnalyzer):
             source = nodes.get(src)
             if source is not None and outer_src == source.current:
                 self._alive(source, ts)
-        if self.settings.MOVEMENT_FROM_FIRST_PACKET and outer_src not in self._first_from:
+        if self._first_packet_moves and outer_src not in self._first_from:
             self._first_from[outer_src] = ts
 
     def plain_data(self, t: tuple) -> None:
@@ -241,16 +242,8 @@ class HandoffAnalyzer(DataAnalyzer):
             source = nodes.get(t[5])
             if source is not None and t[8] is None and source.current == source.home_address:
                 self._alive(source, ts)
-        if self.settings.MOVEMENT_FROM_FIRST_PACKET and t[3] not in self._first_from:
+        if self._first_packet_moves and t[3] not in self._first_from:
             self._first_from[t[3]] = t[0]
-
-    def _tunnelled(self, e: ev.DataPacket) -> None:
-        self.tunnelled_data((e.ts, e.frame, e.file, e.outer_src, e.outer_dst, e.src, e.dst, e.tunnelled,
-                              e.hao, e.rh2, e.proto, e.sport, e.dport, e.length, e.inner_length))
-
-    def _plain(self, e: ev.DataPacket) -> None:
-        self.plain_data((e.ts, e.frame, e.file, e.outer_src, e.outer_dst, e.src, e.dst, e.tunnelled,
-                          e.hao, e.rh2, e.proto, e.sport, e.dport, e.length, e.inner_length))
 
     def _remember(self, node: _Node, ts: float) -> None:
         node.recent.append(ts)

@@ -170,6 +170,16 @@ class RouteOptAnalyzer(DataAnalyzer):
             pair.go(TUNNELLED, ts, frame)
 
     def plain_data(self, t: tuple) -> None:
+        """Neither tunnelled nor route-optimised: only the clock moves."""
+        ts, frame = t[0], t[1]
+        self._last_frame = frame
+        expiries = self._expiries
+        if expiries and expiries[0][0] < ts:
+            self._tick(ts, frame)
+
+    def route_optimised_data(self, t: tuple) -> None:
+        """Data with a Home Address option or a type 2 routing header: direct
+        between the node and its correspondent."""
         ts, frame = t[0], t[1]
         self._last_frame = frame
         expiries = self._expiries
