@@ -81,6 +81,7 @@ from .bindings import HOME, BindingsAnalyzer
 from .settings import DEFAULT_SETTINGS, Settings
 
 KEEP_S = 5.0  # how far back the per-node tunnel timestamps reach
+NETWORKS_KEPT = 1 << 14  # addresses whose candidate networks are remembered
 
 
 @dataclass
@@ -112,6 +113,7 @@ class _Node:
     ha_ingress: bool = False  # data to the home address seen untunnelled while away
     path_delay: float | None = None  # least BU -> BA time of the current care-of's registrations
     reach: float | None = None  # `_reach` for the current care-of; None: to be worked out
+    reach_without_link: bool = False  # ``reach`` was worked out before its link was seen
     move: _Move | None = None
     waiting: _Move | None = None  # BA seen, first data not yet
     handoffs: list[Handoff] = field(default_factory=list)
@@ -128,6 +130,7 @@ class HandoffAnalyzer(DataAnalyzer):
         self._last_ra: dict[IPv6Network, float] = {}
         self._first_ra: dict[IPv6Network, float] = {}
         self._prefix_lengths: set[int] = {64}
+        self._networks_of: dict[IPv6Address, list[IPv6Network]] = {}  # for _prefix_lengths
         self._first_from: dict[IPv6Address, float] = {}
 
     # -- events -------------------------------------------------------------------------
@@ -139,9 +142,12 @@ class HandoffAnalyzer(DataAnalyzer):
             self._last_ra[net] = e.ts
             if net not in self._first_ra:
                 self._first_ra[net] = e.ts
-                self._prefix_lengths.add(net.prefixlen)
+                if net.prefixlen not in self._prefix_lengths:
+                    self._prefix_lengths.add(net.prefixlen)
+                    self._networks_of.clear()
                 for node in self.nodes.values():
-                    node.reach = None  # a link newly in view may be a node's
+                    if node.reach_without_link:
+                        node.reach = None  # a link newly in view may be this node's
 
     def on_binding_update(self, e: ev.BindingUpdate) -> None:
         """A home BU from a new address starts (or retransmits within) a handoff."""
@@ -272,8 +278,10 @@ class HandoffAnalyzer(DataAnalyzer):
             assumed = self.settings.HANDOFF_PATH_DELAY_S
             if node.current is None or self._link_seen(node.current):
                 node.reach = node.path_delay if node.path_delay is not None else assumed
+                node.reach_without_link = False
             else:
                 node.reach = 2 * assumed
+                node.reach_without_link = True
         return node.reach
 
     def _link_seen(self, address: IPv6Address) -> bool:
@@ -307,7 +315,17 @@ class HandoffAnalyzer(DataAnalyzer):
         return node
 
     def _networks(self, address: IPv6Address) -> list[IPv6Network]:
-        return [ip_network(f"{address}/{n}", strict=False) for n in sorted(self._prefix_lengths, reverse=True)]
+        """The networks of ``address`` for every prefix length advertised so
+        far, longest first (remembered per address)."""
+        nets = self._networks_of.get(address)
+        if nets is None:
+            if len(self._networks_of) >= NETWORKS_KEPT:
+                self._networks_of.clear()
+            ip = int(address)
+            nets = self._networks_of[address] = [
+                IPv6Network((ip >> (128 - n) << (128 - n), n))
+                for n in sorted(self._prefix_lengths, reverse=True)]
+        return nets
 
     def _was_home(self, hoa: IPv6Address, before: float) -> bool:
         """Whether an RA with the home prefix was seen before ``before``."""
