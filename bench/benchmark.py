@@ -84,9 +84,6 @@ def count_frames(path: Path) -> int:
     return count
 
 
-ISSUE_DPKT_RATE = 280_000  # bare dpkt loop, frames/s, when issue 4's targets were set
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=500_000)
@@ -160,12 +157,6 @@ def main() -> None:
         if name in results:
             print(f"  report / {name}: {report / results[name]:.2f}x the frames/s, "
                   f"{rss_of['mipv6scope report'] / max(1, rss_of[name]):.2f}x the RSS")
-    if "bare dpkt read loop" in results:
-        # The issue's figures were taken when a bare dpkt loop read ~280,000 frames/s on
-        # this machine; its speed varies from run to run, so scale to that reference too.
-        scaled = report / results["bare dpkt read loop"] * ISSUE_DPKT_RATE
-        print(f"  report at the issue's reference machine speed (dpkt loop {ISSUE_DPKT_RATE:,} "
-              f"frames/s): {scaled:,.0f} frames/s")
     growth = rss_of["mipv6scope report, 2x frames"] / max(1, rss_of["mipv6scope report"])
     print(f"  peak RSS, 2x frames / 1x: {growth:.2f} (target <= 1.10)")
     verdict = report >= 100_000 and rss_of["mipv6scope report"] < 300 and growth <= 1.10

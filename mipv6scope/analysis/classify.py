@@ -123,19 +123,34 @@ def link_offset(frame: Frame) -> int | None:
     return link.offset if link.network == "ipv6" else None
 
 
-def _route_optimised(data: bytes, pos: int, end: int, nh: int
-                     ) -> tuple[int, int, IPv6Address | None, IPv6Address | None] | None:
-    """(next header, position, HAO, RH2) after one canonical HAO or RH2 header
-    at ``pos``; None when the header is anything else."""
-    if pos + 24 > end:
-        return None
-    if nh == NH_DSTOPTS:
-        if data[pos + 1:pos + 8] != _HAO_LAYOUT:
-            return None
-        return data[pos], pos + 24, address(data[pos + 8:pos + 24]), None
-    if data[pos + 1:pos + 4] != _RH2_LAYOUT:
-        return None
-    return data[pos], pos + 24, None, address(data[pos + 8:pos + 24])
+_ROUTES: dict[bytes, tuple | bool] = {}
+
+
+def _route_optimised(key: bytes) -> tuple | bool:
+    """(outer_src, outer_dst, src, dst, hao, rh2, next header) of a packet whose
+    IPv6 header from its next header field on (``key``: next header, hop limit,
+    the two addresses) is followed by one canonical HAO or RH2 header (the 24
+    bytes at the end of ``key``) and then TCP or UDP; False for anything else.
+    Remembered per distinct ``key`` (bounded)."""
+    found = _ROUTES.get(key)
+    if found is not None:
+        return found
+    nh, ext = key[0], key[34:58]
+    hao = rh2 = None
+    if nh == NH_DSTOPTS and ext[1:8] == _HAO_LAYOUT:
+        hao = address(ext[8:24])
+    elif nh == NH_ROUTING and ext[1:4] == _RH2_LAYOUT:
+        rh2 = address(ext[8:24])
+    if (hao is None and rh2 is None) or ext[0] not in (NH_TCP, NH_UDP):
+        found = False
+    else:
+        outer_src, outer_dst = _pair(key[2:34])
+        found = (outer_src, outer_dst, outer_src if hao is None else hao,
+                 outer_dst if rh2 is None else rh2, hao, rh2, ext[0])
+    if len(_ROUTES) >= _PAIRS_MAX:
+        _ROUTES.clear()
+    _ROUTES[key] = found
+    return found
 
 
 def classify(frame: Frame, file: int = 0) -> DataPacket | None:
@@ -212,14 +227,13 @@ def data_fields(frame: Frame, file: int = 0) -> tuple | None:
                 False, None, None, nh, sport, dport, 40 + plen, 40 + plen)
     if nh != NH_DSTOPTS and nh != NH_ROUTING:
         return None
-    step = _route_optimised(data, pos, end, nh)
-    if step is None:
+    if end - pos < 28:
         return None
-    nh, pos, hao, rh2 = step
-    if (nh != NH_TCP and nh != NH_UDP) or end - pos < 4:
+    key = data[off + 6:pos + 24]
+    found = _ROUTES.get(key) or _route_optimised(key)
+    if found is False:
         return None
-    sport, dport = _PORTS(data, pos)
-    outer_src, outer_dst = _PAIRS.get(data[off + 8:off + 40]) or _pair(data[off + 8:off + 40])
-    return (frame.ts, frame.number, file, outer_src, outer_dst,
-            outer_src if hao is None else hao, outer_dst if rh2 is None else rh2,
+    outer_src, outer_dst, src, dst, hao, rh2, nh = found
+    sport, dport = _PORTS(data, pos + 24)
+    return (frame.ts, frame.number, file, outer_src, outer_dst, src, dst,
             False, hao, rh2, nh, sport, dport, 40 + plen, 40 + plen)
