@@ -46,6 +46,7 @@ from .settings import DEFAULT_SETTINGS, Settings
 
 HOME, CORRESPONDENT = "home", "correspondent"
 NOT_HOME_AGENT_STATUSES = frozenset({131})  # home registration not supported
+MAX_UNMATCHED_KEPT = 1000  # unmatched BA events kept; their home addresses are all kept
 _INF, _NEG_INF = float("inf"), float("-inf")
 
 
@@ -131,7 +132,8 @@ class BindingsAnalyzer(Analyzer):
         self.home_agents: set[IPv6Address] = set()
         self.correspondents: set[IPv6Address] = set()
         self.access_routers: set[IPv6Address] = set()
-        self.unmatched_acks: list[ev.BindingAck] = []
+        self.unmatched_acks: list[ev.BindingAck] = []  # the first MAX_UNMATCHED_KEPT
+        self.unmatched_ack_homes: set[IPv6Address] = set()
         self.last_answered: Answered | None = None
         self._care_of_owner: dict[IPv6Address, IPv6Address] = {}
         self.same_node = HomeAddressGroups()
@@ -177,7 +179,9 @@ class BindingsAnalyzer(Analyzer):
             latest = max(state.pending.values(), key=lambda p: p.order)
             pending = state.pending.pop(latest.seq)
         if node is None or state is None or pending is None:
-            self.unmatched_acks.append(e)
+            if len(self.unmatched_acks) < MAX_UNMATCHED_KEPT:
+                self.unmatched_acks.append(e)
+            self.unmatched_ack_homes.add(hoa)
             return
         self._expire(hoa, peer, state, e.ts)
         node.sources.add(BINDING_ACK)

@@ -180,8 +180,8 @@ class IdentityAnalyzer(Analyzer):
         if bindings is not None:
             for hoa, node in bindings.nodes.items():
                 sources[hoa] = set(node.sources)
-            for ack in bindings.unmatched_acks:
-                sources.setdefault(ack.home_address, set()).add(BINDING_ACK)
+            for hoa in bindings.unmatched_ack_homes:
+                sources.setdefault(hoa, set()).add(BINDING_ACK)
         for hoa, parts in builder.nodes.items():
             if parts.route_optimization:
                 sources.setdefault(hoa, set()).add(ROUTE_OPTIMIZATION)

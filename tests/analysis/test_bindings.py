@@ -94,7 +94,7 @@ def test_retransmissions_grouped_and_latency_from_first_bu():
 def test_unanswered_and_unmatched():
     b, rb = analyse([bu(1, 1, 5), ba(2, 2, 6)])
     assert b.pending(HOA) == [(HA, 5, (1,))]
-    assert [a.frame for a in b.unmatched_acks] == [2]
+    assert [a.frame for a in b.unmatched_acks] == [2] and b.unmatched_ack_homes == {HOA}
     assert rb.nodes[HOA].bindings == [] and rb.nodes[HOA].registrations == []
 
 
