@@ -450,8 +450,8 @@ class ConformanceAnalyzer(DataAnalyzer):
             if ts + REPLY_WAIT_S <= end:
                 code = "dhaad_without_reply" if icmp_type == ICMP_DHAAD_REQUEST else "mps_without_reply"
                 self.add(code, node, ts, (frame,), f"identifier {ident} unanswered")
-        for hoa, node in self.bindings.nodes.items():
-            for peer in node.peers:
+        for hoa in self.bindings.home_addresses():
+            for peer in self.bindings.peer_kinds(hoa):
                 for b in self.bindings.bindings(hoa, peer):
                     if b.ended_by == "expiry" and b.start_ts is not None:
                         self.add("binding_expired_without_refresh", hoa, b.start_ts,
