@@ -28,7 +28,16 @@ import struct
 from dataclasses import fields
 from ipaddress import IPv6Address
 
-from ..capture.frame import LINKTYPE_ETHERNET, Frame
+from ..capture.frame import (
+    LINKTYPE_ETHERNET,
+    LINKTYPE_IPV6,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_LINUX_SLL2,
+    LINKTYPE_LOOP,
+    LINKTYPE_NULL,
+    LINKTYPE_RAW,
+    Frame,
+)
 from ..capture.link import network_layer
 from ..decode.addresses import address
 from ..events import DataPacket
@@ -160,16 +169,60 @@ def classify(frame: Frame, file: int = 0) -> DataPacket | None:
     return None if fields is None else make_data_packet(*fields)
 
 
+# Where the IPv6 header usually starts, per link type (no VLAN tag, no options).
+_USUAL_OFFSET = {LINKTYPE_ETHERNET: 14, LINKTYPE_RAW: 0, LINKTYPE_IPV6: 0, LINKTYPE_NULL: 4,
+                 LINKTYPE_LOOP: 4, LINKTYPE_LINUX_SLL: 16, LINKTYPE_LINUX_SLL2: 20}
+# Bytes after the IPv6 header's start that the fast path reads, by outer next header:
+# the fixed header and the ports; the inner fixed header and its ports; the
+# canonical HAO/RH2 header and the ports.
+_READ_LENGTH = {NH_TCP: 44, NH_UDP: 44, NH_IPV6: 84, NH_DSTOPTS: 68, NH_ROUTING: 68}
+# link type -> (usual offset, {the bytes the fast path read -> (frame length needed, fields[3:])})
+_TEMPLATES: dict[int, tuple[int, dict[bytes, tuple[int, tuple]]]] = {
+    linktype: (offset, {}) for linktype, offset in _USUAL_OFFSET.items()}
+_TEMPLATES_MAX = 1 << 15
+
+
 def data_fields(frame: Frame, file: int = 0) -> tuple | None:
     """`classify` without building the event: the DataPacket's fields as a
     tuple, in declaration order (ts, frame, file, outer_src, outer_dst, src,
-    dst, tunnelled, hao, rh2, proto, sport, dport, length, inner_length)."""
-    data = frame.data
+    dst, tunnelled, hao, rh2, proto, sport, dport, length, inner_length).
+
+    Everything after (ts, frame, file) depends only on the bytes the fast path
+    reads (link header, fixed headers, ports) and on the frame being long
+    enough, so it is remembered per distinct run of those bytes (bounded): a
+    flow's packets of one size share one entry."""
     if frame.caplen < frame.wirelen:
         return None  # cut by the snap length: the decoder reports how
+    data = frame.data
+    link = _TEMPLATES.get(frame.linktype)
+    if link is not None:
+        base, templates = link
+        if len(data) > base + 6:
+            read = _READ_LENGTH.get(data[base + 6])
+            if read is not None:
+                key = data[:base + read]
+                found = templates.get(key)
+                if found is not None and len(data) >= found[0]:
+                    return (frame.ts, frame.number, file) + found[1]
+                fields = _fields(data, frame.linktype)
+                if fields is None:
+                    return None
+                off, need, tail = fields
+                if off == base:
+                    if len(templates) >= _TEMPLATES_MAX:
+                        templates.clear()
+                    templates[key] = (need, tail)
+                return (frame.ts, frame.number, file) + tail
+    fields = _fields(data, frame.linktype)
+    return None if fields is None else (frame.ts, frame.number, file) + fields[2]
+
+
+def _fields(data: bytes, linktype: int) -> tuple[int, int, tuple] | None:
+    """(where the IPv6 header starts, the frame length the answer needs, the
+    DataPacket's fields after (ts, frame, file)) of a data frame, or None."""
     limit = len(data)
     off = None
-    if frame.linktype == LINKTYPE_ETHERNET and limit >= 98:
+    if linktype == LINKTYPE_ETHERNET and limit >= 98:
         # the common case in one call: Ethernet type, the outer fixed header,
         # what follows it read as an inner fixed header (its first word: the
         # ports of plain TCP/UDP) and the 4 bytes after that
@@ -177,7 +230,7 @@ def data_fields(frame: Frame, file: int = 0) -> tuple | None:
         if ethertype == ETHERTYPE_IPV6:
             off = 14
     if off is None:
-        link = network_layer(frame.linktype, data)
+        link = network_layer(linktype, data)
         if link.network != "ipv6":
             return None
         off = link.offset
@@ -213,8 +266,8 @@ def data_fields(frame: Frame, file: int = 0) -> tuple | None:
             isport = idport = None
         outer = _PAIRS.get(data[off + 8:pos]) or _pair(data[off + 8:pos])
         inner = _PAIRS.get(data[pos + 8:ipos]) or _pair(data[pos + 8:ipos])
-        return (frame.ts, frame.number, file, outer[0], outer[1], inner[0], inner[1], True, None, None,
-                inh, isport, idport, 40 + plen, 40 + iplen)
+        return off, end, (outer[0], outer[1], inner[0], inner[1], True, None, None,
+                          inh, isport, idport, 40 + plen, 40 + iplen)
     if nh in (NH_TCP, NH_UDP):
         if end - pos < 4:
             return None
@@ -223,8 +276,8 @@ def data_fields(frame: Frame, file: int = 0) -> tuple | None:
         else:
             sport, dport = word >> 16, word & 0xFFFF
         outer_src, outer_dst = _PAIRS.get(data[off + 8:pos]) or _pair(data[off + 8:pos])
-        return (frame.ts, frame.number, file, outer_src, outer_dst, outer_src, outer_dst,
-                False, None, None, nh, sport, dport, 40 + plen, 40 + plen)
+        return off, end, (outer_src, outer_dst, outer_src, outer_dst,
+                          False, None, None, nh, sport, dport, 40 + plen, 40 + plen)
     if nh != NH_DSTOPTS and nh != NH_ROUTING:
         return None
     if end - pos < 28:
@@ -235,5 +288,5 @@ def data_fields(frame: Frame, file: int = 0) -> tuple | None:
         return None
     outer_src, outer_dst, src, dst, hao, rh2, nh = found
     sport, dport = _PORTS(data, pos + 24)
-    return (frame.ts, frame.number, file, outer_src, outer_dst, src, dst,
-            False, hao, rh2, nh, sport, dport, 40 + plen, 40 + plen)
+    return off, end, (outer_src, outer_dst, src, dst, False, hao, rh2, nh, sport, dport,
+                      40 + plen, 40 + plen)

@@ -7,11 +7,19 @@ import struct
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mipv6scope.analysis.classify import classify, make_data_packet
 from mipv6scope.analysis.engine import analyze
 from mipv6scope.analysis.events_from_frames import events_from_decoded
 from mipv6scope.capture import open_capture
+from mipv6scope.capture.frame import (
+    LINKTYPE_ETHERNET,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_NULL,
+    LINKTYPE_RAW,
+)
 from mipv6scope.decode.frame_decoder import decode_frame
 from mipv6scope.decode.model import DECODED
 from mipv6scope.decode.stream import DecodeStream
@@ -119,3 +127,74 @@ def test_make_data_packet_equals_the_dataclass_constructor():
     made = make_data_packet(*args)
     assert made == DataPacket(*args) and type(made) is DataPacket
     assert hash(made) == hash(DataPacket(*args))
+
+
+# -- the remembered header templates -----------------------------------------------------------
+
+PLAIN_DATA_KINDS = ["tunnelled-udp", "tunnelled-tcp", "plain-udp", "hao", "rh2"]
+PLAIN_DATA = [
+    ip6(41, ip6(17, UDP, C, H), A, B),
+    ip6(41, ip6(6, struct.pack("!HH", 80, 4242) + bytes(16), C, H)),
+    ip6(17, UDP),
+    ip6(60, bytes([17, 2, 1, 2, 0, 0, 0xC9, 16]) + H + UDP),
+    ip6(43, bytes([17, 2, 2, 1, 0, 0, 0, 0]) + H + UDP),
+]
+ETH_HEAD = bytes(6) + b"\x02\x00\x00\x00\x00\x01" + b"\x86\xdd"
+# link type -> what comes before the IPv6 header
+LINK_HEADS = {LINKTYPE_RAW: b"", LINKTYPE_ETHERNET: ETH_HEAD, LINKTYPE_NULL: struct.pack("<I", 24),
+              LINKTYPE_LINUX_SLL: struct.pack("!HHH8sH", 0, 1, 6, bytes(8), 0x86DD)}
+
+
+def _full(frame) -> list[DataPacket]:
+    return [e for e in events_from_decoded(decode_frame(frame), 2) if isinstance(e, DataPacket)]
+
+
+@pytest.mark.parametrize("data", PLAIN_DATA, ids=PLAIN_DATA_KINDS)
+def test_remembered_header_keeps_each_frames_own_time_number_and_file(data: bytes):
+    first, second = raw_frame(data, number=1), raw_frame(data, number=9)
+    assert classify(first, 1).frame == 1
+    again = classify(second, 2)
+    assert (again.ts, again.frame, again.file) == (second.ts, 9, 2)
+    assert _full(second) == [again]
+
+
+@pytest.mark.parametrize("data", PLAIN_DATA, ids=PLAIN_DATA_KINDS)
+def test_remembered_header_does_not_take_a_shorter_or_cut_frame(data: bytes):
+    frame = raw_frame(data)
+    assert classify(frame) is not None
+    # the same leading bytes, but the frame ends before the payload length says
+    short = data[:-1]
+    assert classify(raw_frame(short)) is None
+    assert classify(raw_frame(data, wirelen=len(data) + 1)) is None
+
+
+def test_same_bytes_under_another_link_type_are_not_confused():
+    data = ip6(41, ip6(17, UDP, C, H))
+    assert classify(raw_frame(data)) is not None
+    # raw IPv6 bytes read as Ethernet: not IPv6 at all
+    assert classify(raw_frame(data, linktype=LINKTYPE_ETHERNET)) is None
+    eth = ETH_HEAD + data
+    assert classify(raw_frame(eth, linktype=LINKTYPE_ETHERNET)) is not None
+    assert classify(raw_frame(eth)) is None
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(base=st.sampled_from(PLAIN_DATA), linktype=st.sampled_from(sorted(LINK_HEADS)),
+       flips=st.lists(st.tuples(st.integers(0, 140), st.integers(0, 255)), max_size=3),
+       cut=st.integers(0, 8), longer=st.booleans())
+def test_fast_path_after_a_remembered_header_equals_the_decoder(base, linktype, flips, cut, longer):
+    """A header seen once is remembered; whatever a frame changes after that
+    (bytes anywhere, a shorter frame, a snap-length cut), the fast path still
+    gives what the full decoder gives, or None."""
+    data = LINK_HEADS[linktype] + base
+    assert classify(raw_frame(data, linktype=linktype)) is not None
+    mutated = bytearray(data)
+    for pos, value in flips:
+        if pos < len(mutated):
+            mutated[pos] = value
+    mutated = bytes(mutated[:len(mutated) - cut])
+    frame = raw_frame(mutated, number=5, linktype=linktype,
+                      wirelen=len(mutated) + 1 if longer else None)
+    fast = classify(frame, 2)
+    if fast is not None:
+        assert _full(frame) == [fast]
