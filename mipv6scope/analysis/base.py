@@ -17,6 +17,7 @@ from operator import attrgetter
 
 from .. import events as ev
 from ..report.builder import ReportBuilder
+from .routes import Route
 
 
 class Analyzer:
@@ -32,7 +33,8 @@ class Analyzer:
 DataHandler = Callable[[tuple], None]
 
 # A DataPacket's fields as the tuple the engine's fast path hands out
-# (the order of the dataclass fields; `classify.data_fields` builds the same).
+# (the order of the dataclass fields; `classify.data_fields` builds the same,
+# and appends the packet's `routes.Route`).
 data_packet_fields = attrgetter(*(f.name for f in fields(ev.DataPacket)))
 
 
@@ -53,7 +55,7 @@ class DataAnalyzer(Analyzer):
         """Hand the event's fields to the handler for its kind."""
         handler = data_handler(self, event.tunnelled, event.hao is not None or event.rh2 is not None)
         if handler is not None:
-            handler(data_packet_fields(event))
+            handler(data_packet_fields(event) + (Route(),))
 
 
 def data_handler(analyzer: DataAnalyzer, tunnelled: bool, route_optimised: bool) -> DataHandler | None:

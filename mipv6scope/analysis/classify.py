@@ -41,6 +41,7 @@ from ..capture.frame import (
 from ..capture.link import network_layer
 from ..decode.addresses import address
 from ..events import DataPacket
+from .routes import Route
 
 NH_TCP = 6
 NH_UDP = 17
@@ -90,6 +91,7 @@ def _slot_setter(name: str):
     raise AttributeError(name)
 
 
+DATA_PACKET_FIELDS = len(fields(DataPacket))  # the fast path's tuples hold these, then a Route
 _new = object.__new__
 (_s_ts, _s_frame, _s_file, _s_outer_src, _s_outer_dst, _s_src, _s_dst, _s_tunnelled, _s_hao,
  _s_rh2, _s_proto, _s_sport, _s_dport, _s_length, _s_inner_length) = (
@@ -166,7 +168,7 @@ def classify(frame: Frame, file: int = 0) -> DataPacket | None:
     """The DataPacket for a plain data frame, or None when the frame needs the
     full decoder. Never raises on short or odd frames (they return None)."""
     fields = data_fields(frame, file)
-    return None if fields is None else make_data_packet(*fields)
+    return None if fields is None else make_data_packet(*fields[:DATA_PACKET_FIELDS])
 
 
 # Where the IPv6 header usually starts, per link type (no VLAN tag, no options).
@@ -176,7 +178,8 @@ _USUAL_OFFSET = {LINKTYPE_ETHERNET: 14, LINKTYPE_RAW: 0, LINKTYPE_IPV6: 0, LINKT
 # the fixed header and the ports; the inner fixed header and its ports; the
 # canonical HAO/RH2 header and the ports.
 _READ_LENGTH = {NH_TCP: 44, NH_UDP: 44, NH_IPV6: 84, NH_DSTOPTS: 68, NH_ROUTING: 68}
-# link type -> (usual offset, {the bytes the fast path read -> (frame length needed, fields[3:])})
+# link type -> (usual offset, {the bytes the fast path read -> (frame length needed, fields[3:])}):
+# the route at the end of fields[3:] is shared by the packets of one entry
 _TEMPLATES: dict[int, tuple[int, dict[bytes, tuple[int, tuple]]]] = {
     linktype: (offset, {}) for linktype, offset in _USUAL_OFFSET.items()}
 _TEMPLATES_MAX = 1 << 15
@@ -185,7 +188,8 @@ _TEMPLATES_MAX = 1 << 15
 def data_fields(frame: Frame, file: int = 0) -> tuple | None:
     """`classify` without building the event: the DataPacket's fields as a
     tuple, in declaration order (ts, frame, file, outer_src, outer_dst, src,
-    dst, tunnelled, hao, rh2, proto, sport, dport, length, inner_length).
+    dst, tunnelled, hao, rh2, proto, sport, dport, length, inner_length),
+    then the packet's `routes.Route`.
 
     Everything after (ts, frame, file) depends only on the bytes the fast path
     reads (link header, fixed headers, ports) and on the frame being long
@@ -208,13 +212,14 @@ def data_fields(frame: Frame, file: int = 0) -> tuple | None:
                 if fields is None:
                     return None
                 off, need, tail = fields
+                tail += (Route(),)
                 if off == base:
                     if len(templates) >= _TEMPLATES_MAX:
                         templates.clear()
                     templates[key] = (need, tail)
                 return (frame.ts, frame.number, file) + tail
     fields = _fields(data, frame.linktype)
-    return None if fields is None else (frame.ts, frame.number, file) + fields[2]
+    return None if fields is None else (frame.ts, frame.number, file) + fields[2] + (Route(),)
 
 
 def _fields(data: bytes, linktype: int) -> tuple[int, int, tuple] | None:

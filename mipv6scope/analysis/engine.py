@@ -37,7 +37,7 @@ from ..report.builder import ReportBuilder
 from ..report.model import CaptureInfo, Report
 from .base import Analyzer, DataAnalyzer, DataHandler, data_handler, dispatch_table
 from .bindings import BindingsAnalyzer
-from .classify import data_fields, link_offset, make_data_packet
+from .classify import DATA_PACKET_FIELDS, data_fields, link_offset, make_data_packet
 from .conformance import ConformanceAnalyzer
 from .events_from_frames import events_from_decoded
 from .handoffs import HandoffAnalyzer
@@ -184,7 +184,7 @@ def _data_dispatch(analyzers: Sequence[Analyzer], table: Mapping[type, Sequence[
                     found.append(handler)
         else:
             def event_handler(fields: tuple, handler: Callable = on_data) -> None:
-                handler(make_data_packet(*fields))
+                handler(make_data_packet(*fields[:DATA_PACKET_FIELDS]))
             for found in kinds:
                 found.append(event_handler)
     return tuple(kinds[0]), tuple(kinds[1]), tuple(kinds[2])

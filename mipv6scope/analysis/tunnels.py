@@ -30,6 +30,7 @@ from ..report.builder import ReportBuilder
 from ..report.model import Counter, InnerFlow, OutsideBinding, Tunnel
 from .base import DataAnalyzer
 from .bindings import BindingsAnalyzer
+from .routes import Route
 
 TOP_FLOWS = 50            # inner flows reported per tunnel; the rest are summed into one
 MAX_TRACKED_FLOWS = 2000  # distinct flows tracked per tunnel; later new ones go to "other"
@@ -213,7 +214,7 @@ class TunnelAnalyzer(DataAnalyzer):
         if leg is None:
             return
         (ts, frame, _file, _outer_src, _outer_dst, src, dst, _tunnelled, _hao, _rh2, proto, sport, dport,
-         length, _inner) = t
+         length, _inner, _route) = t
         ha, coa, hoa, direction, bound = leg
         state = None
         for entry in self._by_care_of.get(coa, ()):
@@ -278,7 +279,8 @@ class TunnelAnalyzer(DataAnalyzer):
             return
         length = getattr(event, "length", None) or default_bytes
         self.tunnelled_data((event.ts, event.frame, event.file, event.outer_src, event.outer_dst,
-                             event.src, event.dst, True, None, None, 135, None, None, length, length))
+                             event.src, event.dst, True, None, None, 135, None, None, length, length,
+                             Route()))
 
     def _judge(self, state: _TunnelState, hoa: IPv6Address, coa: IPv6Address, ts: float,
                frame: int) -> None:
