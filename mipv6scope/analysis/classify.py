@@ -178,48 +178,64 @@ _USUAL_OFFSET = {LINKTYPE_ETHERNET: 14, LINKTYPE_RAW: 0, LINKTYPE_IPV6: 0, LINKT
 # the fixed header and the ports; the inner fixed header and its ports; the
 # canonical HAO/RH2 header and the ports.
 _READ_LENGTH = {NH_TCP: 44, NH_UDP: 44, NH_IPV6: 84, NH_DSTOPTS: 68, NH_ROUTING: 68}
-# link type -> (usual offset, {the bytes the fast path read -> (frame length needed, fields[3:])}):
-# the route at the end of fields[3:] is shared by the packets of one entry
-_TEMPLATES: dict[int, tuple[int, dict[bytes, tuple[int, tuple]]]] = {
-    linktype: (offset, {}) for linktype, offset in _USUAL_OFFSET.items()}
 _TEMPLATES_MAX = 1 << 15
 
 
-def data_fields(frame: Frame, file: int = 0) -> tuple | None:
-    """`classify` without building the event: the DataPacket's fields as a
-    tuple, in declaration order (ts, frame, file, outer_src, outer_dst, src,
-    dst, tunnelled, hao, rh2, proto, sport, dport, length, inner_length),
-    then the packet's `routes.Route`.
+class FastPath:
+    """The fast path of one analysis run. `fields` remembers, per link type,
+    the runs of header bytes it has read (bounded) with the fields after
+    (ts, frame, file) they give; each entry's `routes.Route` lives as long as
+    this object, so the analyzers' memos in it die with the run."""
 
-    Everything after (ts, frame, file) depends only on the bytes the fast path
-    reads (link header, fixed headers, ports) and on the frame being long
-    enough, so it is remembered per distinct run of those bytes (bounded): a
-    flow's packets of one size share one entry."""
-    if frame.caplen < frame.wirelen:
-        return None  # cut by the snap length: the decoder reports how
-    data = frame.data
-    link = _TEMPLATES.get(frame.linktype)
-    if link is not None:
-        base, templates = link
-        if len(data) > base + 6:
-            read = _READ_LENGTH.get(data[base + 6])
-            if read is not None:
-                key = data[:base + read]
-                found = templates.get(key)
-                if found is not None and len(data) >= found[0]:
-                    return (frame.ts, frame.number, file) + found[1]
-                fields = _fields(data, frame.linktype)
-                if fields is None:
-                    return None
-                off, need, tail = fields
-                tail += (Route(),)
-                if off == base:
-                    if len(templates) >= _TEMPLATES_MAX:
-                        templates.clear()
-                    templates[key] = (need, tail)
-                return (frame.ts, frame.number, file) + tail
-    fields = _fields(data, frame.linktype)
-    return None if fields is None else (frame.ts, frame.number, file) + fields[2] + (Route(),)
+    def __init__(self) -> None:
+        # link type -> (usual offset, {bytes read -> (frame length needed, fields[3:] with the route)})
+        self._templates: dict[int, tuple[int, dict[bytes, tuple[int, tuple]]]] = {
+            linktype: (offset, {}) for linktype, offset in _USUAL_OFFSET.items()}
+
+    def fields(self, frame: Frame, file: int = 0) -> tuple | None:
+        """The DataPacket's fields of a plain data frame as a tuple, in
+        declaration order (ts, frame, file, outer_src, outer_dst, src, dst,
+        tunnelled, hao, rh2, proto, sport, dport, length, inner_length), then
+        the packet's `routes.Route`; None when the frame needs the full decoder.
+
+        Everything after (ts, frame, file) depends only on the bytes the fast
+        path reads (link header, fixed headers, ports) and on the frame being
+        long enough, so it is remembered per distinct run of those bytes: a
+        flow's packets of one size share one entry and one route."""
+        if frame.caplen < frame.wirelen:
+            return None  # cut by the snap length: the decoder reports how
+        data = frame.data
+        link = self._templates.get(frame.linktype)
+        if link is not None:
+            base, templates = link
+            if len(data) > base + 6:
+                read = _READ_LENGTH.get(data[base + 6])
+                if read is not None:
+                    key = data[:base + read]
+                    found = templates.get(key)
+                    if found is not None and len(data) >= found[0]:
+                        return (frame.ts, frame.number, file) + found[1]
+                    fields = _fields(data, frame.linktype)
+                    if fields is None:
+                        return None
+                    off, need, tail = fields
+                    tail += (Route(),)
+                    if off == base:
+                        if len(templates) >= _TEMPLATES_MAX:
+                            templates.clear()
+                        templates[key] = (need, tail)
+                    return (frame.ts, frame.number, file) + tail
+        fields = _fields(data, frame.linktype)
+        return None if fields is None else (frame.ts, frame.number, file) + fields[2] + (Route(),)
+
+
+_SHARED = FastPath()
+
+
+def data_fields(frame: Frame, file: int = 0) -> tuple | None:
+    """`classify` without building the event: `FastPath.fields` with one
+    module-wide memory (the engine keeps its own per run)."""
+    return _SHARED.fields(frame, file)
 
 
 def _fields(data: bytes, linktype: int) -> tuple[int, int, tuple] | None:

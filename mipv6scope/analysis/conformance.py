@@ -30,6 +30,7 @@ from ..report.model import Finding
 from ..report.registry import kind
 from .base import DataAnalyzer
 from .bindings import CORRESPONDENT, HOME, BindingsAnalyzer
+from .routes import Route
 from .settings import DEFAULT_SETTINGS, Settings
 
 MAX_FRAMES = 1000          # frames kept per grouped finding
@@ -126,6 +127,7 @@ class ConformanceAnalyzer(DataAnalyzer):
         self._dereg: dict[IPv6Address, tuple[float, int]] = {}
         self._solicits: dict[tuple[int, int | None], tuple[float, int, IPv6Address | None]] = {}
         self._lost: dict[IPv6Address, _LostWatch] = {}
+        self._peer_memo = object()  # this analyzer's key for peer states in a Route (`self` holds the rest)
         self._end_ts: float | None = None
 
     # -- recording -----------------------------------------------------------------------
@@ -356,31 +358,44 @@ class ConformanceAnalyzer(DataAnalyzer):
         """Route-optimised data (fast-path field tuple) without a binding."""
         hao = t[8]
         if hao is not None:
-            self._hao_data(t[0], t[1], hao, t[6])
+            self._hao_data(t[0], t[1], hao, t[6], t[15])
 
     def tunnelled_data(self, t: tuple) -> None:
         """Tunnelled data (fast-path field tuple): packets lost to an old care-of address."""
         if t[8] is not None:
-            self._hao_data(t[0], t[1], t[8], t[6])
+            self._hao_data(t[0], t[1], t[8], t[6], t[15])
         if self.handoffs is not None:
-            self._watch_lost(t[0], t[1], t[4], t[6])
+            self._watch_lost(t[0], t[1], t[4], t[6], t[15])
 
-    def _hao_data(self, ts: float, frame: int, hao: IPv6Address, dst: IPv6Address) -> None:
-        state = self._peers.get((hao, dst))
+    def _hao_data(self, ts: float, frame: int, hao: IPv6Address, dst: IPv6Address, route: Route) -> None:
+        # the peer state, remembered per route once it exists (never replaced)
+        state = route.get(self._peer_memo)
+        if state is None:
+            state = self._peers.get((hao, dst))
+            if state is not None:
+                route[self._peer_memo] = state
         if state is not None and state.ro_waiting_ba and ts >= state.ro_expiry:
             self.add("ro_data_before_ba", hao, ts, (frame,), f"HAO data to {dst} before its BA")
         elif state is None or ts >= state.ro_expiry:
             self.add("hao_without_binding", hao, ts, (frame,),
                      f"HAO data to {dst}, which has no binding for {hao}")
 
-    def _watch_lost(self, ts: float, frame: int, outer_dst: IPv6Address, dst: IPv6Address) -> None:
+    def _watch_lost(self, ts: float, frame: int, outer_dst: IPv6Address, dst: IPv6Address,
+                    route: Route) -> None:
         """Mirror the handoff analyzer's lost count with frame numbers (it ran before us)."""
-        hnode = self.handoffs.nodes.get(dst)
-        if hnode is None or outer_dst == dst:
-            return
-        watch = self._lost.get(dst)
+        nodes = self.handoffs.nodes
+        memo = route.get(self)  # (handoff nodes then, the node, its watch); nodes are only added
+        if memo is None or (memo[1] is None and memo[0] != len(nodes)):
+            hnode = nodes.get(dst)
+            watch = None
+            if hnode is not None and outer_dst != dst:
+                watch = self._lost.get(dst)
+                if watch is None:
+                    watch = self._lost[dst] = _LostWatch()
+            memo = route[self] = (len(nodes), hnode, watch)
+        hnode, watch = memo[1], memo[2]
         if watch is None:
-            watch = self._lost[dst] = _LostWatch()
+            return
         move = hnode.move
         if move is not None and move is watch.move:
             if move.lost > watch.counted and outer_dst == move.from_care_of:

@@ -37,7 +37,7 @@ from ..report.builder import ReportBuilder
 from ..report.model import CaptureInfo, Report
 from .base import Analyzer, DataAnalyzer, DataHandler, data_handler, dispatch_table
 from .bindings import BindingsAnalyzer
-from .classify import DATA_PACKET_FIELDS, data_fields, link_offset, make_data_packet
+from .classify import DATA_PACKET_FIELDS, FastPath, link_offset, make_data_packet
 from .conformance import ConformanceAnalyzer
 from .events_from_frames import events_from_decoded
 from .handoffs import HandoffAnalyzer
@@ -165,7 +165,7 @@ class _Pass:
 def _data_dispatch(analyzers: Sequence[Analyzer], table: Mapping[type, Sequence[Callable]]
                    ) -> tuple[tuple[DataHandler, ...], tuple[DataHandler, ...], tuple[DataHandler, ...]]:
     """The handlers of fast-path data packets, given as field tuples (see
-    `classify.data_fields`): (for tunnelled packets, for route-optimised ones,
+    `classify.FastPath.fields`): (for tunnelled packets, for route-optimised ones,
     for plain ones), in analyzer order. A `DataAnalyzer` that keeps the base
     ``on_data_packet`` gets the tuples directly (`base.data_handler`); any
     other ``on_data_packet`` gets the DataPacket built from the tuple."""
@@ -199,7 +199,7 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
     counts = state.counts
     dedupe = _Dedupe() if len(readers) > 1 else None
     frames = zip(repeat(0), readers[0]) if len(readers) == 1 else _frames(readers)
-    fields_of = data_fields
+    fields_of = FastPath().fields
     fast = 0
     first = last = None
     n = 0

@@ -78,6 +78,7 @@ from ..report.builder import ReportBuilder
 from ..report.model import Handoff
 from .base import DataAnalyzer
 from .bindings import HOME, BindingsAnalyzer
+from .routes import Route
 from .settings import DEFAULT_SETTINGS, Settings
 
 KEEP_S = 5.0  # how far back the per-node tunnel timestamps reach
@@ -215,11 +216,24 @@ class HandoffAnalyzer(DataAnalyzer):
 
     # -- data ---------------------------------------------------------------------------------
 
+    def _route_nodes(self, route: Route, dst: IPv6Address, src: IPv6Address
+                     ) -> tuple[_Node | None, _Node | None]:
+        """The nodes of a route's destination and source (None: not a node).
+        Nodes are only ever added, so the answer holds while their number stays."""
+        memo = route.get(self)
+        nodes = self.nodes
+        if memo is None or memo[0] != len(nodes):
+            memo = route[self] = (len(nodes), nodes.get(dst), nodes.get(src))
+        return memo[1], memo[2]
+
     def tunnelled_data(self, t: tuple) -> None:
         ts, _frame, _file, outer_src, outer_dst, src, dst = t[:7]
-        nodes = self.nodes
-        if nodes:
-            node = nodes.get(dst)
+        if self.nodes:
+            memo = t[15].get(self)
+            if memo is not None and memo[0] == len(self.nodes):
+                node, source = memo[1], memo[2]
+            else:
+                node, source = self._route_nodes(t[15], dst, src)
             if node is not None and outer_dst != node.home_address:
                 if node.waiting is not None and outer_dst == node.waiting.to_care_of:
                     self._done(node, node.waiting, ts)
@@ -228,24 +242,25 @@ class HandoffAnalyzer(DataAnalyzer):
                         node.move.lost += 1
                 elif outer_dst == node.current:
                     self._remember(node, ts)
-            source = nodes.get(src)
             if source is not None and outer_src == source.current:
                 self._alive(source, ts)
         if self._first_packet_moves and outer_src not in self._first_from:
             self._first_from[outer_src] = ts
 
     def plain_data(self, t: tuple) -> None:
-        nodes = self.nodes
-        if nodes:
+        if self.nodes:
             ts = t[0]
-            node = nodes.get(t[6])
+            memo = t[15].get(self)
+            if memo is not None and memo[0] == len(self.nodes):
+                node, source = memo[1], memo[2]
+            else:
+                node, source = self._route_nodes(t[15], t[6], t[5])
             if node is not None and t[9] is None:
                 if node.waiting is not None and node.waiting.to_care_of == node.home_address:
                     self._done(node, node.waiting, ts)
                 if (not node.ha_ingress and node.current is not None and t[4] == node.home_address
                         and node.current != node.home_address):
                     node.ha_ingress = True
-            source = nodes.get(t[5])
             if source is not None and t[8] is None and source.current == source.home_address:
                 self._alive(source, ts)
         if self._first_packet_moves and t[3] not in self._first_from:

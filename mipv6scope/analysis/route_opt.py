@@ -156,12 +156,14 @@ class RouteOptAnalyzer(DataAnalyzer):
         if leg is None:
             return
         hoa = leg[2]
-        # hoa is src or dst itself; if src and dst are equal, either gives the same pair
-        dst = t[6]
-        key = (hoa, t[5] if dst is hoa else dst)
-        pair = self.pairs.get(key)
-        if pair is None:
-            pair = self._new_pair(key)
+        memo = t[15].get(self)  # (home address, its pair): pairs are never replaced
+        if memo is not None and memo[0] is hoa:
+            pair = memo[1]
+        else:
+            # hoa is src or dst itself; if src and dst are equal, either gives the same pair
+            dst = t[6]
+            pair = self._pair(hoa, t[5] if dst is hoa else dst)
+            t[15][self] = (hoa, pair)
         if leg[0] is not pair.tunnel_home_agent:
             pair.tunnel_home_agent = leg[0]
             self.home_agents.add(leg[0])
@@ -185,17 +187,17 @@ class RouteOptAnalyzer(DataAnalyzer):
         expiries = self._expiries
         if expiries and expiries[0][0] < ts:
             self._tick(ts, frame)
-        hao = t[8]
-        if hao is not None:
-            key = (hao, t[6])
-        else:
-            rh2 = t[9]
-            if rh2 is None:
-                return
-            key = (rh2, t[5])
-        pair = self.pairs.get(key)
+        pair = t[15].get(self)  # pairs are never replaced
         if pair is None:
-            pair = self._new_pair(key)
+            hao = t[8]
+            if hao is not None:
+                pair = self._pair(hao, t[6])
+            else:
+                rh2 = t[9]
+                if rh2 is None:
+                    return
+                pair = self._pair(rh2, t[5])
+            t[15][self] = pair
         pair.packets_direct += 1
         if pair.state in (None, TUNNELLED, BU_SENT):
             pair.signalled = True
