@@ -139,16 +139,17 @@ class BindingsAnalyzer(Analyzer):
         self.same_node = HomeAddressGroups()
         self.mobile_network_prefixes = MobileNetworkPrefixes()
         self._order = 0
-        # home address -> (from ts, until ts, home_binding_at's answer in between);
-        # a handler that changes a node's bindings drops that node's entry
-        self._home_memo: dict[IPv6Address, tuple[float, float, IPv6Address | None]] = {}
+        # home address -> [from ts, until ts, home_binding_at's answer in between]: one
+        # list per address, kept and updated in place, so a reader holding it sees every
+        # change; a handler that changes a node's bindings invalidates that node's entry
+        self._home_memo: dict[IPv6Address, list] = {}
 
     # -- event handlers ------------------------------------------------------------------
 
     def on_binding_update(self, e: ev.BindingUpdate) -> None:
         """Group BUs into registrations by sequence number."""
         hoa, peer = e.home_address, e.dst
-        self._home_memo.pop(hoa, None)
+        self._forget_home(hoa)
         kind = HOME if "H" in e.flags else CORRESPONDENT
         state = self._peer(hoa, peer, kind)
         node = self.nodes[hoa]
@@ -171,7 +172,7 @@ class BindingsAnalyzer(Analyzer):
         """Answer a registration; open, refresh or end a binding interval."""
         self.last_answered = None
         hoa, peer = e.home_address, e.src
-        self._home_memo.pop(hoa, None)
+        self._forget_home(hoa)
         node = self.nodes.get(hoa)
         state = node.peers.get(peer) if node else None
         pending = state.pending.pop(e.seq, None) if state else None
@@ -221,7 +222,7 @@ class BindingsAnalyzer(Analyzer):
 
     def on_binding_error(self, e: ev.BindingError) -> None:
         """A Binding Error from a correspondent ends the node's binding with it."""
-        self._home_memo.pop(e.home_address, None)
+        self._forget_home(e.home_address)
         node = self._node(e.home_address)
         node.sources.add(BINDING_ERROR)
         state = node.peers.get(e.src)
@@ -239,7 +240,8 @@ class BindingsAnalyzer(Analyzer):
 
     def finish(self, end_ts: float | None) -> None:
         """Expire what ran out before the end; the rest stays open (capture_end)."""
-        self._home_memo.clear()
+        for entry in self._home_memo.values():
+            entry[0] = _INF
         if end_ts is None:
             return
         for node in self.nodes.values():
@@ -304,7 +306,7 @@ class BindingsAnalyzer(Analyzer):
             return memo[2]
         node = self.nodes.get(hoa)
         if node is None:
-            self._home_memo[hoa] = (_NEG_INF, _INF, None)  # until a handler creates the node
+            self._remember_home(hoa, memo, _NEG_INF, _INF, None)  # until a handler creates the node
             return None
         lo, hi, exact = _NEG_INF, _INF, True
         result = None
@@ -346,8 +348,22 @@ class BindingsAnalyzer(Analyzer):
                 result = care_of
                 break
         if exact:
-            self._home_memo[hoa] = (lo, hi, result)
+            self._remember_home(hoa, memo, lo, hi, result)
         return result
+
+    def _remember_home(self, hoa: IPv6Address, entry: list | None, lo: float, hi: float,
+                       care_of: IPv6Address | None) -> None:
+        """Set ``hoa``'s `home_binding_at` memo (``entry``, if it has one) in place."""
+        if entry is None:
+            self._home_memo[hoa] = [lo, hi, care_of]
+        else:
+            entry[0], entry[1], entry[2] = lo, hi, care_of
+
+    def _forget_home(self, hoa: IPv6Address) -> None:
+        """Invalidate ``hoa``'s `home_binding_at` memo: its bindings change."""
+        entry = self._home_memo.get(hoa)
+        if entry is not None:
+            entry[0] = _INF
 
     def care_of_addresses(self, hoa: IPv6Address) -> list[IPv6Address]:
         """The care-of addresses the node had accepted, in the order first used."""
@@ -407,7 +423,7 @@ class BindingsAnalyzer(Analyzer):
         node = self.nodes.get(hoa)
         if node is None:
             node = self.nodes[hoa] = _Node(hoa)
-            self._home_memo.pop(hoa, None)
+            self._forget_home(hoa)
             self.same_node.seen(hoa)
         return node
 

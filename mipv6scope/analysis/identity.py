@@ -72,6 +72,7 @@ class MobileNetworkPrefixes:
         self.prefixes: dict[IPv6Address, list[str]] = {}  # router -> prefixes, in order first seen
         self._lengths: list[int] = []  # longest first
         self._memo: dict[IPv6Address, IPv6Address | None] = {}  # bounded by MAX_PREFIX_MEMO
+        self.version = 0  # counts the changes: `router_of` answers hold while it stays
 
     def add(self, router: IPv6Address, prefix: str) -> None:
         """Register ``prefix`` ("addr/len") for the mobile router ``router``;
@@ -88,6 +89,7 @@ class MobileNetworkPrefixes:
         self.by_length.setdefault(plen, {})[int(net.network_address) >> (128 - plen)] = router
         self._lengths = sorted(self.by_length, reverse=True)
         self._memo.clear()
+        self.version += 1
 
     def router_of(self, address: IPv6Address) -> IPv6Address | None:
         """The mobile router whose registered prefix holds ``address`` (the

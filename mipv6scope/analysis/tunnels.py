@@ -70,6 +70,12 @@ def _memo_of(bindings: Any) -> dict:
     return _NO_MEMO
 
 
+class _NoPrefixes:
+    """Stands in for the mobile network prefixes when there are none: never changes."""
+
+    version = 0
+
+
 class TunnelLegs:
     """Attributes tunnelled packets to (home agent, care-of, home address, direction).
 
@@ -89,17 +95,54 @@ class TunnelLegs:
         self._home_memo: dict | None = None
         self._mnp = getattr(bindings, "mobile_network_prefixes", None)  # identity.MobileNetworkPrefixes
         self._last_packet: tuple | None = None
+        # what `_unbound` reads besides the bindings' memo entries changes only when a home
+        # agent is learnt (counted here) or a prefix registered (counted by the prefixes)
+        self._learnt_version = 0
+        self._prefixes = self._mnp if self._mnp is not None else _NoPrefixes()
         self._last_leg: tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None = None
 
     def packet_leg(self, t: tuple) -> tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None:
-        """`leg` of a fast-path field tuple (see `classify.data_fields`). The
-        analyzers sharing this object get the same tuple in turn, so the last
-        answer is kept for it (the reference held makes ``is`` exact)."""
+        """`leg` of a fast-path field tuple (see `classify.FastPath.fields`).
+        The analyzers sharing this object get the same tuple in turn, so the
+        last answer is kept for it (the reference held makes ``is`` exact).
+
+        The answer is also remembered in the packet's route, with the bindings
+        analyzer's memo entries it rests on: while those still hold at the
+        packet's time (and, for the rules after the home bindings, nothing
+        else they read has changed), the answer is the same."""
         if t is self._last_packet:
             return self._last_leg
-        found = self.leg(t[3], t[4], t[5], t[6], t[0])
+        ts = t[0]
+        memo = t[15].get(self)
+        if (memo is not None and memo[0][0] <= ts < memo[0][1] and memo[3] == self._learnt_version
+                and memo[4] == self._prefixes.version and (memo[1] is None or memo[1][0] <= ts < memo[1][1])):
+            found = memo[2]
+            if found is not None:
+                self.care_of_home[found[1]] = found[2]
+        else:
+            found = self.leg(t[3], t[4], t[5], t[6], ts)
+            self._remember_leg(t, found)
         self._last_packet, self._last_leg = t, found
         return found
+
+    def _remember_leg(self, t: tuple, found: tuple | None) -> None:
+        """File ``found`` in the packet's route with what it rests on: the
+        destination's home binding memo entry, the source's unless the
+        destination's answered, and the versions of what `_unbound` reads. Nothing is filed when an
+        entry does not hold at the packet's time (an answer from history)."""
+        memo = self._home_memo
+        if not memo:
+            return  # no bindings analyzer whose memo entries can be watched
+        ts = t[0]
+        at_dst = memo.get(t[6])
+        if at_dst is None or not at_dst[0] <= ts < at_dst[1]:
+            return
+        at_src = None
+        if found is None or not (found[3] == TO_MN and found[4]):
+            at_src = memo.get(t[5])
+            if at_src is None or not at_src[0] <= ts < at_src[1]:
+                return
+        t[15][self] = (at_dst, at_src, found, self._learnt_version, self._prefixes.version)
 
     def _binding(self, hoa: IPv6Address, ts: float) -> IPv6Address | None:
         if self.bindings is None:
@@ -145,6 +188,7 @@ class TunnelLegs:
         hoa = found[2]
         if hoa not in self.home_agent:
             self.home_agent[hoa] = found[0]
+            self._learnt_version += 1
         self.care_of_home[found[1]] = hoa
         return found
 
@@ -213,9 +257,32 @@ class TunnelAnalyzer(DataAnalyzer):
         leg = self.legs.packet_leg(t)
         if leg is None:
             return
-        (ts, frame, _file, _outer_src, _outer_dst, src, dst, _tunnelled, _hao, _rh2, proto, sport, dport,
-         length, _inner, _route) = t
-        ha, coa, hoa, direction, bound = leg
+        # the leg's tunnel, its counter and the packet's flow, remembered per route for
+        # the same leg (`packet_leg` gives the same object while its answer holds)
+        memo = t[15].get(self)
+        if memo is not None and memo[0] is leg:
+            state, counter, flow = memo[1], memo[2], memo[3]
+        else:
+            state, counter, flow = self._counters(t, leg)
+            t[15][self] = (leg, state, counter, flow)
+        ts, length = t[0], t[13]
+        if ts < state.start_ts:
+            state.start_ts = ts
+        if ts > state.end_ts:
+            state.end_ts = ts
+        counter[0] += 1
+        counter[1] += length
+        flow[0] += 1
+        flow[1] += length
+        flow[3] = ts
+        if not leg[4] and leg[3] == TO_MN:
+            self._judge(state, leg[2], leg[1], ts, t[1])
+
+    def _counters(self, t: tuple, leg: tuple) -> tuple[_TunnelState, list[int], list[Any]]:
+        """The tunnel state of ``leg``, its counter for the leg's direction and
+        the counters of the packet's inner flow (created as needed)."""
+        ts, src, dst, proto, sport, dport = t[0], t[5], t[6], t[10], t[11], t[12]
+        ha, coa, hoa, direction, _bound = leg
         state = None
         for entry in self._by_care_of.get(coa, ()):
             if (entry[0] is ha or entry[0] == ha) and (entry[1] is hoa or entry[1] == hoa):
@@ -223,13 +290,7 @@ class TunnelAnalyzer(DataAnalyzer):
                 break
         if state is None:
             state = self._new_state(ha, coa, hoa, ts)
-        if ts < state.start_ts:
-            state.start_ts = ts
-        if ts > state.end_ts:
-            state.end_ts = ts
         counter = state.to_mn if direction == TO_MN else state.from_mn
-        counter[0] += 1
-        counter[1] += length
         flow = None
         same_ports = state.by_ports.get((proto, sport, dport))
         if same_ports is not None:
@@ -239,11 +300,7 @@ class TunnelAnalyzer(DataAnalyzer):
                     break
         if flow is None:
             flow = self._new_flow(state, proto, src, dst, sport, dport, ts)
-        flow[0] += 1
-        flow[1] += length
-        flow[3] = ts
-        if direction == TO_MN and not bound:
-            self._judge(state, hoa, coa, ts, frame)
+        return state, counter, flow
 
     def on_test_init(self, event: ev.TestInit) -> None:
         """A HoTI through the reverse tunnel counts as a tunnel packet."""
