@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from .frame import (
@@ -33,6 +33,10 @@ _VARIANTS = {
     b"\xa1\xb2\xcd\x34": (">", 1_000_000, 24),
 }
 PCAP_MAGICS = frozenset(_VARIANTS)
+
+# visitor(number, ts, caplen, wirelen, linktype, buf, start): one record, whose
+# captured bytes are buf[start:start + caplen] (see `PcapParser.visit`)
+RecordVisitor = Callable[[int, float, int, int, int, bytes, int], None]
 
 
 def supported_linktypes_text() -> str:
@@ -65,7 +69,29 @@ class PcapParser:
         self._head = head
 
     def frames(self, issues: list[CaptureIssue]) -> Iterator[Frame]:
-        """Yield every whole record; append an issue and stop at damage."""
+        """Yield every whole record as a Frame; append an issue and stop at damage."""
+        batch: list[Frame] = []
+        keep = batch.append
+
+        def collect(number: int, ts: float, caplen: int, wirelen: int, linktype: int,
+                    buf: bytes, start: int) -> None:
+            keep(new_frame((number, ts, caplen, wirelen, linktype, buf[start:start + caplen], 0)))
+
+        for _chunk in self._chunks(issues, collect):
+            yield from batch
+            batch.clear()
+
+    def visit(self, issues: list[CaptureIssue], visitor: RecordVisitor) -> None:
+        """Call ``visitor(number, ts, caplen, wirelen, linktype, buf, start)``
+        for every whole record, in order, where the record's captured bytes
+        are ``buf[start:start + caplen]``: what `frames` gives, without making
+        a Frame or copying the bytes. Append an issue and stop at damage."""
+        for _chunk in self._chunks(issues, visitor):
+            pass
+
+    def _chunks(self, issues: list[CaptureIssue], visitor: RecordVisitor) -> Iterator[None]:
+        """Read the file chunk by chunk, visiting the whole records of each
+        (yielding after each chunk); append an issue and stop at damage."""
         src = self._src
         read = src.read
         unpack = self._record.unpack_from
@@ -81,6 +107,7 @@ class PcapParser:
             while pos + hlen <= end:
                 sec, frac, caplen, wirelen = unpack(buf, pos)
                 if caplen > MAX_CAPLEN:
+                    yield None  # the records before it first
                     issues.append(CaptureIssue(
                         ISSUE_CORRUPT_RECORD,
                         f"record {number + 1} at {src.where(base + pos)} claims {caplen} "
@@ -93,9 +120,9 @@ class PcapParser:
                 if nxt > end:
                     break
                 number += 1
-                yield new_frame((number, sec + frac / div, caplen, wirelen, linktype,
-                                buf[start:nxt], 0))
+                visitor(number, sec + frac / div, caplen, wirelen, linktype, buf, start)
                 pos = nxt
+            yield None
             chunk = read()
             if not chunk:
                 break

@@ -16,7 +16,7 @@ from .frame import (
     CaptureIssue,
     Frame,
 )
-from .pcap import PCAP_MAGICS, PcapParser
+from .pcap import PCAP_MAGICS, PcapParser, RecordVisitor
 from .pcapng import PCAPNG_MAGIC, PcapngParser
 
 CHUNK_SIZE = 1 << 20
@@ -142,12 +142,28 @@ class CaptureReader:
             self._frames = self._parser.frames(self.issues)
         return self._frames
 
+    @property
+    def can_visit(self) -> bool:
+        """Whether `visit` is available (classic pcap files)."""
+        return self._frames is None and isinstance(self._parser, PcapParser)
+
+    def visit(self, visitor: RecordVisitor) -> None:
+        """Call ``visitor(number, ts, caplen, wirelen, linktype, buf, start)``
+        for every record, in order, instead of iterating Frames (the record's
+        captured bytes are ``buf[start:start + caplen]``): the same records
+        without a Frame or a copy per record. Only before iterating, and only
+        where `can_visit`; ``issues`` fill as with iteration."""
+        if not self.can_visit:
+            raise TypeError(f"{self!r} cannot be visited (not a pcap file, or already iterated)")
+        self._frames = iter(())
+        self._parser.visit(self.issues, visitor)
+
     def close(self) -> None:
         """Release the file and end iteration; safe to call more than once."""
-        if self._frames is None:
-            self._frames = iter(())
-        else:
-            self._frames.close()
+        frames, self._frames = self._frames, iter(())
+        close = getattr(frames, "close", None)  # a parser's generator; not the empty iterator
+        if close is not None:
+            close()
         self._src.close()
 
     def __enter__(self) -> CaptureReader:

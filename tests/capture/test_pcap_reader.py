@@ -36,6 +36,9 @@ RECORDS = [
 ]
 
 
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_captures"
+
+
 def pcap_bytes(records: list[tuple[int, int, bytes]], *, order: str = "<", nano: bool = False,
                network: int = 1, wirelen_extra: int = 0) -> bytes:
     """A pcap file built field by field with struct."""
@@ -298,3 +301,80 @@ def test_random_bytes_after_valid_header(tmp_path: Path, tail: bytes, nano: bool
     for frame in frames:
         assert len(frame.data) == frame.caplen <= MAX_CAPLEN
     assert len(reader.issues) <= 1
+
+
+# -- visiting records without Frames (the analysis engine's single-file path) ------------------
+
+def visit_all(path: Path):
+    """(reader, [(number, ts, caplen, wirelen, linktype, bytes)]) through `CaptureReader.visit`."""
+    seen = []
+    with open_capture(path) as reader:
+        assert reader.can_visit
+        reader.visit(lambda number, ts, caplen, wirelen, linktype, buf, start: seen.append(
+            (number, ts, caplen, wirelen, linktype, bytes(buf[start:start + caplen]))))
+    return reader, seen
+
+
+def as_records(frames) -> list[tuple]:
+    return [(f.number, f.ts, f.caplen, f.wirelen, f.linktype, f.data) for f in frames]
+
+
+def test_visit_gives_the_records_iteration_gives(tmp_path: Path) -> None:
+    records = [(1_600_000_000 + i, i % 1_000_000, bytes([i % 256]) * (700 + i % 977))
+               for i in range(4000)]
+    path = tmp_path / "big.pcap"
+    path.write_bytes(pcap_bytes(records, wirelen_extra=3))
+    reader, seen = visit_all(path)
+    assert reader.issues == []
+    _, frames = read_all(path)
+    assert seen == as_records(frames)
+    assert [(r[0], r[1], r[5], r[3] - r[2]) for r in seen] == [
+        (i + 1, exact_ts(sec, frac, 10**6), data, 3) for i, (sec, frac, data) in enumerate(records)]
+
+
+def test_visit_stops_at_damage_like_iteration(tmp_path: Path) -> None:
+    huge = b"\x5a" * MAX_CAPLEN
+    blob = pcap_bytes([(1, 0, huge), (2, 0, b"ok")])
+    blob += struct.pack("<IIII", 3, 0, MAX_CAPLEN + 1, MAX_CAPLEN + 1) + b"\x00" * 64
+    path = tmp_path / "absurd.pcap"
+    path.write_bytes(blob)
+    reader, seen = visit_all(path)
+    assert [r[5] for r in seen] == [huge, b"ok"]
+    assert [(i.code, i.frame) for i in reader.issues] == [("corrupt_record", 3)]
+    records = RECORDS[:3]
+    blob = pcap_bytes(records)
+    for cut in range(24, len(blob) + 1):
+        path.write_bytes(blob[:cut])
+        reader, seen = visit_all(path)
+        it_reader, frames = read_all(path)
+        assert seen == as_records(frames), cut
+        assert reader.issues == it_reader.issues, cut
+
+
+def test_frames_come_before_the_issue_that_follows_them(tmp_path: Path) -> None:
+    blob = pcap_bytes(RECORDS[:3])
+    blob += struct.pack("<IIII", 3, 0, MAX_CAPLEN + 1, MAX_CAPLEN + 1)
+    path = tmp_path / "absurd.pcap"
+    path.write_bytes(blob)
+    with open_capture(path) as reader:
+        issues_when_seen = [len(reader.issues) for _ in reader]
+    assert issues_when_seen == [0, 0, 0] and len(reader.issues) == 1
+
+
+def test_visit_is_for_pcap_files_not_yet_iterated(tmp_path: Path, dpkt_pcap: Path) -> None:
+    with open_capture(dpkt_pcap) as reader:
+        next(iter(reader))
+        assert not reader.can_visit
+        with pytest.raises(TypeError):
+            reader.visit(lambda *record: None)
+    ng = SAMPLES / "scenario-handoff-vlan.pcapng"
+    with open_capture(ng) as reader:
+        assert not reader.can_visit
+
+
+def test_close_twice_and_after_visiting(dpkt_pcap: Path) -> None:
+    reader = open_capture(dpkt_pcap)
+    reader.visit(lambda *record: None)
+    reader.close()
+    reader.close()
+    assert list(reader) == []
