@@ -177,8 +177,17 @@ _USUAL_OFFSET = {LINKTYPE_ETHERNET: 14, LINKTYPE_RAW: 0, LINKTYPE_IPV6: 0, LINKT
 # Bytes after the IPv6 header's start that the fast path reads, by outer next header:
 # the fixed header and the ports; the inner fixed header and its ports; the
 # canonical HAO/RH2 header and the ports.
-_READ_LENGTH = {NH_TCP: 44, NH_UDP: 44, NH_IPV6: 84, NH_DSTOPTS: 68, NH_ROUTING: 68}
+READ_LENGTH = {NH_TCP: 44, NH_UDP: 44, NH_IPV6: 84, NH_DSTOPTS: 68, NH_ROUTING: 68}
 _TEMPLATES_MAX = 1 << 15
+# What kind of data packet a field tuple is: which of an analyzer's handlers it goes to.
+TUNNELLED, ROUTE_OPTIMISED, PLAIN = 0, 1, 2
+
+
+def kind_of(fields: tuple) -> int:
+    """TUNNELLED, ROUTE_OPTIMISED or PLAIN: the kind of a field tuple."""
+    if fields[7]:
+        return TUNNELLED
+    return PLAIN if fields[8] is None and fields[9] is None else ROUTE_OPTIMISED
 
 
 class FastPath:
@@ -188,8 +197,9 @@ class FastPath:
     this object, so the analyzers' memos in it die with the run."""
 
     def __init__(self) -> None:
-        # link type -> (usual offset, {bytes read -> (frame length needed, fields[3:] with the route)})
-        self._templates: dict[int, tuple[int, dict[bytes, tuple[int, tuple]]]] = {
+        # link type -> (usual offset, {bytes read -> (frame length needed, fields[3:] with the
+        # route, kind)}); the engine reads it directly on its fastest path
+        self.templates: dict[int, tuple[int, dict[bytes, tuple[int, tuple, int]]]] = {
             linktype: (offset, {}) for linktype, offset in _USUAL_OFFSET.items()}
 
     def fields(self, frame: Frame, file: int = 0) -> tuple | None:
@@ -205,11 +215,11 @@ class FastPath:
         if frame.caplen < frame.wirelen:
             return None  # cut by the snap length: the decoder reports how
         data = frame.data
-        link = self._templates.get(frame.linktype)
+        link = self.templates.get(frame.linktype)
         if link is not None:
             base, templates = link
             if len(data) > base + 6:
-                read = _READ_LENGTH.get(data[base + 6])
+                read = READ_LENGTH.get(data[base + 6])
                 if read is not None:
                     key = data[:base + read]
                     found = templates.get(key)
@@ -220,11 +230,12 @@ class FastPath:
                         return None
                     off, need, tail = fields
                     tail += (Route(),)
+                    found = (frame.ts, frame.number, file) + tail
                     if off == base:
                         if len(templates) >= _TEMPLATES_MAX:
                             templates.clear()
-                        templates[key] = (need, tail)
-                    return (frame.ts, frame.number, file) + tail
+                        templates[key] = (need, tail, kind_of(found))
+                    return found
         fields = _fields(data, frame.linktype)
         return None if fields is None else (frame.ts, frame.number, file) + fields[2] + (Route(),)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import math
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -28,7 +29,7 @@ from ipaddress import IPv6Address
 from itertools import repeat
 from pathlib import Path
 
-from ..capture.frame import Frame
+from ..capture.frame import Frame, new_frame
 from ..capture.reader import CaptureReader, open_capture
 from ..decode.frame_decoder import decode_frame
 from ..decode.stream import FrameCounts
@@ -37,7 +38,14 @@ from ..report.builder import ReportBuilder
 from ..report.model import CaptureInfo, Report
 from .base import Analyzer, DataAnalyzer, DataHandler, data_handler, dispatch_table
 from .bindings import BindingsAnalyzer
-from .classify import DATA_PACKET_FIELDS, FastPath, link_offset, make_data_packet
+from .classify import (
+    DATA_PACKET_FIELDS,
+    READ_LENGTH,
+    FastPath,
+    kind_of,
+    link_offset,
+    make_data_packet,
+)
 from .conformance import ConformanceAnalyzer
 from .events_from_frames import events_from_decoded
 from .handoffs import HandoffAnalyzer
@@ -161,14 +169,21 @@ class _Pass:
     last_ts: float | None = None
     partial: bool = False
 
+    def saw(self, frames: int, first: float, last: float) -> None:
+        """Add the time range of ``frames`` frames whose earliest and latest times are given."""
+        if frames:
+            self.first_ts = first if self.first_ts is None else min(self.first_ts, first)
+            self.last_ts = last if self.last_ts is None else max(self.last_ts, last)
+
 
 def _data_dispatch(analyzers: Sequence[Analyzer], table: Mapping[type, Sequence[Callable]]
                    ) -> tuple[tuple[DataHandler, ...], tuple[DataHandler, ...], tuple[DataHandler, ...]]:
     """The handlers of fast-path data packets, given as field tuples (see
-    `classify.FastPath.fields`): (for tunnelled packets, for route-optimised ones,
-    for plain ones), in analyzer order. A `DataAnalyzer` that keeps the base
-    ``on_data_packet`` gets the tuples directly (`base.data_handler`); any
-    other ``on_data_packet`` gets the DataPacket built from the tuple."""
+    `classify.FastPath.fields`), indexed by `classify.kind_of`: (for
+    tunnelled packets, for route-optimised ones, for plain ones), in analyzer
+    order. A `DataAnalyzer` that keeps the base ``on_data_packet`` gets the
+    tuples directly (`base.data_handler`); any other ``on_data_packet`` gets
+    the DataPacket built from the tuple."""
     handlers = set(table.get(DataPacket, ()))
     kinds: tuple[list[DataHandler], list[DataHandler], list[DataHandler]] = ([], [], [])
     for analyzer in analyzers:
@@ -190,28 +205,89 @@ def _data_dispatch(analyzers: Sequence[Analyzer], table: Mapping[type, Sequence[
     return tuple(kinds[0]), tuple(kinds[1]), tuple(kinds[2])
 
 
-def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
-         progress: Callable[[int], None] | None) -> _Pass:
-    """The streaming loop; returns the counters (partial on Ctrl-C)."""
-    table = dispatch_table(analyzers)
-    on_tunnelled, on_route_optimised, on_plain = _data_dispatch(analyzers, table)
-    state = _Pass()
+FrameHandler = Callable[[Frame, int], None]
+
+
+def _frame_handler(fast_path: FastPath, by_kind: Sequence[Sequence[DataHandler]],
+                   table: Mapping[type, Sequence[Callable]], state: _Pass) -> FrameHandler:
+    """``handle(frame, file)``: a data frame's field tuple to its kind's
+    handlers, anything else through the decoder and its events to theirs."""
+    fields_of = fast_path.fields
+    counts = state.counts
+
+    def handle(frame: Frame, file: int) -> None:
+        fields = fields_of(frame, file)
+        if fields is not None:
+            state.fast += 1
+            for handler in by_kind[kind_of(fields)]:
+                handler(fields)
+            return
+        decoded = decode_frame(frame)
+        counts.add(decoded)
+        for ev in events_from_decoded(decoded, file):
+            for handler in table.get(type(ev), ()):
+                handler(ev)
+    return handle
+
+
+def _visit_records(reader: CaptureReader, fast_path: FastPath, by_kind: Sequence[Sequence[DataHandler]],
+                   handle: FrameHandler, state: _Pass, progress: Callable[[int], None] | None) -> None:
+    """One pcap file, record by record (`CaptureReader.visit`): a record whose
+    header bytes the fast path has remembered goes to its handlers straight
+    from the file's buffer, any other becomes a Frame for ``handle``."""
+    templates = fast_path.templates
+    read_length = READ_LENGTH.get
+    n = fast = 0
+    first, last = math.inf, -math.inf
+
+    def visit(number: int, ts: float, caplen: int, wirelen: int, linktype: int, buf: bytes,
+              start: int) -> None:
+        nonlocal n, fast, first, last
+        n += 1
+        if ts > last:
+            last = ts
+        if ts < first:
+            first = ts
+        if progress is not None and not n % PROGRESS_EVERY:
+            progress(n)
+        # `FastPath.fields` for a remembered header, inlined: the same checks, the same key
+        link = templates.get(linktype)
+        if link is not None and caplen >= wirelen:
+            off = link[0]
+            if caplen > off + 6:
+                read = read_length(buf[start + off + 6])
+                if read is not None and caplen >= off + read:
+                    found = link[1].get(buf[start:start + off + read])
+                    if found is not None and caplen >= found[0]:
+                        fast += 1
+                        fields = (ts, number, 0) + found[1]
+                        for handler in by_kind[found[2]]:
+                            handler(fields)
+                        return
+        handle(new_frame((number, ts, caplen, wirelen, linktype, buf[start:start + caplen], 0)), 0)
+
+    try:
+        reader.visit(visit)
+    finally:
+        state.fast += fast
+        state.saw(n, first, last)
+
+
+def _iterate_frames(readers: Sequence[CaptureReader], handle: FrameHandler, state: _Pass,
+                    progress: Callable[[int], None] | None) -> None:
+    """Frames of one or several files (merged by time, copies skipped) to ``handle``."""
     counts = state.counts
     dedupe = _Dedupe() if len(readers) > 1 else None
     frames = zip(repeat(0), readers[0]) if len(readers) == 1 else _frames(readers)
-    fields_of = FastPath().fields
-    fast = 0
-    first = last = None
     n = 0
+    first, last = math.inf, -math.inf
     try:
         for file, frame in frames:
             n += 1
             ts = frame.ts
-            if last is None:
-                first = last = ts
-            elif ts > last:
+            if ts > last:
                 last = ts
-            elif ts < first:
+            if ts < first:
                 first = ts
             if progress is not None and not n % PROGRESS_EVERY:
                 progress(n)
@@ -220,29 +296,30 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
                 counts.skipped += 1
                 counts.skip_reasons[DUPLICATE_REASON] += 1
                 continue
-            fields = fields_of(frame, file)
-            if fields is not None:
-                fast += 1
-                if fields[7]:
-                    kind = on_tunnelled
-                elif fields[8] is None and fields[9] is None:
-                    kind = on_plain
-                else:
-                    kind = on_route_optimised
-                for handler in kind:
-                    handler(fields)
-                continue
-            decoded = decode_frame(frame)
-            counts.add(decoded)
-            for ev in events_from_decoded(decoded, file):
-                for handler in table.get(type(ev), ()):
-                    handler(ev)
+            handle(frame, file)
+    finally:
+        state.saw(n, first, last)
+
+
+def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
+         progress: Callable[[int], None] | None, visit: bool = True) -> _Pass:
+    """The streaming pass; returns the counters (partial on Ctrl-C). One
+    pcap file is visited record by record (unless ``visit`` is False), the
+    rest iterated as Frames; both give the same report."""
+    table = dispatch_table(analyzers)
+    by_kind = _data_dispatch(analyzers, table)
+    fast_path = FastPath()
+    state = _Pass()
+    handle = _frame_handler(fast_path, by_kind, table, state)
+    try:
+        if visit and len(readers) == 1 and readers[0].can_visit:
+            _visit_records(readers[0], fast_path, by_kind, handle, state, progress)
+        else:
+            _iterate_frames(readers, handle, state, progress)
     except KeyboardInterrupt:
         state.partial = True
-    counts.frames += fast
-    counts.decoded += fast
-    state.fast = fast
-    state.first_ts, state.last_ts = first, last
+    state.counts.frames += state.fast
+    state.counts.decoded += state.fast
     return state
 
 

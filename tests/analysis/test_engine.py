@@ -14,6 +14,7 @@ from mipv6scope.analysis import engine
 from mipv6scope.analysis.base import Analyzer
 from mipv6scope.analysis.engine import DUPLICATE_REASON, analyze, read_names
 from mipv6scope.capture.frame import LINKTYPE_ETHERNET, LINKTYPE_RAW, CaptureError
+from mipv6scope.capture.reader import CaptureReader
 from mipv6scope.events import BindingUpdate, DataPacket, Event
 from mipv6scope.report.builder import ReportBuilder
 from mipv6scope.synth.writer import CaptureWriter
@@ -190,3 +191,46 @@ def test_memory_does_not_grow_with_frames(tmp_path: Path):
     two = write(tmp_path / "two.pcap", [(10.0 + i * 1e-3, tunnelled(i % 1000)) for i in range(40_000)])
     small, large = _peak(one), _peak(two)
     assert large < small * 1.3
+
+
+# -- one pcap file visited record by record, against iterating Frames ------------------------
+
+PCAPS = sorted(p for p in SAMPLES.iterdir() if p.suffix == ".pcap")
+
+
+def iterating_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the engine take its Frame-iterating path for every file."""
+    monkeypatch.setattr(CaptureReader, "can_visit", property(lambda self: False))
+
+
+@pytest.mark.parametrize("path", PCAPS, ids=lambda p: p.name)
+def test_visiting_records_gives_the_report_iterating_frames_gives(path: Path, monkeypatch):
+    calls = []
+    real_visit = CaptureReader.visit
+    monkeypatch.setattr(CaptureReader, "visit", lambda self, v: calls.append(1) or real_visit(self, v))
+    visited = analyze([path]).to_dict()
+    assert calls == [1]
+    iterating_frames(monkeypatch)
+    iterated = analyze([path]).to_dict()
+    assert visited == iterated
+
+
+def test_remembered_headers_keep_their_own_frames_across_flows(tmp_path: Path):
+    """Many packets of few headers: each packet keeps its own time and number
+    on the visiting path, exactly as on the iterating path."""
+    packets = [(10.0 + i * 0.001, tunnelled(4000 + i % 3)) for i in range(300)]
+    path = write(tmp_path / "flows.pcap", packets, LINKTYPE_RAW)
+    rec = Recorder()
+    analyze([path], analyzers=[rec])
+    assert rec.data == [(0, i + 1, 10.0 + i * 0.001, 4000 + i % 3) for i in range(300)]
+
+
+def test_progress_and_ctrl_c_on_both_paths(tmp_path: Path, monkeypatch):
+    a = write(tmp_path / "a.pcap", [(10.0 + i, tunnelled(i)) for i in range(10)])
+    for path_kind in ("visit", "iterate"):
+        if path_kind == "iterate":
+            iterating_frames(monkeypatch)
+        rec = Interrupting()
+        report = analyze([a], analyzers=[rec])
+        assert report.capture.partial, path_kind
+        assert report.capture.frames == 3 and (report.capture.first_ts, report.capture.last_ts) == (10.0, 12.0)
