@@ -267,8 +267,10 @@ class HandoffAnalyzer(DataAnalyzer):
             self._first_from[t[3]] = t[0]
 
     def _remember(self, node: _Node, ts: float) -> None:
-        node.recent.append(ts)
-        self._prune(node, ts)
+        recent = node.recent
+        recent.append(ts)
+        if recent[0] < ts - KEEP_S:
+            self._prune(node, ts)
 
     def _prune(self, node: _Node, now: float) -> None:
         """Forget timestamps older than KEEP_S, counting those that may still be lost."""
@@ -281,9 +283,13 @@ class HandoffAnalyzer(DataAnalyzer):
     def _alive(self, node: _Node, ts: float) -> None:
         """A packet from the node's current address: it was still there at ``ts``."""
         node.last_from, node.older = ts, 0
-        floor = ts - self._reach(node)
-        while node.recent and node.recent[0] <= floor:
-            node.recent.popleft()
+        recent = node.recent
+        if recent:
+            # `_reach` is worked out from the node's state whenever it is first needed
+            # (and dropped whenever that state changes), so asking only now changes nothing
+            floor = ts - (node.reach if node.reach is not None else self._reach(node))
+            while recent and recent[0] <= floor:
+                recent.popleft()
 
     def _reach(self, node: _Node) -> float:
         """How much earlier than the node's last packet from its current address
