@@ -71,13 +71,7 @@ class PcapParser:
     def frames(self, issues: list[CaptureIssue]) -> Iterator[Frame]:
         """Yield every whole record as a Frame; append an issue and stop at damage."""
         batch: list[Frame] = []
-        keep = batch.append
-
-        def collect(number: int, ts: float, caplen: int, wirelen: int, linktype: int,
-                    buf: bytes, start: int) -> None:
-            keep(new_frame((number, ts, caplen, wirelen, linktype, buf[start:start + caplen], 0)))
-
-        for _chunk in self._chunks(issues, collect):
+        for _chunk in self._chunks(issues, None, batch):
             yield from batch
             batch.clear()
 
@@ -86,12 +80,15 @@ class PcapParser:
         for every whole record, in order, where the record's captured bytes
         are ``buf[start:start + caplen]``: what `frames` gives, without making
         a Frame or copying the bytes. Append an issue and stop at damage."""
-        for _chunk in self._chunks(issues, visitor):
+        for _chunk in self._chunks(issues, visitor, None):
             pass
 
-    def _chunks(self, issues: list[CaptureIssue], visitor: RecordVisitor) -> Iterator[None]:
-        """Read the file chunk by chunk, visiting the whole records of each
-        (yielding after each chunk); append an issue and stop at damage."""
+    def _chunks(self, issues: list[CaptureIssue], visitor: RecordVisitor | None,
+                batch: list[Frame] | None) -> Iterator[None]:
+        """Read the file chunk by chunk, handing each whole record to
+        ``visitor``, or as a Frame to ``batch`` when there is no visitor;
+        yield after each chunk; append an issue and stop at damage."""
+        keep = batch.append if batch is not None else None
         src = self._src
         read = src.read
         unpack = self._record.unpack_from
@@ -120,7 +117,10 @@ class PcapParser:
                 if nxt > end:
                     break
                 number += 1
-                visitor(number, sec + frac / div, caplen, wirelen, linktype, buf, start)
+                if keep is not None:
+                    keep(new_frame((number, sec + frac / div, caplen, wirelen, linktype, buf[start:nxt], 0)))
+                else:
+                    visitor(number, sec + frac / div, caplen, wirelen, linktype, buf, start)
                 pos = nxt
             yield None
             chunk = read()
