@@ -20,6 +20,13 @@ non-IPv6) returns None and goes to the full decoder
 (`decode.frame_decoder.decode_frame`). The rule is that whatever the fast path
 returns is exactly what the full decoder plus `events_from_frames` would give;
 tests/analysis/test_classify.py checks it on every sample capture.
+
+The engine gets the fields as a tuple (`FastPath.fields`), not as an event.
+What follows (ts, frame, file) depends only on the bytes read, so it is
+remembered per distinct run of them (a flow's packets of one size: one slice,
+one lookup), with a `routes.Route` in which the analyzers remember what they
+derived from those addresses. The engine's record visitor reads the same
+memory straight from the file's buffer.
 """
 
 from __future__ import annotations

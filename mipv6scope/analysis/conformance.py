@@ -403,7 +403,7 @@ class ConformanceAnalyzer(DataAnalyzer):
                 self.add("lost_to_old_care_of", dst, ts, (frame,),
                          f"tunnelled to old care-of {move.from_care_of} after the move to {move.to_care_of}")
             return
-        if outer_dst == hnode.current:
+        if outer_dst is hnode.current or outer_dst == hnode.current:
             recent = watch.recent
             recent.append((ts, frame))
             while recent and recent[0][0] < ts - LOST_KEEP_S:

@@ -78,7 +78,6 @@ from ..report.builder import ReportBuilder
 from ..report.model import Handoff
 from .base import DataAnalyzer
 from .bindings import HOME, BindingsAnalyzer
-from .routes import Route
 from .settings import DEFAULT_SETTINGS, Settings
 
 KEEP_S = 5.0  # how far back the per-node tunnel timestamps reach
@@ -216,53 +215,60 @@ class HandoffAnalyzer(DataAnalyzer):
 
     # -- data ---------------------------------------------------------------------------------
 
-    def _route_nodes(self, route: Route, dst: IPv6Address, src: IPv6Address
-                     ) -> tuple[_Node | None, _Node | None]:
-        """The nodes of a route's destination and source (None: not a node).
-        Nodes are only ever added, so the answer holds while their number stays."""
-        memo = route.get(self)
+    def _route_nodes(self, t: tuple) -> tuple:
+        """(nodes then, node, source) for the packet's route, remembered in it:
+        ``node`` is the destination's node when the packet can say something
+        about where it is (tunnelled to an address other than its home
+        address, or sent to it without a type 2 routing header), ``source``
+        the source's node when the packet left it from where it is (tunnelled,
+        or sent without a Home Address option); None otherwise. Nodes are
+        only ever added, so the answer holds while their number stays."""
         nodes = self.nodes
-        if memo is None or memo[0] != len(nodes):
-            memo = route[self] = (len(nodes), nodes.get(dst), nodes.get(src))
-        return memo[1], memo[2]
+        outer_dst, src, dst, tunnelled, hao, rh2 = t[4], t[5], t[6], t[7], t[8], t[9]
+        node = nodes.get(dst)
+        if node is not None and (outer_dst == dst if tunnelled else rh2 is not None):
+            node = None
+        source = nodes.get(src)
+        if source is not None and not tunnelled and hao is not None:
+            source = None
+        memo = t[15][self] = (len(nodes), node, source)
+        return memo
 
     def tunnelled_data(self, t: tuple) -> None:
-        ts, _frame, _file, outer_src, outer_dst, src, dst = t[:7]
         if self.nodes:
             memo = t[15].get(self)
-            if memo is not None and memo[0] == len(self.nodes):
-                node, source = memo[1], memo[2]
-            else:
-                node, source = self._route_nodes(t[15], dst, src)
-            if node is not None and outer_dst != node.home_address:
+            if memo is None or memo[0] != len(self.nodes):
+                memo = self._route_nodes(t)
+            node, source = memo[1], memo[2]
+            if node is not None:
+                ts, outer_dst = t[0], t[4]
                 if node.waiting is not None and outer_dst == node.waiting.to_care_of:
                     self._done(node, node.waiting, ts)
                 if node.move is not None and outer_dst == node.move.from_care_of:
                     if node.ha_ingress:
                         node.move.lost += 1
-                elif outer_dst == node.current:
+                elif outer_dst is node.current or outer_dst == node.current:
                     self._remember(node, ts)
-            if source is not None and outer_src == source.current:
-                self._alive(source, ts)
-        if self._first_packet_moves and outer_src not in self._first_from:
-            self._first_from[outer_src] = ts
+            if source is not None and (t[3] is source.current or t[3] == source.current):
+                self._alive(source, t[0])
+        if self._first_packet_moves and t[3] not in self._first_from:
+            self._first_from[t[3]] = t[0]
 
     def plain_data(self, t: tuple) -> None:
         if self.nodes:
-            ts = t[0]
             memo = t[15].get(self)
-            if memo is not None and memo[0] == len(self.nodes):
-                node, source = memo[1], memo[2]
-            else:
-                node, source = self._route_nodes(t[15], t[6], t[5])
-            if node is not None and t[9] is None:
+            if memo is None or memo[0] != len(self.nodes):
+                memo = self._route_nodes(t)
+            node, source = memo[1], memo[2]
+            if node is not None:
                 if node.waiting is not None and node.waiting.to_care_of == node.home_address:
-                    self._done(node, node.waiting, ts)
+                    self._done(node, node.waiting, t[0])
                 if (not node.ha_ingress and node.current is not None and t[4] == node.home_address
                         and node.current != node.home_address):
                     node.ha_ingress = True
-            if source is not None and t[8] is None and source.current == source.home_address:
-                self._alive(source, ts)
+            if source is not None and (source.current is source.home_address
+                                       or source.current == source.home_address):
+                self._alive(source, t[0])
         if self._first_packet_moves and t[3] not in self._first_from:
             self._first_from[t[3]] = t[0]
 
