@@ -358,13 +358,19 @@ class ConformanceAnalyzer(DataAnalyzer):
         """Route-optimised data (fast-path field tuple) without a binding."""
         hao = t[8]
         if hao is not None:
-            self._hao_data(t[0], t[1], hao, t[6], t[15])
+            state = t[15].get(self._peer_memo)
+            if state is None or t[0] >= state.ro_expiry:  # else bound: nothing to say
+                self._hao_data(t[0], t[1], hao, t[6], t[15])
 
     def tunnelled_data(self, t: tuple) -> None:
         """Tunnelled data (fast-path field tuple): packets lost to an old care-of address."""
         if t[8] is not None:
             self._hao_data(t[0], t[1], t[8], t[6], t[15])
         if self.handoffs is not None:
+            memo = t[15].get(self)
+            if (memo is not None and memo[2] is None
+                    and (memo[1] is not None or memo[0] == len(self.handoffs.nodes))):
+                return  # nothing to watch on this route (see `_watch_lost`)
             self._watch_lost(t[0], t[1], t[4], t[6], t[15])
 
     def _hao_data(self, ts: float, frame: int, hao: IPv6Address, dst: IPv6Address, route: Route) -> None:

@@ -248,7 +248,10 @@ class HandoffAnalyzer(DataAnalyzer):
                     if node.ha_ingress:
                         node.move.lost += 1
                 elif outer_dst is node.current or outer_dst == node.current:
-                    self._remember(node, ts)
+                    recent = node.recent
+                    recent.append(ts)
+                    if recent[0] < ts - KEEP_S:
+                        self._prune(node, ts)
             if source is not None and (t[3] is source.current or t[3] == source.current):
                 self._alive(source, t[0])
         if self._first_packet_moves and t[3] not in self._first_from:
@@ -271,12 +274,6 @@ class HandoffAnalyzer(DataAnalyzer):
                 self._alive(source, t[0])
         if self._first_packet_moves and t[3] not in self._first_from:
             self._first_from[t[3]] = t[0]
-
-    def _remember(self, node: _Node, ts: float) -> None:
-        recent = node.recent
-        recent.append(ts)
-        if recent[0] < ts - KEEP_S:
-            self._prune(node, ts)
 
     def _prune(self, node: _Node, now: float) -> None:
         """Forget timestamps older than KEEP_S, counting those that may still be lost."""

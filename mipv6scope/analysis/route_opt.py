@@ -152,7 +152,8 @@ class RouteOptAnalyzer(DataAnalyzer):
         expiries = self._expiries
         if expiries and expiries[0][0] < ts:
             self._tick(ts, frame)
-        leg = self.legs.packet_leg(t)
+        legs = self.legs
+        leg = legs.last_leg if t is legs.last_packet else legs.packet_leg(t)
         if leg is None:
             return
         hoa = leg[2]

@@ -94,12 +94,14 @@ class TunnelLegs:
         self._home_binding_at = getattr(bindings, "home_binding_at", None) if bindings is not None else None
         self._home_memo: dict | None = None
         self._mnp = getattr(bindings, "mobile_network_prefixes", None)  # identity.MobileNetworkPrefixes
-        self._last_packet: tuple | None = None
+        # the last packet `packet_leg` answered and its answer: an analyzer sharing this
+        # object may read them for the packet in hand instead of calling it
+        self.last_packet: tuple | None = None
         # what `_unbound` reads besides the bindings' memo entries changes only when a home
         # agent is learnt (counted here) or a prefix registered (counted by the prefixes)
         self._learnt_version = 0
         self._prefixes = self._mnp if self._mnp is not None else _NoPrefixes()
-        self._last_leg: tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None = None
+        self.last_leg: tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None = None
 
     def packet_leg(self, t: tuple) -> tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None:
         """`leg` of a fast-path field tuple (see `classify.FastPath.fields`).
@@ -110,8 +112,8 @@ class TunnelLegs:
         analyzer's memo entries it rests on: while those still hold at the
         packet's time (and, for the rules after the home bindings, nothing
         else they read has changed), the answer is the same."""
-        if t is self._last_packet:
-            return self._last_leg
+        if t is self.last_packet:
+            return self.last_leg
         ts = t[0]
         memo = t[15].get(self)
         if (memo is not None and memo[0][0] <= ts < memo[0][1] and memo[3] == self._learnt_version
@@ -122,7 +124,7 @@ class TunnelLegs:
         else:
             found = self.leg(t[3], t[4], t[5], t[6], ts)
             self._remember_leg(t, found)
-        self._last_packet, self._last_leg = t, found
+        self.last_packet, self.last_leg = t, found
         return found
 
     def _remember_leg(self, t: tuple, found: tuple | None) -> None:
