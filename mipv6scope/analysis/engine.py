@@ -172,13 +172,14 @@ class _Pass:
 
     counts: FrameCounts = field(default_factory=FrameCounts)
     fast: int = 0
+    handled: int = 0  # frames given to the engine's frame handler
     first_ts: float | None = None
     last_ts: float | None = None
     partial: bool = False
 
-    def saw(self, frames: int, first: float, last: float) -> None:
-        """Add the time range of ``frames`` frames whose earliest and latest times are given."""
-        if frames:
+    def saw(self, first: float, last: float) -> None:
+        """Add the time range from ``first`` to ``last`` (none when first > last: no frames)."""
+        if first <= last:
             self.first_ts = first if self.first_ts is None else min(self.first_ts, first)
             self.last_ts = last if self.last_ts is None else max(self.last_ts, last)
 
@@ -223,6 +224,7 @@ def _frame_handler(fast_path: FastPath, by_kind: Sequence[Sequence[DataHandler]]
     counts = state.counts
 
     def handle(frame: Frame, file: int) -> None:
+        state.handled += 1
         fields = fields_of(frame, file)
         if fields is not None:
             state.fast += 1
@@ -241,43 +243,43 @@ def _visit_records(reader: CaptureReader, fast_path: FastPath, by_kind: Sequence
                    handle: FrameHandler, state: _Pass, progress: Callable[[int], None] | None) -> None:
     """One pcap file, record by record (`CaptureReader.visit`): a record whose
     header bytes the fast path has remembered goes to its handlers straight
-    from the file's buffer, any other becomes a Frame for ``handle``."""
-    templates = fast_path.templates
+    from the file's buffer, any other becomes a Frame for ``handle``. A pcap
+    file has one link type, so its memory is looked up once."""
+    base, templates = fast_path.templates.get(reader.linktype, (0, {}))
     read_length = READ_LENGTH.get
-    n = fast = 0
+    nh_at = base + 6
+    last_number = 0
     first, last = math.inf, -math.inf
 
     def visit(number: int, ts: float, caplen: int, wirelen: int, linktype: int, buf: bytes,
               start: int) -> None:
-        nonlocal n, fast, first, last
-        n += 1
+        nonlocal last_number, first, last
+        last_number = number
         if ts > last:
             last = ts
         if ts < first:
             first = ts
-        if progress is not None and not n % PROGRESS_EVERY:
-            progress(n)
+        if progress is not None and not number % PROGRESS_EVERY:
+            progress(number)
         # `FastPath.fields` for a remembered header, inlined: the same checks, the same key
-        link = templates.get(linktype)
-        if link is not None and caplen >= wirelen:
-            off = link[0]
-            if caplen > off + 6:
-                read = read_length(buf[start + off + 6])
-                if read is not None and caplen >= off + read:
-                    found = link[1].get(buf[start:start + off + read])
-                    if found is not None and caplen >= found[0]:
-                        fast += 1
-                        fields = (ts, number, 0) + found[1]
-                        for handler in by_kind[found[2]]:
-                            handler(fields)
-                        return
+        if caplen > nh_at and caplen >= wirelen:
+            read = read_length(buf[start + nh_at])
+            if read is not None and caplen >= base + read:
+                found = templates.get(buf[start:start + base + read])
+                if found is not None and caplen >= found[0]:
+                    fields = (ts, number, 0) + found[1]
+                    for handler in by_kind[found[2]]:
+                        handler(fields)
+                    return
         handle(new_frame((number, ts, caplen, wirelen, linktype, buf[start:start + caplen], 0)), 0)
 
+    handled = state.handled
     try:
         reader.visit(visit)
     finally:
-        state.fast += fast
-        state.saw(n, first, last)
+        # every record either took the remembered header's fields or went to `handle`
+        state.fast += last_number - (state.handled - handled)
+        state.saw(first, last)
 
 
 def _iterate_frames(readers: Sequence[CaptureReader], handle: FrameHandler, state: _Pass,
@@ -305,7 +307,7 @@ def _iterate_frames(readers: Sequence[CaptureReader], handle: FrameHandler, stat
                 continue
             handle(frame, file)
     finally:
-        state.saw(n, first, last)
+        state.saw(first, last)
 
 
 def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],

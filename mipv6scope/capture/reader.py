@@ -143,6 +143,12 @@ class CaptureReader:
         return self._frames
 
     @property
+    def linktype(self) -> int | None:
+        """The link type of every record of a pcap file; None for pcapng, whose
+        interfaces each have their own."""
+        return self._parser.linktype if isinstance(self._parser, PcapParser) else None
+
+    @property
     def can_visit(self) -> bool:
         """Whether `visit` is available (classic pcap files)."""
         return self._frames is None and isinstance(self._parser, PcapParser)
