@@ -8,8 +8,11 @@ rusage). mipv6scope also runs on a capture twice as large, to show that its
 memory does not grow with the number of frames.
 
     python bench/benchmark.py [--frames N] [--workdir DIR] [--no-tshark] [--reuse]
+                              [--source story|fleet] [--report-only] [--repeat N]
 
-The last block compares ``mipv6scope report`` (frames/s and peak RSS, on the
+With ``--repeat N`` every tool runs N times, round by round, and the summary
+gives each tool's median and best frames/s: on a machine whose speed drifts,
+every tool samples the same spells. The last block compares ``mipv6scope report`` (frames/s and peak RSS, on the
 capture and on the one twice as large) with tshark and the bare dpkt loop,
 against the issue 4 targets.
 """
@@ -20,6 +23,7 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -97,6 +101,10 @@ def main() -> None:
                              "(the issue's target capture)")
     parser.add_argument("--report-only", action="store_true",
                         help="leave out the packets runs")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run every tool N times, round by round (so each samples the same "
+                             "spells of a machine whose speed drifts); the tables give the median "
+                             "and the best frames/s, the targets are judged on the median")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     small = args.workdir / f"bench-{args.source}.pcap"
@@ -135,14 +143,26 @@ def main() -> None:
           f"{platform.platform()}")
     print(f"capture ({args.source}): {args.frames:,} frames ({small.stat().st_size / 1e6:.0f} MB), "
           f"2x: {large_frames:,} frames")
-    results: dict[str, float] = {}
+    timings: dict[str, list[float]] = {name: [] for name, *_ in runs}
     rss_of: dict[str, int] = {}
     print(f"{'tool':40} {'frames/s':>12} {'seconds':>9} {'peak RSS':>10}")
-    for name, cmd, _path, frames in runs:
-        seconds, rss = run(cmd)
-        results[name] = frames / seconds
-        rss_of[name] = rss
-        print(f"{name:40} {frames / seconds:>12,.0f} {seconds:>9.2f} {rss:>7} MiB")
+    for round_number in range(1, max(1, args.repeat) + 1):
+        if args.repeat > 1:
+            print(f"round {round_number} of {args.repeat}")
+        for name, cmd, _path, frames in runs:
+            seconds, rss = run(cmd)
+            timings[name].append(seconds)
+            rss_of[name] = max(rss, rss_of.get(name, 0))
+            print(f"{name:40} {frames / seconds:>12,.0f} {seconds:>9.2f} {rss:>7} MiB")
+    frames_of = {name: frames for name, _cmd, _path, frames in runs}
+    results = {name: frames_of[name] / statistics.median(times) for name, times in timings.items()}
+    if args.repeat > 1:
+        print()
+        print(f"over {args.repeat} rounds:")
+        print(f"  {'tool':40} {'median f/s':>12} {'best f/s':>12} {'peak RSS':>10}")
+        for name, times in timings.items():
+            print(f"  {name:40} {results[name]:>12,.0f} {frames_of[name] / min(times):>12,.0f} "
+                  f"{rss_of[name]:>7} MiB")
     ours = results.get("mipv6scope packets (text)")
     for name, rate in results.items():
         if ours and name != "mipv6scope packets (text)" and not name.startswith("mipv6scope report"):
