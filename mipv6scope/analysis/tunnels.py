@@ -109,16 +109,19 @@ class TunnelLegs:
         last answer is kept for it (the reference held makes ``is`` exact).
 
         The answer is also remembered in the packet's route, with the bindings
-        analyzer's memo entries it rests on: while those still hold at the
-        packet's time (and, for the rules after the home bindings, nothing
-        else they read has changed), the answer is the same."""
+        analyzer's memo entries it rests on and their answers then: while those
+        entries hold at the packet's time with the same answers (they are
+        updated in place, so a recomputed entry shows its new answer) and, for
+        the rules after the home bindings, nothing else they read has changed,
+        the answer is the same."""
         if t is self.last_packet:
             return self.last_leg
         ts = t[0]
         memo = t[15].get(self)
-        if (memo is not None and memo[0][0] <= ts < memo[0][1] and memo[3] == self._learnt_version
-                and memo[4] == self._prefixes.version and (memo[1] is None or memo[1][0] <= ts < memo[1][1])):
-            found = memo[2]
+        if (memo is not None and memo[0][0] <= ts < memo[0][1] and memo[0][2] is memo[1]
+                and memo[5] == self._learnt_version and memo[6] == self._prefixes.version
+                and (memo[2] is None or (memo[2][0] <= ts < memo[2][1] and memo[2][2] is memo[3]))):
+            found = memo[4]
             if found is not None:
                 self.care_of_home[found[1]] = found[2]
         else:
@@ -129,9 +132,10 @@ class TunnelLegs:
 
     def _remember_leg(self, t: tuple, found: tuple | None) -> None:
         """File ``found`` in the packet's route with what it rests on: the
-        destination's home binding memo entry, the source's unless the
-        destination's answered, and the versions of what `_unbound` reads. Nothing is filed when an
-        entry does not hold at the packet's time (an answer from history)."""
+        destination's home binding memo entry and its answer, the source's
+        unless the destination's answered, and the versions of what `_unbound`
+        reads. Nothing is filed when an entry does not hold at the packet's
+        time (an answer from history)."""
         memo = self._home_memo
         if not memo:
             return  # no bindings analyzer whose memo entries can be watched
@@ -144,7 +148,8 @@ class TunnelLegs:
             at_src = memo.get(t[5])
             if at_src is None or not at_src[0] <= ts < at_src[1]:
                 return
-        t[15][self] = (at_dst, at_src, found, self._learnt_version, self._prefixes.version)
+        t[15][self] = (at_dst, at_dst[2], at_src, at_src[2] if at_src is not None else None, found,
+                       self._learnt_version, self._prefixes.version)
 
     def _binding(self, hoa: IPv6Address, ts: float) -> IPv6Address | None:
         if self.bindings is None:

@@ -213,3 +213,30 @@ def test_tunnels_with_real_bindings_analyzer(truth_name: str) -> None:
     t = TunnelAnalyzer(b)
     run_capture(SAMPLES / truth_name.removesuffix(".truth.json"), [b, t])
     check_tunnels(truth, t)
+
+
+def test_route_memo_follows_the_bindings_answer_after_expiry() -> None:
+    """Packets of one flow share a route, where the leg is remembered. When the
+    binding expires, the first packet after it (here one from the node) makes the
+    bindings analyzer work its answer out again; a flow that remembered the old
+    answer must see the new one: the next packet to the node is outside any binding."""
+    from mipv6scope.analysis.base import data_packet_fields
+    from mipv6scope.analysis.bindings import BindingsAnalyzer
+    from mipv6scope.analysis.routes import Route
+    from tests.analysis.builders import ba, bu, from_mn, to_mn
+
+    bindings = BindingsAnalyzer()
+    tunnels = TunnelAnalyzer(bindings)
+    feed(bindings, [bu(1.0, 1, 1, lifetime=4), ba(1.1, 2, 1, lifetime=4)])  # bound until 5.1
+    down, up = Route(), Route()
+
+    def send(event: ev.DataPacket, route: Route) -> None:
+        tunnels.tunnelled_data(data_packet_fields(event) + (route,))
+
+    send(to_mn(2.0, 3, COA2), down)
+    send(to_mn(3.0, 4, COA2), down)
+    send(from_mn(6.0, 5, COA2), up)
+    send(to_mn(7.0, 6, COA2), down)
+    [tunnel] = [t for t in tunnels.results() if t.care_of == COA2]
+    assert tunnel.to_mn.packets == 3 and tunnel.from_mn.packets == 1
+    assert (tunnel.outside_binding.packets, tunnel.outside_binding.frames) == (1, (6,))
