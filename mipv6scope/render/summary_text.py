@@ -105,7 +105,8 @@ def render_summary(report: Report, top: int = TOP_FINDINGS) -> str:
     for label, addresses in (("home agents", report.home_agents),
                              ("correspondents", report.correspondents),
                              ("access routers", report.access_routers)):
-        shown = ", ".join(str(a) for a in addresses[:5])
+        shown = ", ".join(f"{a} ({report.names[a]})" if a in report.names else str(a)
+                          for a in addresses[:5])
         more = f" (+{len(addresses) - 5} more)" if len(addresses) > 5 else ""
         lines.append(f"  {label + ':':15} {len(addresses)}" + (f"  {shown}{more}" if shown else ""))
     if report.mobile_nodes:

@@ -47,6 +47,11 @@ def _with_node(rows: list[Row]) -> list[Row]:
     return [{**r, "who": _node_show(r)} for r in rows]
 
 
+def _with_peer(rows: list[Row]) -> list[Row]:
+    """Rows with a text-only ``peer_shown`` column (name and address)."""
+    return [{**r, "peer_shown": _named(r.get("peer_name"), r.get("peer"))} for r in rows]
+
+
 def _caption(report: Report, what: str, n: int) -> str:
     first = report.capture.first_ts
     return f"{n} {what}" + (f" (times UTC, {day(first)})" if first is not None else "") + "\n"
@@ -58,20 +63,21 @@ def _ms(value: Any) -> str:
 
 # -- bindings -------------------------------------------------------------------------------
 
-BINDING_COLUMNS = ("node", "node_name", "peer", "kind", "care_of", "start_ts", "end_ts", "start_frame",
-                   "seq", "requested_lifetime_s", "granted_lifetime_s", "ended_by")
-REGISTRATION_COLUMNS = ("node", "node_name", "peer", "care_of", "seq", "bu_frames", "ba_frame",
-                        "first_bu_ts", "ba_ts", "status", "status_name", "retransmissions",
+BINDING_COLUMNS = ("node", "node_name", "peer", "peer_name", "kind", "care_of", "start_ts", "end_ts",
+                   "start_frame", "seq", "requested_lifetime_s", "granted_lifetime_s", "ended_by")
+REGISTRATION_COLUMNS = ("node", "node_name", "peer", "peer_name", "care_of", "seq", "bu_frames",
+                        "ba_frame", "first_bu_ts", "ba_ts", "status", "status_name", "retransmissions",
                         "latency_ms", "requested_lifetime_s", "granted_lifetime_s")
 
 
 def binding_rows(report: Report) -> Iterator[Row]:
     """One row per binding interval (rejections included, start null), per node
     in report order, each node's bindings in the report's order."""
+    names = report.names
     for node in report.mobile_nodes:
         for b in node.bindings:
             yield {"node": str(node.home_address), "node_name": node.name, "peer": str(b.peer),
-                   "kind": b.kind, "care_of": str(b.care_of), "start_ts": b.start_ts, "end_ts": b.end_ts,
+                   "peer_name": names.get(b.peer), "kind": b.kind, "care_of": str(b.care_of), "start_ts": b.start_ts, "end_ts": b.end_ts,
                    "start_frame": b.start_frame, "seq": b.seq,
                    "requested_lifetime_s": b.requested_lifetime_s,
                    "granted_lifetime_s": b.granted_lifetime_s, "ended_by": b.ended_by}
@@ -79,10 +85,11 @@ def binding_rows(report: Report) -> Iterator[Row]:
 
 def registration_rows(report: Report) -> Iterator[Row]:
     """One row per registration attempt (BUs of one seq and the BA that answered)."""
+    names = report.names
     for node in report.mobile_nodes:
         for r in node.registrations:
             yield {"node": str(node.home_address), "node_name": node.name, "peer": str(r.peer),
-                   "care_of": str(r.care_of), "seq": r.seq, "bu_frames": list(r.bu_frames),
+                   "peer_name": names.get(r.peer), "care_of": str(r.care_of), "seq": r.seq, "bu_frames": list(r.bu_frames),
                    "ba_frame": r.ba_frame, "first_bu_ts": r.first_bu_ts, "ba_ts": r.ba_ts,
                    "status": r.status, "status_name": r.status_name,
                    "retransmissions": r.retransmissions, "latency_ms": r.latency_ms,
@@ -92,19 +99,20 @@ def registration_rows(report: Report) -> Iterator[Row]:
 
 def render_bindings(report: Report, registrations: bool = False) -> str:
     """Bindings (and optionally registrations) as text tables."""
-    rows = _with_node(list(binding_rows(report)))
+    rows = _with_peer(_with_node(list(binding_rows(report))))
     out = [_caption(report, "bindings", len(rows))]
     out.append(text_table(rows, [
-        Column("who", "node"), Column("peer"), Column("kind"), Column("care_of", "care-of"),
+        Column("who", "node"), Column("peer_shown", "peer"), Column("kind"), Column("care_of", "care-of"),
         Column("start_ts", "start", clock), Column("end_ts", "end", clock),
         Column("start_frame", "frame", right=True), Column("seq", right=True),
         Column("requested_lifetime_s", "req s", right=True),
         Column("granted_lifetime_s", "granted s", right=True), Column("ended_by", "ended by")]))
     if registrations:
-        regs = _with_node(list(registration_rows(report)))
+        regs = _with_peer(_with_node(list(registration_rows(report))))
         out.append("\n" + _caption(report, "registrations", len(regs)))
         out.append(text_table(regs, [
-            Column("who", "node"), Column("peer"), Column("care_of", "care-of"), Column("seq", right=True),
+            Column("who", "node"), Column("peer_shown", "peer"), Column("care_of", "care-of"),
+            Column("seq", right=True),
             Column("first_bu_ts", "first BU", clock), Column("ba_ts", "BA", clock),
             Column("retransmissions", "rexmit", right=True), Column("latency_ms", "latency ms", _ms, True),
             Column("status", right=True), Column("status_name", "status name"),
@@ -114,7 +122,7 @@ def render_bindings(report: Report, registrations: bool = False) -> str:
 
 # -- tunnels --------------------------------------------------------------------------------
 
-TUNNEL_COLUMNS = ("home_agent", "care_of", "home_address", "node_name", "start_ts", "end_ts",
+TUNNEL_COLUMNS = ("home_agent", "home_agent_name", "care_of", "home_address", "node_name", "start_ts", "end_ts",
                   "to_mn_packets", "to_mn_bytes", "from_mn_packets", "from_mn_bytes",
                   "outside_binding_packets", "outside_binding_frames", "inner_flows")
 
@@ -123,7 +131,8 @@ def tunnel_rows(report: Report) -> Iterator[Row]:
     """One row per (HA, CoA, HoA) tunnel interval."""
     names = _names(report)
     for t in report.tunnels:
-        yield {"home_agent": str(t.home_agent), "care_of": str(t.care_of),
+        yield {"home_agent": str(t.home_agent), "home_agent_name": names.get(t.home_agent),
+               "care_of": str(t.care_of),
                "home_address": str(t.home_address), "node_name": names.get(t.home_address),
                "start_ts": t.start_ts, "end_ts": t.end_ts,
                "to_mn_packets": t.to_mn.packets, "to_mn_bytes": t.to_mn.bytes,
@@ -135,9 +144,10 @@ def tunnel_rows(report: Report) -> Iterator[Row]:
 
 def render_tunnels(report: Report) -> str:
     """Tunnels as a text table."""
-    rows = [{**r, "node": r["home_address"]} for r in tunnel_rows(report)]
+    rows = [{**r, "node": r["home_address"], "home_agent_shown": _named(r["home_agent_name"], r["home_agent"])}
+            for r in tunnel_rows(report)]
     return _caption(report, "tunnels", len(rows)) + text_table(_with_node(rows), [
-        Column("home_agent", "home agent"), Column("care_of", "care-of"), Column("who", "home address"),
+        Column("home_agent_shown", "home agent"), Column("care_of", "care-of"), Column("who", "home address"),
         Column("start_ts", "start", clock), Column("end_ts", "end", clock),
         Column("to_mn_packets", "to MN pkts", right=True), Column("to_mn_bytes", "bytes", right=True),
         Column("from_mn_packets", "from MN pkts", right=True), Column("from_mn_bytes", "bytes", right=True),
@@ -147,7 +157,7 @@ def render_tunnels(report: Report) -> str:
 
 # -- route optimisation ------------------------------------------------------------------------
 
-RO_COLUMNS = ("node", "node_name", "correspondent", "state", "transitions", "active_intervals",
+RO_COLUMNS = ("node", "node_name", "correspondent", "correspondent_name", "state", "transitions", "active_intervals",
               "rr_latency_ms", "packets_direct", "packets_tunnelled")
 
 
@@ -155,10 +165,12 @@ def ro_rows(report: Report) -> Iterator[Row]:
     """One row per (MN, CN): last state, every transition, active intervals,
     RR latency and data per path. In csv a transition is ``ts|frame|state|reason``
     and an interval ``start_ts|end_ts|ended_by``, joined with ``;``."""
+    names = report.names
     for node in report.mobile_nodes:
         for ro in node.route_optimization:
             yield {"node": str(node.home_address), "node_name": node.name,
                    "correspondent": str(ro.correspondent),
+                   "correspondent_name": names.get(ro.correspondent),
                    "state": ro.transitions[-1].state if ro.transitions else None,
                    "transitions": [{"ts": t.ts, "frame": t.frame, "state": t.state, "reason": t.reason}
                                    for t in ro.transitions],
@@ -173,16 +185,17 @@ def render_ro(report: Report) -> str:
     rows = _with_node(list(ro_rows(report)))
     for r in rows:
         r["n_transitions"] = len(r["transitions"])
+        r["correspondent_shown"] = _named(r["correspondent_name"], r["correspondent"])
         r["active_s"] = sum((i["end_ts"] if i["end_ts"] is not None else i["start_ts"]) - i["start_ts"]
                             for i in r["active_intervals"])
     out = [_caption(report, "route optimisation pairs", len(rows)), text_table(rows, [
-        Column("who", "node"), Column("correspondent"), Column("state", "state now"),
+        Column("who", "node"), Column("correspondent_shown", "correspondent"), Column("state", "state now"),
         Column("n_transitions", "transitions", right=True),
         Column("active_s", "RO active s", lambda v: f"{v:.3f}", True),
         Column("rr_latency_ms", "RR ms", _ms, True), Column("packets_direct", "direct", right=True),
         Column("packets_tunnelled", "tunnelled", right=True)])]
     for r in rows:
-        out.append(f"\n{r['who']} <-> {r['correspondent']}:\n")
+        out.append(f"\n{r['who']} <-> {r['correspondent_shown']}:\n")
         out.append(text_table(r["transitions"], [
             Column("ts", "time", clock), Column("frame", right=True), Column("state"), Column("reason")],
             indent="  "))
@@ -302,7 +315,7 @@ def _remaining(row: Row) -> str:
 def render_cache(snapshot: CacheSnapshot, entries: list[CacheEntry],
                  names: Mapping[IPv6Address, str] | None = None) -> str:
     """UMIP-console-like text: each binding cache, then each binding update list;
-    ``names`` (home address -> name) name the mobile nodes."""
+    ``names`` (address -> name, as read from ``--names``) name the nodes."""
     names = names or {}
     at = f"{day(snapshot.at_ts)} {clock(snapshot.at_ts)} UTC"
     if snapshot.at_frame is not None:
@@ -326,7 +339,8 @@ def render_cache(snapshot: CacheSnapshot, entries: list[CacheEntry],
             out.append(f"\n{title.split(' of')[0]}s: empty\n")
         for owner in owners:
             mine = [{**r, "lifetime_remaining_s": _remaining(r),
-                     "home_address": _named(names.get(IPv6Address(r["home_address"])), r["home_address"])}
+                     "home_address": _named(names.get(IPv6Address(r["home_address"])), r["home_address"]),
+                     "peer": _named(names.get(IPv6Address(r["peer"])), r["peer"])}
                     for r in rows if r["table"] == table and r["owner"] == owner]
             who = _named(names.get(IPv6Address(owner)), owner)
             out.append(f"\n{title} {who}:\n" + text_table(mine, columns, indent="  "))

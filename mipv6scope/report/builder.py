@@ -98,6 +98,7 @@ class ReportBuilder:
     correspondents: set[IPv6Address] = field(default_factory=set)
     access_routers: set[IPv6Address] = field(default_factory=set)
     access_router_prefixes: list[AccessRouter] = field(default_factory=list)
+    names: dict[IPv6Address, str] = field(default_factory=dict)  # the other roles' names
 
     def node(self, home_address: IPv6Address) -> NodeParts:
         """The parts of one mobile node, created on first use."""
@@ -114,10 +115,15 @@ class ReportBuilder:
             primary.absorb(parts if parts is not None else NodeParts(hoa))
 
     def name_nodes(self, names: Mapping[IPv6Address, str]) -> None:
-        """Name each unnamed node by the first of its home addresses ``names`` knows."""
+        """Name each unnamed mobile node by the first of its home addresses
+        ``names`` knows, and each home agent, correspondent and access router
+        ``names`` knows."""
         for parts in self.nodes.values():
             if parts.name is None:
                 parts.name = next((names[h] for h in parts.home_addresses if h in names), None)
+        for address in self.home_agents | self.correspondents | self.access_routers:
+            if address in names:
+                self.names[address] = names[address]
 
     def build(self, capture: CaptureInfo) -> Report:
         """Freeze into a Report; nodes, tunnels and findings in a stable order."""
@@ -126,4 +132,5 @@ class ReportBuilder:
         findings = tuple(sorted(self.findings, key=lambda f: (f.ts, f.code)))
         return Report(capture, nodes, tunnels, findings, tuple(sorted(self.home_agents)),
                       tuple(sorted(self.correspondents)), tuple(sorted(self.access_routers)),
-                      tuple(sorted(self.access_router_prefixes, key=lambda r: r.address)))
+                      tuple(sorted(self.access_router_prefixes, key=lambda r: r.address)),
+                      dict(sorted(self.names.items())))

@@ -221,12 +221,18 @@ class Report:
     correspondents: tuple[IPv6Address, ...] = ()
     access_routers: tuple[IPv6Address, ...] = ()
     access_router_prefixes: tuple[AccessRouter, ...] = ()
+    # `--names` for the other roles: home agent, correspondent or access router address -> name
+    # (a mobile node carries its own name)
+    names: dict[IPv6Address, str] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     def node_names(self) -> dict[IPv6Address, str]:
-        """Every home address of each named mobile node -> the node's name."""
-        return {hoa: node.name for node in self.mobile_nodes if node.name
-                for hoa in node.home_addresses or (node.home_address,)}
+        """Every named node's address -> its name: each home address of a named
+        mobile node, and the named home agents, correspondents and access routers."""
+        named = dict(self.names)
+        named.update((hoa, node.name) for node in self.mobile_nodes if node.name
+                     for hoa in node.home_addresses or (node.home_address,))
+        return named
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: addresses as text, tuples as lists."""
@@ -244,7 +250,7 @@ def _jsonable(value: Any) -> Any:
     if names is not None:
         return {name: _jsonable(getattr(value, name)) for name in names}
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {str(k) if isinstance(k, IPv6Address) else k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, IPv6Address):
