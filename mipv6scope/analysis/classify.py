@@ -35,17 +35,8 @@ import struct
 from dataclasses import fields
 from ipaddress import IPv6Address
 
-from ..capture.frame import (
-    LINKTYPE_ETHERNET,
-    LINKTYPE_IPV6,
-    LINKTYPE_LINUX_SLL,
-    LINKTYPE_LINUX_SLL2,
-    LINKTYPE_LOOP,
-    LINKTYPE_NULL,
-    LINKTYPE_RAW,
-    Frame,
-)
-from ..capture.link import network_layer
+from ..capture.frame import LINKTYPE_ETHERNET, Frame
+from ..capture.link import USUAL_NETWORK_OFFSET, network_layer
 from ..decode.addresses import address
 from ..events import DataPacket
 from .routes import Route
@@ -178,9 +169,6 @@ def classify(frame: Frame, file: int = 0) -> DataPacket | None:
     return None if fields is None else make_data_packet(*fields[:DATA_PACKET_FIELDS])
 
 
-# Where the IPv6 header usually starts, per link type (no VLAN tag, no options).
-_USUAL_OFFSET = {LINKTYPE_ETHERNET: 14, LINKTYPE_RAW: 0, LINKTYPE_IPV6: 0, LINKTYPE_NULL: 4,
-                 LINKTYPE_LOOP: 4, LINKTYPE_LINUX_SLL: 16, LINKTYPE_LINUX_SLL2: 20}
 # Bytes after the IPv6 header's start that the fast path reads, by outer next header:
 # the fixed header and the ports; the inner fixed header and its ports; the
 # canonical HAO/RH2 header and the ports.
@@ -207,7 +195,7 @@ class FastPath:
         # link type -> (usual offset, {bytes read -> (frame length needed, fields[3:] with the
         # route, kind)}); the engine reads it directly on its fastest path
         self.templates: dict[int, tuple[int, dict[bytes, tuple[int, tuple, int]]]] = {
-            linktype: (offset, {}) for linktype, offset in _USUAL_OFFSET.items()}
+            linktype: (offset, {}) for linktype, offset in USUAL_NETWORK_OFFSET.items()}
 
     def fields(self, frame: Frame, file: int = 0) -> tuple | None:
         """The DataPacket's fields of a plain data frame as a tuple, in

@@ -39,14 +39,19 @@ ETHERTYPE_NAMES = {
 NULL_FAMILIES_IPV6 = frozenset((24, 28, 30, 10))
 NULL_FAMILY_IPV4 = 2
 
-_ETH_IPV6 = LinkResult("ipv6", 14, (), None)
-_ETH_IPV4 = LinkResult("ipv4", 14, (), None)
-_RAW_IPV6 = LinkResult("ipv6", 0, (), None)
-_RAW_IPV4 = LinkResult("ipv4", 0, (), None)
-_NULL_IPV6 = LinkResult("ipv6", 4, (), None)
-_NULL_IPV4 = LinkResult("ipv4", 4, (), None)
-_SLL_IPV6 = LinkResult("ipv6", 16, (), None)
-_SLL2_IPV6 = LinkResult("ipv6", 20, (), None)
+# Where the network layer starts per link type when the link header has its
+# usual length (Ethernet without a VLAN tag)
+USUAL_NETWORK_OFFSET = {LINKTYPE_ETHERNET: 14, LINKTYPE_RAW: 0, LINKTYPE_IPV6: 0, LINKTYPE_NULL: 4,
+                        LINKTYPE_LOOP: 4, LINKTYPE_LINUX_SLL: 16, LINKTYPE_LINUX_SLL2: 20}
+
+_ETH_IPV6 = LinkResult("ipv6", USUAL_NETWORK_OFFSET[LINKTYPE_ETHERNET], (), None)
+_ETH_IPV4 = LinkResult("ipv4", USUAL_NETWORK_OFFSET[LINKTYPE_ETHERNET], (), None)
+_RAW_IPV6 = LinkResult("ipv6", USUAL_NETWORK_OFFSET[LINKTYPE_RAW], (), None)
+_RAW_IPV4 = LinkResult("ipv4", USUAL_NETWORK_OFFSET[LINKTYPE_RAW], (), None)
+_NULL_IPV6 = LinkResult("ipv6", USUAL_NETWORK_OFFSET[LINKTYPE_NULL], (), None)
+_NULL_IPV4 = LinkResult("ipv4", USUAL_NETWORK_OFFSET[LINKTYPE_NULL], (), None)
+_SLL_IPV6 = LinkResult("ipv6", USUAL_NETWORK_OFFSET[LINKTYPE_LINUX_SLL], (), None)
+_SLL2_IPV6 = LinkResult("ipv6", USUAL_NETWORK_OFFSET[LINKTYPE_LINUX_SLL2], (), None)
 _TRUNCATED = LinkResult("other", 0, (), "link header truncated")
 
 
