@@ -59,6 +59,7 @@ from .handoffs import HandoffAnalyzer
 from .identity import IdentityAnalyzer
 from .route_opt import RouteOptAnalyzer
 from .settings import Settings
+from .signalling import SignallingAnalyzer
 from .tunnels import TunnelAnalyzer
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ def default_analyzers(settings: Settings | None = None, require_ipsec: bool = Fa
     """The analyzers `analyze` runs by default, in order: bindings first, since
     the others read its state (which care-of address was bound when),
     identity after the ones that contribute nodes (it completes and merges
-    them), and conformance last, since it reads all of theirs.
+    them), the signalling messages (`signalling`), and conformance last,
+    since it reads all of theirs.
     ``require_ipsec`` turns on the ``home_registration_not_protected`` finding."""
     settings = settings or Settings()
     bindings = BindingsAnalyzer(settings)
@@ -84,7 +86,7 @@ def default_analyzers(settings: Settings | None = None, require_ipsec: bool = Fa
     conformance = ConformanceAnalyzer(bindings, settings, handoffs=handoffs, tunnels=tunnels,
                                       require_ipsec=require_ipsec)
     return [bindings, tunnels, RouteOptAnalyzer(bindings, legs=tunnels.legs), handoffs,
-            IdentityAnalyzer(bindings), conformance]
+            IdentityAnalyzer(bindings), SignallingAnalyzer(bindings), conformance]
 
 
 def read_names(path: str | os.PathLike[str]) -> dict[IPv6Address, str]:
@@ -217,11 +219,16 @@ FrameHandler = Callable[[Frame, int], None]
 
 
 def _frame_handler(fast_path: FastPath, by_kind: Sequence[Sequence[DataHandler]],
-                   table: Mapping[type, Sequence[Callable]], state: _Pass) -> FrameHandler:
+                   table: Mapping[type, Sequence[Callable]], state: _Pass,
+                   analyzers: Sequence[Analyzer]) -> FrameHandler:
     """``handle(frame, file)``: a data frame's field tuple to its kind's
-    handlers, anything else through the decoder and its events to theirs."""
+    handlers, anything else through the decoder, to the analyzers that take
+    decoded frames (``on_decoded_frame(decoded, file)``), and its events to
+    their handlers."""
     fields_of = fast_path.fields
     counts = state.counts
+    frame_hooks = tuple(a.on_decoded_frame for a in analyzers  # defined by the class, not __getattr__
+                        if hasattr(type(a), "on_decoded_frame"))
 
     def handle(frame: Frame, file: int) -> None:
         state.handled += 1
@@ -233,6 +240,8 @@ def _frame_handler(fast_path: FastPath, by_kind: Sequence[Sequence[DataHandler]]
             return
         decoded = decode_frame(frame)
         counts.add(decoded)
+        for hook in frame_hooks:
+            hook(decoded, file)
         for ev in events_from_decoded(decoded, file):
             for handler in table.get(type(ev), ()):
                 handler(ev)
@@ -319,7 +328,7 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
     by_kind = _data_dispatch(analyzers, table)
     fast_path = FastPath()
     state = _Pass()
-    handle = _frame_handler(fast_path, by_kind, table, state)
+    handle = _frame_handler(fast_path, by_kind, table, state, analyzers)
     try:
         if visit and len(readers) == 1 and readers[0].can_visit:
             _visit_records(readers[0], fast_path, by_kind, handle, state, progress)

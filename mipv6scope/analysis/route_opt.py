@@ -42,6 +42,7 @@ from .. import events as ev
 from ..report.builder import ReportBuilder
 from ..report.model import Interval, RouteOptimization, Transition
 from .base import DataAnalyzer
+from .series import Series
 from .tunnels import TunnelLegs
 
 TUNNELLED, RR_STARTED, RR_DONE, BU_SENT, RO_ACTIVE, FALLBACK = (
@@ -83,6 +84,7 @@ class PairState:
     rr_latencies_ms: list[float] = field(default_factory=list)
     packets_direct: int = 0
     packets_tunnelled: int = 0
+    direct_series: Series | None = None
     nonce_mismatches: list[int] = field(default_factory=list)
     cookie_mismatches: list[int] = field(default_factory=list)
     tunnel_home_agent: IPv6Address | None = None  # of the last tunnelled packet
@@ -200,6 +202,10 @@ class RouteOptAnalyzer(DataAnalyzer):
                 pair = self._pair(rh2, t[5])
             t[15][self] = pair
         pair.packets_direct += 1
+        series = pair.direct_series
+        if series is None:
+            series = pair.direct_series = Series(ts)
+        series.add(ts)
         if pair.state in (None, TUNNELLED, BU_SENT):
             pair.signalled = True
             pair.go(RO_ACTIVE, ts, frame)
@@ -345,7 +351,8 @@ class RouteOptAnalyzer(DataAnalyzer):
             latency = statistics.median(pair.rr_latencies_ms) if pair.rr_latencies_ms else None
             out.setdefault(hoa, []).append(RouteOptimization(
                 cn, tuple(pair.transitions), tuple(intervals), latency,
-                pair.packets_direct, pair.packets_tunnelled))
+                pair.packets_direct, pair.packets_tunnelled,
+                None if pair.direct_series is None else pair.direct_series.freeze()))
         return out
 
     def contribute(self, builder: ReportBuilder) -> None:

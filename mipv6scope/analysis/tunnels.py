@@ -27,10 +27,11 @@ from typing import Any, Protocol
 
 from .. import events as ev
 from ..report.builder import ReportBuilder
-from ..report.model import Counter, InnerFlow, OutsideBinding, Tunnel
+from ..report.model import Counter, InnerFlow, OutsideBinding, TrafficSeries, Tunnel
 from .base import DataAnalyzer
 from .bindings import BindingsAnalyzer
 from .routes import Route
+from .series import Series
 
 TOP_FLOWS = 50            # inner flows reported per tunnel; the rest are summed into one
 MAX_TRACKED_FLOWS = 2000  # distinct flows tracked per tunnel; later new ones go to "other"
@@ -236,8 +237,9 @@ class TunnelLegs:
 class _TunnelState:
     start_ts: float
     end_ts: float
-    to_mn: list[int] = field(default_factory=lambda: [0, 0])
-    from_mn: list[int] = field(default_factory=lambda: [0, 0])
+    # [packets, bytes, packets over time] each way
+    to_mn: list[Any] = field(default_factory=lambda: [0, 0, None])
+    from_mn: list[Any] = field(default_factory=lambda: [0, 0, None])
     outside_packets: int = 0
     outside_frames: list[int] = field(default_factory=list)
     # every flow [packets, bytes, first, last, proto, src, dst, sport, dport], first seen first,
@@ -279,6 +281,10 @@ class TunnelAnalyzer(DataAnalyzer):
             state.end_ts = ts
         counter[0] += 1
         counter[1] += length
+        series = counter[2]
+        if series is None:
+            series = counter[2] = Series(ts)
+        series.add(ts)
         flow[0] += 1
         flow[1] += length
         flow[3] = ts
@@ -366,9 +372,10 @@ class TunnelAnalyzer(DataAnalyzer):
         """The tunnels seen so far, as report models."""
         out = []
         for (ha, coa, hoa), s in self.tunnels.items():
-            out.append(Tunnel(ha, coa, hoa, s.start_ts, s.end_ts, Counter(*s.to_mn), Counter(*s.from_mn),
+            out.append(Tunnel(ha, coa, hoa, s.start_ts, s.end_ts, Counter(*s.to_mn[:2]),
+                              Counter(*s.from_mn[:2]),
                               OutsideBinding(s.outside_packets, tuple(s.outside_frames)),
-                              _top_flows(s)))
+                              _top_flows(s), _frozen(s.to_mn[2]), _frozen(s.from_mn[2])))
         return out
 
     def contribute(self, builder: ReportBuilder) -> None:
@@ -376,6 +383,10 @@ class TunnelAnalyzer(DataAnalyzer):
         for tunnel in self.results():
             builder.tunnels.append(tunnel)
             builder.home_agents.add(tunnel.home_agent)
+
+
+def _frozen(series: Series | None) -> TrafficSeries | None:
+    return None if series is None else series.freeze()
 
 
 def _top_flows(state: _TunnelState) -> tuple[InnerFlow, ...]:

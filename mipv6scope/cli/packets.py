@@ -9,9 +9,9 @@ from ipaddress import IPv6Address
 import click
 
 from ..capture.frame import CaptureError
+from ..decode.packet_list import format_row, packet_row
 from ..decode.stream import DecodeStream
 from ..packet_filter import FrameFilter
-from ..render.packet_list import format_row, packet_row
 from ..render.packet_record import frame_record
 
 MH_TYPE_ALIASES = {"brr": 0, "hoti": 1, "coti": 2, "hot": 3, "cot": 4, "bu": 5, "ba": 6, "be": 7}

@@ -17,6 +17,7 @@ from .model import (
     Registration,
     Report,
     RouteOptimization,
+    SignallingMessage,
     Tunnel,
 )
 
@@ -99,6 +100,8 @@ class ReportBuilder:
     access_routers: set[IPv6Address] = field(default_factory=set)
     access_router_prefixes: list[AccessRouter] = field(default_factory=list)
     names: dict[IPv6Address, str] = field(default_factory=dict)  # the other roles' names
+    signalling: list[SignallingMessage] = field(default_factory=list)
+    signalling_dropped: int = 0
 
     def node(self, home_address: IPv6Address) -> NodeParts:
         """The parts of one mobile node, created on first use."""
@@ -133,4 +136,5 @@ class ReportBuilder:
         return Report(capture, nodes, tunnels, findings, tuple(sorted(self.home_agents)),
                       tuple(sorted(self.correspondents)), tuple(sorted(self.access_routers)),
                       tuple(sorted(self.access_router_prefixes, key=lambda r: r.address)),
-                      dict(sorted(self.names.items())))
+                      dict(sorted(self.names.items())), tuple(self.signalling),
+                      self.signalling_dropped)

@@ -32,6 +32,49 @@ class CaptureInfo:
 
 
 @dataclass(frozen=True)
+class TrafficSeries:
+    """Packets over time in equal bins: bin ``i`` counts the packets seen in
+    [start_ts + i * width_s, start_ts + (i + 1) * width_s). The width doubles
+    as the series grows, so a series never holds more than
+    `analysis.series.MAX_BINS` bins, whatever the capture's length."""
+
+    start_ts: float
+    width_s: float
+    counts: tuple[int, ...]
+
+    def bins(self) -> list[tuple[float, int]]:
+        """(bin start ts, packets) for every non-empty bin."""
+        return [(self.start_ts + i * self.width_s, n) for i, n in enumerate(self.counts) if n]
+
+
+@dataclass(frozen=True)
+class SignallingMessage:
+    """One signalling message as a ladder draws it (`analysis.signalling`).
+
+    ``kind`` is the message's short name (BU, BA, BE, BRR, HoTI, CoTI, HoT,
+    CoT, DHAAD request, DHAAD reply, MPS, MPA, RA, NA, or the MH type's name);
+    ``src``/``dst`` are the addresses of the IPv6 header that carried it (the
+    care-of address for a BU with a HAO); ``tunnel`` the outer header's
+    (source, destination) when it crossed an IPv6-in-IPv6 tunnel; ``node`` the
+    home address it concerns, where the analysis could tell; ``label`` a short
+    arrow text and ``info`` the `packets` Info line of its frame."""
+
+    ts: float
+    frame: int
+    file: int
+    kind: str
+    src: IPv6Address
+    dst: IPv6Address
+    node: IPv6Address | None
+    label: str
+    info: str
+    tunnel: tuple[IPv6Address, IPv6Address] | None = None
+    seq: int | None = None
+    status: int | None = None
+    esp: bool = False
+
+
+@dataclass(frozen=True)
 class Binding:
     """One binding interval between a mobile node and a peer (HA or CN)."""
 
@@ -114,6 +157,7 @@ class RouteOptimization:
     rr_latency_ms: float | None
     packets_direct: int
     packets_tunnelled: int
+    direct_series: TrafficSeries | None = None  # route-optimised packets over time
 
 
 @dataclass(frozen=True)
@@ -194,6 +238,8 @@ class Tunnel:
     from_mn: Counter
     outside_binding: OutsideBinding
     inner_flows: tuple[InnerFlow, ...] = ()
+    to_mn_series: TrafficSeries | None = None    # packets to the MN over time
+    from_mn_series: TrafficSeries | None = None  # packets from the MN over time
 
 
 @dataclass(frozen=True)
@@ -224,7 +270,18 @@ class Report:
     # `--names` for the other roles: home agent, correspondent or access router address -> name
     # (a mobile node carries its own name)
     names: dict[IPv6Address, str] = field(default_factory=dict)
+    # signalling messages in time order, at most `analysis.signalling.MAX_MESSAGES`
+    # (and `MAX_PER_NODE` a node); how many more there were
+    signalling: tuple[SignallingMessage, ...] = ()
+    signalling_dropped: int = 0
     schema_version: int = SCHEMA_VERSION
+
+    def signalling_of(self, node: MobileNode) -> list[SignallingMessage]:
+        """The signalling messages of ``node``: those the analysis attributed
+        to one of its home addresses, or sent from or to one of its addresses."""
+        mine = set(node.home_addresses or (node.home_address,)) | set(node.care_of_addresses)
+        return [m for m in self.signalling
+                if m.node in mine or (m.node is None and (m.src in mine or m.dst in mine))]
 
     def node_names(self) -> dict[IPv6Address, str]:
         """Every named node's address -> its name: each home address of a named

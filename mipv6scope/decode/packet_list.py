@@ -1,11 +1,14 @@
-"""Wireshark-like packet list rows: No., Time, Source, Destination, Protocol, Info."""
+"""Wireshark-like packet list rows: No., Time, Source, Destination, Protocol, Info.
+
+The one-line description of a decoded frame (the Info column), shared by the
+packet list and the analysis, which keeps it for each signalling message."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from ..decode.model import SKIPPED, DecodedFrame
+from .model import SKIPPED, DecodedFrame
 
 _PROTO_NAMES = {6: "TCP", 17: "UDP", 44: "IPv6", 50: "ESP", 51: "AH", 58: "ICMPv6",
                 59: "IPv6", 62: "MIPv6", 135: "MIPv6", 4: "IPv4"}
