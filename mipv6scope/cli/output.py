@@ -86,26 +86,48 @@ def _names(_ctx: click.Context, param: click.Parameter, value: str | None) -> di
         raise click.BadParameter(f"cannot read {value}: {exc}", param=param) from None
 
 
-def output_options(command: F) -> F:
-    """Decorator: add the shared options; the command receives ``out: OutputOptions``."""
-    @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-                  help="Output format.")
-    @click.option("--mn", callback=address_option, metavar="HOA", help="Only this mobile node (home address).")
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """What the options every analysing command shares asked for."""
+
+    from_ts: float | None
+    to_ts: float | None
+    names: dict[IPv6Address, str]
+    require_ipsec: bool = False
+
+
+def analysis_options(command: F) -> F:
+    """Decorator: ``--from``, ``--to``, ``--names`` and ``--require-ipsec``;
+    the command receives ``analysis: AnalysisOptions``."""
     @click.option("--from", "from_ts", callback=_ts, metavar="TS",
                   help="Only what happened at or after TS (epoch seconds or ISO date-time).")
     @click.option("--to", "to_ts", callback=_ts, metavar="TS", help="Only what happened up to TS.")
     @click.option("--names", callback=_names, metavar="FILE",
                   help="Hosts-style file (ADDRESS NAME) naming nodes.")
-    @click.option("--fail-on", type=click.Choice(SEVERITIES), metavar="SEVERITY",
-                  help="Exit 1 when a finding of SEVERITY (error|warning|info) or worse is reported.")
     @click.option("--require-ipsec", is_flag=True,
                   help="Report home registration BUs not carried in ESP "
                        "(home_registration_not_protected, RFC 6275 5.1).")
     @functools.wraps(command)
-    def wrapper(*args: Any, fmt: str, mn: IPv6Address | None, from_ts: float | None,
-                to_ts: float | None, names: dict[IPv6Address, str], fail_on: str | None,
-                require_ipsec: bool, **kwargs: Any) -> Any:
-        out = OutputOptions(fmt, mn, from_ts, to_ts, names, fail_on, require_ipsec)
+    def wrapper(*args: Any, from_ts: float | None, to_ts: float | None,
+                names: dict[IPv6Address, str], require_ipsec: bool, **kwargs: Any) -> Any:
+        return command(*args, analysis=AnalysisOptions(from_ts, to_ts, names, require_ipsec), **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
+def output_options(command: F) -> F:
+    """Decorator: the analysis options plus ``--format``, ``--mn`` and
+    ``--fail-on``; the command receives ``out: OutputOptions``."""
+    @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                  help="Output format.")
+    @click.option("--mn", callback=address_option, metavar="HOA", help="Only this mobile node (home address).")
+    @analysis_options
+    @click.option("--fail-on", type=click.Choice(SEVERITIES), metavar="SEVERITY",
+                  help="Exit 1 when a finding of SEVERITY (error|warning|info) or worse is reported.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, fmt: str, mn: IPv6Address | None, analysis: AnalysisOptions,
+                fail_on: str | None, **kwargs: Any) -> Any:
+        out = OutputOptions(fmt, mn, analysis.from_ts, analysis.to_ts, analysis.names, fail_on,
+                            analysis.require_ipsec)
         return command(*args, out=out, **kwargs)
     return wrapper  # type: ignore[return-value]
 
@@ -127,12 +149,13 @@ def _progress_line() -> Callable[[int, int], None] | None:
     return show
 
 
-def run_analysis(captures: Iterable[str], out: OutputOptions) -> Report:
-    """Analyse ``captures``; CaptureError -> one line on stderr and exit 3.
-    Capture damage (truncation) is reported on stderr but not fatal."""
+def analyse_captures(captures: Iterable[str], names: dict[IPv6Address, str],
+                     require_ipsec: bool = False) -> Report:
+    """The whole report of ``captures``; CaptureError -> one line on stderr
+    and exit 3. Capture damage (truncation) is reported on stderr but not fatal."""
     try:
-        report = analyze(list(captures), default_analyzers(require_ipsec=out.require_ipsec),
-                         progress=_progress_line(), names=out.names)
+        report = analyze(list(captures), default_analyzers(require_ipsec=require_ipsec),
+                         progress=_progress_line(), names=names)
     except CaptureError as exc:
         click.echo(f"mipv6scope: {exc}", err=True)
         sys.exit(EXIT_CAPTURE)
@@ -140,7 +163,12 @@ def run_analysis(captures: Iterable[str], out: OutputOptions) -> Report:
         click.echo(f"mipv6scope: {issue}", err=True)
     if report.capture.partial:
         click.echo("mipv6scope: interrupted: the report is partial", err=True)
-    return filter_report(report, out)
+    return report
+
+
+def run_analysis(captures: Iterable[str], out: OutputOptions) -> Report:
+    """`analyse_captures`, restricted to ``--mn`` and ``--from``/``--to``."""
+    return filter_report(analyse_captures(captures, out.names, out.require_ipsec), out)
 
 
 def _in_range(ts: float | None, out: OutputOptions) -> bool:
