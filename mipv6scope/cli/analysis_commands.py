@@ -7,6 +7,7 @@ only. Exit codes: 0 ok; 1 a finding of the ``--fail-on`` severity or worse;
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 
@@ -15,10 +16,12 @@ import click
 from ..render.summary_text import render_summary, summary_records
 from .output import (
     EXIT_FINDINGS,
+    FORMATS,
     OutputOptions,
     fail_on_hit,
     output_options,
     run_analysis,
+    write_output,
     write_records,
 )
 
@@ -54,19 +57,35 @@ def summary(captures: tuple[str, ...], out: OutputOptions) -> None:
 
 @click.command()
 @click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@output_options
-def report(captures: tuple[str, ...], out: OutputOptions) -> None:
+@click.option("-o", "--output", "out_path", metavar="OUT", default="-", show_default=True,
+              help="Where to write the report ('-' is stdout).")
+@click.option("--plotlyjs", type=click.Choice(("inline", "cdn", "directory")), default="inline",
+              show_default=True,
+              help="--format html: embed plotly.js (works offline), link the CDN, or write "
+                   "plotly.min.js beside OUT.")
+@functools.partial(output_options, formats=(*FORMATS, "html"))
+def report(captures: tuple[str, ...], out_path: str, plotlyjs: str, out: OutputOptions) -> None:
     """The whole analysis of CAPTURE files as one JSON document (with
-    schema_version): capture, mobile_nodes, tunnels, findings, roles.
+    schema_version): capture, mobile_nodes, tunnels, findings, roles; or, with
+    --format html, one self-contained page with the summary, the per-node
+    tables, the findings and the four charts (for a ticket).
 
-    Only --format json (or text, the same document) makes sense here.
+    Only --format json (or text, the same document) or html make sense here.
 
     \b
-    Exit codes: 0 ok, 1 --fail-on hit, 2 usage error, 3 unreadable capture.
+    Exit codes: 0 ok, 1 --fail-on hit or OUT not written, 2 usage error,
+    3 unreadable capture.
     """
     if out.fmt in ("jsonl", "csv"):
         raise click.UsageError(f"report is one JSON document: use --format json, not {out.fmt}")
+    if plotlyjs == "directory" and out_path == "-":
+        raise click.BadParameter("--plotlyjs directory needs a file to write beside: give -o OUT",
+                                 param_hint="'--plotlyjs'")
     result = run_analysis(captures, out)
-    json.dump(result.to_dict(), sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    if out.fmt == "html":
+        from ..charts.report_page import report_page  # plotly loads only for the page
+        text = report_page(result, plotlyjs=plotlyjs)
+    else:
+        text = json.dumps(result.to_dict(), indent=2) + "\n"
+    write_output(text, out_path, plotlyjs_beside=out.fmt == "html" and plotlyjs == "directory")
     _finish(fail_on_hit(result, out.fail_on))

@@ -12,6 +12,7 @@ import click
 
 from .. import __version__
 from .analysis_commands import report, summary
+from .chart import chart
 from .packets import packets
 from .samples import samples
 from .synth import synth
@@ -30,7 +31,8 @@ def cli() -> None:
     \b
     Exit codes:
       0  success
-      1  summary/report: a finding of the --fail-on severity or worse
+      1  summary/report/views: a finding of the --fail-on severity or worse;
+         chart: the output could not be written
       2  usage error (bad option or argument)
       3  a capture could not be read, or only in part (truncated/corrupt)
     """
@@ -41,6 +43,7 @@ cli.add_command(summary)
 cli.add_command(report)
 cli.add_command(samples)
 cli.add_command(synth)
+cli.add_command(chart)
 for _view in VIEW_COMMANDS:
     cli.add_command(_view)
 

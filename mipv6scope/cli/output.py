@@ -17,15 +17,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from ipaddress import IPv6Address
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from ..analysis.engine import analyze, default_analyzers, read_names
 from ..capture.frame import CaptureError
+from ..outfile import write_atomic
 from ..report.model import Report
 
 EXIT_FINDINGS = 1
+EXIT_WRITE = 1
 EXIT_CAPTURE = 3
 FORMATS = ("text", "json", "jsonl", "csv")
 SEVERITIES = ("error", "warning", "info")  # worst first
@@ -114,10 +117,10 @@ def analysis_options(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def output_options(command: F) -> F:
-    """Decorator: the analysis options plus ``--format``, ``--mn`` and
-    ``--fail-on``; the command receives ``out: OutputOptions``."""
-    @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+def output_options(command: F, formats: tuple[str, ...] = FORMATS) -> F:
+    """Decorator: the analysis options plus ``--format`` (one of ``formats``),
+    ``--mn`` and ``--fail-on``; the command receives ``out: OutputOptions``."""
+    @click.option("--format", "fmt", type=click.Choice(formats), default="text", show_default=True,
                   help="Output format.")
     @click.option("--mn", callback=address_option, metavar="HOA", help="Only this mobile node (home address).")
     @analysis_options
@@ -222,3 +225,22 @@ def write_records(records: list[dict[str, Any]], fmt: str, stream: Any = None) -
         stream.write(buf.getvalue())
     else:
         raise ValueError(f"not a record format: {fmt}")
+
+
+def write_output(text: str, out_path: str, plotlyjs_beside: bool = False) -> None:
+    """``text`` to stdout ('-') or, all or nothing, to the file ``out_path``
+    (with plotly.min.js beside it when asked); one line and exit 1 when the
+    file cannot be written."""
+    if out_path == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(out_path)
+    try:
+        write_atomic(path, text.encode("utf-8"))
+        if plotlyjs_beside:
+            from ..charts.export import write_plotlyjs_file
+
+            write_plotlyjs_file(path.parent)
+    except OSError as exc:
+        click.echo(f"mipv6scope: cannot write {out_path}: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_WRITE)

@@ -490,6 +490,11 @@ def readme_text(samples: list[Sample], scenarios: Sequence[ScenarioSample] = ())
                   "", "| file | frames | what it holds |", "|---|---|---|"]
         for item in scenarios:
             lines.append(f"| `{item.name}` | {item.frames} | {item.description} |")
+    lines += ["", "## Charts", "",
+              "`scenario-handoff.sequence.mmd` and `scenario-handoff.sequence.png`: the handoff "
+              "sequence chart of `scenario-handoff.pcap`, as `mipv6scope chart "
+              "scenario-handoff.pcap -o FILE --width 1400 --height 1000` draws it (Mermaid text, "
+              "and the PNG the project README shows, rasterised by Chromium through kaleido)."]
     return "\n".join(lines) + "\n"
 
 
