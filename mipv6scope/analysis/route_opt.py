@@ -33,6 +33,7 @@ registration or route-optimised data are reported.
 from __future__ import annotations
 
 import heapq
+import math
 import statistics
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
@@ -85,6 +86,7 @@ class PairState:
     packets_direct: int = 0
     packets_tunnelled: int = 0
     direct_series: Series | None = None
+    direct_bin_end: float = -math.inf  # the end of its open bin
     nonce_mismatches: list[int] = field(default_factory=list)
     cookie_mismatches: list[int] = field(default_factory=list)
     tunnel_home_agent: IPv6Address | None = None  # of the last tunnelled packet
@@ -201,11 +203,12 @@ class RouteOptAnalyzer(DataAnalyzer):
                     return
                 pair = self._pair(rh2, t[5])
             t[15][self] = pair
+        if ts >= pair.direct_bin_end:  # past the open bin of the packets-over-time series
+            series = pair.direct_series
+            if series is None:
+                series = pair.direct_series = Series(ts)
+            pair.direct_bin_end = series.advance(ts, pair.packets_direct)
         pair.packets_direct += 1
-        series = pair.direct_series
-        if series is None:
-            series = pair.direct_series = Series(ts)
-        series.add(ts)
         if pair.state in (None, TUNNELLED, BU_SENT):
             pair.signalled = True
             pair.go(RO_ACTIVE, ts, frame)
@@ -352,7 +355,7 @@ class RouteOptAnalyzer(DataAnalyzer):
             out.setdefault(hoa, []).append(RouteOptimization(
                 cn, tuple(pair.transitions), tuple(intervals), latency,
                 pair.packets_direct, pair.packets_tunnelled,
-                None if pair.direct_series is None else pair.direct_series.freeze()))
+                None if pair.direct_series is None else pair.direct_series.freeze(pair.packets_direct)))
         return out
 
     def contribute(self, builder: ReportBuilder) -> None:

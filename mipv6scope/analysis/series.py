@@ -6,6 +6,14 @@ when a packet falls past the last of `MAX_BINS` bins, neighbouring bins are
 merged in pairs and the width doubles, as often as needed. Memory is bounded
 by `MAX_BINS` per series, whatever the capture's length, and every packet is
 counted in exactly one bin.
+
+On the hot path a series rides along a packet counter the analyzer keeps
+anyway: the analyzer compares each packet's time with the end of the open bin
+(`Series.end`) and calls `advance` only when a packet falls past it, handing
+over how many packets it had counted before that one. The packets of a bin
+are thus one subtraction, not one call each. A packet whose timestamp goes
+back in time (captures merged from several probes are sorted, single files
+nearly so) is counted in the bin that is open.
 """
 
 from __future__ import annotations
@@ -21,40 +29,65 @@ FIRST_WIDTH_S = 0.05
 class Series:
     """A growing histogram of packet times (see the module docstring)."""
 
-    __slots__ = ("start", "width", "scale", "counts")
+    __slots__ = ("start", "width", "counts", "current", "counted", "end")
 
     def __init__(self, start: float, width: float = FIRST_WIDTH_S) -> None:
         self.start = start
         self.width = width
-        self.scale = 1.0 / width
         self.counts = array("I")
+        self.current = 0        # the open bin
+        self.counted = 0        # packets given to bins before the open one was opened
+        self.end = start        # the open bin's end: no bin is open yet
+
+    def advance(self, ts: float, total: int) -> float:
+        """A packet at ``ts`` fell past the open bin, after ``total`` packets in
+        all: those not yet binned go to the open bin, and the bin of ``ts`` opens.
+        Returns its end (also in `end`)."""
+        self._put(self.current, total - self.counted)
+        self.counted = total
+        i = self._index(ts)
+        self.current = i
+        self.end = self.start + (i + 1) * self.width
+        return self.end
 
     def add(self, ts: float) -> None:
-        """Count one packet seen at ``ts`` (before the start counts in the first bin)."""
-        i = int((ts - self.start) * self.scale)
-        counts = self.counts
-        if 0 <= i < len(counts):
-            counts[i] += 1
-            return
+        """Count one packet seen at ``ts`` in its own bin (before the start:
+        the first bin), for callers that keep no counter."""
+        self._put(self._index(ts), 1)
+
+    def freeze(self, total: int | None = None) -> TrafficSeries:
+        """The report's immutable copy; ``total``: the packets counted in all
+        along `advance` (the open bin gets those not yet binned)."""
+        counts = array("I", self.counts)
+        if total is not None and total > self.counted:
+            extra = self.current + 1 - len(counts)
+            if extra > 0:
+                counts.extend(array("I", [0]) * extra)
+            counts[self.current] += total - self.counted
+        return TrafficSeries(self.start, self.width, tuple(counts))
+
+    def _index(self, ts: float) -> int:
+        """The bin of ``ts``, coarsening until it fits."""
+        i = int((ts - self.start) / self.width)
         if i < 0:
-            i = 0
+            return 0
         while i >= MAX_BINS:
             self._coarsen()
-            i = int((ts - self.start) * self.scale)
+            i = int((ts - self.start) / self.width)
+        return i
+
+    def _put(self, i: int, n: int) -> None:
+        if n <= 0:
+            return
         counts = self.counts
         if i >= len(counts):
             counts.extend(array("I", [0]) * (i + 1 - len(counts)))
-        counts[i] += 1
+        counts[i] += n
 
     def _coarsen(self) -> None:
-        """Merge bins in pairs and double the width."""
+        """Merge bins in pairs and double the width (the open bin follows)."""
         old = self.counts
-        merged = array("I", (old[j] + (old[j + 1] if j + 1 < len(old) else 0)
-                             for j in range(0, len(old), 2)))
-        self.counts = merged
+        self.counts = array("I", (old[j] + (old[j + 1] if j + 1 < len(old) else 0)
+                                  for j in range(0, len(old), 2)))
+        self.current //= 2
         self.width *= 2
-        self.scale = 1.0 / self.width
-
-    def freeze(self) -> TrafficSeries:
-        """The report's immutable copy."""
-        return TrafficSeries(self.start, self.width, tuple(self.counts))

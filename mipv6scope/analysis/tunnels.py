@@ -21,6 +21,7 @@ every registration hidden in ESP) is not judged.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from typing import Any, Protocol
@@ -237,9 +238,9 @@ class TunnelLegs:
 class _TunnelState:
     start_ts: float
     end_ts: float
-    # [packets, bytes, packets over time] each way
-    to_mn: list[Any] = field(default_factory=lambda: [0, 0, None])
-    from_mn: list[Any] = field(default_factory=lambda: [0, 0, None])
+    # [packets, bytes, packets over time, end of its open bin] each way
+    to_mn: list[Any] = field(default_factory=lambda: [0, 0, None, -math.inf])
+    from_mn: list[Any] = field(default_factory=lambda: [0, 0, None, -math.inf])
     outside_packets: int = 0
     outside_frames: list[int] = field(default_factory=list)
     # every flow [packets, bytes, first, last, proto, src, dst, sport, dport], first seen first,
@@ -279,12 +280,13 @@ class TunnelAnalyzer(DataAnalyzer):
             state.start_ts = ts
         if ts > state.end_ts:
             state.end_ts = ts
+        if ts >= counter[3]:  # past the open bin of the packets-over-time series
+            series = counter[2]
+            if series is None:
+                series = counter[2] = Series(ts)
+            counter[3] = series.advance(ts, counter[0])
         counter[0] += 1
         counter[1] += length
-        series = counter[2]
-        if series is None:
-            series = counter[2] = Series(ts)
-        series.add(ts)
         flow[0] += 1
         flow[1] += length
         flow[3] = ts
@@ -375,7 +377,7 @@ class TunnelAnalyzer(DataAnalyzer):
             out.append(Tunnel(ha, coa, hoa, s.start_ts, s.end_ts, Counter(*s.to_mn[:2]),
                               Counter(*s.from_mn[:2]),
                               OutsideBinding(s.outside_packets, tuple(s.outside_frames)),
-                              _top_flows(s), _frozen(s.to_mn[2]), _frozen(s.from_mn[2])))
+                              _top_flows(s), _frozen(s.to_mn), _frozen(s.from_mn)))
         return out
 
     def contribute(self, builder: ReportBuilder) -> None:
@@ -385,8 +387,9 @@ class TunnelAnalyzer(DataAnalyzer):
             builder.home_agents.add(tunnel.home_agent)
 
 
-def _frozen(series: Series | None) -> TrafficSeries | None:
-    return None if series is None else series.freeze()
+def _frozen(counter: list[Any]) -> TrafficSeries | None:
+    """The packets-over-time series of a [packets, bytes, series, bin end] counter."""
+    return None if counter[2] is None else counter[2].freeze(counter[0])
 
 
 def _top_flows(state: _TunnelState) -> tuple[InnerFlow, ...]:
