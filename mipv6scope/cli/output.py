@@ -80,7 +80,9 @@ def _ts(_ctx: click.Context, param: click.Parameter, value: str | None) -> float
                                  param=param) from None
 
 
-def _names(_ctx: click.Context, param: click.Parameter, value: str | None) -> dict[IPv6Address, str]:
+def names_option(_ctx: click.Context, param: click.Parameter,
+                 value: str | None) -> dict[IPv6Address, str]:
+    """click callback: ``--names FILE`` read as a hosts file, or a usage error (exit 2)."""
     if value is None:
         return {}
     try:
@@ -105,7 +107,7 @@ def analysis_options(command: F) -> F:
     @click.option("--from", "from_ts", callback=_ts, metavar="TS",
                   help="Only what happened at or after TS (epoch seconds or ISO date-time).")
     @click.option("--to", "to_ts", callback=_ts, metavar="TS", help="Only what happened up to TS.")
-    @click.option("--names", callback=_names, metavar="FILE",
+    @click.option("--names", callback=names_option, metavar="FILE",
                   help="Hosts-style file (ADDRESS NAME) naming nodes.")
     @click.option("--require-ipsec", is_flag=True,
                   help="Report home registration BUs not carried in ESP "
