@@ -10,8 +10,9 @@ from ipaddress import IPv6Address
 import click
 
 from ..analysis.engine import analyze
-from ..capture.frame import CaptureError, CaptureIssue
+from ..capture.frame import CaptureError, CaptureIssue, Frame
 from ..capture.reader import open_capture
+from ..decode.detail import build_detail, hex_dump
 from ..decode.frame_decoder import decode_frame
 from ..decode.model import DecodedFrame
 from ..decode.packet_list import format_row, packet_row
@@ -84,8 +85,8 @@ def _context(compiled: CompiledFilter, captures: tuple[str, ...],
 
 
 def _frames(paths: tuple[str, ...], counts: FrameCounts,
-            capture_issues: list[tuple[str, CaptureIssue]]) -> Iterator[tuple[DecodedFrame, bytes]]:
-    """(decoded frame, captured bytes) of every file in order, counted."""
+            capture_issues: list[tuple[str, CaptureIssue]]) -> Iterator[tuple[DecodedFrame, Frame]]:
+    """(decoded frame, the frame as captured) of every file in order, counted."""
     label_files = len(paths) > 1
     for path in paths:
         with open_capture(path) as reader:
@@ -94,7 +95,7 @@ def _frames(paths: tuple[str, ...], counts: FrameCounts,
                 if label_files:
                     decoded.file = str(path)
                 counts.add(decoded)
-                yield decoded, frame.data
+                yield decoded, frame
             capture_issues.extend((str(path), issue) for issue in reader.issues)
 
 
@@ -114,6 +115,11 @@ def _list_fields(ctx: click.Context, _param: click.Parameter, value: bool) -> No
               callback=_list_fields, help="Print the display filter fields and operators, and exit.")
 @click.option("--names", callback=names_option, metavar="FILE",
               help="Hosts-style file (ADDRESS NAME) naming nodes, for -Y 'mn == NAME'.")
+@click.option("-V", "--detail", is_flag=True,
+              help="text: after each frame, its detail tree (every layer, tunnel level, "
+                   "extension header, MH field and option), like tshark -V.")
+@click.option("-x", "--hex", "hex_bytes", is_flag=True,
+              help="text: after each frame, its bytes in hex and ASCII, like tshark -x.")
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text",
               show_default=True, help="text: a packet list; jsonl: one JSON object per frame.")
 @click.option("--mobility-only", is_flag=True,
@@ -131,7 +137,7 @@ def _list_fields(ctx: click.Context, _param: click.Parameter, value: bool) -> No
 def packets(captures: tuple[str, ...], display_filter: str | None,
             names: dict[IPv6Address, str], fmt: str, mobility_only: bool,
             mh_type: tuple[str, ...], address: str | None, with_issues: bool, no_skipped: bool,
-            count: int | None, time_mode: str) -> None:
+            count: int | None, time_mode: str, detail: bool, hex_bytes: bool) -> None:
     """List the frames of CAPTURE files with their Mobile IPv6 fields decoded.
 
     Files are read in the order given. A summary of how many frames were
@@ -151,20 +157,27 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
     origin = first_ts = 0.0
     current_file: str | None = "<none>"
     try:
-        for frame, data in _frames(captures, counts, capture_issues):
+        for frame, raw in _frames(captures, counts, capture_issues):
             if frame.file != current_file:  # relative times restart with each file
                 current_file = frame.file
                 first_ts = frame.ts
                 origin = frame.ts if time_mode == "relative" else 0.0
             if not frame_filter.keeps(frame):
                 continue
-            if compiled is not None and not compiled.matches(frame, context, data=data,
+            if compiled is not None and not compiled.matches(frame, context, data=raw.data,
                                                              first_ts=first_ts):
                 continue
             if fmt == "jsonl":
                 out.write(json.dumps(frame_record(frame), separators=(",", ":")) + "\n")
             else:
                 out.write(format_row(packet_row(frame, origin)) + "\n")
+                if detail:
+                    for layer in build_detail(raw, frame):
+                        out.write("\n".join(layer.lines()) + "\n")
+                if hex_bytes:
+                    out.write("\n".join(hex_dump(raw.data)) + "\n")
+                if detail or hex_bytes:
+                    out.write("\n")
             printed += 1
             if printed % 64 == 0:
                 out.flush()
