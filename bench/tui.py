@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""TUI benchmark: how soon `mipv6scope tui` shows something, finishes loading,
+and reaches the last frame, on the bundled samples and a ~2M-frame fleet capture.
+
+    python bench/tui.py [--frames N] [--workdir DIR] [--reuse] [--no-large]
+                        [--repeat N] [CAPTURE ...]
+
+Each capture is opened in a fresh child process that runs the app headless
+(``App.run_test``) and drives it like a user: it records the time (from the
+moment the parent started the child, so Python start-up and imports count) to
+the first screen (the app mounted and the capture header drawn), to the index
+done (the packet list is up), to the analysis done (the node list filled), and
+then the time to go from the first to the last frame of the packet list
+showing every frame (End pressed, until the last frame is selected and its
+details shown). The peak RSS is the child's, from wait4's rusage.
+The result is a markdown table with the machine line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+SAMPLES = ("scenario-handoff.pcap", "scenario-route-optimization.pcap",
+           "scenario-recovery.pcap", "scenario-fleet.pcap")
+SIZE = (160, 50)
+TIMEOUT_S = 1800.0
+
+
+# -- the child: one capture, one app ---------------------------------------------------------
+
+async def _until(pilot, condition: Callable[[], bool], timeout: float = TIMEOUT_S) -> float:
+    """Run the app until ``condition()`` holds; the wall-clock time it did."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    print(f"waiting: {condition.__name__}", file=sys.stderr, flush=True)
+    while not condition():
+        if loop.time() > deadline:
+            raise SystemExit(f"timed out waiting for {condition.__name__}")
+        await pilot.pause(0.01)
+    return time.time()
+
+
+async def _drive(path: str, started: float) -> dict[str, float | int]:
+    """Open ``path`` in the app and time what the module docstring lists."""
+    from mipv6scope.tui.app import MobilityApp
+    from mipv6scope.tui.widgets.capture_header import CaptureHeader
+    from mipv6scope.tui.widgets.node_list import NodeList
+    from mipv6scope.tui.widgets.packet_panes import PacketPanes
+
+    app = MobilityApp([path])
+    out: dict[str, float | int] = {}
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.main
+
+        def header_drawn() -> bool:
+            return bool(str(main.query_one(CaptureHeader).render()).strip())
+
+        def indexed() -> bool:
+            return main.source is not None and bool(main.query(PacketPanes))
+
+        def analysed() -> bool:
+            report = main.report
+            return (report is not None and
+                    main.query_one(NodeList).table.row_count == len(report.mobile_nodes))
+
+        out["first_screen_s"] = await _until(pilot, header_drawn) - started
+        out["indexed_s"] = await _until(pilot, indexed) - started
+        out["analysed_s"] = await _until(pilot, analysed) - started
+        source = main.source
+        assert source is not None
+        out["frames"] = len(source)  # type: ignore[arg-type]
+
+        def settled() -> bool:  # the first node chosen (when any) and its frames shown
+            report = main.report
+            chosen = report is not None and (main.node is not None or not report.mobile_nodes)
+            return chosen and main.view is not None and main.shown == main.view
+
+        await _until(pilot, settled)
+        panes = main.query_one(PacketPanes)
+        panes.packet_list.focus()
+        await pilot.pause()
+        if main.view is not None and main.view.node is not None:
+            await pilot.press("a")  # every frame
+            await _until(pilot, settled)
+        last = len(source)  # type: ignore[arg-type]
+
+        def at_last() -> bool:
+            return (main.selected is not None and main.selected[0] == last
+                    and panes.packet_list.current_frame == last and bool(panes.detail.detail))
+
+        start = time.time()
+        await pilot.press("end")
+        out["scroll_s"] = await _until(pilot, at_last) - start
+        await pilot.press("q")
+    return out
+
+
+def child(path: str, started: float) -> None:
+    """The child process: print the timings of one capture as a JSON line."""
+    print(json.dumps(asyncio.run(_drive(path, started))))
+
+
+# -- the parent ------------------------------------------------------------------------------
+
+def measure(path: Path) -> dict[str, float | int]:
+    """One fresh child process on ``path``: its timings and peak RSS (MiB)."""
+    started = time.time()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", str(path), str(started)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    stdout, stderr = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed ({status}) on {path}: {stderr[-2000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["rss_mib"] = usage.ru_maxrss // 1024
+    return result
+
+
+def machine() -> str:
+    """The machine line, as bench/charts.py prints it."""
+    load = ""
+    if hasattr(os, "getloadavg"):
+        one, five, fifteen = os.getloadavg()
+        load = f", load {one:.2f} {five:.2f} {fifteen:.2f}"
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.platform()}{load}")
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        child(sys.argv[2], float(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("captures", nargs="*", type=Path,
+                        help="captures to open (default: the bundled scenario samples "
+                             "and the large fleet capture)")
+    parser.add_argument("--frames", type=int, default=2_000_000,
+                        help="about this many frames in the `synth fleet` capture")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/mipv6scope-bench"))
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the fleet capture in WORKDIR when it exists")
+    parser.add_argument("--no-large", action="store_true", help="the samples only")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="open each capture N times; the table gives the medians "
+                             "(the peak RSS: the largest)")
+    args = parser.parse_args()
+    captures = list(args.captures) or [REPO / "sample_captures" / name for name in SAMPLES]
+    if not args.captures and not args.no_large:
+        from benchmark import generate_fleet  # bench/benchmark.py
+
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        large = args.workdir / f"tui-fleet-{args.frames}.pcap"
+        if not (args.reuse and large.exists()):
+            generate_fleet(large, args.frames)
+        captures.append(large)
+    print(f"machine: {machine()}")
+    print()
+    print("| capture | frames | MB | first screen | index done | analysis done | "
+          "peak RSS | first -> last frame |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for path in captures:
+        runs = [measure(path) for _ in range(max(1, args.repeat))]
+
+        def med(key: str, runs: list[dict[str, float | int]] = runs) -> float:
+            return statistics.median(float(r[key]) for r in runs)
+        print(f"| {path.name} | {int(runs[0]['frames']):,} | {path.stat().st_size / 1e6:.1f} | "
+              f"{med('first_screen_s'):.2f} s | {med('indexed_s'):.2f} s | "
+              f"{med('analysed_s'):.2f} s | {max(int(r['rss_mib']) for r in runs)} MiB | "
+              f"{med('scroll_s'):.2f} s |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

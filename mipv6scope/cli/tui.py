@@ -1,0 +1,61 @@
+"""`mipv6scope tui`: browse captures by mobile node in a terminal UI (Textual).
+
+The captures are checked here, before the UI starts, so bad input fails the
+way every other command fails: one line on stderr and exit 3 (2 for a usage
+error). Textual is imported only when the command runs, so the other
+commands never load it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..capture.frame import CaptureError
+from ..capture.reader import open_capture
+from .output import EXIT_CAPTURE, AnalysisOptions, analysis_options
+
+EXIT_INTERRUPTED = 130
+
+
+def check_captures(captures: tuple[str, ...]) -> None:
+    """Open each capture once to see that it is one; CaptureError -> one line, exit 3."""
+    for path in captures:
+        try:
+            with open_capture(path):
+                pass
+        except CaptureError as exc:
+            click.echo(f"mipv6scope: {exc}", err=True)
+            sys.exit(EXIT_CAPTURE)
+
+
+@click.command()
+@click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@analysis_options
+def tui(captures: tuple[str, ...], analysis: AnalysisOptions) -> None:
+    """Browse CAPTURE files by mobile node in the terminal: overview, node
+    list, per-node timeline, ladder, binding caches, tunnels and route
+    optimisation, findings, and Wireshark's three packet panes with a
+    display filter (press ? inside for every key).
+
+    The first screen is up at once; the capture is indexed and analysed in
+    the background. Several files are analysed together; the packet panes
+    browse the first one.
+
+    \b
+    Exit codes: 0 ok, 1 textual is not installed, 2 usage error,
+    3 unreadable capture, 4 internal error, 130 interrupted (Ctrl-C).
+    """
+    check_captures(captures)
+    try:
+        from ..tui.app import MobilityApp
+    except ImportError as exc:  # textual is an optional extra
+        raise click.ClickException(f"the terminal UI needs textual ({exc}): "
+                                   "pip install textual") from None
+    app = MobilityApp(list(captures), analysis)
+    try:
+        app.run()
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(app.return_code or 0)

@@ -1,0 +1,194 @@
+"""The background work of the terminal UI, as plain functions.
+
+Each function runs in a Textual thread worker (the app and the main screen
+start them with ``@work(thread=True)``), reports through ``post`` (a
+``post_message``, which is thread-safe) with the typed messages of
+`messages`, and stops when ``cancelled()`` turns true. Nothing here touches
+a widget.
+
+Library calls that cannot be cancelled from outside (``cache_at``) run in a
+daemon thread the worker waits on, so quitting never waits for them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from textual.message import Message
+
+from ..analysis.cache import cache_at
+from ..analysis.engine import analyze, default_analyzers
+from ..cli.output import AnalysisOptions, OutputOptions, filter_report
+from ..report.model import MobileNode, Report
+from ..safe_text import safe_report
+from .messages import (
+    AnalysisProgress,
+    AnalysisReady,
+    CacheReady,
+    ExportDone,
+    FilterProgress,
+    IndexProgress,
+    IndexReady,
+    PacketView,
+    PositionsReady,
+)
+
+Post = Callable[[Message], object]
+Cancelled = Callable[[], bool]
+T = TypeVar("T")
+PROGRESS_EVERY_S = 0.1   # at most this often a progress message
+
+
+class WorkCancelled(Exception):
+    """The work was cancelled (the user quit or asked for something newer)."""
+
+
+def run_daemon(fn: Callable[[], T], cancelled: Cancelled, poll_s: float = 0.05) -> T:
+    """``fn()`` in a daemon thread; its result, or WorkCancelled as soon as
+    ``cancelled()`` (the daemon thread is then left to die with the process)."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting worker
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True, name="mipv6scope-daemon")
+    thread.start()
+    while thread.is_alive():
+        thread.join(poll_s)
+        if cancelled():
+            raise WorkCancelled
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+class _Throttle:
+    """True at most every ``PROGRESS_EVERY_S`` seconds (and the first time)."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY_S:
+            self.last = now
+            return True
+        return False
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+
+def build_source(path: str, post: Post, cancel: threading.Event) -> Any:
+    """Index ``path`` into a FrameSource, posting IndexProgress and then
+    IndexReady; the index build stops (IndexCancelled) when ``cancel`` is set."""
+    from ..browse import FrameSource
+
+    throttle = _Throttle()
+
+    def progress(frames: int, bytes_done: int, bytes_total: int) -> None:
+        if throttle.due() or bytes_done >= bytes_total:
+            post(IndexProgress(frames, bytes_done, bytes_total, throttle.elapsed))
+
+    source = FrameSource.open(path, progress=progress, cancel=cancel)
+    post(IndexReady(source, throttle.elapsed))
+    return source
+
+
+def run_analysis(paths: Sequence[str], options: AnalysisOptions, post: Post,
+                 cancel: threading.Event) -> Report:
+    """The analysis of ``paths`` (restricted to ``--from``/``--to``), posting
+    AnalysisProgress and then AnalysisReady; WorkCancelled once ``cancel`` is set."""
+    throttle = _Throttle()
+
+    def progress(done: int, total: int) -> None:
+        if cancel.is_set():
+            raise WorkCancelled
+        if throttle.due() or done >= total:
+            post(AnalysisProgress(done, total, throttle.elapsed))
+
+    report = analyze(list(paths), default_analyzers(require_ipsec=options.require_ipsec),
+                     progress=progress, names=options.names)
+    if cancel.is_set():
+        raise WorkCancelled
+    report = filter_report(report, OutputOptions("text", None, options.from_ts, options.to_ts,
+                                                 options.names, None, options.require_ipsec))
+    report = safe_report(report)  # names and messages shown with control characters escaped
+    post(AnalysisReady(report, throttle.elapsed))
+    return report
+
+
+def cache_snapshot(paths: Sequence[str], at_ts: float, post: Post, cancelled: Cancelled) -> None:
+    """The binding caches at ``at_ts``, posted as CacheReady (nothing when cancelled)."""
+    snapshot = run_daemon(lambda: cache_at(list(paths), at_ts=at_ts), cancelled)
+    if not cancelled():
+        post(CacheReady(snapshot))
+
+
+def frame_positions(source: Any, view: PacketView, report: Report | None, post: Post,
+                    cancelled: Cancelled) -> None:
+    """The 0-based positions of the frames ``view`` selects, posted as
+    PositionsReady (None: every frame), with FilterProgress on the way.
+    The expression was checked by the caller; FilterError can still come
+    from a value that only evaluation rejects."""
+    from ..browse import FilterCancelled, node_address_bytes
+    from ..filter import FilterContext, compile_filter
+
+    total = len(source)
+    expression = view.expression()
+    if not expression:
+        post(PositionsReady(view, None, total))
+        return
+    compiled = compile_filter(expression)
+    context = FilterContext.from_report(report) if report is not None else None
+    throttle = _Throttle()
+
+    def progress(done: int, total: int) -> None:
+        if throttle.due():
+            post(FilterProgress(view, done, total))
+
+    # a node's frames carry one of its addresses: search the raw bytes for them
+    # first and decode only the frames that hold one
+    candidates = (node_address_bytes(context, view.node)
+                  if view.node is not None and context is not None else None)
+    try:
+        found = source.positions_matching(compiled, context, candidates_with=candidates,
+                                          progress=progress, cancel=cancelled)
+    except FilterCancelled:
+        return
+    if not cancelled():
+        post(PositionsReady(view, found.tolist(), total))
+
+
+def chart_path(capture: str, node: MobileNode, handoff: int | None = None,
+               folder: str | Path = ".") -> Path:
+    """Where `export_chart` writes: ``<capture>-<node>[-handoff<N>].html`` in ``folder``."""
+    label = node.name or str(node.home_address)
+    stem = f"{Path(capture).stem}-{label}" + (f"-handoff{handoff}" if handoff else "")
+    return Path(folder) / (re.sub(r"[^A-Za-z0-9._-]", "_", stem) + ".html")
+
+
+def export_chart(report: Report, capture: str, node: MobileNode, handoff: int | None,
+                 post: Post, folder: str | Path = ".") -> Path:
+    """Write ``node``'s sequence chart (around its ``handoff``-th handoff, 1-based,
+    when given) as html; posts ExportDone. ChartInputError/OSError go to the caller."""
+    from ..charts.build import build_figure
+    from ..charts.export import write_figure
+    from ..charts.options import ChartOptions
+
+    path = chart_path(capture, node, handoff, folder)
+    figure = build_figure(report, ChartOptions(kind="sequence", mn=(str(node.home_address),),
+                                               handoff=handoff))
+    write_figure(figure, str(path), "html")
+    post(ExportDone(str(path)))
+    return path

@@ -1,0 +1,145 @@
+"""FrameSource, the per-frame access the TUI browses through: the same rows as
+`mipv6scope packets`, the kinds the list colours and marks, a bounded cache."""
+
+from __future__ import annotations
+
+import threading
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mipv6scope.analysis.engine import analyze
+from mipv6scope.browse import FrameSource, frame_kind
+from mipv6scope.capture.reader import open_capture
+from mipv6scope.cli.main import cli
+from mipv6scope.decode.packet_list import format_row
+from mipv6scope.synth.writer import CaptureWriter
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_captures"
+HANDOFF = SAMPLES / "scenario-handoff.pcap"
+BIG_FRAMES = 200_000
+
+
+def big_capture(path: Path, frames: int = BIG_FRAMES) -> Path:
+    """A capture of ``frames`` frames: scenario-handoff's frames again and again,
+    each copy later in time."""
+    with open_capture(HANDOFF) as reader:
+        records = [(f.ts, bytes(f.data), f.linktype) for f in reader]
+    span = records[-1][0] - records[0][0] + 1.0
+    with path.open("wb") as fh:
+        writer = CaptureWriter(fh, records[0][2])
+        copy = 0
+        while writer.count < frames:
+            for ts, data, _lt in records[:frames - writer.count]:
+                writer.write(ts + copy * span, data)
+            copy += 1
+    return path
+
+
+@pytest.mark.parametrize("name", ["scenario-handoff.pcap", "malformed.pcap", "ipsec.pcap",
+                                  "scenario-handoff-vlan.pcapng", "scenario-route-optimization.pcap",
+                                  "mh-options-pmipv6.pcap", "icmp6-errors.pcap"])
+def test_rows_are_the_packets_command_text(name):
+    path = SAMPLES / name
+    result = CliRunner().invoke(cli, ["packets", str(path)])
+    assert result.exit_code in (0, 3), result.output
+    lines = result.stdout.splitlines()
+    with FrameSource.open(path) as source:
+        assert len(source) == len(lines)
+        for i, line in enumerate(lines):
+            row = source.row(i)
+            assert line.split()[0] == str(row.number)  # No.
+            assert line.rstrip().endswith(f"{row.protocol:<7} {row.info}".rstrip())  # Info
+            assert format_row(row) == line
+
+
+def test_frame_access_and_numbers():
+    with FrameSource.open(HANDOFF) as source:
+        assert len(source) == 3956
+        bu = source.decoded(14)
+        assert bu.number == 15 and bu.mh is not None and bu.mh["type"] == 5
+        assert source.row(14).protocol == "MIPv6"
+        assert source.ts(14) == bu.ts
+        assert source.raw(14) == bytes(source.frame(14).data)
+        assert len(source.raw(14)) == bu.caplen
+        assert source.detail(14)[0].label.startswith("Frame 15")
+        assert source.position_of(15) == 14
+        with pytest.raises(IndexError):
+            source.position_of(0)
+        assert source.row(-1).number == 3956
+
+
+def test_kinds_of_known_frames():
+    report = analyze([str(HANDOFF)])
+    lost = {f for finding in report.findings if finding.code == "lost_to_old_care_of"
+            for f in finding.frames}
+    assert lost
+    with FrameSource.open(HANDOFF) as source:
+        assert source.kind(14) == "signalling"  # frame 15, the first BU
+        assert source.kind(4) == "signalling"   # frame 5, an RA
+        tunnelled = [i for i in range(len(source)) if len(source.decoded(i).ip6) > 1]
+        assert tunnelled
+        first_lost = min(lost)
+        assert source.kind(first_lost - 1) == "tunnelled"
+        source.set_lost(lost)
+        assert source.lost == frozenset(lost)
+        assert all(source.kind(f - 1) == "lost" for f in lost)
+        others = [i for i in tunnelled if i + 1 not in lost]
+        assert source.kind(others[0]) == "tunnelled"
+    with FrameSource.open(SAMPLES / "malformed.pcap") as source:
+        kinds = [source.kind(i) for i in range(len(source))]
+        statuses = [source.decoded(i).status for i in range(len(source))]
+        assert [k == "malformed" for k in kinds] == [s == "malformed" for s in statuses]
+        assert [k == "skipped" for k in kinds] == [s == "skipped" for s in statuses]
+        assert "malformed" in kinds and "skipped" in kinds
+    with FrameSource.open(SAMPLES / "scenario-route-optimization.pcap") as source:
+        ro = [i for i in range(len(source)) if source.kind(i) == "route_optimised"]
+        assert ro
+        d = source.decoded(ro[0])
+        assert d.mh is None and (d.ip6[-1].hao is not None or d.ip6[-1].rh2 is not None)
+        assert frame_kind(d, lost=True) == "lost"
+
+
+def test_cache_is_bounded_and_reads_are_thread_safe():
+    with FrameSource.open(HANDOFF, cache_frames=64) as source:
+        rows = [source.row(i) for i in range(len(source))]
+        assert source.cached == 64
+        errors: list[BaseException] = []
+
+        def read(start: int) -> None:
+            try:
+                for i in range(start, len(source), 7):
+                    assert source.row(i) == rows[i]
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=read, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert source.cached <= 64
+
+
+def test_memory_of_200k_frames_is_the_index_plus_the_cache(tmp_path):
+    path = big_capture(tmp_path / "big.pcap")
+    tracemalloc.start()
+    try:
+        source = FrameSource.open(path)
+        assert len(source) == BIG_FRAMES
+        index_bytes = source.nbytes
+        assert index_bytes < BIG_FRAMES * 32  # compact columns, no object per frame
+        after_open = tracemalloc.get_traced_memory()[0]
+        for i in range(0, BIG_FRAMES, 20):  # 10,000 frames decoded, 4096 kept
+            source.row(i)
+        assert source.cached == source.cache_frames == 4096
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after_open < index_bytes + (2 << 20)
+    assert held < index_bytes + source.cache_frames * 4096  # about 2 KB a cached frame
+    assert source.row(BIG_FRAMES - 1).number == BIG_FRAMES
+    source.close()

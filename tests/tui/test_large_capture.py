@@ -1,0 +1,101 @@
+"""A large capture (written by the test: 200,000 frames) opens in the terminal
+UI and its last frame is reachable from the packet list."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("textual")
+
+from mipv6scope.tui.app import MobilityApp  # noqa: E402
+from mipv6scope.tui.widgets.packet_panes import PacketPanes  # noqa: E402
+
+FRAMES = 200_000
+SIGNALLING_EVERY = 50
+SIZE = (120, 40)
+
+
+def write_capture(path: Path, frames: int) -> None:
+    """``frames`` frames of the home-registration story (as bench/benchmark.py
+    writes them): data frames, with a signalling frame every 50."""
+    from mipv6scope.capture.frame import Frame
+    from mipv6scope.decode.frame_decoder import decode_frame
+    from mipv6scope.synth.samples import sample_home_registration
+    from mipv6scope.synth.writer import CaptureWriter
+
+    story = sample_home_registration()
+    data: list[bytes] = []
+    signalling: list[bytes] = []
+    for number, (_ts, frame, _cap) in enumerate(story.frames, 1):
+        decoded = decode_frame(Frame(number, 0.0, len(frame), len(frame), story.linktype, frame))
+        (data if decoded.mh is None and decoded.icmp6 is None else signalling).append(frame)
+    with open(path, "wb") as fh:
+        writer = CaptureWriter(fh, story.linktype)
+        ts = 1_700_000_000.0
+        for i in range(frames):
+            if i % SIGNALLING_EVERY == 0:
+                frame = signalling[(i // SIGNALLING_EVERY) % len(signalling)]
+            else:
+                frame = data[i % len(data)]
+            writer.write(ts + i * 0.0001, frame)
+
+
+async def until(pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Let the app run until ``condition()`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {condition.__name__}")
+        await pilot.pause(0.02)
+
+
+def test_a_large_capture_opens_and_its_last_frame_is_reachable(tmp_path: Path) -> None:
+    started = time.monotonic()
+    capture = tmp_path / "large.pcap"
+    write_capture(capture, FRAMES)
+
+    async def run() -> None:
+        app = MobilityApp([str(capture)])
+        async with app.run_test(size=SIZE) as pilot:
+            main = app.main
+
+            def indexed() -> bool:
+                return main.source is not None and bool(main.query(PacketPanes))
+
+            def settled() -> bool:  # the analysis done, its node chosen, its frames shown
+                report = main.report
+                return (report is not None and (main.node is not None or not report.mobile_nodes)
+                        and main.view is not None and main.shown == main.view)
+
+            await until(pilot, indexed)
+            assert len(main.source) == FRAMES  # type: ignore[arg-type]
+            await until(pilot, settled)
+            panes = main.query_one(PacketPanes)
+            panes.packet_list.focus()
+            await pilot.pause()
+            if main.view is not None and main.view.node is not None:
+                await pilot.press("a")  # every frame
+            await until(pilot, settled)
+            assert main.view is not None and main.view.node is None
+            assert panes.positions is None
+            await pilot.press("end")
+
+            def at_last() -> bool:
+                return (main.selected is not None and main.selected[0] == FRAMES
+                        and bool(panes.detail.detail))
+
+            await until(pilot, at_last)
+            assert panes.packet_list.current_frame == FRAMES
+            assert panes.detail.detail[0].label.startswith(f"Frame {FRAMES}:")
+            assert panes.hex_view is not None
+            await pilot.press("q")
+        assert app.return_code == 0
+
+    asyncio.run(run())
+    assert time.monotonic() - started < 60
