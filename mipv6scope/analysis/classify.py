@@ -16,10 +16,16 @@ unremarkable:
 
 Everything else (other extension headers, ICMPv6, MH, ESP, AH, fragments,
 frames cut by the snap length, payload lengths that disagree with the frame,
-non-IPv6) returns None and goes to the full decoder
+capture times that are not a date from 1970 to 9999 (the decoder flags them
+``timestamp_out_of_range``), non-IPv6) returns None and goes to the full decoder
 (`decode.frame_decoder.decode_frame`). The rule is that whatever the fast path
 returns is exactly what the full decoder plus `events_from_frames` would give;
 tests/analysis/test_classify.py checks it on every sample capture.
+
+The engine's record visitor (one pcap file) uses the remembered answers
+without calling `FastPath.fields`: a pcap record's time (unsigned 32-bit
+seconds and fraction) is always a date from 1970 to 2106, so no time the
+decoder would flag reaches that path.
 
 The engine gets the fields as a tuple (`FastPath.fields`), not as an event.
 What follows (ts, frame, file) depends only on the bytes read, so it is
@@ -38,6 +44,7 @@ from ipaddress import IPv6Address
 from ..capture.frame import LINKTYPE_ETHERNET, Frame
 from ..capture.link import USUAL_NETWORK_OFFSET, network_layer
 from ..decode.addresses import address
+from ..decode.issues import MAX_DATE_TS, MIN_DATE_TS
 from ..events import DataPacket
 from .routes import Route
 
@@ -209,6 +216,8 @@ class FastPath:
         flow's packets of one size share one entry and one route."""
         if frame.caplen < frame.wirelen:
             return None  # cut by the snap length: the decoder reports how
+        if not MIN_DATE_TS <= frame.ts < MAX_DATE_TS:
+            return None  # not a date (or NaN): the decoder flags timestamp_out_of_range
         data = frame.data
         link = self.templates.get(frame.linktype)
         if link is not None:

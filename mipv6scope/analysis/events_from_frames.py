@@ -13,6 +13,7 @@ from ipaddress import IPv6Address
 from typing import Any
 
 from .. import events as ev
+from ..decode.issues import MAX_PREFIX_LENGTH
 from ..decode.model import DecodedFrame, IP6Header
 
 NH_ESP = 50
@@ -34,7 +35,38 @@ OPT_MOBILE_NETWORK_PREFIX = 6
 
 
 def _ip(text: str | None) -> IPv6Address | None:
-    return None if text is None else IPv6Address(text)
+    """The address of ``text``; None when absent or not an IPv6 address."""
+    if text is None:
+        return None
+    try:
+        return IPv6Address(text)
+    except ValueError:
+        return None
+
+
+def _ips(texts: Any) -> tuple[IPv6Address, ...]:
+    """The valid addresses among ``texts`` (others were flagged by the decoder)."""
+    return tuple(a for a in (_ip(t) for t in texts or ()) if a is not None)
+
+
+def _prefixes(entries: Any) -> tuple[str, ...]:
+    """"addr/len" of every prefix entry whose prefix length is 0-128 and whose
+    address reads as IPv6: the decoder flags the others on their frame
+    (``nd_prefix_length_invalid``, ``mh_prefix_length_invalid``), so the
+    analyzers never see a prefix ``ip_network`` would refuse."""
+    out = []
+    for p in entries or ():
+        plen, text = p.get("prefix_len"), p.get("prefix")
+        if (isinstance(plen, int) and 0 <= plen <= MAX_PREFIX_LENGTH and text is not None
+                and _ip(text) is not None):
+            out.append(f"{text}/{plen}")
+    return tuple(out)
+
+
+def _alt_care_of(alt: dict[str, Any] | None, default: IPv6Address) -> IPv6Address:
+    """The Alternate Care-of Address option's address, else ``default``."""
+    found = _ip(alt.get("address")) if alt else None
+    return default if found is None else found
 
 
 def _option(fields: dict[str, Any], otype: int) -> dict[str, Any] | None:
@@ -67,12 +99,12 @@ def _mobility_event(decoded: DecodedFrame, file: int) -> ev.Event | None:
             return None
         alt = _option(fields, OPT_ALTERNATE_COA)
         nonces = _option(fields, OPT_NONCE_INDICES)
-        prefixes = tuple(f"{o['prefix']}/{o['prefix_len']}" for o in fields.get("options") or ()
-                         if o.get("type") == OPT_MOBILE_NETWORK_PREFIX and "prefix" in o)
+        prefixes = _prefixes(o for o in fields.get("options") or ()
+                             if o.get("type") == OPT_MOBILE_NETWORK_PREFIX)
         return ev.BindingUpdate(
             **base, seq=fields["seq"], flags=frozenset(fields.get("flags") or ()),
             lifetime_s=fields["lifetime_s"], home_address=hdr.upper_src,
-            care_of=_ip(alt.get("address")) if alt and alt.get("address") else hdr.src,
+            care_of=_alt_care_of(alt, hdr.src),
             home_nonce_index=nonces.get("home_nonce_index") if nonces else None,
             careof_nonce_index=nonces.get("careof_nonce_index") if nonces else None,
             mobile_network_prefixes=prefixes)
@@ -110,7 +142,10 @@ def _mobility_event(decoded: DecodedFrame, file: int) -> ev.Event | None:
 def _src_mac(icmp: dict[str, Any]) -> bytes | None:
     for opt in icmp.get("options") or ():
         if opt.get("type") == 1 and opt.get("address"):
-            return bytes.fromhex(opt["address"].replace(":", ""))
+            try:
+                return bytes.fromhex(str(opt["address"]).replace(":", ""))
+            except ValueError:
+                return None
     return None
 
 
@@ -123,23 +158,26 @@ def _icmp_event(decoded: DecodedFrame, file: int) -> ev.Event | None:
     itype = icmp.get("type")
     hdr = decoded.ip6[-1]
     if itype == ICMP_RA:
-        prefixes = icmp.get("prefixes") or ()
+        prefixes = [p for p in icmp.get("prefixes") or () if _prefixes((p,))]
         return ev.RouterAdvertisement(
             decoded.ts, decoded.number, file, hdr.src, bool(icmp.get("home_agent")),
-            tuple(f"{p['prefix']}/{p['prefix_len']}" for p in prefixes),
-            tuple(IPv6Address(p["prefix"]) for p in prefixes if "R" in (p.get("flags") or ())),
+            _prefixes(prefixes),
+            _ips(p["prefix"] for p in prefixes if "R" in (p.get("flags") or ())),
             _src_mac(icmp))
     if itype == ICMP_NA:
         if icmp.get("target") is None:
             return None
+        target = _ip(icmp["target"])
+        if target is None:
+            return None
         return ev.NeighborAdvertisement(decoded.ts, decoded.number, file, hdr.upper_src,
-                                        hdr.upper_dst, IPv6Address(icmp["target"]),
+                                        hdr.upper_dst, target,
                                         frozenset(icmp.get("flags") or ()))
     if itype in ICMP_MOBILITY:
         return ev.IcmpMobility(
             decoded.ts, decoded.number, file, itype, icmp.get("identifier"), hdr.upper_src,
-            hdr.upper_dst, hdr.hao, tuple(IPv6Address(a) for a in icmp.get("home_agents") or ()),
-            tuple(f"{p['prefix']}/{p['prefix_len']}" for p in icmp.get("prefixes") or ()))
+            hdr.upper_dst, hdr.hao, _ips(icmp.get("home_agents")),
+            _prefixes(icmp.get("prefixes")))
     if itype in ICMP_ND_OTHER:
         return None
     return _data_event(decoded, file)

@@ -138,7 +138,10 @@ class HandoffAnalyzer(DataAnalyzer):
     def on_router_advertisement(self, e: ev.RouterAdvertisement) -> None:
         """Remember when each prefix was last (and first) advertised."""
         for text in e.prefixes:
-            net = ip_network(text, strict=False)
+            try:
+                net = ip_network(text, strict=False)
+            except ValueError:
+                continue  # flagged by the decoder on its frame; events_from_frames skips it
             self._last_ra[net] = e.ts
             if net not in self._first_ra:
                 self._first_ra[net] = e.ts

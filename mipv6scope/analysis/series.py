@@ -23,6 +23,7 @@ from array import array
 from ..report.model import TrafficSeries
 
 MAX_BINS = 256
+_INF = float("inf")
 FIRST_WIDTH_S = 0.05
 
 
@@ -67,10 +68,12 @@ class Series:
         return TrafficSeries(self.start, self.width, tuple(counts))
 
     def _index(self, ts: float) -> int:
-        """The bin of ``ts``, coarsening until it fits."""
-        i = int((ts - self.start) / self.width)
-        if i < 0:
+        """The bin of ``ts``, coarsening until it fits (a time that is not a
+        finite number, flagged timestamp_out_of_range on its frame: the first bin)."""
+        at = (ts - self.start) / self.width
+        if not at > 0 or at == _INF:  # negative, NaN or infinite
             return 0
+        i = int(at)
         while i >= MAX_BINS:
             self._coarsen()
             i = int((ts - self.start) / self.width)

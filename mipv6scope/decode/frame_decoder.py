@@ -14,7 +14,7 @@ from .addresses import address as _address
 from .esp_null import read_esp_null
 from .ext_headers import RH2_ROUTING_TYPE, walk_dest_options
 from .icmp6 import parse_icmp6
-from .issues import Issue
+from .issues import Issue, timestamp_in_range
 from .mh import mh_checksum, parse_mh
 from .model import SKIPPED, DecodedFrame, IP6Header, Transport
 
@@ -43,6 +43,9 @@ _SPI_SEQ = struct.Struct("!II")
 def decode_frame(frame: Frame) -> DecodedFrame:
     """Decode one captured frame into a DecodedFrame (never raises)."""
     out = DecodedFrame(frame.number, frame.ts, frame.caplen, frame.wirelen, frame.linktype)
+    if not timestamp_in_range(frame.ts):
+        out.issues.append(Issue("timestamp_out_of_range", "capture",
+                                f"capture time {frame.ts!r} s is not a date in 1970-9999"))
     link = network_layer(frame.linktype, frame.data)
     out.vlan_ids = link.vlan_ids
     if link.network != "ipv6":

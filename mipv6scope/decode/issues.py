@@ -49,6 +49,9 @@ _KINDS = [
               "the decoder failed on this frame (a mipv6scope bug: please report it)"),
     IssueKind("too_many_headers", "error", "",
               "the header chain is longer than the decoder follows"),
+    IssueKind("timestamp_out_of_range", "warning", "",
+              "the frame's capture time is not a date between 1970-01-01 and 9999-12-31 "
+              "(or not a finite number): shown as raw seconds"),
     # destination options and the Home Address option
     IssueKind("bad_ipv6_dest_opt_len", "error", "RFC 8200 4.2",
               "an option in a Destination Options header runs past the end of the header"),
@@ -78,6 +81,8 @@ _KINDS = [
               "a mobility option's length runs past the end of the Mobility Header"),
     IssueKind("mh_option_bad_length", "error", "RFC 6275 6.2",
               "a mobility option's length differs from its fixed length"),
+    IssueKind("mh_prefix_length_invalid", "error", "RFC 3963 6.2",
+              "a Mobile Network Prefix option's prefix length is greater than 128"),
     # ICMPv6 and neighbour discovery
     IssueKind("icmp6_too_short", "error", "RFC 4443 2.1",
               "the ICMPv6 message is shorter than its type needs"),
@@ -87,6 +92,8 @@ _KINDS = [
               "a neighbour discovery option runs past the end of the message"),
     IssueKind("nd_option_bad_length", "error", "RFC 6275 7.3",
               "a neighbour discovery option has the wrong length for its type"),
+    IssueKind("nd_prefix_length_invalid", "error", "RFC 4861 4.6.2",
+              "a Prefix Information option's prefix length is greater than 128"),
     # IPsec
     IssueKind("esp_too_short", "error", "RFC 4303 2",
               "the ESP header is shorter than SPI and sequence number"),
@@ -95,6 +102,23 @@ _KINDS = [
 ]
 
 ISSUE_KINDS: dict[str, IssueKind] = {k.code: k for k in _KINDS}
+
+
+MAX_PREFIX_LENGTH = 128
+"""The longest IPv6 prefix: a prefix length above it is a decode issue."""
+
+# The capture times a date can show: 1970-01-01T00:00:00 to 9999-12-31T23:59:59.999999 UTC.
+MIN_DATE_TS = 0.0
+MAX_DATE_TS = 253_402_300_800.0
+
+
+def timestamp_in_range(ts: float) -> bool:
+    """Whether ``ts`` (seconds since the epoch) is finite and shows as a date
+    from 1970-01-01 to 9999-12-31 (UTC); False for anything else, never raises."""
+    try:
+        return MIN_DATE_TS <= ts < MAX_DATE_TS  # NaN compares False
+    except TypeError:
+        return False
 
 
 def issue_kind(code: str) -> IssueKind:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import dpkt
 from dpkt.utils import inet_to_str
 
-from mipv6scope.decode.issues import Issue
+from mipv6scope.decode.issues import MAX_PREFIX_LENGTH, Issue
 from mipv6scope.decode.names import (
     ACCESS_TECHNOLOGY_NAMES,
     HANDOFF_INDICATOR_NAMES,
@@ -485,6 +485,11 @@ def parse_options(
                 opt = cls(raw)
             except dpkt.UnpackError:
                 opt = UnknownOption(raw)
+            if isinstance(opt, MobileNetworkPrefix) and opt.prefix_len > MAX_PREFIX_LENGTH:
+                issues.append(Issue(
+                    "mh_prefix_length_invalid", "mh_option",
+                    f"Mobile Network Prefix option at offset {base_offset + i} has prefix "
+                    f"length {opt.prefix_len}, at most {MAX_PREFIX_LENGTH}"))
         opts.append(opt)
         i = end
     return opts, issues

@@ -21,7 +21,7 @@ from typing import Any
 
 import dpkt
 
-from mipv6scope.decode.issues import Issue
+from mipv6scope.decode.issues import MAX_PREFIX_LENGTH, Issue
 
 LAYER = "nd_option"
 
@@ -287,6 +287,11 @@ def parse_nd_options(buf: bytes, snap_cut: bool = False) -> tuple[list[dpkt.Pack
             # Only reachable if a class's fixed part were longer than 8 bytes
             # and its length byte said 1; keep the bytes rather than lose them.
             options.append(NDOption(chunk))
+        opt = options[-1]
+        if isinstance(opt, PrefixInformation) and not prefix_length_ok(opt):
+            issues.append(Issue("nd_prefix_length_invalid", LAYER,
+                                f"Prefix Information option at offset {off} has prefix length "
+                                f"{opt.prefix_len}, at most {MAX_PREFIX_LENGTH}"))
         off = opt_end
     return options, issues
 
@@ -294,6 +299,11 @@ def parse_nd_options(buf: bytes, snap_cut: bool = False) -> tuple[list[dpkt.Pack
 def _overrun(snap_cut: bool, detail: str) -> Issue:
     code = "truncated_by_snaplen" if snap_cut else "nd_option_overrun"
     return Issue(code, LAYER, detail)
+
+
+def prefix_length_ok(opt: PrefixInformation) -> bool:
+    """Whether the option's prefix length is a valid IPv6 prefix length (0-128)."""
+    return 0 <= opt.prefix_len <= MAX_PREFIX_LENGTH
 
 
 def prefix_flags(opt: PrefixInformation) -> list[str]:
