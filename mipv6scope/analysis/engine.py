@@ -41,6 +41,7 @@ from ..capture.reader import CaptureReader, open_capture
 from ..decode.frame_decoder import decode_frame
 from ..decode.stream import FrameCounts
 from ..events import DataPacket
+from ..names import read_names  # noqa: F401  (here for its former importers)
 from ..report.builder import ReportBuilder
 from ..report.model import CaptureInfo, Report
 from .base import Analyzer, DataAnalyzer, DataHandler, data_handler, dispatch_table
@@ -87,22 +88,6 @@ def default_analyzers(settings: Settings | None = None, require_ipsec: bool = Fa
                                       require_ipsec=require_ipsec)
     return [bindings, tunnels, RouteOptAnalyzer(bindings, legs=tunnels.legs), handoffs,
             IdentityAnalyzer(bindings), SignallingAnalyzer(bindings), conformance]
-
-
-def read_names(path: str | os.PathLike[str]) -> dict[IPv6Address, str]:
-    """A hosts-style file (``ADDRESS NAME [ALIASES]``, ``#`` comments) as a
-    mapping from IPv6 address to its first name. Other lines are ignored."""
-    names: dict[IPv6Address, str] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            words = line.split("#", 1)[0].split()
-            if len(words) < 2:
-                continue
-            try:
-                names.setdefault(IPv6Address(words[0].split("%", 1)[0]), words[1])
-            except ValueError:
-                continue
-    return names
 
 
 @dataclass

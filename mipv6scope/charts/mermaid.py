@@ -13,12 +13,14 @@ messages (thinning).
 
 Capture-derived text (names from ``--names``, Info text) cannot add a line
 or a participant: newlines and the characters Mermaid reads as syntax in a
-text (``;``, ``#``, and ``<`` that would open HTML) are replaced.
+text (``;``, ``#``, and ``<`` that would open HTML) are replaced, and any
+other control or bidi character is shown escaped (`safe_text.visible`).
 """
 
 from __future__ import annotations
 
 from ..report.model import Report
+from ..safe_text import visible
 from .lanes import lane_description
 from .options import ChartOptions
 from .sequence_data import Arrow, SequenceLayout, sequence_layout
@@ -30,9 +32,11 @@ _REPLACE = {";": ",", "#": "no.", "<": "‹", "\r": " ", "\n": " ", "\t": " ",
 
 def mermaid_text(text: str) -> str:
     """``text`` made safe for a Mermaid participant description, message or
-    note: one line, none of the characters Mermaid takes as syntax there."""
+    note: one line, none of the characters Mermaid takes as syntax there;
+    other control and bidi characters written out (``\\x1b``, `visible`)."""
     for old, new in _REPLACE.items():
         text = text.replace(old, new)
+    text = visible(text)
     text = "".join(c if c.isprintable() else " " for c in text)
     return " ".join(text.split()) or "-"
 

@@ -30,6 +30,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..report.model import Finding, MobileNode, Report, SignallingMessage, TrafficSeries
+from ..safe_text import safe_report
 from .options import ChartOptions, select_nodes
 from .style import (
     FAMILIES,
@@ -47,6 +48,7 @@ from .timeline import handoff_ts
 
 GRID_BINS = 200
 MINUTE_S = 60.0
+MAX_MINUTE_BARS = 100_000  # past this many minutes, the handoff/finding bars widen
 ROW_TITLES = ("data (packets/s, stacked)", "signalling (messages/s, stacked)", "handoffs per minute",
               "findings per minute (by severity)")
 
@@ -132,12 +134,18 @@ def _grid(window: tuple[float, float]) -> tuple[np.ndarray, float]:
     return edges, width
 
 
-def _minutes(window: tuple[float, float]) -> np.ndarray:
+def _minutes(window: tuple[float, float]) -> tuple[np.ndarray, float]:
+    """Bar edges one minute apart over ``window`` and their width (MINUTE_S);
+    a window of more than MAX_MINUTE_BARS minutes (a capture whose times run
+    to year 586524) gets GRID_BINS wider bars instead of an array it cannot hold."""
+    span = window[1] - window[0]
+    if not math.isfinite(span) or span / MINUTE_S > MAX_MINUTE_BARS:
+        return _grid(window)
     first = math.floor(window[0] / MINUTE_S) * MINUTE_S
     n = max(1, math.ceil((window[1] - first) / MINUTE_S + 1e-9))
     if first + n * MINUTE_S <= window[1]:
         n += 1
-    return first + MINUTE_S * np.arange(n + 1, dtype=np.float64)
+    return first + MINUTE_S * np.arange(n + 1, dtype=np.float64), MINUTE_S
 
 
 def _bars(edges: np.ndarray, step: float, values: np.ndarray, name: str, colour: str, unit: str,
@@ -157,6 +165,7 @@ def overview_figure(report: Report, options: ChartOptions) -> go.Figure:
     """The overview of the selected nodes (see the module docstring). Raises
     `ChartInputError` (via `select_nodes` / `style.time_window`) for no node,
     an unknown ``--mn`` or a window outside the capture."""
+    report = safe_report(report)  # names shown escaped
     nodes, everything = _selection(report, options)
     window = time_window(report, options)
     first = report.capture.first_ts if report.capture.first_ts is not None else window[0]
@@ -189,11 +198,12 @@ def overview_figure(report: Report, options: ChartOptions) -> go.Figure:
             fig.add_trace(_bars(edges, width, counts / width, family, FAMILY_COLOURS[family], "messages/s",
                                 "signalling", counts),
                           row=2, col=1)
-    minutes = _minutes(window)
+    minutes, step = _minutes(window)
+    per_bar = "in the minute" if step == MINUTE_S else "in the bar"
     handoff_times = [ts for n in nodes for h in n.handoffs if (ts := handoff_ts(h)) is not None]
     per_minute = _histogram([t for t in handoff_times if window[0] <= t <= window[1]], minutes)
     totals["handoffs"] = float(per_minute.sum())
-    fig.add_trace(_bars(minutes, MINUTE_S, per_minute, "handoffs", "#555555", "in the minute", "handoffs"),
+    fig.add_trace(_bars(minutes, step, per_minute, "handoffs", "#555555", per_bar, "handoffs"),
                   row=3, col=1)
     findings = _findings(report, nodes, everything)
     for severity in SEVERITIES:
@@ -201,8 +211,8 @@ def overview_figure(report: Report, options: ChartOptions) -> go.Figure:
                              and window[0] <= f.ts <= window[1]], minutes)
         totals[f"findings: {severity}"] = float(counts.sum())
         if counts.any():
-            fig.add_trace(_bars(minutes, MINUTE_S, counts, severity, SEVERITY_COLOURS[severity],
-                                "in the minute", "findings"), row=4, col=1)
+            fig.add_trace(_bars(minutes, step, counts, severity, SEVERITY_COLOURS[severity],
+                                per_bar, "findings"), row=4, col=1)
     _layout(fig, report, options, window, totals, dropped=report.signalling_dropped if everything else 0)
     return fig
 

@@ -19,10 +19,8 @@ busiest node gets a sequence chart.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import Counter
-from datetime import datetime, timezone
 from ipaddress import IPv6Address
 from typing import Any
 
@@ -30,6 +28,7 @@ from .. import __version__
 from ..render import views_text as vt
 from ..render.summary_text import story_line, summary_records
 from ..report.model import MobileNode, Report
+from ..safe_text import format_utc, raw_seconds, safe_report, utc_moment
 from . import report_tables as rt
 from .build import build_figure
 from .export import PLOTLYJS_MODES, figure_div, plotlyjs_head
@@ -86,7 +85,9 @@ def report_page(report: Report, plotlyjs: str = "inline") -> str:
 def _utc(ts: float | None) -> str:
     if ts is None:
         return "-"
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
+    if utc_moment(ts) is None:
+        return raw_seconds(ts)  # not a date (before 1970, after 9999, not finite)
+    return format_utc(ts, "%Y-%m-%d %H:%M:%S.%f", 3) + " UTC"
 
 
 def _address_list(addresses: tuple[IPv6Address, ...], names: dict[IPv6Address, str],
@@ -193,28 +194,11 @@ def _findings(report: Report) -> str:
 
 # -- charts ---------------------------------------------------------------------------------
 
-def _clean(text: str | None) -> str | None:
-    return rt.visible(text) if text is not None and rt.visible(text) != text else text
-
-
 def chart_safe(report: Report) -> Report:
     """The report with names, finding messages and signalling labels/Info lines
-    made `visible`, for the charts: their text then shows what the tables show."""
-    def node(n: MobileNode) -> MobileNode:
-        return dataclasses.replace(n, name=_clean(n.name)) if _clean(n.name) != n.name else n
-
-    return dataclasses.replace(
-        report,
-        mobile_nodes=tuple(node(n) for n in report.mobile_nodes),
-        names={a: rt.visible(v) for a, v in report.names.items()},
-        findings=tuple(f if _clean(f.message) == f.message
-                       else dataclasses.replace(f, message=rt.visible(f.message))
-                       for f in report.findings),
-        signalling=tuple(m if _clean(m.label) == m.label and _clean(m.info) == m.info
-                         else dataclasses.replace(m, label=rt.visible(m.label),
-                                                  info=rt.visible(m.info))
-                         for m in report.signalling),
-    )
+    made visible (`safe_text.safe_report`), for the charts: their text then
+    shows what the tables show."""
+    return safe_report(report)
 
 
 def busiest_node(report: Report) -> MobileNode | None:

@@ -10,13 +10,13 @@ in the cell's ``data-v`` attribute.
 
 Every string goes through `esc`: control characters (C0, DEL, C1), bidi
 overrides and isolates, line separators and lone surrogates are shown as
-``\\xNN`` / ``\\uNNNN``, then the text is HTML-escaped (quotes included).
+``\\xNN`` / ``\\uNNNN`` (`safe_text.visible`, re-exported here as
+``visible``), then the text is HTML-escaped (quotes included).
 """
 
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv6Address
@@ -24,22 +24,12 @@ from typing import Any
 
 from ..render import views_text as vt
 from ..render.tabular import clock, csv_cell
+from ..safe_text import visible
 
 Row = dict[str, Any]
 
-# C0, DEL, C1, Arabic letter mark, LRM/RLM, line/paragraph separators,
-# bidi embeddings/overrides (U+202A-U+202E), isolates (U+2066-U+2069), surrogates
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
-                     "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 FRAMES_SHOWN = 20  # frame numbers shown in a cell; the rest are in data-v
 TALL_ROWS = 25     # a table with more rows scrolls in a box of its own
-
-
-def visible(text: str) -> str:
-    """``text`` with control, bidi and separator characters written out as
-    ``\\xNN`` (below U+0100) or ``\\uNNNN``, so none can act on the reader."""
-    return _UNSAFE.sub(lambda m: (f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100
-                                  else f"\\u{ord(m[0]):04x}"), text)
 
 
 def esc(value: Any) -> str:

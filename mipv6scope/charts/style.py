@@ -8,10 +8,10 @@ Pure data and pure functions: nothing here builds a figure.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import PurePath
 
 from ..report.model import Report
+from ..safe_text import format_utc, visible
 from .options import ChartInputError, ChartOptions
 
 # Route-optimisation states in the order a pair goes through them (`ro`).
@@ -67,16 +67,16 @@ def family_of(kind: str) -> str:
 
 
 def utc(ts: float) -> str:
-    """``ts`` (epoch seconds) as a Plotly date string in UTC, to the millisecond."""
-    moment = datetime.fromtimestamp(round(ts, 3), timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    """``ts`` (epoch seconds) as a Plotly date string in UTC, to the millisecond
+    (raw seconds when no date can show it: never raises)."""
+    return format_utc(round(ts, 3), "%Y-%m-%d %H:%M:%S.%f", trim=3)
 
 
 def clock(ts: float | None) -> str:
     """``ts`` as a UTC time of day for hover text (``12:03:14.215``); "-" for None."""
     if ts is None:
         return "-"
-    return datetime.fromtimestamp(round(ts, 3), timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+    return format_utc(round(ts, 3), "%H:%M:%S.%f", trim=3)
 
 
 def capture_name(report: Report) -> str:
@@ -89,8 +89,8 @@ def capture_name(report: Report) -> str:
 def chart_title(report: Report, options: ChartOptions, what: str) -> str:
     """``options.title`` or "<what> - <capture files>"."""
     if options.title:
-        return options.title
-    name = capture_name(report)
+        return visible(options.title)
+    name = visible(capture_name(report))
     return f"{what} - {name}" if name else what
 
 

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from ..report.model import Handoff, MobileNode, Report
+from ..safe_text import format_utc
 from .options import ChartInputError, ChartOptions, node_label
 
 
@@ -63,12 +62,12 @@ def chart_window(report: Report, node: MobileNode, options: ChartOptions) -> tup
 
 def time_of_day(ts: float) -> str:
     """UTC time of day with milliseconds: ``12:03:14.201``."""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+    return format_utc(ts, "%H:%M:%S.%f", 3)  # raw seconds when ts is not a date
 
 
 def utc_date(ts: float) -> str:
     """The UTC date of ``ts``: ``2023-11-14``."""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d")
+    return format_utc(ts, "%Y-%m-%d")
 
 
 def duration_text(seconds: float) -> str:

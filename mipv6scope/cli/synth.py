@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..safe_text import visible
 from ..synth.engine import LINKTYPES, VANTAGES, CaptureOptions
 from ..synth.scenarios import SCENARIOS, ScenarioParams
 
@@ -40,16 +41,24 @@ def _share(ctx: click.Context, param: click.Parameter, value: float | None) -> f
 @click.option("--ro-share", type=float, callback=_share, help="Share of MN-CN pairs using route optimisation (0-1).")
 @click.option("--esp-share", type=float, callback=_share, help="Share of MNs protecting signalling with ESP (0-1).")
 @click.option("--data-rate", type=click.FloatRange(min=0), help="fleet: data packets per second per MN.")
+@click.option("--force", is_flag=True, help="Replace FILE and FILE.truth.json if they exist.")
 def synth(scenario: str, out: str, seed: int, linktype: str, fmt: str, vlan: int | None,
-          snaplen: int, esp: str | None, vantage: str, **scale: float | int | None) -> None:
+          snaplen: int, esp: str | None, vantage: str, force: bool, **scale: float | int | None) -> None:
     """Generate SCENARIO's capture and its truth file (FILE.truth.json).
 
     \b
     Scenarios: handoff, route-optimization, recovery, fleet, malformed.
     Options not given keep the scenario's defaults; small scenarios ignore
     the fleet options.
+
+    Both files are written to a temporary file and renamed when complete
+    (nothing half-written on failure); an existing FILE or FILE.truth.json is
+    replaced only with --force, and a symlink at either is always refused.
+
+    Exit codes: 0 ok, 1 a file could not (or may not) be written, 2 usage.
     """
-    from ..synth.run import run_scenario
+    from ..outfile import OutputRefused
+    from ..synth.run import check_outputs, run_scenario
 
     if vlan is not None and linktype != "ethernet":
         raise click.UsageError("--vlan needs --linktype ethernet")
@@ -58,13 +67,17 @@ def synth(scenario: str, out: str, seed: int, linktype: str, fmt: str, vlan: int
     given = {k: v for k, v in scale.items() if v is not None}
     params = ScenarioParams(seed=seed, options=options, **given)
     try:
+        check_outputs(out, force)  # before the (possibly long) generation
         frames, truth = run_scenario(scenario, params, out)
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("mipv6scope.synth.scenarios."):
             click.echo(f"mipv6scope synth: scenario {scenario!r} is not available in this build", err=True)
             sys.exit(1)
         raise
-    except OSError as exc:
-        click.echo(f"mipv6scope synth: cannot write {out}: {exc.strerror or exc}", err=True)
+    except OutputRefused as exc:
+        click.echo(f"mipv6scope synth: {visible(str(exc.filename))} {exc.strerror}", err=True)
         sys.exit(1)
-    click.echo(f"{frames} frames written to {out}, truth in {truth}")
+    except OSError as exc:
+        click.echo(f"mipv6scope synth: cannot write {visible(out)}: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+    click.echo(f"{frames} frames written to {visible(out)}, truth in {visible(str(truth))}")

@@ -2,17 +2,19 @@
 node and the top findings, rendered from a Report only (nothing is decoded).
 
 ``summary_records`` gives the same content as plain dicts (one per mobile node)
-for the json/jsonl/csv formats; ``render_summary`` gives the text.
+for the json/jsonl/csv formats; ``render_summary`` gives the text, in which
+names are `safe_text.visible` and shortened, every line is made visible, and a
+time that cannot be a date shows as raw seconds.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
 from statistics import median
 from typing import Any
 
 from ..report.model import MobileNode, Report
+from ..safe_text import raw_seconds, shown_name, utc_moment, visible
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 TOP_FINDINGS = 10
@@ -25,7 +27,10 @@ def _plural(n: int, word: str) -> str:
 def _when(ts: float | None) -> str:
     if ts is None:
         return "-"
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+    moment = utc_moment(ts)
+    if moment is None:
+        return raw_seconds(ts)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
 
 
 def _ro_active_share(node: MobileNode, span: float | None) -> tuple[int, float | None]:
@@ -105,7 +110,7 @@ def render_summary(report: Report, top: int = TOP_FINDINGS) -> str:
     for label, addresses in (("home agents", report.home_agents),
                              ("correspondents", report.correspondents),
                              ("access routers", report.access_routers)):
-        shown = ", ".join(f"{a} ({report.names[a]})" if a in report.names else str(a)
+        shown = ", ".join(f"{a} ({shown_name(report.names[a])})" if a in report.names else str(a)
                           for a in addresses[:5])
         more = f" (+{len(addresses) - 5} more)" if len(addresses) > 5 else ""
         lines.append(f"  {label + ':':15} {len(addresses)}" + (f"  {shown}{more}" if shown else ""))
@@ -113,7 +118,7 @@ def render_summary(report: Report, top: int = TOP_FINDINGS) -> str:
         lines.append("")
         lines.append("Mobile nodes:")
         for record in summary_records(report):
-            who = record["home_address"] + (f" ({record['name']})" if record["name"] else "")
+            who = record["home_address"] + (f" ({shown_name(record['name'])})" if record["name"] else "")
             lines.append(f"  {who}: {story_line(record)}")
     lines.append("")
     if report.findings:
@@ -125,11 +130,12 @@ def render_summary(report: Report, top: int = TOP_FINDINGS) -> str:
         for f in ranked[:top]:
             frames = ",".join(str(n) for n in f.frames[:5]) + ("..." if len(f.frames) > 5 else "")
             name = names.get(f.node) if f.node is not None else None
-            node = "" if f.node is None else f" {name} ({f.node})" if name else f" {f.node}"
+            node = "" if f.node is None else f" {shown_name(name)} ({f.node})" if name else f" {f.node}"
             lines.append(f"  {f.severity:7} {f.code}{node} frames {frames}: {f.message}"
                          + (f" [{f.rfc}]" if f.rfc else ""))
         if len(ranked) > top:
             lines.append(f"  ... {len(ranked) - top} more (see `mipv6scope report`)")
     else:
         lines.append("Findings: none")
-    return "\n".join(lines) + "\n"
+    # each line whole through `visible`: a newline a file name or message brought shows as \x0a
+    return "\n".join(visible(line) for line in lines) + "\n"

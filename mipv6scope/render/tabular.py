@@ -9,7 +9,14 @@ columns) and hands them here. Nothing in this module decodes or analyses.
   Values inside a csv cell that are lists are joined with ``;`` (a dict inside
   such a list as its values joined with ``|``), so a cell stays one field.
 * ``text_table(rows, columns)`` is the aligned text: a header, a rule, one
-  line per row; times through `clock`, numbers right-aligned.
+  line per row; times through `clock`, numbers right-aligned. Every cell is
+  `safe_text.visible` (no control or bidi character reaches the terminal).
+* ``csv_cell(value)`` is the one function every csv writer passes a cell
+  through: lists and dicts flattened, text `visible` and, when it begins
+  with ``=``, ``+``, ``-``, ``@``, tab or CR, prefixed with ``'`` (OWASP
+  CSV injection); real numbers (int, float) stay numbers, negative ones too.
+* Times that cannot be a date (negative, past year 9999, nan/inf) show as
+  raw seconds (``clock``, ``day``), never an exception.
 """
 
 from __future__ import annotations
@@ -18,8 +25,9 @@ import csv
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import IO, Any
+
+from ..safe_text import format_utc, visible
 
 RECORD_FORMATS = ("json", "jsonl", "csv")
 
@@ -43,14 +51,14 @@ def clock(ts: float | None) -> str:
     """Epoch seconds as UTC time of day with milliseconds; '-' for None."""
     if ts is None:
         return "-"
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+    return format_utc(ts, "%H:%M:%S.%f", trim=3)
 
 
 def day(ts: float | None) -> str:
-    """The UTC date of ``ts`` (YYYY-MM-DD), or '-'."""
+    """The UTC date of ``ts`` (YYYY-MM-DD), or '-' (raw seconds when no date can show it)."""
     if ts is None:
         return "-"
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d")
+    return format_utc(ts, "%Y-%m-%d")
 
 
 def plain(value: Any) -> str:
@@ -68,7 +76,7 @@ def plain(value: Any) -> str:
 
 def text_table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], indent: str = "") -> str:
     """The rows as an aligned table (header, rule, rows); '' for no rows."""
-    cells = [[(c.show or plain)(row.get(c.key)) for c in columns] for row in rows]
+    cells = [[visible((c.show or plain)(row.get(c.key))) for c in columns] for row in rows]
     if not cells:
         return ""
     widths = [max(len(c.title), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
@@ -82,15 +90,38 @@ def text_table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], indent
     return "\n".join(out) + "\n"
 
 
-def csv_cell(value: Any) -> Any:
-    """A value flattened for one csv field (None -> empty)."""
+CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # OWASP: a spreadsheet may run such a cell
+
+
+def _flat(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, dict):
         return "|".join("" if v is None else str(v) for v in value.values())
     if isinstance(value, (list, tuple)):
-        return ";".join(str(csv_cell(v)) for v in value)
+        return ";".join(str(_flat(v)) for v in value)
     return value
+
+
+def csv_cell(value: Any) -> Any:
+    """A value for one csv field: None -> empty, lists joined with ``;`` (a
+    dict's values with ``|``), text `visible` and prefixed with ``'`` when it
+    begins with ``=``, ``+``, ``-``, ``@``, tab or CR; an int or float stays a
+    number (``-5`` too), a bool stays a bool."""
+    if isinstance(value, (bool, int, float)):
+        return value
+    flat = _flat(value)
+    if not isinstance(flat, str):
+        flat = str(flat)
+    text = visible(flat)
+    if flat.startswith(CSV_TRIGGERS) or text.startswith(CSV_TRIGGERS):
+        return "'" + text
+    return text
+
+
+def csv_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A record with every value through `csv_cell` (for ``csv.DictWriter``)."""
+    return {key: csv_cell(value) for key, value in record.items()}
 
 
 def write_rows(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str, stream: IO[str]) -> int:

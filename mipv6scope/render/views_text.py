@@ -5,6 +5,10 @@ For each view ``*_rows(report)`` yields plain JSON-ready dicts (addresses as
 text, times as epoch seconds), ``*_COLUMNS`` names their keys in order (the
 csv header) and ``render_*(report)`` gives the aligned text table with
 readable UTC times. `VIEWS` maps a view name to (rows, columns, render).
+
+The rows keep names and messages as they are (json); the text shows every
+cell `safe_text.visible` and a name shortened to `safe_text.NAME_SHOWN`
+characters (`_named`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from statistics import median
 from typing import TYPE_CHECKING, Any
 
 from ..report.model import Report
+from ..safe_text import shown_name, visible_lines
 from .tabular import Column, clock, day, plain, text_table
 
 if TYPE_CHECKING:
@@ -34,8 +39,9 @@ def _names(report: Report) -> dict[IPv6Address, str]:
 
 
 def _named(name: str | None, address: Any) -> str:
-    """``name (address)`` when the node has a name, else the address."""
-    return f"{name} ({address})" if name else plain(address)
+    """``name (address)`` when the node has a name (made visible and
+    shortened), else the address."""
+    return f"{shown_name(name)} ({address})" if name else plain(address)
 
 
 def _node_show(row: Row) -> str:
@@ -117,7 +123,7 @@ def render_bindings(report: Report, registrations: bool = False) -> str:
             Column("retransmissions", "rexmit", right=True), Column("latency_ms", "latency ms", _ms, True),
             Column("status", right=True), Column("status_name", "status name"),
             Column("granted_lifetime_s", "granted s", right=True)]))
-    return "".join(out)
+    return visible_lines("".join(out))
 
 
 # -- tunnels --------------------------------------------------------------------------------
@@ -146,13 +152,13 @@ def render_tunnels(report: Report) -> str:
     """Tunnels as a text table."""
     rows = [{**r, "node": r["home_address"], "home_agent_shown": _named(r["home_agent_name"], r["home_agent"])}
             for r in tunnel_rows(report)]
-    return _caption(report, "tunnels", len(rows)) + text_table(_with_node(rows), [
+    return visible_lines(_caption(report, "tunnels", len(rows)) + text_table(_with_node(rows), [
         Column("home_agent_shown", "home agent"), Column("care_of", "care-of"), Column("who", "home address"),
         Column("start_ts", "start", clock), Column("end_ts", "end", clock),
         Column("to_mn_packets", "to MN pkts", right=True), Column("to_mn_bytes", "bytes", right=True),
         Column("from_mn_packets", "from MN pkts", right=True), Column("from_mn_bytes", "bytes", right=True),
         Column("outside_binding_packets", "outside binding", right=True),
-        Column("inner_flows", "flows", right=True)])
+        Column("inner_flows", "flows", right=True)]))
 
 
 # -- route optimisation ------------------------------------------------------------------------
@@ -199,7 +205,7 @@ def render_ro(report: Report) -> str:
         out.append(text_table(r["transitions"], [
             Column("ts", "time", clock), Column("frame", right=True), Column("state"), Column("reason")],
             indent="  "))
-    return "".join(out)
+    return visible_lines("".join(out))
 
 
 # -- handoffs ---------------------------------------------------------------------------------
@@ -253,7 +259,7 @@ def render_handoffs(report: Report) -> str:
                 ("registration ms", [h.registration_ms for h in node.handoffs if h.registration_ms is not None]),
                 ("disruption ms", [h.disruption_ms for h in node.handoffs if h.disruption_ms is not None])):
             s = handoff_stats(values)
-            stats.append({"who": node.name or str(node.home_address), "what": label,
+            stats.append({"who": shown_name(node.name) or str(node.home_address), "what": label,
                           "handoffs": len(node.handoffs), **s})
     if stats:
         out.append("\nPer mobile node:\n")
@@ -261,7 +267,7 @@ def render_handoffs(report: Report) -> str:
             Column("who", "node"), Column("what"), Column("handoffs", right=True),
             Column("count", "measured", right=True), Column("median", show=_ms, right=True),
             Column("p95", show=_ms, right=True), Column("max", show=_ms, right=True)], indent="  "))
-    return "".join(out)
+    return visible_lines("".join(out))
 
 
 # -- findings ---------------------------------------------------------------------------------
@@ -287,9 +293,9 @@ def render_findings(report: Report, severity: str | None = None) -> str:
     """Findings as a text table."""
     names = {str(a): n for a, n in _names(report).items()}
     rows = [{**r, "who": _named(names.get(r["node"]), r["node"])} for r in finding_rows(report, severity)]
-    return _caption(report, "findings", len(rows)) + text_table(rows, [
+    return visible_lines(_caption(report, "findings", len(rows)) + text_table(rows, [
         Column("ts", "time", clock), Column("severity"), Column("code"), Column("who", "node"),
-        Column("frames", show=_frames), Column("rfc"), Column("message")])
+        Column("frames", show=_frames), Column("rfc"), Column("message")]))
 
 
 # -- binding caches at an instant ----------------------------------------------------------------
@@ -344,7 +350,7 @@ def render_cache(snapshot: CacheSnapshot, entries: list[CacheEntry],
                     for r in rows if r["table"] == table and r["owner"] == owner]
             who = _named(names.get(IPv6Address(owner)), owner)
             out.append(f"\n{title} {who}:\n" + text_table(mine, columns, indent="  "))
-    return "".join(out)
+    return visible_lines("".join(out))
 
 
 VIEWS: dict[str, tuple[Callable[..., Iterator[Row]], tuple[str, ...], Callable[..., str]]] = {

@@ -19,6 +19,7 @@ from ..decode import mh
 from ..decode import mh_options as opt
 from ..decode import nd_options as nd
 from ..decode.ext_headers import RH2, build_dest_opts_with_hao
+from ..outfile import write_atomic
 from .build import (
     addr,
     esp_packet,
@@ -500,7 +501,9 @@ def readme_text(samples: list[Sample], scenarios: Sequence[ScenarioSample] = ())
 
 def write_samples(out_dir: str | Path) -> list[Path]:
     """Write every sample capture, the scenario captures with their truth files,
-    and the README into ``out_dir``; returns the paths."""
+    and the README into ``out_dir``; returns the paths. Each file is written
+    all or nothing and never through a symlink (`outfile.atomic_path`); the
+    samples' own files are replaced (that is what this is for)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     samples = all_samples()
@@ -514,6 +517,6 @@ def write_samples(out_dir: str | Path) -> list[Path]:
     scenario_paths, scenarios = write_scenario_samples(out)
     paths += scenario_paths
     readme = out / "README.md"
-    readme.write_text(readme_text(samples, scenarios))
+    write_atomic(readme, readme_text(samples, scenarios).encode("utf-8"))
     paths.append(readme)
     return paths

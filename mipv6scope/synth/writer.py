@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from ..outfile import atomic_path
+
 _PCAP_HEADER = struct.Struct("<IHHiIII")
 _PCAP_RECORD = struct.Struct("<IIII")
 
@@ -59,10 +61,12 @@ class CaptureWriter:
 
 
 def write_capture(path: str | Path, frames: Iterable[tuple[float, bytes, int | None]],
-                  linktype: int, fmt: str = "pcap", snaplen: int = 65535) -> int:
+                  linktype: int, fmt: str = "pcap", snaplen: int = 65535, force: bool = True) -> int:
     """Write (ts, frame bytes, caplen or None) records to ``path``; returns how
-    many were written."""
-    with open(path, "wb") as fh:
+    many were written. All or nothing (a temporary file beside ``path``,
+    renamed when complete), never through a symlink and, with ``force=False``,
+    never over an existing file (`outfile.atomic_path`)."""
+    with atomic_path(path, force) as target, open(target, "wb") as fh:
         writer = CaptureWriter(fh, linktype, fmt, snaplen)
         for ts, frame, caplen in frames:
             writer.write(ts, frame, caplen)

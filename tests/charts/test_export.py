@@ -249,15 +249,26 @@ def test_json_indent_is_still_sorted_and_stable():
     assert pretty.count("\n") > 100
 
 
-def test_files_are_replaced_whole_keeping_mode_and_symlinks(tmp_path):
+def test_files_are_replaced_whole_keeping_mode(tmp_path):
     target = tmp_path / "real.json"
     target.write_text("old")
     target.chmod(0o640)
+    write_json(sample_figure(), target)
+    assert target.read_text() == figure_json(sample_figure())
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert leftovers(tmp_path) == []
+
+
+def test_a_symlink_is_refused_not_written_through(tmp_path):
+    from mipv6scope.outfile import SymlinkRefused
+
+    target = tmp_path / "real.json"
+    target.write_text("old")
     link = tmp_path / "link.json"
     link.symlink_to(target)
-    write_json(sample_figure(), link)
-    assert link.is_symlink() and target.read_text() == figure_json(sample_figure())
-    assert target.stat().st_mode & 0o777 == 0o640
+    with pytest.raises(SymlinkRefused, match="symlink"):
+        write_json(sample_figure(), link)
+    assert link.is_symlink() and target.read_text() == "old"
     assert leftovers(tmp_path) == []
 
 
