@@ -36,6 +36,7 @@ from typing import Any
 
 from .. import events as ev
 from ..capture.reader import open_capture
+from ..report.model import CaptureInfo
 from .base import Analyzer
 from .bindings import HOME, BindingsAnalyzer
 from .engine import analyze, default_analyzers
@@ -127,6 +128,9 @@ class CacheSnapshot:
     at_frame: int | None
     entries: tuple[CacheEntry, ...]
     reached_end: bool  # the capture ended before the instant
+    # what the pass met when it read to the end or was interrupted (truncation,
+    # Ctrl-C); None when it stopped at the instant, having read nothing after it
+    capture: CaptureInfo | None = None
 
     def binding_cache(self, owner: IPv6Address) -> list[CacheEntry]:
         """The entries of ``owner``'s binding cache."""
@@ -160,12 +164,14 @@ def cache_at(paths: Iterable[str | os.PathLike[str]], at_ts: float | None = None
     assert at_ts is not None
     cutoff = _Cutoff(at_ts, at_frame)
     analyzers: list[Analyzer] = [cutoff, *default_analyzers()]
+    report = None
     with contextlib.suppress(_StopAnalysis):
-        analyze(path_list, analyzers=analyzers)
+        report = analyze(path_list, analyzers=analyzers)
     bindings = next(a for a in analyzers if isinstance(a, BindingsAnalyzer))
     route_opt = next((a for a in analyzers if isinstance(a, RouteOptAnalyzer)), None)
     entries = _entries(bindings, route_opt, cutoff, at_ts)
-    return CacheSnapshot(at_ts, at_frame, tuple(entries), not cutoff.stopped)
+    return CacheSnapshot(at_ts, at_frame, tuple(entries), not cutoff.stopped,
+                         None if report is None else report.capture)
 
 
 def _entries(bindings: BindingsAnalyzer, route_opt: RouteOptAnalyzer | None, cutoff: _Cutoff,

@@ -34,6 +34,11 @@ _VARIANTS = {
 }
 PCAP_MAGICS = frozenset(_VARIANTS)
 
+# A run of records that cannot be real ends reading (a zero-filled or
+# decompression-bomb file would otherwise give hundreds of millions of them).
+ISSUE_IMPLAUSIBLE_RECORDS = "implausible_records"
+IMPLAUSIBLE_RUN = 1000
+
 # visitor(number, ts, caplen, wirelen, linktype, buf, start): one record, whose
 # captured bytes are buf[start:start + caplen] (see `PcapParser.visit`)
 RecordVisitor = Callable[[int, float, int, int, int, bytes, int], None]
@@ -99,6 +104,7 @@ class PcapParser:
         pos = FILE_HEADER_LEN
         base = 0  # stream offset of buf[0]
         number = 0
+        empty = EmptyRun()
         while True:
             end = len(buf)
             while pos + hlen <= end:
@@ -117,6 +123,11 @@ class PcapParser:
                 if nxt > end:
                     break
                 number += 1
+                if not caplen and empty.add(number, wirelen, buf[pos:start], base + pos):
+                    yield None  # the records before the run first
+                    issues.append(empty.issue(src, "records"))
+                    src.close()
+                    return
                 if keep is not None:
                     keep(new_frame((number, sec + frac / div, caplen, wirelen, linktype, buf[start:nxt], 0)))
                 else:
@@ -143,3 +154,35 @@ class PcapParser:
             issue = src.eof_issue(base + pos, number + 1)
             if issue is not None:
                 issues.append(issue)
+
+
+class EmptyRun:
+    """Counts consecutive records that carry nothing: no captured byte and
+    either no wire length or the very same header as the one before (a file
+    of zeros, a header repeated). A packet always has a wire length, and a
+    real capture never repeats one empty header a thousand times in a row."""
+
+    __slots__ = ("first", "last", "count", "header", "offset")
+
+    def __init__(self) -> None:
+        self.first = self.last = self.count = self.offset = 0
+        self.header = b""
+
+    def add(self, number: int, wirelen: int, header: bytes, offset: int) -> bool:
+        """Count the empty record ``number``; True once the run is implausible."""
+        if self.count and self.last == number - 1 and (not wirelen or header == self.header):
+            self.count += 1
+        else:
+            self.first, self.count, self.offset = number, 1, offset
+        self.last = number
+        self.header = header
+        return self.count >= IMPLAUSIBLE_RUN
+
+    def issue(self, src: ByteSource, what: str) -> CaptureIssue:
+        """The one-line issue for the run."""
+        return CaptureIssue(
+            ISSUE_IMPLAUSIBLE_RECORDS,
+            f"{self.count} consecutive empty {what} (no captured bytes, no wire length or the same "
+            f"header repeated) from {what[:-1]} {self.first} at {src.where(self.offset)}: not a "
+            f"real capture (zero padding or a decompression bomb?); reading stopped",
+            self.first)

@@ -14,6 +14,7 @@ from .frame import (
     Frame,
     new_frame,
 )
+from .pcap import EmptyRun
 
 if TYPE_CHECKING:
     from .reader import ByteSource
@@ -150,6 +151,7 @@ class PcapngParser:
         ifaces: list[Interface] = []
         n_ifaces = 0
         problem: str | None = None
+        empty = EmptyRun()
         while True:
             end = len(buf)
             while pos + 12 <= end:
@@ -166,6 +168,9 @@ class PcapngParser:
                         break
                     lt, _snap, div, off = ifaces[iface]
                     number += 1
+                    if not caplen and empty.add(number, wirelen, buf[pos + 8:pos + 28], base + pos):
+                        self._implausible(issues, empty)
+                        return
                     yield new_frame((number, (((hi << 32) | lo) + off) / div, caplen, wirelen, lt,
                                      buf[pos + 28:pos + 28 + caplen], iface))
                     pos = nxt
@@ -195,6 +200,9 @@ class PcapngParser:
                     lt, snap = ifaces[0][:2]
                     caplen = min(wirelen, blen - 16, snap or MAX_CAPLEN)
                     number += 1
+                    if not caplen and empty.add(number, wirelen, buf[pos + 4:pos + 12], base + pos):
+                        self._implausible(issues, empty)
+                        return
                     # an SPB has no timestamp; 0.0 is what Wireshark shows too
                     yield new_frame((number, 0.0, caplen, wirelen, lt,
                                      buf[pos + 12:pos + 12 + caplen], 0))
@@ -205,6 +213,9 @@ class PcapngParser:
                         break
                     lt, _snap, div, off = ifaces[iface]
                     number += 1
+                    if not caplen and empty.add(number, wirelen, buf[pos + 8:pos + 28], base + pos):
+                        self._implausible(issues, empty)
+                        return
                     yield new_frame((number, (((hi << 32) | lo) + off) / div, caplen, wirelen, lt,
                                      buf[pos + 28:pos + 28 + caplen], iface))
                 elif btype == BT_SHB:
@@ -232,6 +243,11 @@ class PcapngParser:
             pos = 0
         src.close()
         self._report_end(issues, buf, pos, base, number, o)
+
+    def _implausible(self, issues: list[CaptureIssue], empty: EmptyRun) -> None:
+        """Stop at a run of packets that cannot be real (see `pcap.EmptyRun`)."""
+        issues.append(empty.issue(self._src, "packet blocks"))
+        self._src.close()
 
     def _report_end(self, issues: list[CaptureIssue], buf: bytes, pos: int, base: int,
                     number: int, o: _Order) -> None:

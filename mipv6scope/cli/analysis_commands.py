@@ -2,7 +2,8 @@
 
 Both run the engine once (`analysis.engine.analyze`) and render the Report
 only. Exit codes: 0 ok; 1 a finding of the ``--fail-on`` severity or worse;
-2 usage; 3 a capture could not be read.
+2 usage; 3 a capture could not be read, or only in part; 130 interrupted
+(what was analysed is written first, marked partial); 4 internal error.
 """
 
 from __future__ import annotations
@@ -15,23 +16,24 @@ import click
 
 from ..render.summary_text import render_summary, summary_records
 from .output import (
-    EXIT_FINDINGS,
     FORMATS,
+    CaptureState,
     OutputOptions,
     fail_on_hit,
+    finish,
     output_options,
     run_analysis,
+    with_meta,
+    write_csv_meta,
     write_output,
     write_records,
 )
 
 EXIT_USAGE = 2
-
-
-def _finish(report_failed: bool) -> None:
-    sys.stdout.flush()
-    if report_failed:
-        sys.exit(EXIT_FINDINGS)
+EXIT_HELP = ("\b\nExit codes: 0 ok, 1 --fail-on hit, 2 usage error, 3 unreadable or\n"
+             "damaged capture (what could be read is written first), 4 internal\n"
+             "error, 130 interrupted (Ctrl-C: what was analysed is written, marked\n"
+             "partial).")
 
 
 @click.command()
@@ -42,17 +44,18 @@ def summary(captures: tuple[str, ...], out: OutputOptions) -> None:
     top findings.
 
     Several files are merged by time; a packet seen in two of them counts once.
-    json/jsonl/csv give one record per mobile node.
-
-    \b
-    Exit codes: 0 ok, 1 --fail-on hit, 2 usage error, 3 unreadable capture.
+    json/jsonl/csv give one record per mobile node; when the capture was
+    interrupted or damaged, json/jsonl end with a {"_meta": {"partial": ...,
+    "capture_issues": [...]}} record and csv with '# ' comment lines.
     """
     report = run_analysis(captures, out)
+    state = CaptureState.of(report)
     if out.fmt == "text":
         sys.stdout.write(render_summary(report))
     else:
-        write_records(summary_records(report), out.fmt)
-    _finish(fail_on_hit(report, out.fail_on))
+        write_records(list(with_meta(summary_records(report), out.fmt, state)), out.fmt)
+        write_csv_meta(out.fmt, state)
+    finish(state, fail_on_hit(report, out.fail_on))
 
 
 @click.command()
@@ -71,10 +74,8 @@ def report(captures: tuple[str, ...], out_path: str, plotlyjs: str, out: OutputO
     tables, the findings and the four charts (for a ticket).
 
     Only --format json (or text, the same document) or html make sense here.
-
-    \b
-    Exit codes: 0 ok, 1 --fail-on hit or OUT not written, 2 usage error,
-    3 unreadable capture.
+    capture.partial says the pass was interrupted, capture.capture_issues
+    what damage was met. 1 also means OUT could not be written.
     """
     if out.fmt in ("jsonl", "csv"):
         raise click.UsageError(f"report is one JSON document: use --format json, not {out.fmt}")
@@ -88,4 +89,8 @@ def report(captures: tuple[str, ...], out_path: str, plotlyjs: str, out: OutputO
     else:
         text = json.dumps(result.to_dict(), indent=2) + "\n"
     write_output(text, out_path, plotlyjs_beside=out.fmt == "html" and plotlyjs == "directory")
-    _finish(fail_on_hit(result, out.fail_on))
+    finish(CaptureState.of(result), fail_on_hit(result, out.fail_on))
+
+
+for _command in (summary, report):
+    _command.help = (_command.help or "") + "\n\n" + EXIT_HELP

@@ -7,7 +7,9 @@ and the system's Chromium).
 
 Exit codes: 0 ok; 1 the output could not be written (or no browser for a
 static format); 2 usage (bad option, nothing to chart, a --mn or --handoff the
-capture does not have); 3 a capture could not be read.
+capture does not have); 3 a capture could not be read, or only in part (the
+chart of what was read is written first); 4 internal error; 130 interrupted
+(the chart of what was analysed is written first).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 import click
 
 from ..charts.options import KINDS, ChartInputError, ChartOptions
-from .output import AnalysisOptions, analyse_captures, analysis_options
+from .output import AnalysisOptions, CaptureState, analyse_captures, analysis_options, finish
 
 EXIT_WRITE = 1
 FORMATS = ("html", "json", "mmd", "svg", "png", "pdf")
@@ -69,7 +71,9 @@ def chart(captures: tuple[str, ...], out_path: str, fmt: str | None, kind: str, 
 
     \b
     Exit codes: 0 ok, 1 OUT not written (unwritable, no browser for
-    svg/png/pdf), 2 usage error or nothing to chart, 3 unreadable capture.
+    svg/png/pdf), 2 usage error or nothing to chart, 3 unreadable or damaged
+    capture (the chart of what could be read is written first), 4 internal
+    error, 130 interrupted (the chart of what was analysed is written first).
     """
     # plotly and kaleido load only when a chart is drawn: the other commands start faster
     from ..charts.build import build_figure, build_mermaid
@@ -90,9 +94,12 @@ def chart(captures: tuple[str, ...], out_path: str, fmt: str | None, kind: str, 
     except (BrowserMissing, StaticExportFailed) as exc:
         click.echo(f"mipv6scope: {exc}", err=True)
         sys.exit(EXIT_WRITE)
+    except BrokenPipeError:
+        raise  # stdout's reader went away: main() ends quietly with 0
     except OSError as exc:
         click.echo(f"mipv6scope: cannot write {out_path}: {exc.strerror or exc}", err=True)
         sys.exit(EXIT_WRITE)
+    finish(CaptureState.of(report))
 
 
 def _output_format(out_path: str, fmt: str | None) -> str:

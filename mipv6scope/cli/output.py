@@ -12,8 +12,9 @@ import csv
 import functools
 import io
 import json
+import math
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from ipaddress import IPv6Address
@@ -25,11 +26,13 @@ import click
 from ..analysis.engine import analyze, default_analyzers, read_names
 from ..capture.frame import CaptureError
 from ..outfile import write_atomic
+from ..render.tabular import csv_record
 from ..report.model import Report
 
 EXIT_FINDINGS = 1
 EXIT_WRITE = 1
 EXIT_CAPTURE = 3
+EXIT_INTERRUPTED = 130
 FORMATS = ("text", "json", "jsonl", "csv")
 SEVERITIES = ("error", "warning", "info")  # worst first
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,16 +61,38 @@ def address_option(_ctx: click.Context, param: click.Parameter, value: str | Non
         raise click.BadParameter(f"{value!r} is not an IPv6 address", param=param) from None
 
 
+# Times on the command line must be dates: 1970-01-01 up to the end of year 9999.
+MIN_TS = 0.0
+MAX_TS = 253402300800.0  # 10000-01-01T00:00:00Z
+
+
+class TimeRangeError(ValueError):
+    """A time that parses but is not a date we can show (nan, inf, before 1970, after 9999)."""
+
+
 def parse_ts(value: str) -> float:
-    """Epoch seconds, or an ISO 8601 date-time (UTC unless it says otherwise)."""
+    """Epoch seconds, or an ISO 8601 date-time (UTC unless it says otherwise).
+
+    Raises ValueError when ``value`` is neither, and `TimeRangeError` (a
+    ValueError) when it is not finite or falls outside 1970..9999."""
     try:
-        return float(value)
+        ts = float(value)
     except ValueError:
-        pass
+        ts = _iso_ts(value)
+    if not math.isfinite(ts) or not MIN_TS <= ts < MAX_TS:
+        raise TimeRangeError(f"{value!r} is not a time between 1970-01-01 and 9999-12-31")
+    return ts
+
+
+def _iso_ts(value: str) -> float:
+    """Epoch seconds of an ISO 8601 date-time (UTC unless it says otherwise)."""
     stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=timezone.utc)
-    return stamp.timestamp()
+    try:
+        return stamp.timestamp()
+    except (OverflowError, OSError):
+        raise TimeRangeError(f"{value!r} is not a time between 1970-01-01 and 9999-12-31") from None
 
 
 def _ts(_ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
@@ -75,6 +100,8 @@ def _ts(_ctx: click.Context, param: click.Parameter, value: str | None) -> float
         return None
     try:
         return parse_ts(value)
+    except TimeRangeError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
     except ValueError:
         raise click.BadParameter(f"{value!r} is neither epoch seconds nor an ISO date-time",
                                  param=param) from None
@@ -210,6 +237,77 @@ def fail_on_hit(report: Report, fail_on: str | None) -> bool:
     return any(f.severity in SEVERITIES[:worst + 1] for f in report.findings)
 
 
+@dataclass(frozen=True)
+class CaptureState:
+    """Whether a pass was whole: ``partial`` (interrupted by Ctrl-C) and the
+    capture issues met (truncated or corrupt input), as one-line texts."""
+
+    partial: bool = False
+    issues: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, report: Report) -> CaptureState:
+        """The state of the pass that made ``report``."""
+        return cls(report.capture.partial, tuple(report.capture.capture_issues))
+
+    @property
+    def whole(self) -> bool:
+        """Neither interrupted nor damaged."""
+        return not self.partial and not self.issues
+
+    def meta(self) -> dict[str, Any] | None:
+        """The trailing record json/jsonl outputs end with when the pass was
+        not whole: ``{"_meta": {"partial": ..., "capture_issues": [...]}}``;
+        None (no record at all) when it was."""
+        if self.whole:
+            return None
+        return {"_meta": {"partial": self.partial, "capture_issues": list(self.issues)}}
+
+    def exit_code(self) -> int | None:
+        """130 when interrupted, 3 when the capture was damaged, else None."""
+        if self.partial:
+            return EXIT_INTERRUPTED
+        return EXIT_CAPTURE if self.issues else None
+
+
+def with_meta(rows: Iterable[dict[str, Any]], fmt: str, state: CaptureState) -> Iterator[dict[str, Any]]:
+    """``rows``, then (json/jsonl only) the `CaptureState.meta` record when the
+    pass was not whole: a script detects a partial or damaged result by a last
+    element whose only key is ``_meta``."""
+    yield from rows
+    meta = state.meta()
+    if meta is not None and fmt in ("json", "jsonl"):
+        yield meta
+
+
+def write_csv_meta(fmt: str, state: CaptureState, stream: Any = None) -> None:
+    """For csv, after the rows: ``# partial: true`` and one
+    ``# capture_issue: ...`` line per issue when the pass was not whole."""
+    if fmt != "csv" or state.whole:
+        return
+    stream = stream or sys.stdout
+    if state.partial:
+        stream.write("# partial: true (interrupted: only what was read before Ctrl-C)\n")
+    for issue in state.issues:
+        stream.write(f"# capture_issue: {_one_line(issue)}\n")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def finish(state: CaptureState, failed: bool = False) -> None:
+    """Flush stdout, then exit 130 (interrupted), 3 (damaged capture) or
+    1 (``failed``: a --fail-on hit), in that order; return when none applies."""
+    sys.stdout.flush()
+    code = state.exit_code()
+    if code is None and failed:
+        code = EXIT_FINDINGS
+    if code is not None:
+        sys.exit(code)
+
+
 def write_records(records: list[dict[str, Any]], fmt: str, stream: Any = None) -> None:
     """Records as json (one array), jsonl (one object a line) or csv (header + rows)."""
     stream = stream or sys.stdout
@@ -223,7 +321,7 @@ def write_records(records: list[dict[str, Any]], fmt: str, stream: Any = None) -
         if records:
             writer = csv.DictWriter(buf, fieldnames=list(records[0]), lineterminator="\n")
             writer.writeheader()
-            writer.writerows(records)
+            writer.writerows(csv_record(r) for r in records)  # escaped, injection-guarded
         stream.write(buf.getvalue())
     else:
         raise ValueError(f"not a record format: {fmt}")

@@ -21,7 +21,7 @@ from ..filter import CompiledFilter, FilterContext, FilterError, compile_filter
 from ..filter.help import field_table_text
 from ..packet_filter import FrameFilter
 from ..render.packet_record import frame_record
-from .output import names_option
+from .output import EXIT_INTERRUPTED, names_option
 
 MH_TYPE_ALIASES = {"brr": 0, "hoti": 1, "coti": 2, "hot": 3, "cot": 4, "bu": 5, "ba": 6, "be": 7}
 
@@ -144,6 +144,11 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
     decoded, skipped (and why) or malformed goes to stderr. -Y keeps the
     frames a display filter matches (with the other filters, by AND); a
     filter on analysis fields (mn, lost, ...) analyses the captures first.
+
+    \b
+    Exit codes: 0 ok, 2 usage error, 3 unreadable capture or read only in
+    part (truncated/corrupt: the frames before the damage are listed first),
+    4 internal error, 130 interrupted (Ctrl-C: the frames so far are listed).
     """
     frame_filter = FrameFilter(mobility_only=mobility_only, mh_types=_parse_mh_types(mh_type),
                                address=_parse_address(address), with_issues=with_issues,
@@ -156,6 +161,7 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
     printed = 0
     origin = first_ts = 0.0
     current_file: str | None = "<none>"
+    interrupted = False
     try:
         for frame, raw in _frames(captures, counts, capture_issues):
             if frame.file != current_file:  # relative times restart with each file
@@ -187,6 +193,8 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
         out.flush()
         click.echo(f"mipv6scope: {exc}", err=True)
         sys.exit(3)
+    except KeyboardInterrupt:
+        interrupted = True
     out.flush()
     click.echo(counts.summary(), err=True)
     for path, issue in capture_issues:
@@ -196,5 +204,8 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
                         and all(r.startswith("unsupported link type") for r in reasons))
     if only_unsupported:
         click.echo(f"mipv6scope: no frame on a supported link type ({', '.join(reasons)})", err=True)
+    if interrupted:
+        click.echo("mipv6scope: interrupted: the list is partial", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if capture_issues or only_unsupported:
         sys.exit(3)

@@ -4,7 +4,9 @@ Each is thin: run the engine once (`output.run_analysis`, which applies
 ``--mn`` and ``--from/--to``), take rows from `render.views_text` and write
 them as text or streamed json/jsonl/csv. Exit codes as for summary/report:
 0 ok; 1 a finding of the ``--fail-on`` severity or worse; 2 usage; 3 a
-capture could not be read.
+capture could not be read, or only in part; 130 interrupted; 4 internal error.
+An interrupted or damaged pass still writes its rows, then (json/jsonl) a
+last ``{"_meta": ...}`` record or (csv) ``# `` comment lines saying so.
 """
 
 from __future__ import annotations
@@ -21,32 +23,37 @@ from ..capture.frame import CaptureError
 from ..render import views_text as vt
 from ..render.tabular import write_rows
 from ..report.model import Report
+from .analysis_commands import EXIT_HELP
 from .output import (
     EXIT_CAPTURE,
-    EXIT_FINDINGS,
     SEVERITIES,
+    CaptureState,
     OutputOptions,
+    TimeRangeError,
     address_option,
     fail_on_hit,
+    finish,
     output_options,
     parse_ts,
     run_analysis,
+    with_meta,
+    write_csv_meta,
 )
 
 CAPTURES = click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
-EXIT_HELP = "\b\nExit codes: 0 ok, 1 --fail-on hit, 2 usage error, 3 unreadable capture."
 
 
 def _emit(report: Report, out: OutputOptions, rows: Iterator[dict[str, Any]], columns: tuple[str, ...],
           text: str | None = None) -> None:
-    """Write text or records, then exit 1 if ``--fail-on`` is hit."""
+    """Write text or records (marked when the pass was not whole), then exit
+    130 if interrupted, 3 if the capture was damaged, 1 if ``--fail-on`` is hit."""
+    state = CaptureState.of(report)
     if out.fmt == "text":
         sys.stdout.write(text if text is not None else "")
     else:
-        write_rows(rows, columns, out.fmt, sys.stdout)
-    sys.stdout.flush()
-    if fail_on_hit(report, out.fail_on):
-        sys.exit(EXIT_FINDINGS)
+        write_rows(with_meta(rows, out.fmt, state), columns, out.fmt, sys.stdout)
+        write_csv_meta(out.fmt, state)
+    finish(state, fail_on_hit(report, out.fail_on))
 
 
 def _tagged(report: Report) -> Iterator[dict[str, Any]]:
@@ -147,6 +154,8 @@ def _at(_ctx: click.Context, param: click.Parameter, value: str) -> tuple[float 
         return None, number
     try:
         return parse_ts(value), None
+    except TimeRangeError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
     except ValueError:
         raise click.BadParameter(f"{value!r} is neither epoch seconds, an ISO date-time nor #FRAME",
                                  param=param) from None
@@ -171,7 +180,9 @@ def cache(captures: tuple[str, ...], at: tuple[float | None, int | None], node: 
     home address; --from/--to/--fail-on/--require-ipsec do not apply.
 
     \b
-    Exit codes: 0 ok, 2 usage error (or no such frame), 3 unreadable capture.
+    Exit codes: 0 ok, 2 usage error (or no such frame), 3 unreadable or
+    damaged capture (what could be read is written first), 4 internal error,
+    130 interrupted (what was read is written, marked partial).
     """
     if out.from_ts is not None or out.to_ts is not None or out.fail_on is not None \
             or out.require_ipsec:
@@ -185,12 +196,20 @@ def cache(captures: tuple[str, ...], at: tuple[float | None, int | None], node: 
         sys.exit(EXIT_CAPTURE)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    info = snapshot.capture
+    state = CaptureState(info.partial, tuple(info.capture_issues)) if info else CaptureState()
+    for issue in state.issues:
+        click.echo(f"mipv6scope: {issue}", err=True)
+    if state.partial:
+        click.echo("mipv6scope: interrupted: the caches are as far as the capture was read", err=True)
     entries = filter_entries(snapshot.entries, node=node, mn=out.mn)
     if out.fmt == "text":
         sys.stdout.write(vt.render_cache(snapshot, entries, out.names))
     else:
-        write_rows(vt.cache_rows(entries), vt.CACHE_COLUMNS, out.fmt, sys.stdout)
-    sys.stdout.flush()
+        write_rows(with_meta(vt.cache_rows(entries), out.fmt, state), vt.CACHE_COLUMNS, out.fmt,
+                   sys.stdout)
+        write_csv_meta(out.fmt, state)
+    finish(state)
 
 
 VIEW_COMMANDS = (bindings, tunnels, ro, handoffs, findings, cache)
