@@ -32,30 +32,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from mipv6scope.capture.frame import Frame  # noqa: E402
-from mipv6scope.decode.frame_decoder import decode_frame  # noqa: E402
-from mipv6scope.synth.samples import sample_home_registration  # noqa: E402
-from mipv6scope.synth.writer import CaptureWriter  # noqa: E402
+from mipv6scope.synth.story import write_story_capture  # noqa: E402
 
-
-def generate(path: Path, frames: int, signalling_every: int = 50) -> None:
-    """Write ``frames`` frames from the home-registration story: data frames
-    (tunnelled and route-optimised) with one signalling frame (MH or ICMPv6)
-    every ``signalling_every`` frames, as in a field capture."""
-    story = sample_home_registration()
-    data, signalling = [], []
-    for number, (_ts, frame, _cap) in enumerate(story.frames, 1):
-        decoded = decode_frame(Frame(number, 0.0, len(frame), len(frame), story.linktype, frame))
-        (data if decoded.mh is None and decoded.icmp6 is None else signalling).append(frame)
-    with open(path, "wb") as fh:
-        writer = CaptureWriter(fh, story.linktype)
-        ts = 1_700_000_000.0
-        for i in range(frames):
-            if i % signalling_every == 0:
-                frame = signalling[(i // signalling_every) % len(signalling)]
-            else:
-                frame = data[i % len(data)]
-            writer.write(ts + i * 0.0001, frame)
+generate = write_story_capture  # the story's frames repeated (mipv6scope/synth/story.py)
 
 
 def run(cmd: list[str]) -> tuple[float, int]:

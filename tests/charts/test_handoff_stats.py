@@ -3,44 +3,15 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from mipv6scope.analysis.engine import analyze
 from mipv6scope.charts.handoff_stats import METRICS, handoff_stats_figure
 from mipv6scope.charts.options import ChartInputError, ChartOptions
-from mipv6scope.cli.main import cli
-from mipv6scope.report.model import Report
-
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_captures"
-SCENARIOS = ("scenario-handoff", "scenario-route-optimization", "scenario-recovery", "scenario-fleet")
-
-
-@cache
-def report_of(name: str) -> Report:
-    return analyze([str(SAMPLES / f"{name}.pcap")])
-
-
-@cache
-def cli_rows(view: str, name: str, *extra: str) -> list[dict[str, Any]]:
-    result = CliRunner().invoke(cli, [view, *extra, "--format", "json", str(SAMPLES / f"{name}.pcap")])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
-
-
-def arr(value: Any) -> np.ndarray:
-    """A figure array as numpy: plain lists, or Plotly's typed-array spec."""
-    if isinstance(value, dict) and "bdata" in value:
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-    return np.asarray(value)
+from tests.charts.figure_data import SCENARIOS, arr, cli_rows, report_of
 
 
 def traces(fig: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

@@ -3,43 +3,15 @@ signalling, handoffs and findings counted exactly, determinism, bad input."""
 
 from __future__ import annotations
 
-import base64
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from mipv6scope.analysis.engine import analyze
 from mipv6scope.charts.options import ChartInputError, ChartOptions
 from mipv6scope.charts.overview import GRID_BINS, overview_figure, spread
-from mipv6scope.cli.main import cli
-from mipv6scope.report.model import Report, TrafficSeries
-
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_captures"
-SCENARIOS = ("scenario-handoff", "scenario-route-optimization", "scenario-recovery", "scenario-fleet")
-
-
-@cache
-def report_of(name: str) -> Report:
-    return analyze([str(SAMPLES / f"{name}.pcap")])
-
-
-@cache
-def cli_rows(view: str, name: str) -> list[dict[str, Any]]:
-    result = CliRunner().invoke(cli, [view, "--format", "json", str(SAMPLES / f"{name}.pcap")])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
-
-
-def arr(value: Any) -> np.ndarray:
-    """A figure array as numpy: plain lists, or Plotly's typed-array spec."""
-    if isinstance(value, dict) and "bdata" in value:
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-    return np.asarray(value)
+from mipv6scope.report.model import TrafficSeries
+from tests.charts.figure_data import SCENARIOS, arr, cli_rows, report_of
 
 
 def totals(fig: dict[str, Any], group: str) -> dict[str, float]:

@@ -4,16 +4,11 @@ the size of a 1,000-node figure, determinism and bad input."""
 
 from __future__ import annotations
 
-import base64
-import json
 from collections import Counter
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from mipv6scope.analysis.engine import analyze
 from mipv6scope.charts.options import ChartInputError, ChartOptions
@@ -24,39 +19,14 @@ from mipv6scope.charts.timeline import (
     VISIBLE_ROWS,
     timeline_figure,
 )
-from mipv6scope.cli.main import cli
 from mipv6scope.report.model import Report
 from mipv6scope.synth.run import run_scenario
 from mipv6scope.synth.scenarios import ScenarioParams
-
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_captures"
-SCENARIOS = ("scenario-handoff", "scenario-route-optimization", "scenario-recovery", "scenario-fleet")
-
-
-@cache
-def report_of(name: str) -> Report:
-    return analyze([str(SAMPLES / f"{name}.pcap")])
-
-
-@cache
-def cli_rows(view: str, name: str, *extra: str) -> list[dict[str, Any]]:
-    result = CliRunner().invoke(cli, [view, *extra, "--format", "json", str(SAMPLES / f"{name}.pcap")])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+from tests.charts.figure_data import SCENARIOS, arr, cli_rows, report_of
 
 
 def figure(name: str, **options: Any) -> dict[str, Any]:
     return timeline_figure(report_of(name), ChartOptions(kind="timeline", **options)).to_dict()
-
-
-def arr(value: Any) -> np.ndarray:
-    """A figure array as numpy: plain lists, or Plotly's typed-array spec ({dtype, bdata[, shape]})."""
-    if isinstance(value, dict) and "bdata" in value:
-        data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        if "shape" in value:
-            data = data.reshape([int(n) for n in str(value["shape"]).split(",")])
-        return data
-    return np.asarray(value)
 
 
 def rows_of(fig: dict[str, Any]) -> list[str]:

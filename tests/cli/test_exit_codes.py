@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import importlib.util
 import io
 import json
 import os
@@ -24,6 +23,7 @@ from click.testing import CliRunner
 
 from mipv6scope.cli import analysis_commands
 from mipv6scope.cli.main import cli, main
+from mipv6scope.synth.story import write_story_capture
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample_captures" / "scenario-handoff.pcap"
@@ -137,18 +137,10 @@ def test_ctrl_c_while_the_commands_load_exits_130_without_traceback():
     assert b"Traceback" not in done.stderr
 
 
-def _bench_generate(path: Path, frames: int) -> None:
-    spec = importlib.util.spec_from_file_location("mipv6scope_bench", REPO / "bench" / "benchmark.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.generate(path, frames)
-
-
 @pytest.fixture(scope="module")
 def big_capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("big") / "big.pcap"
-    _bench_generate(path, 20_000)
+    write_story_capture(path, 20_000)
     return path
 
 

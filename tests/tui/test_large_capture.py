@@ -12,37 +12,12 @@ import pytest
 
 pytest.importorskip("textual")
 
+from mipv6scope.synth.story import write_story_capture  # noqa: E402
 from mipv6scope.tui.app import MobilityApp  # noqa: E402
 from mipv6scope.tui.widgets.packet_panes import PacketPanes  # noqa: E402
 
 FRAMES = 200_000
-SIGNALLING_EVERY = 50
 SIZE = (120, 40)
-
-
-def write_capture(path: Path, frames: int) -> None:
-    """``frames`` frames of the home-registration story (as bench/benchmark.py
-    writes them): data frames, with a signalling frame every 50."""
-    from mipv6scope.capture.frame import Frame
-    from mipv6scope.decode.frame_decoder import decode_frame
-    from mipv6scope.synth.samples import sample_home_registration
-    from mipv6scope.synth.writer import CaptureWriter
-
-    story = sample_home_registration()
-    data: list[bytes] = []
-    signalling: list[bytes] = []
-    for number, (_ts, frame, _cap) in enumerate(story.frames, 1):
-        decoded = decode_frame(Frame(number, 0.0, len(frame), len(frame), story.linktype, frame))
-        (data if decoded.mh is None and decoded.icmp6 is None else signalling).append(frame)
-    with open(path, "wb") as fh:
-        writer = CaptureWriter(fh, story.linktype)
-        ts = 1_700_000_000.0
-        for i in range(frames):
-            if i % SIGNALLING_EVERY == 0:
-                frame = signalling[(i // SIGNALLING_EVERY) % len(signalling)]
-            else:
-                frame = data[i % len(data)]
-            writer.write(ts + i * 0.0001, frame)
 
 
 async def until(pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -58,7 +33,7 @@ async def until(pilot, condition: Callable[[], bool], timeout: float = 60.0) -> 
 def test_a_large_capture_opens_and_its_last_frame_is_reachable(tmp_path: Path) -> None:
     started = time.monotonic()
     capture = tmp_path / "large.pcap"
-    write_capture(capture, FRAMES)
+    write_story_capture(capture, FRAMES)
 
     async def run() -> None:
         app = MobilityApp([str(capture)])
