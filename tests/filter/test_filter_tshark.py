@@ -34,6 +34,7 @@ from mipv6scope.capture.reader import open_capture
 from mipv6scope.cli.main import cli
 from mipv6scope.decode.frame_decoder import decode_frame
 from mipv6scope.decode.model import DecodedFrame
+from mipv6scope.decode.stream import DecodeStream
 from mipv6scope.filter import compile_filter
 from tests.conftest import REPO_ROOT
 
@@ -101,15 +102,27 @@ _DSTOPT_PAST = ("Destination Options header longer than the IPv6 payload "
                 "(ext_header_beyond_payload): we read the HAO from the bytes the frame still "
                 "holds, as Zeek does; tshark stops with Malformed Packet")
 _IPV4 = "an IPv4 frame: our decoder reads IPv6 only (the frame is skipped), tshark decodes its UDP"
+
+
+def _malformed_frame(code: str) -> tuple[str, int]:
+    """The frame of scenario-malformed.pcap that carries the decode issue ``code``
+    (the scenario lays one out per code; numbers move when codes are added)."""
+    name = "scenario-malformed.pcap"
+    for frame in DecodeStream([str(SAMPLES / name)]):
+        if any(issue.code == code for issue in frame.issues):
+            return name, frame.number
+    raise LookupError(code)
+
+
 KNOWN_DIFFERENCES: dict[tuple[str, int], tuple[tuple[str, ...], str]] = {
     **{("icmp6-errors.pcap", n): (_QUOTED, _QUOTED_WHY) for n in (1, 2, 3, 4)},
     ("malformed.pcap", 6): (("ipv6.opt",), _BAD_HAO),
-    ("scenario-malformed.pcap", 14): (("ipv6.opt",), _BAD_HAO),
+    _malformed_frame("bad_home_addr_len"): (("ipv6.opt",), _BAD_HAO),
     ("malformed.pcap", 14): (("mip6.bu",), _MH_CUT),
-    ("scenario-malformed.pcap", 35): (("mip6.bu",), _MH_CUT),
+    _malformed_frame("truncated_by_snaplen"): (("mip6.bu",), _MH_CUT),
     ("malformed.pcap", 8): (("mip6.bu",), _MH_SHORT),
-    ("scenario-malformed.pcap", 20): (("mip6.bu",), _MH_SHORT),
-    ("scenario-malformed.pcap", 71): (("ipv6.opt",), _DSTOPT_PAST),
+    _malformed_frame("mh_len_below_minimum"): (("mip6.bu",), _MH_SHORT),
+    _malformed_frame("ext_header_beyond_payload"): (("ipv6.opt",), _DSTOPT_PAST),
     ("malformed.pcap", 21): (("udp",), _IPV4),
 }
 
