@@ -99,8 +99,6 @@ def test_csv_has_no_raw_control_and_no_formula(tmp_path: Path, view: str) -> Non
     capture = "scenario-handoff" if view == "handoffs" else "scenario-route-optimization"
     result = invoke(view, "--format", "csv", "--names", hosts(tmp_path), str(SAMPLES / f"{capture}.pcap"))
     assert result.exit_code == 0, result.output
-    if view == "summary":
-        pytest.skip("summary csv is written by cli/output.write_records (see csv_record)")
     assert_safe_text(result.stdout.replace("\n", ""))
     rows = list(csv.reader(io.StringIO(result.stdout)))
     for row in rows[1:]:
