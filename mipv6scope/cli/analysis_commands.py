@@ -11,18 +11,29 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections.abc import Iterable
+from dataclasses import replace
+from ipaddress import IPv6Address
 
 import click
 
+from ..capture.frame import CaptureError
+from ..capture.reader import open_capture
+from ..decode.frame_decoder import decode_frame
+from ..decode.model import DecodedFrame
+from ..filter import CompiledFilter, FilterContext, FilterError, compile_filter
 from ..render.summary_text import render_summary, summary_records
+from ..report.model import MobileNode, Report
 from .output import (
+    EXIT_CAPTURE,
     FORMATS,
     CaptureState,
     OutputOptions,
+    analyse_captures,
     fail_on_hit,
+    filter_report,
     finish,
     output_options,
-    run_analysis,
     with_meta,
     write_csv_meta,
     write_output,
@@ -34,6 +45,113 @@ EXIT_HELP = ("\b\nExit codes: 0 ok, 1 --fail-on hit, 2 usage error, 3 unreadable
              "damaged capture (what could be read is written first), 4 internal\n"
              "error, 130 interrupted (Ctrl-C: what was analysed is written, marked\n"
              "partial).")
+
+
+def bad_display_filter(exc: FilterError, text: str) -> None:
+    """The -Y error as `packets` shows it (message, expression, caret); exit 2."""
+    caret = "\n".join("    " + line for line in exc.caret(text).splitlines())
+    click.echo(f"mipv6scope: -Y: {exc}\n{caret}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def compile_display_filter(text: str | None) -> CompiledFilter | None:
+    """``-Y EXPR`` compiled (None when not given or blank); a bad one exits 2."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return compile_filter(text)
+    except FilterError as exc:
+        bad_display_filter(exc, text)
+    return None  # pragma: no cover - bad_display_filter exits
+
+
+def _addresses(decoded: DecodedFrame) -> set[IPv6Address]:
+    """Every address a frame carries: each IPv6 header's source and destination, HAO, RH2."""
+    found: set[IPv6Address] = set()
+    for header in decoded.ip6:
+        found.update(a for a in (header.src, header.dst, header.hao, header.rh2) if a is not None)
+    return found
+
+
+def matching_frames(captures: Iterable[str], compiled: CompiledFilter, context: FilterContext,
+                    first_ts: float | None) -> tuple[frozenset[int], frozenset[IPv6Address]]:
+    """(numbers of the frames ``compiled`` matches in any of ``captures``, the
+    home addresses of the mobile nodes owning one of them: a frame belongs to
+    a node when it carries one of the node's home or care-of addresses)."""
+    frames: set[int] = set()
+    owners: set[IPv6Address] = set()
+    for path in captures:
+        try:
+            with open_capture(path) as reader:
+                for frame in reader:
+                    decoded = decode_frame(frame)
+                    data = bytes(frame.data) if compiled.needs_bytes else None
+                    if compiled.matches(decoded, context, data=data, first_ts=first_ts):
+                        frames.add(decoded.number)
+                        for node in context.nodes_of(_addresses(decoded)):
+                            owners.update(node.home_addresses)
+        except CaptureError as exc:  # analysed just before, so seldom; as for the analysis
+            click.echo(f"mipv6scope: {exc}", err=True)
+            sys.exit(EXIT_CAPTURE)
+    return frozenset(frames), frozenset(owners)
+
+
+def _node_frames(node: MobileNode) -> set[int]:
+    frames = {f for r in node.registrations for f in (*r.bu_frames, r.ba_frame) if f is not None}
+    frames.update(b.start_frame for b in node.bindings if b.start_frame is not None)
+    return frames
+
+
+def select_by_frames(report: Report, frames: frozenset[int], owners: frozenset[IPv6Address]) -> Report:
+    """The report restricted to the frames a display filter matched: the
+    mobile nodes owning a matching frame (home address in ``owners``) or with a
+    registration or binding on one; in them the registrations with a matching
+    BU or BA, the bindings starting on a matching frame, the route
+    optimisations with a matching transition (rows without frames, such as
+    handoffs and rejected bindings, stay with their node); the tunnels of kept
+    nodes or with a matching frame outside any binding; the findings on a
+    matching frame (or frameless, of a kept node); the signalling messages of
+    matching frames."""
+    nodes = []
+    for node in report.mobile_nodes:
+        hoas = set(node.home_addresses or (node.home_address,))
+        if not (hoas & owners or _node_frames(node) & frames):
+            continue
+        nodes.append(replace(
+            node,
+            registrations=tuple(r for r in node.registrations
+                                if frames.intersection((*r.bu_frames, r.ba_frame))),
+            bindings=tuple(b for b in node.bindings if b.start_frame is None or b.start_frame in frames),
+            route_optimization=tuple(ro for ro in node.route_optimization if not ro.transitions
+                                     or any(t.frame in frames for t in ro.transitions))))
+    kept = {a for n in nodes for a in (*(n.home_addresses or (n.home_address,)), *n.other_home_addresses)}
+    return replace(
+        report, mobile_nodes=tuple(nodes),
+        tunnels=tuple(t for t in report.tunnels
+                      if t.home_address in kept or frames.intersection(t.outside_binding.frames)),
+        findings=tuple(f for f in report.findings if frames.intersection(f.frames)
+                       or (not f.frames and f.node in kept)),
+        signalling=tuple(m for m in report.signalling if m.frame in frames))
+
+
+def run_analysis(captures: Iterable[str], out: OutputOptions) -> Report:
+    """`output.run_analysis` plus ``-Y``: the report restricted to ``--mn``,
+    ``--from``/``--to`` and then to the display filter's frames
+    (`select_by_frames`). The filter is checked before the analysis (exit 2)
+    and its ``mn ==`` names against the whole report's nodes."""
+    captures = list(captures)
+    compiled = compile_display_filter(out.display_filter)
+    whole = analyse_captures(captures, out.names, out.require_ipsec)
+    report = filter_report(whole, out)
+    if compiled is None:
+        return report
+    context = FilterContext.from_report(whole)
+    try:
+        compiled.check_nodes(context)
+    except FilterError as exc:
+        bad_display_filter(exc, compiled.text)
+    frames, owners = matching_frames(captures, compiled, context, whole.capture.first_ts)
+    return select_by_frames(report, frames, owners)
 
 
 @click.command()
