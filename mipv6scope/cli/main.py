@@ -22,6 +22,7 @@ try:  # Ctrl-C while the commands load: exit 130, no traceback
     from .chart import chart
     from .packets import packets
     from .samples import samples
+    from .stats import stats
     from .synth import synth
     from .tui import tui
     from .views import VIEW_COMMANDS
@@ -68,6 +69,7 @@ cli.add_command(samples)
 cli.add_command(synth)
 cli.add_command(chart)
 cli.add_command(tui)
+cli.add_command(stats)
 for _view in VIEW_COMMANDS:
     cli.add_command(_view)
 

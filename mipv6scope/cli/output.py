@@ -1,6 +1,6 @@
 """Options every analysis view shares, and the report filtering they imply.
 
-``output_options`` adds ``--format text|json|jsonl|csv``, ``--mn HOA``,
+``output_options`` adds ``--format text|json|jsonl|csv``, ``--mn HOA|NAME`` (repeatable),
 ``--from TS``, ``--to TS``, ``--names FILE``, ``--fail-on SEVERITY`` and
 ``--require-ipsec`` and hands the command one `OutputOptions`. ``run_analysis`` runs the engine with a
 progress line on stderr (TTY only) and turns an unreadable capture into exit 3.
@@ -9,6 +9,7 @@ progress line on stderr (TTY only) and turns an unreadable capture into exit 3.
 from __future__ import annotations
 
 import csv
+import difflib
 import functools
 import io
 import json
@@ -27,7 +28,7 @@ from ..analysis.engine import analyze, default_analyzers, read_names
 from ..capture.frame import CaptureError
 from ..outfile import write_atomic
 from ..render.tabular import csv_record
-from ..report.model import Report
+from ..report.model import MobileNode, Report
 
 EXIT_FINDINGS = 1
 EXIT_WRITE = 1
@@ -43,12 +44,13 @@ class OutputOptions:
     """What the shared options asked for."""
 
     fmt: str
-    mn: IPv6Address | None
+    mn: tuple[str, ...]  # --mn values as given: home addresses or --names names
     from_ts: float | None
     to_ts: float | None
     names: dict[IPv6Address, str]
     fail_on: str | None
     require_ipsec: bool = False
+    display_filter: str | None = None  # -Y EXPR: the nodes/rows whose frames match
 
 
 def address_option(_ctx: click.Context, param: click.Parameter, value: str | None) -> IPv6Address | None:
@@ -151,15 +153,18 @@ def output_options(command: F, formats: tuple[str, ...] = FORMATS) -> F:
     ``--mn`` and ``--fail-on``; the command receives ``out: OutputOptions``."""
     @click.option("--format", "fmt", type=click.Choice(formats), default="text", show_default=True,
                   help="Output format.")
-    @click.option("--mn", callback=address_option, metavar="HOA", help="Only this mobile node (home address).")
+    @click.option("--mn", multiple=True, metavar="HOA|NAME",
+                  help="Only this mobile node, by home address or --names name (repeatable).")
     @analysis_options
     @click.option("--fail-on", type=click.Choice(SEVERITIES), metavar="SEVERITY",
                   help="Exit 1 when a finding of SEVERITY (error|warning|info) or worse is reported.")
+    @click.option("-Y", "--filter", "display_filter", metavar="EXPR",
+                  help="Display filter (as packets -Y): only the nodes and rows whose frames match.")
     @functools.wraps(command)
-    def wrapper(*args: Any, fmt: str, mn: IPv6Address | None, analysis: AnalysisOptions,
-                fail_on: str | None, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, fmt: str, mn: tuple[str, ...], analysis: AnalysisOptions,
+                fail_on: str | None, display_filter: str | None = None, **kwargs: Any) -> Any:
         out = OutputOptions(fmt, mn, analysis.from_ts, analysis.to_ts, analysis.names, fail_on,
-                            analysis.require_ipsec)
+                            analysis.require_ipsec, display_filter=display_filter)
         return command(*args, out=out, **kwargs)
     return wrapper  # type: ignore[return-value]
 
@@ -209,24 +214,93 @@ def _in_range(ts: float | None, out: OutputOptions) -> bool:
     return (out.from_ts is None or ts >= out.from_ts) and (out.to_ts is None or ts <= out.to_ts)
 
 
+def _mn_address(value: str) -> IPv6Address | None:
+    """``value`` as an IPv6 address (a ``%zone`` suffix dropped), or None."""
+    try:
+        return IPv6Address(value.split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+def _node_matches(node: MobileNode, value: str) -> bool:
+    """Whether ``--mn value`` names ``node``: its name, or one of its home addresses."""
+    if node.name is not None and node.name == value:
+        return True
+    address = _mn_address(value)
+    return address is not None and (address == node.home_address or address in node.home_addresses
+                                    or address in node.other_home_addresses)
+
+
+def closest(value: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """Up to ``n`` of ``known`` most like ``value`` (difflib string similarity), best first."""
+    candidates = list(dict.fromkeys(known))
+    return sorted(candidates, key=lambda k: -difflib.SequenceMatcher(None, value, k).ratio())[:n]
+
+
+def unknown_mn_message(value: str, known: Iterable[str],
+                       none_known: str = "the capture has no mobile node") -> str:
+    """The one-line error for a ``--mn`` that names no node, with the closest known ones."""
+    near = closest(value, known)
+    hint = f"closest: {', '.join(near)}" if near else none_known
+    return f"--mn {value}: no mobile node has this home address or name ({hint})"
+
+
+def select_mn(report: Report, wanted: tuple[str, ...]) -> tuple[MobileNode, ...]:
+    """The report's mobile nodes the ``--mn`` values name (report order); every
+    node when there is none. A value naming no node raises click.UsageError
+    (exit 2) listing the closest names and home addresses."""
+    if not wanted:
+        return report.mobile_nodes
+    for value in wanted:
+        if not any(_node_matches(n, value) for n in report.mobile_nodes):
+            known = [t for n in report.mobile_nodes
+                     for t in ((n.name,) if n.name else ()) + tuple(
+                         str(a) for a in (n.home_addresses or (n.home_address,)))]
+            raise click.UsageError(unknown_mn_message(value, known))
+    return tuple(n for n in report.mobile_nodes if any(_node_matches(n, v) for v in wanted))
+
+
 def filter_report(report: Report, out: OutputOptions) -> Report:
     """The report restricted to ``--mn`` and to ``--from``/``--to`` (handoffs,
-    registrations, bindings and findings by their time; tunnels by overlap)."""
-    if out.mn is None and out.from_ts is None and out.to_ts is None:
+    registrations, bindings and findings by their time; tunnels by overlap).
+    A ``--mn`` naming no node is a usage error (exit 2), see `select_mn`."""
+    if not out.mn and out.from_ts is None and out.to_ts is None:
         return report
     nodes = tuple(
         replace(n, handoffs=tuple(h for h in n.handoffs if _in_range(h.bu_ts or h.movement_ts, out)),
                 registrations=tuple(r for r in n.registrations if _in_range(r.first_bu_ts, out)),
                 bindings=tuple(b for b in n.bindings if _in_range(b.start_ts, out)))
-        for n in report.mobile_nodes if out.mn is None or out.mn == n.home_address
-        or out.mn in n.other_home_addresses)
-    keep = {hoa for n in nodes for hoa in n.home_addresses or (n.home_address,)}
-    tunnels = tuple(t for t in report.tunnels if (out.mn is None or t.home_address in keep)
+        for n in select_mn(report, out.mn))
+    keep = {hoa for n in nodes for hoa in (*(n.home_addresses or (n.home_address,)),
+                                           *n.other_home_addresses)}
+    tunnels = tuple(t for t in report.tunnels if (not out.mn or t.home_address in keep)
                     and (out.to_ts is None or t.start_ts <= out.to_ts)
                     and (out.from_ts is None or t.end_ts >= out.from_ts))
     findings = tuple(f for f in report.findings if _in_range(f.ts, out)
-                     and (out.mn is None or f.node in keep))
+                     and (not out.mn or f.node in keep))
     return replace(report, mobile_nodes=nodes, tunnels=tunnels, findings=findings)
+
+
+def mn_addresses(out: OutputOptions) -> frozenset[IPv6Address] | None:
+    """The home addresses ``--mn`` names without an analysis (addresses as given,
+    names through ``--names``); None when there is no ``--mn``. A value that is
+    neither raises click.UsageError (exit 2) with the closest ``--names`` names."""
+    if not out.mn:
+        return None
+    by_name: dict[str, list[IPv6Address]] = {}
+    for address, name in out.names.items():
+        by_name.setdefault(name, []).append(address)
+    found: set[IPv6Address] = set()
+    for value in out.mn:
+        address = _mn_address(value)
+        if address is not None:
+            found.add(address)
+        elif value in by_name:
+            found.update(by_name[value])
+        else:
+            raise click.UsageError(unknown_mn_message(
+                value, by_name, "not an address, and no --names file names a node so"))
+    return frozenset(found)
 
 
 def fail_on_hit(report: Report, fail_on: str | None) -> bool:

@@ -1,27 +1,35 @@
-"""`mipv6scope packets`: a Wireshark-like packet list, or one JSON object per frame."""
+"""`mipv6scope packets`: a Wireshark-like packet list, one JSON object per
+frame, chosen fields per frame (``-T fields -e FIELD``, as tshark), or the
+kept frames written to a capture file (``-w OUT``)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 from ipaddress import IPv6Address
+from typing import Any
 
 import click
 
 from ..analysis.engine import analyze
 from ..capture.frame import CaptureError, CaptureIssue, Frame
 from ..capture.reader import open_capture
+from ..capture.write_frames import UnsupportedCapture, write_frames
 from ..decode.detail import build_detail, hex_dump
 from ..decode.frame_decoder import decode_frame
 from ..decode.model import DecodedFrame
 from ..decode.packet_list import format_row, packet_row
 from ..decode.stream import FrameCounts
-from ..filter import CompiledFilter, FilterContext, FilterError, compile_filter
+from ..filter import CompiledFilter, FieldSpec, FilterContext, FilterError, compile_filter
+from ..filter.extract import Env
+from ..filter.fields import BOOLEAN, FLOAT, PROTOCOL, lookup, nearest
 from ..filter.help import field_table_text
 from ..packet_filter import FrameFilter
 from ..render.packet_record import frame_record
-from .output import EXIT_INTERRUPTED, names_option
+from .output import EXIT_INTERRUPTED, EXIT_WRITE, names_option
 
 MH_TYPE_ALIASES = {"brr": 0, "hoti": 1, "coti": 2, "hot": 3, "cot": 4, "bu": 5, "ba": 6, "be": 7}
 
@@ -68,15 +76,17 @@ def _compile(text: str | None) -> CompiledFilter | None:
     return None  # pragma: no cover - _bad_filter exits
 
 
-def _context(compiled: CompiledFilter, captures: tuple[str, ...],
+def _context(compiled: CompiledFilter | None, captures: tuple[str, ...],
              names: dict[IPv6Address, str]) -> FilterContext:
-    """Run the analysis for a filter that uses analysis fields."""
+    """Run the analysis for a filter (or -e fields) that uses analysis fields."""
     try:
         report = analyze(list(captures), names=names)
     except CaptureError as exc:
         click.echo(f"mipv6scope: {exc}", err=True)
         sys.exit(3)
     context = FilterContext.from_report(report)
+    if compiled is None:
+        return context
     try:
         compiled.check_nodes(context)
     except FilterError as exc:
@@ -97,6 +107,147 @@ def _frames(paths: tuple[str, ...], counts: FrameCounts,
                 counts.add(decoded)
                 yield decoded, frame
             capture_issues.extend((str(path), issue) for issue in reader.issues)
+
+
+# tshark 4.0 prints these integer fields in hex (BASE_HEX), zero-padded to the field's width.
+HEX_DIGITS = {"mip6.csum": 4, "esp.spi": 8}
+_NS = Decimal("1e-9")
+_E_OPTIONS = ("header", "separator", "quote", "occurrence", "aggregator")
+
+
+@dataclass(frozen=True)
+class FieldsOutput:
+    """What ``-T fields -e ... -E ...`` asked for."""
+
+    specs: tuple[FieldSpec, ...]
+    separator: str = "\t"
+    header: bool = False
+    quote: str = ""
+    occurrence: str = "a"
+    aggregator: str = ","
+
+    @property
+    def needs_analysis(self) -> bool:
+        """Whether an -e field comes from the analysis (mn, coa, ...)."""
+        return any(s.needs_analysis for s in self.specs)
+
+    def header_line(self) -> str:
+        """The field names, as tshark's -E header=y prints them (never quoted)."""
+        return self.separator.join(s.name for s in self.specs)
+
+    def line(self, frame: DecodedFrame, env: Env) -> str:
+        """One frame's values, fields separated, occurrences aggregated."""
+        cells = []
+        for spec in self.specs:
+            texts = [field_text(spec, v, frame, env) for v in field_values(spec, frame, env)]
+            texts = _occurrences(texts, self.occurrence)
+            cell = self.aggregator.join(texts)
+            cells.append(f"{self.quote}{cell}{self.quote}" if cell and self.quote else cell)
+        return self.separator.join(cells)
+
+
+def field_values(spec: FieldSpec, frame: DecodedFrame, env: Env) -> tuple[Any, ...]:
+    """The values of ``spec`` in the frame, in tshark's tree order (ipv6.addr:
+    source then destination of each header in turn, not all sources first)."""
+    if spec.name == "ipv6.addr":
+        src, dst = lookup("ipv6.src"), lookup("ipv6.dst")
+        assert src is not None and dst is not None
+        sources, destinations = src.getter(frame, env), dst.getter(frame, env)
+        if len(sources) == len(destinations):
+            return tuple(a for pair in zip(sources, destinations, strict=True) for a in pair)
+    return spec.getter(frame, env)
+
+
+def _occurrences(texts: list[str], which: str) -> list[str]:
+    """The occurrences -E occurrence=f|l|a keeps (first, last, all)."""
+    if which == "f":
+        return texts[:1]
+    if which == "l":
+        return texts[-1:]
+    return texts
+
+
+def _seconds(value: float) -> Decimal:
+    """A float time as the decimal it was read from (shortest repr, no binary noise)."""
+    return Decimal(repr(float(value)))
+
+
+def field_text(spec: FieldSpec, value: Any, frame: DecodedFrame, env: Env) -> str:
+    """One value of ``spec`` as tshark -T fields prints it: integers in decimal
+    (hex for tshark's hex fields), flags 1/0, times with 9 decimals, addresses
+    compressed; a protocol present prints its name."""
+    if spec.type == PROTOCOL:
+        return spec.name
+    if spec.name in HEX_DIGITS:
+        return f"0x{int(value):0{HEX_DIGITS[spec.name]}x}"
+    if spec.name == "frame.time_relative" and env.first_ts is not None:
+        return f"{(_seconds(frame.ts) - _seconds(env.first_ts)).quantize(_NS):f}"
+    if spec.type == FLOAT:
+        return f"{_seconds(value).quantize(_NS):f}"
+    if spec.type == BOOLEAN:
+        return "1" if value else "0"
+    return str(value)
+
+
+def _escape(text: str) -> str:
+    """tshark's -E escapes: /t a tab, /s a space."""
+    return {"/t": "\t", "/s": " "}.get(text, text)
+
+
+def _fields_output(tmode: str | None, names: tuple[str, ...], eopts: tuple[str, ...]) -> FieldsOutput | None:
+    """``-T fields -e ... -E ...`` checked: None without -T fields; usage errors (exit 2)."""
+    if tmode != "fields":
+        if names:
+            raise click.UsageError("-e FIELD needs -T fields")
+        if eopts:
+            raise click.UsageError("-E needs -T fields")
+        return None
+    if not names:
+        raise click.UsageError("-T fields needs at least one -e FIELD")
+    specs = []
+    for name in names:
+        spec = lookup(name)
+        if spec is None:
+            near = nearest(name)
+            hint = f" (closest: {', '.join(near)})" if near else ""
+            raise click.UsageError(f"-e {name}: no such field{hint}; see --list-fields")
+        specs.append(spec)
+    options: dict[str, Any] = {}
+    for item in eopts:
+        key, eq, value = item.partition("=")
+        if not eq or key not in _E_OPTIONS:
+            raise click.UsageError(f"-E {item}: expected one of "
+                                   f"{', '.join(k + '=...' for k in _E_OPTIONS)}")
+        if key == "header":
+            if value not in ("y", "n"):
+                raise click.UsageError(f"-E {item}: header is y or n")
+            options["header"] = value == "y"
+        elif key == "quote":
+            if value not in ("d", "s", "n"):
+                raise click.UsageError(f"-E {item}: quote is d, s or n")
+            options["quote"] = {"d": '"', "s": "'", "n": ""}[value]
+        elif key == "occurrence":
+            if value not in ("f", "l", "a"):
+                raise click.UsageError(f"-E {item}: occurrence is f, l or a")
+            options["occurrence"] = value
+        else:
+            if not value:
+                raise click.UsageError(f"-E {item}: empty {key}")
+            options[key] = _escape(value)
+    return FieldsOutput(tuple(specs), **options)
+
+
+def _write_check(out_file: str | None, captures: tuple[str, ...], fields: FieldsOutput | None,
+                 fmt: str, detail: bool, hex_bytes: bool) -> None:
+    """-w: one capture file, nothing else printed; usage errors (exit 2)."""
+    if out_file is None:
+        return
+    if out_file == "-":
+        raise click.UsageError("-w -: writing the capture to stdout is not supported; give a file")
+    if len(captures) != 1:
+        raise click.UsageError("-w writes the frames of one capture: give one CAPTURE")
+    if fields is not None or fmt != "text" or detail or hex_bytes:
+        raise click.UsageError("-w prints nothing: -T fields, --format jsonl, -V and -x do not apply")
 
 
 def _list_fields(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -120,6 +271,18 @@ def _list_fields(ctx: click.Context, _param: click.Parameter, value: bool) -> No
                    "extension header, MH field and option), like tshark -V.")
 @click.option("-x", "--hex", "hex_bytes", is_flag=True,
               help="text: after each frame, its bytes in hex and ASCII, like tshark -x.")
+@click.option("-T", "tmode", type=click.Choice(["text", "fields"]), metavar="text|fields",
+              help="fields: one line per frame with the -e fields' values, as tshark -T fields "
+                   "(text: the packet list; --format jsonl for JSON).")
+@click.option("-e", "field_names", multiple=True, metavar="FIELD",
+              help="-T fields: a field to print (filter field names, see --list-fields; repeatable).")
+@click.option("-E", "field_options", multiple=True, metavar="OPT=VALUE",
+              help="-T fields: header=y|n, separator=/t|/s|CHAR (default tab), quote=d|s|n, "
+                   "occurrence=f|l|a, aggregator=,|/s|CHAR (default ',').")
+@click.option("-w", "out_file", metavar="OUT",
+              help="Write the kept frames to OUT (original bytes and timestamps; pcap in, pcap "
+                   "out; pcapng in, pcapng out) instead of printing them; replaces OUT, never "
+                   "through a symlink.")
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text",
               show_default=True, help="text: a packet list; jsonl: one JSON object per frame.")
 @click.option("--mobility-only", is_flag=True,
@@ -137,7 +300,9 @@ def _list_fields(ctx: click.Context, _param: click.Parameter, value: bool) -> No
 def packets(captures: tuple[str, ...], display_filter: str | None,
             names: dict[IPv6Address, str], fmt: str, mobility_only: bool,
             mh_type: tuple[str, ...], address: str | None, with_issues: bool, no_skipped: bool,
-            count: int | None, time_mode: str, detail: bool, hex_bytes: bool) -> None:
+            count: int | None, time_mode: str, detail: bool, hex_bytes: bool,
+            tmode: str | None = None, field_names: tuple[str, ...] = (),
+            field_options: tuple[str, ...] = (), out_file: str | None = None) -> None:
     """List the frames of CAPTURE files with their Mobile IPv6 fields decoded.
 
     Files are read in the order given. A summary of how many frames were
@@ -145,16 +310,26 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
     frames a display filter matches (with the other filters, by AND); a
     filter on analysis fields (mn, lost, ...) analyses the captures first.
 
+    -T fields -e FIELD prints the chosen fields of each kept frame, like
+    tshark -T fields. -w OUT writes the kept frames to a capture file of the
+    input's format (all or nothing) and prints only the summary.
+
     \b
-    Exit codes: 0 ok, 2 usage error, 3 unreadable capture or read only in
-    part (truncated/corrupt: the frames before the damage are listed first),
-    4 internal error, 130 interrupted (Ctrl-C: the frames so far are listed).
+    Exit codes: 0 ok, 1 OUT cannot be written, 2 usage error, 3 unreadable
+    capture or read only in part (truncated/corrupt: the frames before the
+    damage are listed or written first), 4 internal error, 130 interrupted
+    (Ctrl-C: the frames so far are listed; -w writes nothing).
     """
+    fields = _fields_output(tmode, field_names, field_options)
+    _write_check(out_file, captures, fields, fmt, detail, hex_bytes)
     frame_filter = FrameFilter(mobility_only=mobility_only, mh_types=_parse_mh_types(mh_type),
                                address=_parse_address(address), with_issues=with_issues,
                                include_skipped=not no_skipped)
     compiled = _compile(display_filter)
-    context = _context(compiled, captures, names) if compiled and compiled.needs_analysis else None
+    wants_analysis = (compiled is not None and compiled.needs_analysis) or (
+        fields is not None and fields.needs_analysis)
+    context = _context(compiled, captures, names) if wants_analysis else None
+    kept: set[int] = set()
     counts = FrameCounts()
     capture_issues: list[tuple[str, CaptureIssue]] = []
     out = sys.stdout
@@ -162,6 +337,8 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
     origin = first_ts = 0.0
     current_file: str | None = "<none>"
     interrupted = False
+    if fields is not None and fields.header:
+        out.write(fields.header_line() + "\n")
     try:
         for frame, raw in _frames(captures, counts, capture_issues):
             if frame.file != current_file:  # relative times restart with each file
@@ -173,7 +350,11 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
             if compiled is not None and not compiled.matches(frame, context, data=raw.data,
                                                              first_ts=first_ts):
                 continue
-            if fmt == "jsonl":
+            if out_file is not None:
+                kept.add(raw.number)
+            elif fields is not None:
+                out.write(fields.line(frame, Env(context, raw.data, first_ts)) + "\n")
+            elif fmt == "jsonl":
                 out.write(json.dumps(frame_record(frame), separators=(",", ":")) + "\n")
             else:
                 out.write(format_row(packet_row(frame, origin)) + "\n")
@@ -196,6 +377,8 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
     except KeyboardInterrupt:
         interrupted = True
     out.flush()
+    if out_file is not None and not interrupted:
+        _write_kept(captures[0], kept, out_file)
     click.echo(counts.summary(), err=True)
     for path, issue in capture_issues:
         click.echo(f"mipv6scope: {path}: {issue.code}: {issue.detail}", err=True)
@@ -209,3 +392,15 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
         sys.exit(EXIT_INTERRUPTED)
     if capture_issues or only_unsupported:
         sys.exit(3)
+
+
+def _write_kept(capture: str, kept: set[int], out_file: str) -> None:
+    """-w: the kept frames of ``capture`` to ``out_file``; exit 1 when it cannot be written."""
+    try:
+        write_frames(capture, kept, out_file)
+    except UnsupportedCapture as exc:
+        click.echo(f"mipv6scope: {exc}", err=True)
+        sys.exit(3)
+    except OSError as exc:
+        click.echo(f"mipv6scope: cannot write {out_file}: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_WRITE)

@@ -1,7 +1,7 @@
 """The per-concern views: `bindings`, `tunnels`, `ro`, `handoffs`, `findings`.
 
-Each is thin: run the engine once (`output.run_analysis`, which applies
-``--mn`` and ``--from/--to``), take rows from `render.views_text` and write
+Each is thin: run the engine once (`analysis_commands.run_analysis`, which
+applies ``--mn``, ``--from/--to`` and ``-Y``), take rows from `render.views_text` and write
 them as text or streamed json/jsonl/csv. Exit codes as for summary/report:
 0 ok; 1 a finding of the ``--fail-on`` severity or worse; 2 usage; 3 a
 capture could not be read, or only in part; 130 interrupted; 4 internal error.
@@ -23,7 +23,7 @@ from ..capture.frame import CaptureError
 from ..render import views_text as vt
 from ..render.tabular import write_rows
 from ..report.model import Report
-from .analysis_commands import EXIT_HELP
+from .analysis_commands import EXIT_HELP, run_analysis
 from .output import (
     EXIT_CAPTURE,
     SEVERITIES,
@@ -33,9 +33,9 @@ from .output import (
     address_option,
     fail_on_hit,
     finish,
+    mn_addresses,
     output_options,
     parse_ts,
-    run_analysis,
     with_meta,
     write_csv_meta,
 )
@@ -176,8 +176,8 @@ def cache(captures: tuple[str, ...], at: tuple[float | None, int | None], node: 
     showed them: HoA, CoA, flags, seq, lifetime remaining/granted, state,
     resend count, RR state and nonce indices (what the capture can tell).
 
-    The capture is read only up to the instant. --mn keeps entries for that
-    home address; --from/--to/--fail-on/--require-ipsec do not apply.
+    The capture is read only up to the instant. --mn keeps entries for those
+    home addresses (or --names names); --from/--to/--fail-on/--require-ipsec do not apply.
 
     \b
     Exit codes: 0 ok, 2 usage error (or no such frame), 3 unreadable or
@@ -185,9 +185,9 @@ def cache(captures: tuple[str, ...], at: tuple[float | None, int | None], node: 
     130 interrupted (what was read is written, marked partial).
     """
     if out.from_ts is not None or out.to_ts is not None or out.fail_on is not None \
-            or out.require_ipsec:
-        raise click.UsageError("cache shows one instant and no findings: --from, --to, --fail-on "
-                               "and --require-ipsec do not apply")
+            or out.require_ipsec or out.display_filter:
+        raise click.UsageError("cache shows one instant and no findings: --from, --to, --fail-on, "
+                               "--require-ipsec and -Y do not apply")
     at_ts, at_frame = at
     try:
         snapshot = cache_at(captures, at_ts=at_ts, at_frame=at_frame)
@@ -202,7 +202,9 @@ def cache(captures: tuple[str, ...], at: tuple[float | None, int | None], node: 
         click.echo(f"mipv6scope: {issue}", err=True)
     if state.partial:
         click.echo("mipv6scope: interrupted: the caches are as far as the capture was read", err=True)
-    entries = filter_entries(snapshot.entries, node=node, mn=out.mn)
+    wanted = mn_addresses(out)
+    entries = [e for e in filter_entries(snapshot.entries, node=node)
+               if wanted is None or e.home_address in wanted]
     if out.fmt == "text":
         sys.stdout.write(vt.render_cache(snapshot, entries, out.names))
     else:

@@ -97,8 +97,10 @@ def test_mn_filter_and_names(tmp_path: Path):
     for node in doc["mobile_nodes"]:
         if node["home_address"] == "2001:db8:1::100":
             assert node["name"] == "roamer"
-    other = json.loads(run("report", "--mn", "2001:db8:ffff::1", HANDOFF).stdout)
-    assert other["mobile_nodes"] == [] and other["tunnels"] == []
+    other = run("report", "--mn", "2001:db8:ffff::1", HANDOFF)  # no such node: an error
+    assert other.exit_code == 2 and "no mobile node has this home address or name" in other.output
+    named = json.loads(run("report", "--names", str(hosts), "--mn", "roamer", HANDOFF).stdout)
+    assert [n["home_address"] for n in named["mobile_nodes"]] == ["2001:db8:1::100"]
 
 
 def test_parse_ts_accepts_epoch_and_iso():

@@ -144,7 +144,8 @@ def test_mn_filters(view: str):
     everything = rows(view, name)
     assert everything
     assert rows(view, name, "--mn", HOA) == everything
-    assert rows(view, name, "--mn", "2001:db8:ffff::1") == []
+    unknown = run(view, "--format", "json", "--mn", "2001:db8:ffff::1", capture(name))
+    assert unknown.exit_code == 2 and "no mobile node" in unknown.output
 
 
 def test_from_to_filter_by_time():
