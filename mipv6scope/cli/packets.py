@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from ipaddress import IPv6Address
@@ -15,14 +14,12 @@ from typing import Any
 import click
 
 from ..analysis.engine import analyze
-from ..capture.frame import CaptureError, CaptureIssue, Frame
-from ..capture.reader import open_capture
+from ..capture.frame import CaptureError
 from ..capture.write_frames import UnsupportedCapture, write_frames
 from ..decode.detail import build_detail, hex_dump
-from ..decode.frame_decoder import decode_frame
 from ..decode.model import DecodedFrame
 from ..decode.packet_list import format_row, packet_row
-from ..decode.stream import FrameCounts
+from ..decode.stream import DecodeStream
 from ..filter import CompiledFilter, FieldSpec, FilterContext, FilterError, compile_filter
 from ..filter.extract import Env
 from ..filter.fields import BOOLEAN, FLOAT, PROTOCOL, lookup, nearest
@@ -92,21 +89,6 @@ def _context(compiled: CompiledFilter | None, captures: tuple[str, ...],
     except FilterError as exc:
         _bad_filter(exc, compiled.text)
     return context
-
-
-def _frames(paths: tuple[str, ...], counts: FrameCounts,
-            capture_issues: list[tuple[str, CaptureIssue]]) -> Iterator[tuple[DecodedFrame, Frame]]:
-    """(decoded frame, the frame as captured) of every file in order, counted."""
-    label_files = len(paths) > 1
-    for path in paths:
-        with open_capture(path) as reader:
-            for frame in reader:
-                decoded = decode_frame(frame)
-                if label_files:
-                    decoded.file = str(path)
-                counts.add(decoded)
-                yield decoded, frame
-            capture_issues.extend((str(path), issue) for issue in reader.issues)
 
 
 # tshark 4.0 prints these integer fields in hex (BASE_HEX), zero-padded to the field's width.
@@ -330,8 +312,8 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
         fields is not None and fields.needs_analysis)
     context = _context(compiled, captures, names) if wants_analysis else None
     kept: set[int] = set()
-    counts = FrameCounts()
-    capture_issues: list[tuple[str, CaptureIssue]] = []
+    stream = DecodeStream(list(captures))
+    counts, capture_issues = stream.counts, stream.capture_issues
     out = sys.stdout
     printed = 0
     origin = first_ts = 0.0
@@ -340,7 +322,7 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
     if fields is not None and fields.header:
         out.write(fields.header_line() + "\n")
     try:
-        for frame, raw in _frames(captures, counts, capture_issues):
+        for frame, raw in stream.with_frames():
             if frame.file != current_file:  # relative times restart with each file
                 current_file = frame.file
                 first_ts = frame.ts

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..capture.frame import CaptureIssue
+from ..capture.frame import CaptureIssue, Frame
 from ..capture.reader import open_capture
 from .frame_decoder import decode_frame
 from .model import DECODED, MALFORMED, DecodedFrame
@@ -58,6 +58,12 @@ class DecodeStream:
     capture_issues: list[tuple[str, CaptureIssue]] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[DecodedFrame]:
+        for decoded, _frame in self.with_frames():
+            yield decoded
+
+    def with_frames(self) -> Iterator[tuple[DecodedFrame, Frame]]:
+        """(decoded frame, the frame as captured): for callers that need the
+        captured bytes too (display filters on raw fields, -V, -x)."""
         label_files = len(self.paths) > 1
         for path in self.paths:
             with open_capture(path) as reader:
@@ -66,5 +72,5 @@ class DecodeStream:
                     if label_files:
                         decoded.file = str(path)
                     self.counts.add(decoded)
-                    yield decoded
+                    yield decoded, frame
                 self.capture_issues.extend((str(path), issue) for issue in reader.issues)
