@@ -17,7 +17,7 @@ addresses and Info line. Moving the cursor posts `MessageSelected`.
 from __future__ import annotations
 
 from rich.style import Style
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.strip import Strip
 
@@ -25,7 +25,7 @@ from ...charts.lanes import LaneMap, lane_description, node_lanes
 from ...charts.sequence_data import FAMILIES, Arrow, _arrow, _registration_index
 from ...charts.window import time_of_day
 from ...report.model import MobileNode, Report, SignallingMessage
-from .row_view import RowView, fit, segments
+from .row_view import RowView, fit, row_bindings, segments
 
 TIME_WIDTH = 12
 LEFT = 2 + TIME_WIDTH + 1  # pointer, time, space
@@ -37,14 +37,7 @@ FAMILY_CLASS = {"registration": "registration", "rr": "rr", "discovery": "discov
 class Ladder(RowView):
     """The node's signalling, one message a row, arrows between lanes."""
 
-    BINDINGS: list[BindingType] = [
-        Binding("up,k", "cursor_up", "Previous message", show=False),
-        Binding("down,j", "cursor_down", "Next message", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First message"),
-        Binding("end", "last", "Last message"),
-    ]
+    BINDINGS: list[BindingType] = row_bindings("message")
 
     COMPONENT_CLASSES = {
         "ladder--header", "ladder--footer", "ladder--lane", "ladder--cursor", "ladder--time",

@@ -18,12 +18,12 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from rich.style import Style
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.strip import Strip
 
 from ...browse import FrameSource
-from .row_view import RowView, fit, segments
+from .row_view import RowView, fit, row_bindings, segments
 
 MARKERS = {"signalling": "S", "tunnelled": "T", "route_optimised": "R", "lost": "L",
            "malformed": "!", "skipped": "-", "data": " "}
@@ -47,14 +47,7 @@ class PacketList(RowView):
     the 0-based frame positions to show in order (None: all frames).
     """
 
-    BINDINGS: list[BindingType] = [
-        Binding("up,k", "cursor_up", "Previous packet", show=False),
-        Binding("down,j", "cursor_down", "Next packet", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First packet"),
-        Binding("end", "last", "Last packet"),
-    ]
+    BINDINGS: list[BindingType] = row_bindings("packet")
 
     COMPONENT_CLASSES = {
         "packet-list--header", "packet-list--cursor", "packet-list--signalling",

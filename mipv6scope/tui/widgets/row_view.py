@@ -27,6 +27,19 @@ def fit(text: str, width: int, right: bool = False) -> str:
     return text.rjust(width) if right else text.ljust(width)
 
 
+def row_bindings(noun: str) -> list[BindingType]:
+    """The cursor keys of a row view whose rows are ``noun``s (as the footer
+    and the command palette name them)."""
+    return [
+        Binding("up,k", "cursor_up", f"Previous {noun}", show=False),
+        Binding("down,j", "cursor_down", f"Next {noun}", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", f"First {noun}"),
+        Binding("end", "last", f"Last {noun}"),
+    ]
+
+
 class RowView(ScrollView, can_focus=True):
     """A scrolling list of rows with a cursor, rendered line by line.
 
