@@ -12,10 +12,9 @@ from click.testing import CliRunner
 
 from mipv6scope.analysis.engine import analyze
 from mipv6scope.browse import FrameSource, frame_kind
-from mipv6scope.capture.reader import open_capture
 from mipv6scope.cli.main import cli
 from mipv6scope.decode.packet_list import format_row
-from mipv6scope.synth.writer import CaptureWriter
+from mipv6scope.synth.story import write_story_capture
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_captures"
 HANDOFF = SAMPLES / "scenario-handoff.pcap"
@@ -23,18 +22,8 @@ BIG_FRAMES = 200_000
 
 
 def big_capture(path: Path, frames: int = BIG_FRAMES) -> Path:
-    """A capture of ``frames`` frames: scenario-handoff's frames again and again,
-    each copy later in time."""
-    with open_capture(HANDOFF) as reader:
-        records = [(f.ts, bytes(f.data), f.linktype) for f in reader]
-    span = records[-1][0] - records[0][0] + 1.0
-    with path.open("wb") as fh:
-        writer = CaptureWriter(fh, records[0][2])
-        copy = 0
-        while writer.count < frames:
-            for ts, data, _lt in records[:frames - writer.count]:
-                writer.write(ts + copy * span, data)
-            copy += 1
+    """A capture of ``frames`` frames (the home-registration story repeated)."""
+    write_story_capture(path, frames)
     return path
 
 

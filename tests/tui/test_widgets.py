@@ -15,9 +15,8 @@ from textual.widget import Widget
 
 from mipv6scope.analysis.engine import analyze
 from mipv6scope.browse import FrameSource
-from mipv6scope.capture.reader import open_capture
 from mipv6scope.report.model import MobileNode, Report
-from mipv6scope.synth.writer import CaptureWriter
+from mipv6scope.synth.story import write_story_capture
 from mipv6scope.tui.widgets import (
     HexView,
     Ladder,
@@ -78,18 +77,9 @@ def source():
 
 @pytest.fixture(scope="module")
 def big_source(tmp_path_factory):
-    """A 200,000-frame capture: scenario-handoff's frames repeated, later each time."""
+    """A 200,000-frame capture: the home-registration story repeated."""
     path = tmp_path_factory.mktemp("big") / "big.pcap"
-    with open_capture(HANDOFF) as reader:
-        records = [(f.ts, bytes(f.data), f.linktype) for f in reader]
-    span = records[-1][0] - records[0][0] + 1.0
-    with path.open("wb") as fh:
-        writer = CaptureWriter(fh, records[0][2])
-        copy = 0
-        while writer.count < BIG_FRAMES:
-            for ts, data, _lt in records[:BIG_FRAMES - writer.count]:
-                writer.write(ts + copy * span, data)
-            copy += 1
+    write_story_capture(path, BIG_FRAMES)
     with FrameSource.open(path) as src:
         yield src
 
