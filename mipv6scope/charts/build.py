@@ -11,6 +11,7 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 
 from ..report.model import Report
+from ..safe_text import safe_report
 from .handoff_stats import handoff_stats_figure
 from .mermaid import sequence_mermaid
 from .options import KINDS, ChartInputError, ChartOptions
@@ -27,12 +28,14 @@ BUILDERS: dict[str, Callable[[Report, ChartOptions], go.Figure]] = {
 
 
 def build_figure(report: Report, options: ChartOptions) -> go.Figure:
-    """The Plotly figure of ``options.kind`` for ``report``; `ChartInputError`
-    when the report cannot give it."""
+    """The Plotly figure of ``options.kind`` for ``report``, capture- and
+    user-derived text shown escaped (`safe_text.safe_report`);
+    `ChartInputError` when the report cannot give it."""
     builder = BUILDERS.get(options.kind)
     if builder is None:
         raise ChartInputError(f"unknown chart kind {options.kind!r} (one of {', '.join(KINDS)})")
-    return builder(report, options)
+    # names, messages and labels with control and bidi characters shown escaped
+    return builder(safe_report(report), options)
 
 
 def build_mermaid(report: Report, options: ChartOptions) -> str:

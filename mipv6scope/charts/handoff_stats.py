@@ -21,7 +21,6 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..report.model import Handoff, MobileNode, Report
-from ..safe_text import safe_report
 from .options import ChartOptions, node_label, select_nodes
 from .style import FONT, chart_title, clock
 
@@ -105,7 +104,6 @@ def handoff_stats_figure(report: Report, options: ChartOptions) -> go.Figure:
     """ECDFs and box plots of the selected nodes' handoffs (see the module
     docstring). Raises `ChartInputError` (via `select_nodes`) for no node or
     an unknown ``--mn``."""
-    report = safe_report(report)  # names shown escaped
     accepted, failed = handoff_points(report, options)
     fig = make_subplots(rows=2, cols=3, subplot_titles=[m[1] for m in METRICS] * 2,
                         vertical_spacing=0.16, horizontal_spacing=0.07, row_heights=[0.55, 0.45])

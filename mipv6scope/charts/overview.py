@@ -30,7 +30,6 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..report.model import Finding, MobileNode, Report, SignallingMessage, TrafficSeries
-from ..safe_text import safe_report
 from .options import ChartOptions, select_nodes
 from .style import (
     FAMILIES,
@@ -165,7 +164,6 @@ def overview_figure(report: Report, options: ChartOptions) -> go.Figure:
     """The overview of the selected nodes (see the module docstring). Raises
     `ChartInputError` (via `select_nodes` / `style.time_window`) for no node,
     an unknown ``--mn`` or a window outside the capture."""
-    report = safe_report(report)  # names shown escaped
     nodes, everything = _selection(report, options)
     window = time_window(report, options)
     first = report.capture.first_ts if report.capture.first_ts is not None else window[0]

@@ -28,7 +28,7 @@ from .. import __version__
 from ..render import views_text as vt
 from ..render.summary_text import story_line, summary_records
 from ..report.model import MobileNode, Report
-from ..safe_text import format_utc, raw_seconds, safe_report, utc_moment
+from ..safe_text import format_utc, raw_seconds, utc_moment
 from . import report_tables as rt
 from .build import build_figure
 from .export import PLOTLYJS_MODES, figure_div, plotlyjs_head
@@ -194,13 +194,6 @@ def _findings(report: Report) -> str:
 
 # -- charts ---------------------------------------------------------------------------------
 
-def chart_safe(report: Report) -> Report:
-    """The report with names, finding messages and signalling labels/Info lines
-    made visible (`safe_text.safe_report`), for the charts: their text then
-    shows what the tables show."""
-    return safe_report(report)
-
-
 def busiest_node(report: Report) -> MobileNode | None:
     """The mobile node with the most handoffs (then registrations; the first
     in report order on a tie), or None when there is none."""
@@ -222,7 +215,6 @@ def _figure_html(report: Report, options: ChartOptions, div_id: str) -> str:
 
 
 def _charts(report: Report) -> str:
-    safe = chart_safe(report)
     out = ['<section id="charts">\n<h2>Charts</h2>\n']
     nodes = list(report.mobile_nodes)
     if len(nodes) <= SEQUENCE_EACH_MAX:
@@ -241,12 +233,12 @@ def _charts(report: Report) -> str:
         label = rt.esc(node.home_address) + (f" ({rt.esc(node.name)})" if node.name else "")
         out.append(f'<figure class="chart"><figcaption>Sequence of <a href="#{anchor}" '
                    f'class="addr">{label}</a> ({note})</figcaption>\n')
-        out.append(_figure_html(safe, ChartOptions(kind="sequence", mn=(str(node.home_address),)),
+        out.append(_figure_html(report, ChartOptions(kind="sequence", mn=(str(node.home_address),)),
                                 div_id))
         out.append("</figure>\n")
     for kind, title in CHART_TITLES.items():
         out.append(f'<figure class="chart"><figcaption>{rt.esc(title)}</figcaption>\n')
-        out.append(_figure_html(safe, ChartOptions(kind=kind), f"chart-{kind}"))
+        out.append(_figure_html(report, ChartOptions(kind=kind), f"chart-{kind}"))
         out.append("</figure>\n")
     return "".join(out) + "</section>\n"
 

@@ -22,7 +22,6 @@ from html import escape
 import plotly.graph_objects as go
 
 from ..report.model import Report
-from ..safe_text import safe_report
 from .options import ChartOptions
 from .sequence_data import (
     BRACKET_TEXT_ROWS,
@@ -335,7 +334,6 @@ def sequence_figure(report: Report, options: ChartOptions) -> go.Figure:
     shows the first and a note under the title says so. The window is
     `window.chart_window`'s. Raises `ChartInputError` (no mobile node,
     ``--mn`` matching nothing, a handoff the node does not have)."""
-    report = safe_report(report)
     layout = sequence_layout(report, options)
     return layout_figure(layout, options)
 

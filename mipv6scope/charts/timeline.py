@@ -42,7 +42,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..report.model import Binding, Finding, Handoff, MobileNode, Report
-from ..safe_text import safe_report
 from .options import ChartOptions, node_label, select_nodes
 from .style import (
     CARE_OF_PALETTE,
@@ -313,7 +312,6 @@ def timeline_figure(report: Report, options: ChartOptions) -> go.Figure:
     docstring). Raises `ChartInputError` (via `select_nodes` /
     `style.time_window`) for no node, an unknown ``--mn`` or a window outside
     the capture."""
-    report = safe_report(report)  # names and messages shown escaped
     nodes = timeline_rows(report, options)
     window = time_window(report, options)
     colours = _CareOfColours(nodes)
