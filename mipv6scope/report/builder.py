@@ -87,7 +87,7 @@ class NodeParts:
 
 
 def _binding_time(b: Binding) -> float:
-    """When a binding started, or (rejected) when it was refused."""
+    """When a binding started (its end for a start-less one from an older report)."""
     ts = b.start_ts if b.start_ts is not None else b.end_ts
     return ts if ts is not None else 0.0
 
