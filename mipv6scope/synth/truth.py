@@ -26,6 +26,9 @@ Schema (keys always present):
                                                      carry new numbers, RFC 6275 11.8)
         rejected_registrations: [{peer, care_of, seq, requested_lifetime_s,
                     bu_frames: [..], ba_frame, ba_ts, status}]   status >= 128
+        unanswered_registrations: [{peer, care_of, seq, bu_frames: [..]}]
+                                                     attempts no BA answered in the
+                                                     capture (seq: the last BU's)
         handoffs: [{from_care_of, to_care_of, movement_ts, bu_ts, ba_ts,
                     first_data_ts, bu_retransmissions, lost_to_old_care_of,
                     lost_frames: [..]}]              bu_ts: the first BU from the new
@@ -59,6 +62,7 @@ def truth_document(scenario: str, seed: int, options: CaptureOptions, parameters
     """The whole truth file: header fields plus the scenario's body, resolved."""
     for node in body.get("mobile_nodes", []):
         node.setdefault("rejected_registrations", [])
+        node.setdefault("unanswered_registrations", [])
     doc = {
         "schema_version": SCHEMA_VERSION,
         "scenario": scenario,
