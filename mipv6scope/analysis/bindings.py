@@ -19,7 +19,9 @@ Per (mobile node, peer):
   recognised by its parameters, not by its number; a BU repeating a number is
   still grouped into the chain (conformance reports it). The BA from that
   peer to that node with the number of any BU of the chain (usually the
-  latest) answers it; a rejecting BA whose number matches no BU (status 135
+  latest) answers it. Only a BU with the A flag asks for a BA (6.1.7), so
+  only those are retransmitted: a BU without it is an attempt of its own. A
+  rejecting BA whose number matches no BU (status 135
   carries the last *accepted* number, 6.1.8) answers the latest pending
   chain. A BU with another care-of address, flags or lifetime, or sent after
   the BA, starts a new chain; an older chain nobody answered stays in the
@@ -249,7 +251,9 @@ class BindingsAnalyzer(Analyzer):
         chain = _Pending(e.care_of, kind, e.lifetime_s, frozenset(flags), first, self._order)
         chain.add(e)
         state.pending.append(chain)
-        state.open = chain
+        # without the A flag no BA is expected, so nothing is retransmitted (RFC 6275 11.8: the
+        # messages "for which it expects a response"): the next BU is a new attempt
+        state.open = chain if "A" in flags else None
         self.last_bu = BuStep(hoa, peer, kind, chain.order, 0, None, None, first)
         if kind == CORRESPONDENT:
             self.correspondents.add(peer)

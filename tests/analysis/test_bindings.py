@@ -113,6 +113,12 @@ def test_another_care_of_flags_or_lifetime_starts_a_new_chain():
     assert [(r.bu_frames, r.ba_frame) for r in regs] == [((1,), None), ((2,), None), ((3,), None), ((4,), 5)]
 
 
+def test_a_bu_without_the_a_flag_is_never_retransmitted():
+    # RFC 6275 6.1.7 / 11.8: no BA is asked for, so each BU is an attempt of its own
+    _, rb = analyse([bu(1.0, 1, 7, peer=CN, flags=""), bu(300.0, 2, 8, peer=CN, flags="")])
+    assert [(r.bu_frames, r.retransmissions) for r in rb.nodes[HOA].registrations] == [((1,), 0), ((2,), 0)]
+
+
 def test_unanswered_and_unmatched():
     b, rb = analyse([bu(1, 1, 5), ba(2, 2, 6)])
     assert b.pending(HOA) == [(HA, 5, (1,))]
