@@ -10,19 +10,38 @@ as the messages pass: `same_node`, `mobile_network_prefixes`).
 
 Per (mobile node, peer):
 
-* registrations: the BUs of one sequence number (a repeat of the same number is
-  a retransmission), answered by the BA with that number from that peer to
-  that node; a rejecting BA whose number matches no pending BU (status 135
-  carries the last *accepted* number) answers the latest unanswered BU.
+* registrations (RFC 6275 11.8): a registration attempt is the chain of BUs
+  the node sends to one peer for one care-of address, with the same H and A
+  flags and the same requested lifetime, until a BA answers one of them.
+  Retransmitted BUs carry a greater sequence number each time ("Retransmitted
+  Binding Updates MUST use a Sequence Number value greater than that used for
+  the previous transmission of this Binding Update", 11.8), so the chain is
+  recognised by its parameters, not by its number; a BU repeating a number is
+  still grouped into the chain (conformance reports it). The BA from that
+  peer to that node with the number of any BU of the chain (usually the
+  latest) answers it. Only a BU with the A flag asks for a BA (6.1.7), so
+  only those are retransmitted: a BU without it is an attempt of its own. A
+  rejecting BA whose number matches no BU (status 135
+  carries the last *accepted* number, 6.1.8) answers the latest pending
+  chain. A BU with another care-of address, flags or lifetime, or sent after
+  the BA, starts a new chain; an older chain nobody answered stays in the
+  registrations unanswered (BA fields null).
 * binding intervals: opened by an accepting BA (status < 128, lifetime > 0) at
-  the BA's time and frame, with the BU's care-of address; closed by the next
-  accepting BA ("refresh" same care-of, "new_care_of" another, lifetime 0 or
-  care-of = home address "deregistration"), by running out of lifetime
-  ("expiry", end = start + granted lifetime), by a Binding Error from that
-  correspondent ("binding_error"), or open at the end ("capture_end", end
-  null). A rejected registration is listed among the bindings too, as the
-  truth files do: null start, end at the rejecting BA, "rejected"; it does not
-  end the binding in force.
+  the BA's time and frame, with the chain's care-of address; closed by the
+  next accepting BA ("refresh" same care-of, "new_care_of" another, lifetime
+  0 or care-of = home address "deregistration"), by running out of lifetime
+  ("expiry", end = start + granted lifetime), by a Binding Error with status
+  1 from that correspondent ("binding_error"; status 2, an unrecognised MH
+  type, says nothing about the binding: RFC 6275 9.3.3, 11.3.6), or open at
+  the end ("capture_end", end null). A rejected registration is not a
+  binding: it stays in the registrations and does not end the binding in
+  force.
+
+Home agent of a node: the peer of its latest accepted home registration; a
+node never accepted shows the peer its H-flag BUs went to, unless that peer
+answered 131 (home registration not supported), 132 (not home subnet) or 133
+(not home agent for this mobile node), the statuses by which a peer says it
+is not this node's home agent (RFC 6275 6.1.8, 10.3.1, 10.3.2).
 """
 
 from __future__ import annotations
@@ -45,22 +64,57 @@ from .identity import (
 from .settings import DEFAULT_SETTINGS, Settings
 
 HOME, CORRESPONDENT = "home", "correspondent"
-NOT_HOME_AGENT_STATUSES = frozenset({131})  # home registration not supported
+NOT_HOME_AGENT_STATUSES = frozenset({131})  # home registration not supported: no home agent at all
+NOT_THIS_NODES_HOME_AGENT = frozenset({131, 132, 133})  # RFC 6275 6.1.8: not this node's home agent
+CHAIN_FLAGS = frozenset({"H", "A"})  # the flags a retransmission keeps
+BE_UNKNOWN_BINDING = 1  # Binding Error status (RFC 6275 6.1.9): the peer has no binding
 MAX_UNMATCHED_KEPT = 1000  # unmatched BA events kept; their home addresses are all kept
 _INF, _NEG_INF = float("inf"), float("-inf")
 
 
 @dataclass
 class _Pending:
-    """A registration attempt waiting for its BA."""
+    """A registration attempt (a chain of BUs) waiting for its BA."""
 
-    seq: int
     care_of: IPv6Address
     kind: str
     requested: int
-    first_ts: float
-    frames: list[int]
+    flags: frozenset[str]
+    first_registration: bool
     order: int
+    seqs: list[int] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    frames: list[int] = field(default_factory=list)
+
+    @property
+    def seq(self) -> int:
+        """The latest BU's sequence number."""
+        return self.seqs[-1]
+
+    @property
+    def first_ts(self) -> float:
+        """When the chain's first BU was sent."""
+        return self.times[0]
+
+    def add(self, e: ev.BindingUpdate) -> None:
+        """One more BU of the chain."""
+        self.seqs.append(e.seq)
+        self.times.append(e.ts)
+        self.frames.append(e.frame)
+
+    def gaps_ms(self) -> tuple[float, ...]:
+        """The gaps between consecutive BUs, in ms."""
+        return tuple(round((b - a) * 1000, 3) for a, b in zip(self.times, self.times[1:], strict=False))
+
+    def registration(self, peer: IPv6Address, hoa: IPv6Address, e: ev.BindingAck | None = None,
+                     seq: int | None = None, granted: int | None = None) -> Registration:
+        """This chain as a Registration, answered by ``e`` (None: unanswered)."""
+        return Registration(
+            peer, self.care_of, tuple(self.frames), e.frame if e else None, self.first_ts,
+            e.ts if e else None, e.status if e else None, e.status_name if e else None,
+            len(self.frames) - 1, round((e.ts - self.first_ts) * 1000, 3) if e else None,
+            self.seq if seq is None else seq, self.requested, granted, hoa,
+            tuple(self.seqs), self.gaps_ms())
 
 
 @dataclass
@@ -89,7 +143,8 @@ class _Peer:
 
     peer: IPv6Address
     kind: str
-    pending: dict[int, _Pending] = field(default_factory=dict)
+    pending: list[_Pending] = field(default_factory=list)  # oldest first
+    open: _Pending | None = None  # the chain the next matching BU extends
     current: _Open | None = None
     closed: list[tuple[int, Binding]] = field(default_factory=list)  # (order, binding)
 
@@ -103,6 +158,8 @@ class _Node:
     registrations: list[Registration] = field(default_factory=list)
     care_of_order: list[IPv6Address] = field(default_factory=list)
     home_agent: IPv6Address | None = None
+    tried_home_agent: IPv6Address | None = None  # peer of the latest H-flag BU not refused as HA
+    refused_by: set[IPv6Address] = field(default_factory=set)  # peers that said they are not its HA
     sources: set[str] = field(default_factory=set)  # identity.IDENTIFIED_BY names
     mobile_router: bool = False
 
@@ -119,8 +176,27 @@ class Answered:
     status: int
     accepted: bool
     deregistration: bool
-    first_bu_ts: float
-    retransmissions: int
+    first_bu_ts: float      # the chain's first BU
+    retransmissions: int    # BUs in the chain - 1
+    bu_frames: tuple[int, ...] = ()
+    bu_seqs: tuple[int, ...] = ()
+    status_name: str | None = None
+    order: int = 0          # the chain's number (`BuStep.order`)
+
+
+@dataclass(frozen=True)
+class BuStep:
+    """Where the latest BU went: its chain (``order``) and its place in it
+    (``index`` 0 = the first BU); read by the conformance analyzer."""
+
+    home_address: IPv6Address
+    peer: IPv6Address
+    kind: str
+    order: int
+    index: int
+    gap_s: float | None          # since the chain's previous BU
+    previous_seq: int | None     # the chain's previous BU's number
+    first_registration: bool    # a home registration with no binding in force at that peer
 
 
 class BindingsAnalyzer(Analyzer):
@@ -135,6 +211,7 @@ class BindingsAnalyzer(Analyzer):
         self.unmatched_acks: list[ev.BindingAck] = []  # the first MAX_UNMATCHED_KEPT
         self.unmatched_ack_homes: set[IPv6Address] = set()
         self.last_answered: Answered | None = None
+        self.last_bu: BuStep | None = None
         self._care_of_owner: dict[IPv6Address, IPv6Address] = {}
         self.same_node = HomeAddressGroups()
         self.mobile_network_prefixes = MobileNetworkPrefixes()
@@ -147,7 +224,7 @@ class BindingsAnalyzer(Analyzer):
     # -- event handlers ------------------------------------------------------------------
 
     def on_binding_update(self, e: ev.BindingUpdate) -> None:
-        """Group BUs into registrations by sequence number."""
+        """Group BUs into registration attempts (chains, see the module docstring)."""
         hoa, peer = e.home_address, e.dst
         self._forget_home(hoa)
         kind = HOME if "H" in e.flags else CORRESPONDENT
@@ -159,12 +236,25 @@ class BindingsAnalyzer(Analyzer):
             for prefix in e.mobile_network_prefixes:
                 self.mobile_network_prefixes.add(hoa, prefix)
         self._expire(hoa, peer, state, e.ts)
-        pending = state.pending.get(e.seq)
-        if pending is not None and pending.care_of == e.care_of:
-            pending.frames.append(e.frame)
+        if kind == HOME and peer not in node.refused_by:
+            node.tried_home_agent = peer
+        flags = CHAIN_FLAGS.intersection(e.flags)
+        chain = state.open
+        if (chain is not None and chain.care_of == e.care_of and chain.flags == flags
+                and chain.requested == e.lifetime_s):
+            self.last_bu = BuStep(hoa, peer, kind, chain.order, len(chain.frames), e.ts - chain.times[-1],
+                                  chain.seq, chain.first_registration)
+            chain.add(e)
             return
         self._order += 1
-        state.pending[e.seq] = _Pending(e.seq, e.care_of, kind, e.lifetime_s, e.ts, [e.frame], self._order)
+        first = (kind == HOME and state.current is None and e.lifetime_s > 0 and e.care_of != hoa)
+        chain = _Pending(e.care_of, kind, e.lifetime_s, frozenset(flags), first, self._order)
+        chain.add(e)
+        state.pending.append(chain)
+        # without the A flag no BA is expected, so nothing is retransmitted (RFC 6275 11.8: the
+        # messages "for which it expects a response"): the next BU is a new attempt
+        state.open = chain if "A" in flags else None
+        self.last_bu = BuStep(hoa, peer, kind, chain.order, 0, None, None, first)
         if kind == CORRESPONDENT:
             self.correspondents.add(peer)
 
@@ -175,10 +265,7 @@ class BindingsAnalyzer(Analyzer):
         self._forget_home(hoa)
         node = self.nodes.get(hoa)
         state = node.peers.get(peer) if node else None
-        pending = state.pending.pop(e.seq, None) if state else None
-        if state is not None and pending is None and e.status >= 128 and state.pending:
-            latest = max(state.pending.values(), key=lambda p: p.order)
-            pending = state.pending.pop(latest.seq)
+        pending = self._answered_chain(state, e) if state else None
         if node is None or state is None or pending is None:
             if len(self.unmatched_acks) < MAX_UNMATCHED_KEPT:
                 self.unmatched_acks.append(e)
@@ -188,19 +275,20 @@ class BindingsAnalyzer(Analyzer):
         node.sources.add(BINDING_ACK)
         accepted = e.status < 128
         granted = e.lifetime_s if accepted else 0
-        node.registrations.append(Registration(
-            peer, pending.care_of, tuple(pending.frames), e.frame, pending.first_ts, e.ts, e.status,
-            e.status_name, len(pending.frames) - 1, round((e.ts - pending.first_ts) * 1000, 3),
-            pending.seq, pending.requested, granted, hoa))
+        seq = e.seq if e.seq in pending.seqs else pending.seq
+        node.registrations.append(pending.registration(peer, hoa, e, seq, granted))
         dereg = accepted and (pending.requested == 0 or granted == 0 or pending.care_of == hoa)
-        self.last_answered = Answered(hoa, peer, pending.kind, pending.care_of, pending.seq, e.status,
-                                      accepted, dereg, pending.first_ts, len(pending.frames) - 1)
+        self.last_answered = Answered(hoa, peer, pending.kind, pending.care_of, seq, e.status,
+                                      accepted, dereg, pending.first_ts, len(pending.frames) - 1,
+                                      tuple(pending.frames), tuple(pending.seqs), e.status_name,
+                                      pending.order)
         if pending.kind == HOME and e.status not in NOT_HOME_AGENT_STATUSES:
             self.home_agents.add(peer)
+        if pending.kind == HOME and e.status in NOT_THIS_NODES_HOME_AGENT:
+            node.refused_by.add(peer)
+            if node.tried_home_agent == peer:
+                node.tried_home_agent = None
         if not accepted:
-            state.closed.append((pending.order, Binding(
-                peer, pending.kind, pending.care_of, None, e.ts, None, pending.seq,
-                pending.requested, 0, "rejected", hoa)))
             return
         current = state.current
         if current is not None:
@@ -209,7 +297,7 @@ class BindingsAnalyzer(Analyzer):
             self._close(state, e.ts, ended_by)
         if dereg:
             return
-        state.current = _Open(pending.care_of, e.ts, e.frame, pending.seq, pending.requested, granted,
+        state.current = _Open(pending.care_of, e.ts, e.frame, seq, pending.requested, granted,
                               pending.kind, pending.order, hoa)
         if pending.care_of not in node.care_of_order:
             node.care_of_order.append(pending.care_of)
@@ -221,12 +309,14 @@ class BindingsAnalyzer(Analyzer):
             node.home_agent = peer
 
     def on_binding_error(self, e: ev.BindingError) -> None:
-        """A Binding Error from a correspondent ends the node's binding with it."""
+        """A Binding Error with status 1 (the peer has no binding for the home
+        address) ends the node's binding with its sender; status 2 (MH type not
+        recognised) does not (RFC 6275 9.3.3, 11.3.6)."""
         self._forget_home(e.home_address)
         node = self._node(e.home_address)
         node.sources.add(BINDING_ERROR)
         state = node.peers.get(e.src)
-        if state is None or state.current is None:
+        if state is None or state.current is None or e.status != BE_UNKNOWN_BINDING:
             return
         self._expire(e.home_address, e.src, state, e.ts)
         if state.current is not None:
@@ -257,7 +347,7 @@ class BindingsAnalyzer(Analyzer):
         state = node.peers.get(peer) if node else None
         if state is None:
             return []
-        out = [b for _, b in state.closed if b.ended_by != "rejected"]
+        out = [b for _, b in state.closed]
         if state.current is not None:
             out.append(self._as_binding(peer, state.current, None, "capture_end"))
         return sorted(out, key=lambda b: b.start_ts)
@@ -286,7 +376,7 @@ class BindingsAnalyzer(Analyzer):
         False when ``ts`` is before the current binding (look in the history)."""
         current = state.current
         if current is None:
-            last = next((b for _, b in reversed(state.closed) if b.ended_by != "rejected"), None)
+            last = state.closed[-1][1] if state.closed else None
             # Nothing bound since the last binding ended: no need for the history.
             return None if last is None or last.end_ts is None or ts >= last.end_ts else False
         if ts < current.start_ts:
@@ -317,7 +407,7 @@ class BindingsAnalyzer(Analyzer):
             current = state.current
             care_of: IPv6Address | None | bool
             if current is None:
-                last = next((b for _, b in reversed(state.closed) if b.ended_by != "rejected"), None)
+                last = state.closed[-1][1] if state.closed else None
                 if last is None or last.end_ts is None:
                     care_of = None
                 elif ts >= last.end_ts:
@@ -370,6 +460,14 @@ class BindingsAnalyzer(Analyzer):
         node = self.nodes.get(hoa)
         return list(node.care_of_order) if node else []
 
+    def tried_home_agent_of(self, hoa: IPv6Address) -> IPv6Address | None:
+        """The node's home agent, or, never accepted, the peer its home BUs went to
+        (unless it refused with 131/132/133; see the module docstring)."""
+        node = self.nodes.get(hoa)
+        if node is None:
+            return None
+        return node.home_agent or node.tried_home_agent
+
     def home_agent_of(self, hoa: IPv6Address) -> IPv6Address | None:
         """The peer of the node's latest accepted home registration."""
         node = self.nodes.get(hoa)
@@ -384,26 +482,30 @@ class BindingsAnalyzer(Analyzer):
         return self._care_of_owner.get(care_of)
 
     def registrations(self, hoa: IPv6Address | None = None) -> list[Registration]:
-        """Answered registrations of one node (or of all), in answer order."""
+        """Answered registrations of one node (or of all), in answer order
+        (`unanswered` has the others)."""
         if hoa is not None:
             node = self.nodes.get(hoa)
             return list(node.registrations) if node else []
         return [r for n in self.nodes.values() for r in n.registrations]
 
     def pending(self, hoa: IPv6Address) -> list[tuple[IPv6Address, int, tuple[int, ...]]]:
-        """Unanswered registrations of one node: (peer, seq, BU frames)."""
+        """Unanswered registrations of one node: (peer, latest seq, BU frames)."""
         node = self.nodes.get(hoa)
         if node is None:
             return []
-        return [(peer, p.seq, tuple(p.frames)) for peer, s in node.peers.items() for p in s.pending.values()]
+        return [(peer, p.seq, tuple(p.frames)) for peer, s in node.peers.items() for p in s.pending]
 
     # -- report -----------------------------------------------------------------------------
 
     def contribute(self, builder: ReportBuilder) -> None:
-        """Fill each node's home agent, care-of addresses, bindings and registrations."""
+        """Fill each node's home agent(s), care-of addresses, bindings and
+        registrations (answered and unanswered, by first BU)."""
         for hoa, node in self.nodes.items():
             parts = builder.node(hoa)
-            parts.home_agent = node.home_agent
+            parts.home_agent = node.home_agent or node.tried_home_agent
+            if parts.home_agent is not None:
+                parts.home_agents[hoa] = parts.home_agent
             parts.care_of_addresses = list(node.care_of_order)
             entries: list[tuple[int, Binding]] = []
             for peer, state in node.peers.items():
@@ -412,7 +514,8 @@ class BindingsAnalyzer(Analyzer):
                     entries.append((state.current.order,
                                     self._as_binding(peer, state.current, None, "capture_end")))
             parts.bindings = [b for _, b in sorted(entries, key=lambda x: x[0])]
-            parts.registrations = list(node.registrations)
+            waiting = [p.registration(peer, hoa) for peer, state in node.peers.items() for p in state.pending]
+            parts.registrations = sorted(node.registrations + waiting, key=lambda r: r.first_bu_ts)
         builder.home_agents.update(self.home_agents)
         builder.correspondents.update(self.correspondents)
         builder.access_routers.update(self.access_routers)
@@ -434,6 +537,21 @@ class BindingsAnalyzer(Analyzer):
             return False
         return any(s.current is not None and s.current.care_of == care_of
                    and s.current.start_ts <= ts < s.current.expires for s in node.peers.values())
+
+    @staticmethod
+    def _answered_chain(state: _Peer, e: ev.BindingAck) -> _Pending | None:
+        """Take the pending chain ``e`` answers out of ``state`` (None if none):
+        the one with a BU of that number, else, for a rejection, the latest."""
+        pending = state.pending
+        chain = next((p for p in reversed(pending) if e.seq in p.seqs), None)
+        if chain is None and e.status >= 128 and pending:
+            chain = pending[-1]
+        if chain is None:
+            return None
+        pending.remove(chain)
+        if state.open is chain:
+            state.open = None
+        return chain
 
     def _peer(self, hoa: IPv6Address, peer: IPv6Address, kind: str) -> _Peer:
         node = self._node(hoa)
@@ -490,6 +608,4 @@ class BindingsAnalyzer(Analyzer):
         state = node.peers.get(peer) if node else None
         if state is None:
             return []
-        return [Registration(peer, p.care_of, tuple(p.frames), None, p.first_ts, None, None, None,
-                             len(p.frames) - 1, None, p.seq, p.requested, None)
-                for p in sorted(state.pending.values(), key=lambda p: p.order)]
+        return [p.registration(peer, hoa) for p in state.pending]

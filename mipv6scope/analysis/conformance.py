@@ -37,12 +37,12 @@ MAX_FRAMES = 1000          # frames kept per grouped finding
 MAX_MESSAGES = 5           # distinct messages kept per grouped finding
 SEQ_MOD = 1 << 16
 SEQ_WINDOW = 1 << 15
-RETX_TOLERANCE = 0.1       # 10 % slack on the back-off schedule
 DEREG_NA_WAIT_S = 3.0      # how long after the deregistration BA the NA (O flag) may come
 REPLY_WAIT_S = 3.0         # DHAAD / MPS: RFC 6275 INITIAL_DHAAD_TIMEOUT, INITIAL_SOLICIT_TIMER
 RECENT_TESTS = 4           # HoTI/CoTI cookies and HoT/CoT nonce indices kept per pair
 LOST_KEEP_S = 10.0         # recent tunnelled frames kept per node for lost_to_old_care_of
 STATUS_OUT_OF_WINDOW = 135
+BE_UNKNOWN_BINDING = 1     # Binding Error status 1 (RFC 6275 6.1.9); 2 (MH type) leaves bindings alone
 HOME_FLAGS = frozenset({"H", "L", "K"})
 ICMP_DHAAD_REQUEST, ICMP_DHAAD_REPLY, ICMP_MPS, ICMP_MPA = 144, 145, 146, 147
 
@@ -66,9 +66,10 @@ class _Group:
 
 @dataclass
 class _Attempt:
-    """A BU sequence number sent to one peer, waiting for its BA."""
+    """A registration attempt to one peer (the bindings analyzer's BU chain,
+    ``order`` its number) waiting for its BA."""
 
-    seq: int
+    seq: int                 # the latest BU's
     care_of: IPv6Address
     lifetime: int
     a_flag: bool
@@ -76,7 +77,10 @@ class _Attempt:
     last_ts: float
     frames: list[int]
     order: int
-    last_gap: float | None = None
+    timeout: float           # the retransmission timer the next gap should reach (RFC 6275 11.8)
+    # bu_sequence_not_increasing occurrences (ts, frame, message): reported when the chain is
+    # settled, unless a status 135 answers it (then bu_sequence_out_of_window says it once)
+    deferred: list[tuple[float, int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -176,13 +180,21 @@ class ConformanceAnalyzer(DataAnalyzer):
     # -- Binding Updates -------------------------------------------------------------------
 
     def on_binding_update(self, e: ev.BindingUpdate) -> None:
-        """Sequence numbers, retransmissions and their schedule, rate, flags, RR checks."""
+        """Sequence numbers, retransmissions and their schedule, rate, flags, RR checks.
+
+        Retransmissions are the BUs after the first of a registration attempt
+        (`BindingsAnalyzer.last_bu`: the chain the BU joined). RFC 6275 11.8:
+        each carries a greater sequence number than the previous transmission
+        (a repeat is ``bu_retransmission_reused_sequence``), and they back off
+        from InitialBindackTimeoutFirstReg (first home registration) or
+        INITIAL_BINDACK_TIMEOUT, doubling, up to MAX_BINDACK_TIMEOUT
+        (``bu_retransmission_schedule``); a correct back-off chain is no finding."""
         hoa, peer, s = e.home_address, e.dst, self.settings
         state = self._peer(hoa, peer)
         home = "H" in e.flags
         # a BRR from this peer is answered
         state.brr = None
-        # rate: more than MAX_UPDATE_RATE BUs within one second to one destination
+        # rate: more than MAX_UPDATE_RATE BUs within one second to one destination (RFC 6275 11.8)
         recent = state.recent_bus
         recent.append(e.ts)
         while len(recent) > s.MAX_UPDATE_RATE + 1:
@@ -190,16 +202,22 @@ class ConformanceAnalyzer(DataAnalyzer):
         if len(recent) > s.MAX_UPDATE_RATE and e.ts - recent[0] < 1.0:
             self.add("bu_rate_exceeded", hoa, e.ts, (e.frame,),
                      f"{len(recent)} BUs to {peer} within {e.ts - recent[0]:.3f} s")
-        attempt = state.attempts.get(e.seq)
-        if attempt is not None and attempt.care_of == e.care_of:
-            self._retransmission(hoa, peer, attempt, e)
+        step = self.bindings.last_bu
+        if step is not None and (step.home_address != hoa or step.peer != peer):
+            step = None
+        attempt = state.attempts.get(step.order) if step is not None else None
+        if step is not None and step.index > 0 and attempt is not None:
+            self._retransmission(peer, attempt, step, e)
         else:
-            if state.last_seq is not None and not seq_greater(e.seq, state.last_seq):
-                self.add("bu_sequence_not_increasing", hoa, e.ts, (e.frame,),
-                         f"BU seq {e.seq} to {peer} after seq {state.last_seq}")
+            first_reg = step is not None and step.first_registration
             self._order += 1
-            state.attempts[e.seq] = _Attempt(e.seq, e.care_of, e.lifetime_s, "A" in e.flags, e.ts, e.ts,
-                                             [e.frame], self._order)
+            order = step.order if step is not None else -self._order
+            attempt = _Attempt(e.seq, e.care_of, e.lifetime_s, "A" in e.flags, e.ts, e.ts, [e.frame], order,
+                               s.INITIAL_BINDACK_TIMEOUT_FIRST_REG if first_reg else s.INITIAL_BINDACK_TIMEOUT)
+            if state.last_seq is not None and not seq_greater(e.seq, state.last_seq):
+                attempt.deferred.append((e.ts, e.frame, f"BU seq {e.seq} to {peer} after seq {state.last_seq}"))
+            state.attempts[order] = attempt
+        if state.last_seq is None or seq_greater(e.seq, state.last_seq):
             state.last_seq = e.seq
         if home and self.handoffs is not None:
             self._move_started(hoa)
@@ -211,28 +229,38 @@ class ConformanceAnalyzer(DataAnalyzer):
             self.add("home_registration_not_protected", hoa, e.ts, (e.frame,),
                      f"home BU to {peer} not inside ESP")
 
-    def _retransmission(self, hoa: IPv6Address, peer: IPv6Address, attempt: _Attempt,
-                        e: ev.BindingUpdate) -> None:
-        s = self.settings
-        gap = e.ts - attempt.last_ts
-        self.add("bu_retransmission", hoa, e.ts, (e.frame,),
-                 f"BU seq {e.seq} to {peer} retransmitted")
-        if attempt.last_gap is None:
-            # the first home registration may use InitialBindackTimeoutFirstReg (1.5 s):
-            # either initial timeout is accepted, so the smaller one is the floor
-            expected = min(s.INITIAL_BINDACK_TIMEOUT, s.INITIAL_BINDACK_TIMEOUT_FIRST_REG)
-        else:
-            expected = min(2 * attempt.last_gap, s.MAX_BINDACK_TIMEOUT)
-        if gap < expected * (1 - RETX_TOLERANCE):
+    def _retransmission(self, peer: IPv6Address, attempt: _Attempt, step: Any, e: ev.BindingUpdate) -> None:
+        """One more BU of a registration attempt: its number and its gap (RFC 6275 11.8)."""
+        s, hoa = self.settings, e.home_address
+        gap = step.gap_s
+        if e.seq == step.previous_seq:
+            self.add("bu_retransmission_reused_sequence", hoa, e.ts, (e.frame,),
+                     f"BU to {peer} retransmitted with the same sequence number {e.seq}")
+        elif not seq_greater(e.seq, step.previous_seq):
+            attempt.deferred.append((e.ts, e.frame, f"BU seq {e.seq} to {peer} after seq {step.previous_seq}"))
+        expected, tolerance = attempt.timeout, s.RETRANSMISSION_TOLERANCE
+        if gap < expected * (1 - tolerance):
+            timer = ("InitialBindackTimeoutFirstReg" if len(attempt.frames) == 1
+                     and expected == s.INITIAL_BINDACK_TIMEOUT_FIRST_REG else
+                     "INITIAL_BINDACK_TIMEOUT" if len(attempt.frames) == 1 else "the doubled timeout")
             self.add("bu_retransmission_schedule", hoa, e.ts, (e.frame,),
-                     f"BU seq {e.seq} retransmitted after {gap:.3f} s, expected at least {expected:.3f} s")
-        elif gap > s.MAX_BINDACK_TIMEOUT * (1 + RETX_TOLERANCE):
+                     f"BU seq {e.seq} to {peer} {gap:.3f} s after the previous one, expected at least "
+                     f"{expected:.3f} s ({timer})")
+        elif gap > s.MAX_BINDACK_TIMEOUT * (1 + tolerance):
             self.add("bu_retransmission_schedule", hoa, e.ts, (e.frame,),
-                     f"BU seq {e.seq} retransmitted after {gap:.3f} s, beyond MAX_BINDACK_TIMEOUT "
-                     f"{s.MAX_BINDACK_TIMEOUT:g} s")
-        attempt.last_gap = gap
-        attempt.last_ts = e.ts
+                     f"BU seq {e.seq} to {peer} {gap:.3f} s after the previous one, beyond "
+                     f"MAX_BINDACK_TIMEOUT {s.MAX_BINDACK_TIMEOUT:g} s")
+        attempt.timeout = min(2 * expected, s.MAX_BINDACK_TIMEOUT)
+        attempt.seq, attempt.last_ts = e.seq, e.ts
         attempt.frames.append(e.frame)
+
+    def _settle(self, hoa: IPv6Address, attempt: _Attempt, out_of_window: bool = False) -> None:
+        """An attempt is over: its deferred sequence findings are reported, unless
+        the peer answered status 135 (then that one finding says it)."""
+        if out_of_window:
+            return
+        for ts, frame, message in attempt.deferred:
+            self.add("bu_sequence_not_increasing", hoa, ts, (frame,), message)
 
     def _correspondent_bu(self, hoa: IPv6Address, peer: IPv6Address, state: _PeerState,
                           e: ev.BindingUpdate) -> None:
@@ -275,23 +303,29 @@ class ConformanceAnalyzer(DataAnalyzer):
         """Matching, status, granted lifetime; read after the bindings analyzer."""
         answered = self.bindings.last_answered
         hoa, peer = e.home_address, e.src
-        if e.status >= 128:
-            self.add("ba_status_failure", hoa, e.ts, (e.frame,),
-                     f"BA from {peer}: status {e.status} {e.status_name}")
         if answered is None or answered.home_address != hoa or answered.peer != peer:
+            if e.status >= 128:
+                self.add("ba_status_failure", hoa, e.ts, (e.frame,),
+                         f"BA from {peer}: status {e.status} {e.status_name}")
             self.add("ba_without_matching_bu", hoa, e.ts, (e.frame,),
                      f"BA seq {e.seq} status {e.status} from {peer} answers no BU seen")
             return
         state = self._peer(hoa, peer)
-        attempt = state.attempts.get(answered.seq)
-        # the answered BU and every older one to this peer are settled
+        attempt = state.attempts.get(answered.order)
+        out_of_window = e.status == STATUS_OUT_OF_WINDOW
+        # the answered attempt and every older one to this peer are settled
         if attempt is not None:
-            for seq in [q for q, a in state.attempts.items() if a.order <= attempt.order]:
-                del state.attempts[seq]
-        if e.status == STATUS_OUT_OF_WINDOW:
-            frames = attempt.frames if attempt is not None else [e.frame]
-            self.add("bu_sequence_out_of_window", hoa, e.ts if attempt is None else attempt.first_ts,
-                     frames, f"BU seq {answered.seq} to {peer} out of window (last accepted {e.seq})")
+            for order in [q for q, a in state.attempts.items() if a.order <= attempt.order]:
+                self._settle(hoa, state.attempts.pop(order), out_of_window and order == attempt.order)
+        # one rejection, one finding: status 135 is the out-of-window finding, the others ba_status_failure
+        if out_of_window:
+            frames = [*(attempt.frames if attempt is not None else answered.bu_frames), e.frame]
+            self.add("bu_sequence_out_of_window", hoa, answered.first_bu_ts, frames,
+                     f"BU seq {answered.seq} to {peer} out of window: BA status 135 "
+                     f"{e.status_name} (last accepted {e.seq})")
+        elif e.status >= 128:
+            self.add("ba_status_failure", hoa, e.ts, (e.frame,),
+                     f"BA from {peer}: status {e.status} {e.status_name} (BU seq {answered.seq})")
         if not answered.accepted:
             if answered.kind == CORRESPONDENT:
                 state.ro_waiting_ba = False
@@ -319,11 +353,13 @@ class ConformanceAnalyzer(DataAnalyzer):
                          f"{self.settings.MAX_RR_BINDING_LIFETIME:g} s")
 
     def on_binding_error(self, e: ev.BindingError) -> None:
-        """A Binding Error is a finding; it ends the correspondent binding."""
+        """A Binding Error is a finding; status 1 (no binding) ends the
+        correspondent binding, status 2 (MH type not recognised) does not
+        (RFC 6275 9.3.3, 11.3.6)."""
         self.add("binding_error_received", e.home_address, e.ts, (e.frame,),
                  f"Binding Error from {e.src}: status {e.status} {e.status_name}")
         state = self._peers.get((e.home_address, e.src))
-        if state is not None:
+        if state is not None and e.status == BE_UNKNOWN_BINDING:
             state.ro_expiry = float("-inf")
             state.ro_waiting_ba = False
 
@@ -458,6 +494,7 @@ class ConformanceAnalyzer(DataAnalyzer):
         s = self.settings
         for (hoa, peer), state in self._peers.items():
             for attempt in state.attempts.values():
+                self._settle(hoa, attempt)
                 if attempt.a_flag and attempt.last_ts + s.INITIAL_BINDACK_TIMEOUT <= end:
                     self.add("a_flag_bu_unacknowledged", hoa, attempt.first_ts, attempt.frames,
                              f"BU seq {attempt.seq} to {peer} ({len(attempt.frames)} sent) never acknowledged")
@@ -474,8 +511,9 @@ class ConformanceAnalyzer(DataAnalyzer):
         for hoa in self.bindings.home_addresses():
             for peer in self.bindings.peer_kinds(hoa):
                 for b in self.bindings.bindings(hoa, peer):
-                    if b.ended_by == "expiry" and b.start_ts is not None:
-                        self.add("binding_expired_without_refresh", hoa, b.start_ts,
+                    if b.ended_by == "expiry" and b.end_ts is not None:
+                        # ts: when the lifetime ran out; the frame: the BA that granted it
+                        self.add("binding_expired_without_refresh", hoa, b.end_ts,
                                  (b.start_frame,) if b.start_frame is not None else (),
                                  f"{b.kind} binding with {peer} (care-of {b.care_of}) expired "
                                  f"after {b.granted_lifetime_s} s")

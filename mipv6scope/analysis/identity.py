@@ -29,7 +29,10 @@ expired), A and B are one node (RFC 6275 11.5.1: a care-of address is an
 address of the mobile node's own interface; two home addresses bound to it
 at the same time are one node's). The node's ``home_address`` is the home
 address seen first; ``home_addresses`` lists all of them in the order first
-seen (``other_home_addresses`` all but the first). Only the full 128-bit
+seen (``other_home_addresses`` all but the first). Each home address keeps
+its own home agent (``home_agents``: home address -> home agent, RFC 6275
+11.5.1: a home address is registered with the home agent on its home link);
+``home_agent`` is the first home address's, never another's. Only the full 128-bit
 care-of address counts: nodes that merely share a link prefix, or use one
 care-of address one after the other, stay apart. Tunnels alone never merge
 home addresses.

@@ -24,6 +24,14 @@ class Settings:
     MIN_DELAY_BETWEEN_RAS: float = 0.03             # s, RFC 6275 7.5 (the book: 0.05 s)
     MAX_RA_DELAY_TIME: float = 0.5                  # s, RFC 4861 10: solicited RA delay
 
+    RETRANSMISSION_TOLERANCE: float = 0.1
+    """Relative slack on the BU back-off schedule (RFC 6275 11.8): a
+    retransmission earlier than (1 - this) x its timer, or later than
+    (1 + this) x MAX_BINDACK_TIMEOUT after the previous BU, is
+    ``bu_retransmission_schedule``. Covers timer granularity and the capture's
+    time stamping; later than the timer (but within MAX_BINDACK_TIMEOUT) is
+    never a finding, since a vantage that misses a BU sees a longer gap."""
+
     # Handoff measurement (not RFC constants; see handoffs.py).
     HANDOFF_PATH_DELAY_S: float = 0.025
     """One-way home agent <-> care-of delay, for when the capture cannot measure

@@ -119,8 +119,8 @@ class _Points:
 
 
 def first_activity(node: MobileNode, tunnel_start: dict[IPv6Address, float]) -> float | None:
-    """The earliest time the report gives for ``node``: a binding's start (or a
-    rejected one's end), a registration's first BU, a handoff's times, a
+    """The earliest time the report gives for ``node``: a binding's start, a
+    registration's first BU (rejected and unanswered ones too), a handoff's times, a
     route-optimisation transition, the start of a tunnel to one of its home
     addresses; None when there is none."""
     times: list[float] = []

@@ -108,7 +108,7 @@ def select_by_frames(report: Report, frames: frozenset[int], owners: frozenset[I
     registration or binding on one; in them the registrations with a matching
     BU or BA, the bindings starting on a matching frame, the route
     optimisations with a matching transition (rows without frames, such as
-    handoffs and rejected bindings, stay with their node); the tunnels of kept
+    handoffs, stay with their node); the tunnels of kept
     nodes or with a matching frame outside any binding; the findings on a
     matching frame (or frameless, of a kept node); the signalling messages of
     matching frames."""

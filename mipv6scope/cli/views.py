@@ -70,14 +70,16 @@ BOTH_COLUMNS = ("record",) + vt.BINDING_COLUMNS + tuple(
 @click.command()
 @CAPTURES
 @click.option("--registrations", is_flag=True,
-              help="Also list the registrations (BUs of one seq and the BA that answered); "
+              help="Also list the registrations (each attempt's BUs, retransmissions included, "
+                   "and the BA that answered, if any: rejected ones too); "
                    "json/jsonl/csv rows then carry record=binding|registration.")
 @output_options
 def bindings(captures: tuple[str, ...], registrations: bool, out: OutputOptions) -> None:
     """One row per binding: node, peer, kind, care-of, start/end, seq,
     requested/granted lifetime and what ended it.
 
-    A rejected registration is listed with no start and ended_by=rejected.
+    Only intervals in which a binding was in force: a rejected registration
+    is not a binding (--registrations lists it, with its status).
     """
     report = run_analysis(captures, out)
     if registrations:

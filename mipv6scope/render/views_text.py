@@ -77,8 +77,9 @@ REGISTRATION_COLUMNS = ("node", "node_name", "peer", "peer_name", "care_of", "se
 
 
 def binding_rows(report: Report) -> Iterator[Row]:
-    """One row per binding interval (rejections included, start null), per node
-    in report order, each node's bindings in the report's order."""
+    """One row per binding interval in force (a rejected registration is not
+    one: see `registration_rows`), per node in report order, each node's
+    bindings in the report's order."""
     names = report.names
     for node in report.mobile_nodes:
         for b in node.bindings:
@@ -90,7 +91,8 @@ def binding_rows(report: Report) -> Iterator[Row]:
 
 
 def registration_rows(report: Report) -> Iterator[Row]:
-    """One row per registration attempt (BUs of one seq and the BA that answered)."""
+    """One row per registration attempt (its chain of BUs and the BA that
+    answered, if any; rejected and unanswered ones included)."""
     names = report.names
     for node in report.mobile_nodes:
         for r in node.registrations:

@@ -28,6 +28,7 @@ class NodeParts:
 
     home_address: IPv6Address
     home_agent: IPv6Address | None = None
+    home_agents: dict[IPv6Address, IPv6Address] = field(default_factory=dict)  # home address -> HA
     care_of_addresses: list[IPv6Address] = field(default_factory=list)
     bindings: list[Binding] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
@@ -46,16 +47,21 @@ class NodeParts:
 
     def freeze(self) -> MobileNode:
         """The immutable MobileNode."""
+        agents = dict(self.home_agents)
+        if self.home_agent is not None:
+            agents.setdefault(self.home_address, self.home_agent)
         return MobileNode(self.home_address, self.home_agent, tuple(self.care_of_addresses),
                           tuple(self.bindings), tuple(self.registrations), tuple(self.handoffs),
                           tuple(self.route_optimization), self.name, tuple(self.other_home_addresses),
                           tuple(self.home_addresses), tuple(sorted(self.identified_by)),
-                          self.mobile_router, tuple(self.mobile_network_prefixes))
+                          self.mobile_router, tuple(self.mobile_network_prefixes),
+                          {a: agents[a] for a in self.home_addresses if a in agents})
 
     def absorb(self, other: NodeParts) -> None:
         """Take in the parts of another home address of the same node: lists
-        are joined in time order; the home agent is the peer of the latest
-        accepted home binding."""
+        are joined in time order; each home address keeps its own home agent
+        (``home_agents``) and ``home_agent`` stays the primary home address's
+        (RFC 6275 11.5.1: a home address is registered with its own home agent)."""
         for hoa in other.home_addresses:
             if hoa != self.home_address and hoa not in self.other_home_addresses:
                 self.other_home_addresses.append(hoa)
@@ -66,8 +72,13 @@ class NodeParts:
         started = [b for b in self.bindings if b.start_ts is not None]
         self.care_of_addresses = list(dict.fromkeys(
             [b.care_of for b in started] + self.care_of_addresses + other.care_of_addresses))
-        home = [b for b in started if b.kind == "home"]
-        self.home_agent = home[-1].peer if home else self.home_agent or other.home_agent
+        if self.home_agent is not None:
+            self.home_agents.setdefault(self.home_address, self.home_agent)
+        if other.home_agent is not None:
+            self.home_agents.setdefault(other.home_address, other.home_agent)
+        for hoa, agent in other.home_agents.items():
+            self.home_agents.setdefault(hoa, agent)
+        self.home_agent = self.home_agents.get(self.home_address)
         self.name = self.name or other.name
         self.identified_by |= other.identified_by
         self.mobile_router = self.mobile_router or other.mobile_router
@@ -76,7 +87,7 @@ class NodeParts:
 
 
 def _binding_time(b: Binding) -> float:
-    """When a binding started, or (rejected) when it was refused."""
+    """When a binding started (its end for a start-less one from an older report)."""
     ts = b.start_ts if b.start_ts is not None else b.end_ts
     return ts if ts is not None else 0.0
 

@@ -76,25 +76,33 @@ class SignallingMessage:
 
 @dataclass(frozen=True)
 class Binding:
-    """One binding interval between a mobile node and a peer (HA or CN)."""
+    """One interval in which a binding between a mobile node and a peer (HA or
+    CN) was in force, from the accepting BA. A rejected registration is not a
+    binding (it is in `MobileNode.registrations`)."""
 
     peer: IPv6Address
     kind: str  # "home" | "correspondent"
     care_of: IPv6Address
-    start_ts: float | None  # None for a rejected registration (it never started)
+    start_ts: float | None  # the accepting BA (None only in reports from before schema 2)
     end_ts: float | None
     start_frame: int | None
     seq: int
     requested_lifetime_s: int
     granted_lifetime_s: int
-    ended_by: str  # refresh|new_care_of|deregistration|expiry|rejected|binding_error|capture_end
+    ended_by: str  # refresh|new_care_of|deregistration|expiry|binding_error|capture_end
     home_address: IPv6Address | None = None  # which of the node's home addresses was bound
 
 
 @dataclass(frozen=True)
 class Registration:
-    """One registration attempt: the BUs of one sequence number (retransmissions
-    grouped) and the BA that answered, if any."""
+    """One registration attempt (RFC 6275 11.8): the chain of BUs a node sent to
+    one peer for one care-of address (same H/A flags and requested lifetime)
+    until a BA answered one of them, and that BA, if any (unanswered: the BA
+    fields are None). ``bu_frames``/``bu_seqs`` are every BU of the chain in
+    order, ``bu_gaps_ms`` the gaps between consecutive ones, ``retransmissions``
+    = len(bu_frames) - 1; ``first_bu_ts`` and ``latency_ms`` count from the
+    chain's first BU; ``seq`` is the number the BA answered (else the chain's
+    last)."""
 
     peer: IPv6Address
     care_of: IPv6Address
@@ -110,6 +118,8 @@ class Registration:
     requested_lifetime_s: int = 0
     granted_lifetime_s: int | None = None
     home_address: IPv6Address | None = None  # which of the node's home addresses registered
+    bu_seqs: tuple[int, ...] = ()
+    bu_gaps_ms: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,6 +176,8 @@ class MobileNode:
 
     ``home_address`` is the first home address seen, ``home_addresses`` all of
     them (first first), ``other_home_addresses`` all but the first;
+    ``home_agents`` maps each home address to its home agent and
+    ``home_agent`` is the primary home address's;
     ``identified_by`` names the kinds of packets that named the node (see
     `analysis.identity`); a mobile router (NEMO) lists the Mobile Network
     Prefixes it registered."""
@@ -183,6 +195,7 @@ class MobileNode:
     identified_by: tuple[str, ...] = ()
     mobile_router: bool = False
     mobile_network_prefixes: tuple[str, ...] = ()
+    home_agents: dict[IPv6Address, IPv6Address] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

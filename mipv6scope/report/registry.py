@@ -28,10 +28,12 @@ _ANALYSIS_KINDS = [
                 "a new Binding Update's sequence number is not greater (mod 2^16) than the previous one"),
     FindingKind("bu_sequence_out_of_window", "warning", "RFC 6275 9.5.1",
                 "the peer rejected the Binding Update's sequence number (status 135, out of window)"),
-    FindingKind("bu_retransmission", "info", "RFC 6275 11.8",
-                "a Binding Update was retransmitted (same sequence number) for want of an acknowledgement"),
-    FindingKind("bu_retransmission_schedule", "warning", "RFC 6275 11.8",
-                "BU retransmissions do not back off exponentially from INITIAL_BINDACK_TIMEOUT, "
+    FindingKind("bu_retransmission_reused_sequence", "warning", "RFC 6275 11.8",
+                "a retransmitted Binding Update repeats the previous transmission's sequence number "
+                "(it must use a greater one)"),
+    FindingKind("bu_retransmission_schedule", "warning", "RFC 6275 11.8, 13",
+                "BU retransmissions come sooner than the timer (InitialBindackTimeoutFirstReg 1.5 s for "
+                "a first home registration, else INITIAL_BINDACK_TIMEOUT 1 s, doubling each time), "
                 "or wait longer than MAX_BINDACK_TIMEOUT"),
     FindingKind("bu_rate_exceeded", "warning", "RFC 6275 11.8",
                 "more than MAX_UPDATE_RATE Binding Updates a second to one destination"),

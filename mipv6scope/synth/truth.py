@@ -18,8 +18,17 @@ Schema (keys always present):
                     start_ts, end_ts, start_frame,     start = the accepting BA
                     seq, requested_lifetime_s, granted_lifetime_s,
                     ended_by: "refresh"|"new_care_of"|"deregistration"|"expiry"|
-                              "rejected"|"binding_error"|"capture_end",
-                    bu_frames: [..], ba_frame, status}]  rejected ones too
+                              "binding_error"|"capture_end",
+                    bu_frames: [..], ba_frame, status}]  in force only: a rejected
+                                                     registration is not a binding;
+                                                     bu_frames: every BU of the
+                                                     registration (retransmissions
+                                                     carry new numbers, RFC 6275 11.8)
+        rejected_registrations: [{peer, care_of, seq, requested_lifetime_s,
+                    bu_frames: [..], ba_frame, ba_ts, status}]   status >= 128
+        unanswered_registrations: [{peer, care_of, seq, bu_frames: [..]}]
+                                                     attempts no BA answered in the
+                                                     capture (seq: the last BU's)
         handoffs: [{from_care_of, to_care_of, movement_ts, bu_ts, ba_ts,
                     first_data_ts, bu_retransmissions, lost_to_old_care_of,
                     lost_frames: [..]}]              bu_ts: the first BU from the new
@@ -51,6 +60,9 @@ SCHEMA_VERSION = 1
 def truth_document(scenario: str, seed: int, options: CaptureOptions, parameters: dict[str, Any],
                    body: dict[str, Any], ledger: Ledger) -> dict[str, Any]:
     """The whole truth file: header fields plus the scenario's body, resolved."""
+    for node in body.get("mobile_nodes", []):
+        node.setdefault("rejected_registrations", [])
+        node.setdefault("unanswered_registrations", [])
     doc = {
         "schema_version": SCHEMA_VERSION,
         "scenario": scenario,

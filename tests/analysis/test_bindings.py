@@ -61,14 +61,13 @@ def test_expiry_found_before_a_late_refresh():
     assert rb.nodes[HOA].bindings[0].end_ts == 70
 
 
-def test_rejection_is_listed_and_does_not_end_the_binding():
+def test_rejection_is_a_registration_not_a_binding():
+    # RFC 6275 6.1.8: a status >= 128 BA refuses the registration; no binding is created and the
+    # one in force stays (the next accepted BA refreshes it).
     _, rb = analyse([bu(10, 1, 1), ba(10.02, 2, 1), bu(20, 3, 9000), ba(20.01, 4, 1, status=135),
                      bu(20.05, 5, 2), ba(20.07, 6, 2)])
     rows = rb.nodes[HOA].bindings
-    assert [(x.seq, x.ended_by) for x in rows] == [(1, "refresh"), (9000, "rejected"), (2, "capture_end")]
-    rejected = rows[1]
-    assert (rejected.start_ts, rejected.start_frame, rejected.end_ts, rejected.granted_lifetime_s) == (
-        None, None, 20.01, 0)
+    assert [(x.seq, x.ended_by, x.end_ts) for x in rows] == [(1, "refresh", 20.07), (2, "capture_end", None)]
     regs = rb.nodes[HOA].registrations
     assert [(r.seq, r.status, r.ba_frame) for r in regs] == [(1, 0, 2), (9000, 135, 4), (2, 0, 6)]
 
@@ -77,25 +76,56 @@ def test_rejection_by_another_home_agent_keeps_its_peer():
     other = A("2001:db8:1::2")
     _, rb = analyse([bu(10, 1, 1), ba(10.02, 2, 1), bu(20, 3, 2, COA3, peer=other),
                      ba(20.01, 4, 2, COA3, status=133, peer=other), bu(20.1, 5, 3, COA3), ba(20.12, 6, 3, COA3)])
-    assert [(x.peer, x.ended_by) for x in rb.nodes[HOA].bindings] == [
-        (HA, "new_care_of"), (other, "rejected"), (HA, "capture_end")]
+    assert [(x.peer, x.ended_by) for x in rb.nodes[HOA].bindings] == [(HA, "new_care_of"), (HA, "capture_end")]
+    assert [(r.peer, r.status) for r in rb.nodes[HOA].registrations] == [(HA, 0), (other, 133), (HA, 0)]
     assert rb.nodes[HOA].home_agent == HA
 
 
-def test_retransmissions_grouped_and_latency_from_first_bu():
-    b, rb = analyse([bu(1.0, 1, 7), bu(2.5, 2, 7), bu(5.5, 3, 7), ba(5.52, 4, 7)])
+def test_retransmissions_with_new_numbers_form_one_chain_latency_from_first_bu():
+    # RFC 6275 11.8: each retransmission carries a greater sequence number; the BA answers the latest
+    b, rb = analyse([bu(1.0, 1, 7), bu(2.5, 2, 8), bu(5.5, 3, 9), ba(5.52, 4, 9)])
     (reg,) = rb.nodes[HOA].registrations
-    assert reg.bu_frames == (1, 2, 3) and reg.retransmissions == 2
+    assert reg.bu_frames == (1, 2, 3) and reg.retransmissions == 2 and reg.seq == 9
+    assert reg.bu_seqs == (7, 8, 9) and reg.bu_gaps_ms == (1500.0, 3000.0)
     assert reg.latency_ms == pytest.approx(4520.0)
     assert (reg.first_bu_ts, reg.ba_ts, reg.status, reg.care_of) == (1.0, 5.52, 0, COA2)
     assert b.pending(HOA) == []
+    assert (b.last_answered.first_bu_ts, b.last_answered.retransmissions) == (1.0, 2)
+
+
+def test_a_repeated_number_is_grouped_too():
+    _, rb = analyse([bu(1.0, 1, 7), bu(2.0, 2, 7), ba(2.02, 3, 7)])
+    (reg,) = rb.nodes[HOA].registrations
+    assert (reg.bu_frames, reg.bu_seqs, reg.retransmissions) == ((1, 2), (7, 7), 1)
+
+
+def test_the_ba_may_answer_an_earlier_bu_of_the_chain():
+    _, rb = analyse([bu(1.0, 1, 7), bu(2.0, 2, 8), ba(2.01, 3, 7)])
+    (reg,) = rb.nodes[HOA].registrations
+    assert (reg.bu_frames, reg.seq, reg.status) == ((1, 2), 7, 0)
+    assert rb.nodes[HOA].bindings[0].seq == 7
+
+
+def test_another_care_of_flags_or_lifetime_starts_a_new_chain():
+    _, rb = analyse([bu(1.0, 1, 7), bu(2.0, 2, 8, COA3), bu(3.0, 3, 9, COA3, flags="H"),
+                     bu(4.0, 4, 10, COA3, flags="H", lifetime=120), ba(4.01, 5, 10, COA3, lifetime=120)])
+    regs = rb.nodes[HOA].registrations
+    assert [(r.bu_frames, r.ba_frame) for r in regs] == [((1,), None), ((2,), None), ((3,), None), ((4,), 5)]
+
+
+def test_a_bu_without_the_a_flag_is_never_retransmitted():
+    # RFC 6275 6.1.7 / 11.8: no BA is asked for, so each BU is an attempt of its own
+    _, rb = analyse([bu(1.0, 1, 7, peer=CN, flags=""), bu(300.0, 2, 8, peer=CN, flags="")])
+    assert [(r.bu_frames, r.retransmissions) for r in rb.nodes[HOA].registrations] == [((1,), 0), ((2,), 0)]
 
 
 def test_unanswered_and_unmatched():
     b, rb = analyse([bu(1, 1, 5), ba(2, 2, 6)])
     assert b.pending(HOA) == [(HA, 5, (1,))]
     assert [a.frame for a in b.unmatched_acks] == [2] and b.unmatched_ack_homes == {HOA}
-    assert rb.nodes[HOA].bindings == [] and rb.nodes[HOA].registrations == []
+    assert rb.nodes[HOA].bindings == []
+    (waiting,) = rb.nodes[HOA].registrations  # unanswered: listed, BA fields null
+    assert (waiting.bu_frames, waiting.ba_frame, waiting.status, waiting.latency_ms) == ((1,), None, None, None)
 
 
 def test_binding_error_ends_correspondent_binding():

@@ -173,42 +173,62 @@ def test_bu_sequence_not_increasing() -> None:
     assert "bu_sequence_not_increasing" not in quiet
 
 
-def test_bu_sequence_out_of_window() -> None:
-    found = run([bu(1.0, 1, 10), ba(1.1, 2, 10), bu(5.0, 3, 9000), bu(6.0, 4, 9000),
-                 ba(6.1, 5, 10, status=135)])
-    assert found["bu_sequence_out_of_window"].frames == (3, 4)
-    assert found["bu_sequence_out_of_window"].ts == 5.0
+def test_bu_sequence_out_of_window_is_one_finding() -> None:
+    # A BU behind the window (40000 after 10), retransmitted with 40001, refused with 135 carrying
+    # the last accepted number: one finding (RFC 6275 9.5.1, 6.1.8) with the BUs and the BA, not
+    # also bu_sequence_not_increasing and ba_status_failure.
+    found = run([bu(1.0, 1, 10), ba(1.1, 2, 10), bu(5.0, 3, 40000), bu(6.0, 4, 40001),
+                 replace(ba(6.1, 5, 10, status=135), status_name="Sequence number out of window")])
+    f = found["bu_sequence_out_of_window"]
+    assert f.frames == (3, 4, 5) and f.ts == 5.0 and "135" in f.message and "last accepted 10" in f.message
+    assert not {"bu_sequence_not_increasing", "ba_status_failure"} & set(found)
     assert "bu_sequence_out_of_window" not in run([bu(1.0, 1, 10), ba(1.1, 2, 10, status=133)])
 
 
-def test_bu_retransmission() -> None:
-    found = run([bu(0.0, 1, 10), bu(1.5, 2, 10), bu(4.5, 3, 10), ba(4.6, 4, 10)])
-    assert found["bu_retransmission"].frames == (2, 3)
-    assert "bu_retransmission_schedule" not in found
-    assert "bu_retransmission" not in run([bu(0.0, 1, 10), ba(0.1, 2, 10), bu(30.0, 3, 11), ba(30.1, 4, 11)])
+def test_a_correct_back_off_chain_is_no_finding() -> None:
+    # RFC 6275 11.8: a first home registration retransmitted after 1.5 s, then 3 s, each BU with a
+    # greater number: no retransmission, sequence or rate finding
+    found = run([bu(0.0, 1, 10), bu(1.5, 2, 11), bu(4.5, 3, 12), ba(4.6, 4, 12)])
+    assert not {"bu_retransmission_reused_sequence", "bu_retransmission_schedule",
+                "bu_sequence_not_increasing", "bu_rate_exceeded"} & set(found)
+
+
+def test_bu_retransmission_reused_sequence() -> None:
+    found = run([bu(0.0, 1, 10), bu(1.5, 2, 10), bu(4.5, 3, 11), ba(4.6, 4, 11)])
+    assert found["bu_retransmission_reused_sequence"].frames == (2,)
+    assert "bu_sequence_not_increasing" not in found
 
 
 def test_bu_retransmission_schedule_not_doubling() -> None:
-    found = run([bu(0.0, 1, 10), bu(1.0, 2, 10), bu(2.0, 3, 10), ba(2.1, 4, 10)])
-    assert found["bu_retransmission_schedule"].frames == (3,)
+    # a binding in force: INITIAL_BINDACK_TIMEOUT 1 s, then 2 s expected; 1 s is too soon
+    found = run([bu(0.0, 1, 9), ba(0.1, 2, 9), bu(10.0, 3, 10, COA3), bu(11.0, 4, 11, COA3),
+                 bu(12.0, 5, 12, COA3), ba(12.1, 6, 12, COA3)])
+    assert found["bu_retransmission_schedule"].frames == (5,)
 
 
 def test_bu_retransmission_schedule_too_fast_first() -> None:
-    found = run([bu(0.0, 1, 10), bu(0.2, 2, 10), ba(0.3, 3, 10)])
+    found = run([bu(0.0, 1, 10), bu(0.2, 2, 11), ba(0.3, 3, 11)])
     assert found["bu_retransmission_schedule"].frames == (2,)
 
 
+def test_first_home_registration_waits_initial_bindack_timeout_first_reg() -> None:
+    # no binding in force at the home agent: InitialBindackTimeoutFirstReg 1.5 s (RFC 6275 11.8, 13)
+    found = run([bu(0.0, 1, 10), bu(1.0, 2, 11), ba(1.1, 3, 11)])
+    assert found["bu_retransmission_schedule"].frames == (2,)
+    assert "InitialBindackTimeoutFirstReg" in found["bu_retransmission_schedule"].message
+
+
 def test_bu_retransmission_schedule_beyond_max() -> None:
-    found = run([bu(0.0, 1, 10), bu(1.0, 2, 10), bu(41.0, 3, 10), ba(41.1, 4, 10)])
+    found = run([bu(0.0, 1, 10), bu(1.5, 2, 11), bu(41.5, 3, 12), ba(41.6, 4, 12)])
     assert found["bu_retransmission_schedule"].frames == (3,)
     assert "MAX_BINDACK_TIMEOUT" in found["bu_retransmission_schedule"].message
 
 
 def test_bu_retransmission_schedule_capped_at_max_is_fine() -> None:
-    times = [0.0, 1.0, 3.0, 7.0, 15.0, 31.0, 63.0, 95.0, 127.0]
-    found = run([bu(t, i + 1, 10) for i, t in enumerate(times)] + [ba(127.1, 99, 10)])
-    assert "bu_retransmission_schedule" not in found
-    assert len(found["bu_retransmission"].frames) == len(times) - 1
+    times = [0.0, 1.5, 4.5, 10.5, 22.5, 46.5, 78.5, 110.5]  # 1.5, 3, 6, 12, 24, then 32 s
+    found = run([bu(t, i + 1, 10 + i) for i, t in enumerate(times)] + [ba(110.6, 99, 17)])
+    assert not {"bu_retransmission_schedule", "bu_retransmission_reused_sequence",
+                "bu_sequence_not_increasing", "bu_rate_exceeded"} & set(found)
 
 
 def test_bu_rate_exceeded() -> None:
@@ -245,7 +265,7 @@ def test_ba_grants_more_than_asked_and_reduced() -> None:
 def test_binding_expired_without_refresh() -> None:
     found = run([bu(1.0, 1, 5), ba(1.1, 2, 5), from_mn(30.0, 3, COA2)], end_ts=100.0)
     f = found["binding_expired_without_refresh"]
-    assert f.frames == (2,) and f.ts == 1.1
+    assert f.frames == (2,) and f.ts == pytest.approx(61.1)  # when the 60 s granted ran out
     refreshed = run([bu(1.0, 1, 5), ba(1.1, 2, 5), bu(50.0, 3, 6), ba(50.1, 4, 6)], end_ts=100.0)
     assert "binding_expired_without_refresh" not in refreshed
 

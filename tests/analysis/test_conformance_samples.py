@@ -52,4 +52,6 @@ def test_recovery_findings_have_node_ts_and_rfc() -> None:
         assert str(f.node) == hoa
         assert f.rfc.startswith("RFC 6275") and f.message
     by_code = {f.code: f for f in report.findings}
-    assert "135" in by_code["ba_status_failure"].message and "133" in by_code["ba_status_failure"].message
+    # one rejection, one finding: 135 is the out-of-window finding, 133 the status failure
+    assert "133" in by_code["ba_status_failure"].message and "135" not in by_code["ba_status_failure"].message
+    assert "135" in by_code["bu_sequence_out_of_window"].message

@@ -185,7 +185,8 @@ def test_two_home_addresses_bound_to_one_care_of_are_one_node(tmp_path: Path):
     assert [(str(b.home_address), str(b.peer), b.seq) for b in node.bindings] == [(HOA, HA, 1), (HOA2, HA2, 7)]
     assert [(str(r.home_address), r.seq) for r in node.registrations] == [(HOA, 1), (HOA2, 7)]
     assert node.care_of_addresses == (A(COA1),)
-    assert node.home_agent == A(HA2)  # the latest accepted home registration
+    # RFC 6275 11.5.1: each home address has its own home agent; home_agent is the primary's
+    assert node.home_agent == A(HA) and node.home_agents == {A(HOA): A(HA), A(HOA2): A(HA2)}
     assert {str(t.home_address) for t in report.tunnels} == {HOA, HOA2}
     d = report.to_dict()["mobile_nodes"][0]
     assert d["home_addresses"] == [HOA, HOA2] and d["bindings"][1]["home_address"] == HOA2

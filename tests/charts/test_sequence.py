@@ -211,9 +211,10 @@ def test_hover_names_frame_time_and_the_packets_info(name: str) -> None:
 def test_labels_carry_seq_lifetime_and_status_names() -> None:
     texts = labels(figure("scenario-recovery"))
     assert "BU seq=4659 A H 600s" in texts
-    assert "BA seq=4660 Sequence number out of window 0s" in texts
-    assert "BA seq=4662 Not home agent for this mobile node 0s" in texts
-    assert any(t.startswith("BA seq=4659 accepted 120s") for t in texts)
+    assert "BU seq=4660 A H 600s (retx 1, +1.5 s)" in texts  # retransmissions carry new numbers
+    assert "BA seq=4663 Sequence number out of window 0s" in texts
+    assert "BA seq=4665 Not home agent for this mobile node 0s" in texts
+    assert any(t.startswith("BA seq=4662 accepted 120s") for t in texts)
     ro = labels(figure("scenario-route-optimization"))
     assert "BE Unknown binding for Home Address destination option" in ro
     assert "HoTI (via HA tunnel)" in ro
@@ -232,15 +233,20 @@ def test_failures_are_red(name: str) -> None:
 
 
 def test_retransmissions_are_dashed() -> None:
+    # RFC 6275 11.8: a retransmission is a BU repeating the previous one to that peer from that
+    # address (same flags and lifetime, any sequence number) before a BA came back
     name = "scenario-recovery"
-    seen: set[tuple[int, str]] = set()
+    waiting: dict[tuple[str, str], tuple] = {}
     retransmitted = set()
     for r in records(name):
+        src, dst = r["ip6"][0]["src"], r["ip6"][-1]["dst"]
         if kind_of(r) == "BU":
-            key = (r["mh"]["seq"], r["ip6"][-1]["dst"])
-            if key in seen:
+            key = (sorted(r["mh"]["flags"]), r["mh"]["lifetime_s"])
+            if waiting.get((src, dst)) == key:
                 retransmitted.add(r["frame"])
-            seen.add(key)
+            waiting[(src, dst)] = key
+        elif kind_of(r) == "BA":
+            waiting.pop((dst, src), None)
     assert retransmitted == {6, 9, 13}
     drawn = arrows(figure(name))
     assert {a["frame"] for a in drawn if a["dash"] == "dash"} == retransmitted

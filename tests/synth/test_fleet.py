@@ -92,3 +92,28 @@ def _peak(duration: float) -> int:
 def test_memory_flat_in_duration() -> None:
     short, long = _peak(20.0), _peak(40.0)
     assert long < short * 1.4, (short, long)
+
+
+@pytest.mark.parametrize("vantage", ["mn", "ha"])
+def test_lost_registrations_retransmit_with_new_numbers(tmp_path: Path, vantage: str) -> None:
+    # RFC 6275 11.8: a retransmitted BU carries a greater sequence number; the BA answers the number
+    # of one BU of the attempt. The truth groups the BUs the way the vantage sees them: the home
+    # agent's link sees a BA the node never got, so there the node's next BU starts a new attempt.
+    out = tmp_path / "f.pcap"
+    run_scenario("fleet", _params(loss=0.2, duration=60.0, options=CaptureOptions(vantage=vantage)), out)
+    truth = json.loads(Path(f"{out}.truth.json").read_text())
+    frames = {f.number: f for f in DecodeStream([out]) if f.mh is not None}
+    chains = 0
+    for node in truth["mobile_nodes"]:
+        homes = [b for b in node["bindings"] if b["kind"] == "home"] + node["unanswered_registrations"]
+        for reg in homes:
+            seqs = [frames[n].mh["seq"] for n in reg["bu_frames"]]
+            assert all((b - a) % 65536 == 1 for a, b in zip(seqs, seqs[1:], strict=False)), seqs
+            chains += len(seqs) > 1
+            if reg.get("ba_frame") is not None:
+                assert frames[reg["ba_frame"]].mh["seq"] == seqs[-1] == reg["seq"]
+                assert all(frames[n].ts < frames[reg["ba_frame"]].ts for n in reg["bu_frames"])
+    if vantage == "mn":
+        assert chains  # some registration needed a retransmission
+    else:
+        assert chains == 0  # the home agent answers every BU it receives: one BU per attempt there

@@ -36,7 +36,8 @@ from typing import Any
 
 from ..engine import Count, FirstFrame, FirstTs, Frames, Packet, Sighting
 from . import Built, ScenarioParams
-from .fleet_plan import RO_LIFETIME_UNITS, T0, MNPlan, plan_mobile_node
+from .fleet_plan import RO_LIFETIME_UNITS, T0, MNPlan, attempts, plan_mobile_node
+from .fleet_plan import answered as answered_by
 from .fleet_signal import signalling_flow
 from .fleet_stream import World, merge, voice_flow
 
@@ -68,7 +69,7 @@ def build(params: ScenarioParams) -> Built:
         plans.append(plan)
     world_args = (has, cns, ars, end, params.data_rate, params.loss, params.seed)
     tallies = [_new_tally(World("all", *world_args), p) for p in plans]
-    truth = _truth(World("all", *world_args), plans, tallies, end)
+    truth = _truth(World("all", *world_args), plans, tallies, end, params.options.vantage)
 
     def sightings(vantage: str) -> Iterator[tuple[Sighting, Packet]]:
         world = World(vantage, *world_args)
@@ -104,50 +105,15 @@ def _reset(tally: dict[str, Any]) -> None:
     tally["ro"]["packets_direct"] = tally["ro"]["packets_tunnelled"] = 0
 
 
-def _truth(world: World, plans: list[MNPlan], tallies: list[dict[str, Any]], end: float) -> dict[str, Any]:
+def _truth(world: World, plans: list[MNPlan], tallies: list[dict[str, Any]], end: float,
+           vantage: str) -> dict[str, Any]:
     nodes, tunnels = [], []
     end_ts = round(end, 6)
     for plan, tally in zip(plans, tallies, strict=True):
         name = plan.name
         ha = world.ha_nodes[plan.ha][0]
         coas = [world.coa(plan, pos) for pos in range(len(plan.visits))]
-        bindings, handoffs = [], []
-        done = [reg for reg in plan.registrations if reg.complete]
-        for reg in plan.registrations:
-            seqs = [s.seq for s in reg.sends]
-            accepted = reg.sends[-1].seq if reg.complete else None
-            ba_label = f"{name}/ba/{accepted}" if reg.complete else ""
-            later = [r for r in done if r.accept_ha_ts > reg.accept_ha_ts]
-            if not reg.complete:
-                ended_by, end_value = "capture_end", end_ts
-            elif later:
-                ended_by = "new_care_of" if later[0].pos != reg.pos else "refresh"
-                end_value = FirstTs(f"{name}/ba/{later[0].sends[-1].seq}")
-            else:
-                ended_by, end_value = "capture_end", end_ts
-            bindings.append({
-                "peer": ha, "kind": "home", "care_of": coas[reg.pos],
-                "start_ts": FirstTs(ba_label) if reg.complete else None, "end_ts": end_value,
-                "start_frame": FirstFrame(ba_label) if reg.complete else None,
-                "seq": accepted, "requested_lifetime_s": reg.requested_units * 4,
-                "granted_lifetime_s": reg.granted_units * 4 if reg.complete else None,
-                "ended_by": ended_by,
-                "bu_frames": Frames(f"{name}/regbu/{seqs[0]}"),
-                "ba_frame": FirstFrame(ba_label) if reg.complete else None,
-                "status": 0 if reg.complete else None,
-            })
-            if reg.kind == "handoff":
-                old = coas[reg.pos - 1]
-                handoffs.append({
-                    "from_care_of": old, "to_care_of": coas[reg.pos],
-                    "movement_ts": FirstTs(f"{name}/movement/{coas[reg.pos]}"),
-                    "bu_ts": FirstTs(f"{name}/bu/{seqs[0]}"),
-                    "ba_ts": FirstTs(ba_label) if reg.complete else None,
-                    "first_data_ts": FirstTs(f"{name}/first_data/{reg.pos}"),
-                    "bu_retransmissions": len(seqs) - 1,
-                    "lost_to_old_care_of": Count(f"{name}/lost/{old}"),
-                    "lost_frames": Frames(f"{name}/lost/{old}"),
-                })
+        bindings, handoffs, unanswered = _home_truth(name, ha, coas, plan, vantage, end_ts)
         ro = []
         if plan.ro:
             cn = world.cn_nodes[plan.cn][0]
@@ -177,7 +143,8 @@ def _truth(world: World, plans: list[MNPlan], tallies: list[dict[str, Any]], end
             entry.update({"correspondent": cn, "transitions": transitions, "active_intervals": intervals})
             ro.append(entry)
         nodes.append({"name": name, "home_address": plan.home_address, "home_agent": ha,
-                      "care_of_addresses": coas, "bindings": bindings, "handoffs": handoffs,
+                      "care_of_addresses": coas, "bindings": bindings,
+                      "unanswered_registrations": unanswered, "handoffs": handoffs,
                       "route_optimization": ro, "esp": plan.esp})
         for pos, coa in enumerate(coas):
             counts = tally["tunnels"][coa]
@@ -188,3 +155,52 @@ def _truth(world: World, plans: list[MNPlan], tallies: list[dict[str, Any]], end
                             "outside_binding": {"packets": Count(f"{name}/lost/{coa}"),
                                                 "frames": Frames(f"{name}/lost/{coa}")}})
     return {"mobile_nodes": nodes, "tunnels": tunnels, "findings": []}
+
+
+def _home_truth(name: str, ha: str, coas: list[str], plan: MNPlan, vantage: str,
+                end_ts: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(home bindings, handoffs, unanswered registrations) of one node as the
+    written vantage shows them: every BA it sees answers one registration
+    attempt and opens (or refreshes) a binding (`fleet_plan.attempts`); the
+    home agent's link sees a BA that the node never got, and the node's
+    retransmission then refreshes that binding."""
+    answered: list[tuple[Any, list]] = []     # (registration, attempt), in time order
+    unanswered = []
+    for reg in plan.registrations:
+        for chain in attempts(reg, vantage):
+            if answered_by(chain[-1], vantage):
+                answered.append((reg, chain))
+            else:
+                unanswered.append({"peer": ha, "care_of": coas[reg.pos], "seq": chain[-1].seq,
+                                   "bu_frames": Frames(f"{name}/attempt/{chain[0].seq}")})
+    bindings = []
+    for i, (reg, chain) in enumerate(answered):
+        ba_label = f"{name}/ba/{chain[-1].seq}"
+        nxt = answered[i + 1] if i + 1 < len(answered) else None
+        bindings.append({
+            "peer": ha, "kind": "home", "care_of": coas[reg.pos],
+            "start_ts": FirstTs(ba_label),
+            "end_ts": FirstTs(f"{name}/ba/{nxt[1][-1].seq}") if nxt else end_ts,
+            "start_frame": FirstFrame(ba_label), "seq": chain[-1].seq,
+            "requested_lifetime_s": reg.requested_units * 4, "granted_lifetime_s": reg.granted_units * 4,
+            "ended_by": ("new_care_of" if nxt[0].pos != reg.pos else "refresh") if nxt else "capture_end",
+            "bu_frames": Frames(f"{name}/attempt/{chain[0].seq}"), "ba_frame": FirstFrame(ba_label),
+            "status": 0,
+        })
+    handoffs = []
+    for reg in plan.registrations:
+        if reg.kind != "handoff":
+            continue
+        old = coas[reg.pos - 1]
+        first = next((chain for r, chain in answered if r is reg), None)
+        handoffs.append({
+            "from_care_of": old, "to_care_of": coas[reg.pos],
+            "movement_ts": FirstTs(f"{name}/movement/{coas[reg.pos]}"),
+            "bu_ts": FirstTs(f"{name}/bu/{reg.sends[0].seq}"),
+            "ba_ts": FirstTs(f"{name}/ba/{first[-1].seq}") if first else None,
+            "first_data_ts": FirstTs(f"{name}/first_data/{reg.pos}"),
+            "bu_retransmissions": len(first if first else reg.sends) - 1,
+            "lost_to_old_care_of": Count(f"{name}/lost/{old}"),
+            "lost_frames": Frames(f"{name}/lost/{old}"),
+        })
+    return bindings, handoffs, unanswered

@@ -114,6 +114,31 @@ class MNPlan:
         return str(IPv6Address(ar_prefix | self.iid))
 
 
+def answered(send: Send, vantage: str) -> bool:
+    """Whether a capture at ``vantage`` shows a BA answering ``send``: the home
+    agent answers every BU that reaches it; its link ("ha", and "all", which
+    records each packet where it is sent) sees that BA, the node's link only
+    if it was not lost on the way."""
+    return not send.bu_lost and (vantage in ("ha", "all") or not send.ba_lost)
+
+
+def attempts(reg: Registration, vantage: str) -> list[list[Send]]:
+    """The registration's BUs grouped into registration attempts as a capture at
+    ``vantage`` shows them (RFC 6275 11.8: the BUs sent until a BA answers one
+    of them): each BA the vantage sees ends one; a last one nobody answered
+    stays unanswered."""
+    out: list[list[Send]] = []
+    current: list[Send] = []
+    for send in reg.sends:
+        current.append(send)
+        if answered(send, vantage):
+            out.append(current)
+            current = []
+    if current:
+        out.append(current)
+    return out
+
+
 def _register(rng: random.Random, plan: MNPlan, kind: str, pos: int, ts: float, end: float,
               loss: float) -> Registration:
     """Send BUs from ``ts`` until one BA gets through (or the capture ends)."""

@@ -7,7 +7,9 @@ Data to the correspondent, its BA). Built with the project's layers, a few
 dozen packets per node, so no template is needed here.
 
 Labels (the truth names them): {mn}/movement/{coa}, {mn}/bu/{seq},
-{mn}/ba/{seq}, {mn}/ro/{seq}/{hoti|coti|hot|cot|bu|ba}.
+{mn}/ba/{seq}, {mn}/ro/{seq}/{hoti|coti|hot|cot|bu|ba}, and
+{mn}/attempt/{seq} on every BU of the registration attempt (as the written
+vantage groups them, `fleet_plan.attempts`) whose first BU has that number.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from ..build import (
     mh_packet,
     tunnel,
 )
-from .fleet_plan import MNPlan, ROEpisode
+from .fleet_plan import MNPlan, ROEpisode, attempts
 from .fleet_stream import World
 
 ALL_NODES_MAC = "33:33:00:00:00:01"
@@ -98,9 +100,10 @@ def signalling_flow(world: World, plan: MNPlan, tally: dict[str, Any]) -> Iterat
     for reg in plan.registrations:
         coa = world.coa(plan, reg.pos)
         ar_mac = world.ar_nodes[plan.visits[reg.pos][1]][1]
+        first_of = {id(send): chain[0].seq for chain in attempts(reg, vantage) for send in chain}
         for send in reg.sends:
             def bu(send: Any = send, coa: str = coa, ar_mac: str = ar_mac, units: int = reg.requested_units,
-                   first: int = reg.sends[0].seq) -> None:
+                   first: int = first_of[id(send)]) -> None:
                 message = _bu(send.seq, units, "AH")
                 if plan.esp:
                     esp_seq[0] += 1
@@ -109,7 +112,7 @@ def signalling_flow(world: World, plan: MNPlan, tally: dict[str, Any]) -> Iterat
                     data = esp_packet(coa, ha_addr, spi, esp_seq[0], _esp(spi, esp_seq[0], body), hao=hoa)
                 else:
                     data = mh_packet(coa, ha_addr, message, hao=hoa)
-                labels = (f"{name}/bu/{send.seq}", f"{name}/regbu/{first}")
+                labels = (f"{name}/bu/{send.seq}", f"{name}/attempt/{first}")
                 see(send.bu_ts, mn_mac, ar_mac, data, labels, send.bu_ts, mn_mac, ar_mac, "mn")
                 if not send.bu_lost:
                     see(send.ha_ts, ha_up, ha_mac, data, labels, send.bu_ts, mn_mac, ar_mac, "ha")

@@ -7,8 +7,11 @@ Story:
 1. First home registration after boot from foreign link ar2: the first three
    BUs are lost on the way (emitted by the node, seen only by the mn probe),
    retransmitted after InitialBindackTimeoutFirstReg 1.5 s and then 3 s and
-   6 s (RFC 6275 11.8, doubling up to MAX_BINDACK_TIMEOUT 32 s); the fourth
-   reaches ha1, which grants 120 s of the 600 s asked (BA lifetime < BU lifetime).
+   6 s (RFC 6275 11.8, doubling up to MAX_BINDACK_TIMEOUT 32 s), each with a
+   sequence number one greater than the previous transmission's ("Retransmitted
+   Binding Updates MUST use a Sequence Number value greater than that used for
+   the previous transmission", 11.8); the fourth reaches ha1, which answers
+   its number and grants 120 s of the 600 s asked (BA lifetime < BU lifetime).
 2. About 80 s later ha1 sends a Binding Refresh Request; the node refreshes
    (new BU, same care-of address): the first binding ends by refresh.
 3. The node reboots and forgets its sequence number: its BU carries one behind
@@ -24,10 +27,14 @@ Story:
    address until the binding's lifetime runs out, then stops (the voice still
    reaches the home link, not tunnelled).
 
-Finding codes (snake_case, for the analyzer's code registry):
-- bu_retransmission              retransmitted BUs (not the first transmission)
-- ba_status_failure              BAs with status >= 128 (here 135 and 133)
-- bu_sequence_out_of_window      the BU the home agent rejected with status 135
+Truth: the bindings in force (a rejected registration is not a binding) and,
+per node, ``rejected_registrations`` (the status 135 and 133 attempts).
+
+Finding codes (snake_case, for the analyzer's code registry; the correct
+back-off chain of step 1 is no finding):
+- ba_status_failure              BAs with status >= 128 other than 135 (here 133)
+- bu_sequence_out_of_window      the BU the home agent rejected with status 135,
+                                 and that BA (one finding for the one problem)
 - ba_lifetime_reduced            accepting BAs granting less than the BU asked
 - lost_to_old_care_of            data the home agent tunnelled to a care-of
                                  address the node had left
@@ -35,7 +42,8 @@ Finding codes (snake_case, for the analyzer's code registry):
 - binding_expired_without_refresh  the accepting BA of the binding that expired
 
 Labels: `exchanges`' ({mn}/bu/{seq}, {mn}/ba/{seq}, tunnel/..., {mn}/lost/{coa},
-flow/...), plus {mn}/brr/{n}, {mn}/bu_retx (retransmissions),
+flow/...), plus {mn}/brr/{n}, {mn}/bu_retx (retransmissions), {mn}/chain/{seq}
+(every BU of the registration attempt whose first BU has that number),
 {mn}/lifetime_reduced, {mn}/after_expiry (voice the HA no longer tunnels).
 """
 
@@ -76,6 +84,7 @@ class _Story:
         self.mn: MobileNode = ex.make_mobile_node("mn1", 1, self.ha1, "::100")
         self.voice = ex.VoiceFlow(self.mn, self.cn)
         self.bindings: list[dict[str, Any]] = []
+        self.rejected: list[dict[str, Any]] = []
         self.brr_count = 0
 
     # -- signalling ---------------------------------------------------------------------
@@ -91,11 +100,11 @@ class _Story:
         return at_ha
 
     def ba(self, at_ha: float, seq: int, status: int = 0, granted: int = GRANTED_UNITS,
-           reaches_mn: bool = True) -> float:
+           reaches_mn: bool = True, labels: tuple[str, ...] = ()) -> float:
         """The home agent's BA (rejections carry lifetime 0); returns its arrival."""
         name = self.mn.name
         if status >= 128:
-            extra: tuple[str, ...] = (f"{name}/ba_failure", f"{name}/ba/{seq}/{status}")
+            extra: tuple[str, ...] = (f"{name}/ba_failure", f"{name}/ba/{seq}/{status}", *labels)
         else:
             extra = (f"{name}/lifetime_reduced",) if granted < REQUESTED_UNITS else ()
         return ex.binding_ack(self.world, self.mn, round(at_ha + ex.HA_PROCESSING_S, 6), seq,
@@ -112,18 +121,25 @@ class _Story:
         return self.world.ha_to_mn(ts, mn, packet, (label,), reaches_mn), label
 
     def binding(self, seq: int, ha: Node, care_of: str, ended_by: str, end: Any,
-                status: int = 0, ba_label: str | None = None) -> None:
-        """Record a binding (or a rejected registration) for the truth file."""
+                bu_label: str | None = None) -> None:
+        """Record a binding opened by the BA answering ``seq`` for the truth file
+        (``bu_label``: the label of all the registration's BUs, default its one BU)."""
         mn = self.mn
-        accepted = status < 128
-        entry = {"peer": ha.address, "kind": "home", "care_of": care_of,
-                 "start_ts": FirstTs(f"{mn.name}/ba/{seq}") if accepted else None,
-                 "end_ts": end, "start_frame": FirstFrame(f"{mn.name}/ba/{seq}") if accepted else None,
-                 "seq": seq, "requested_lifetime_s": REQUESTED_UNITS * 4,
-                 "granted_lifetime_s": GRANTED_UNITS * 4 if accepted else 0, "ended_by": ended_by,
-                 "bu_frames": Frames(f"{mn.name}/bu/{seq}"),
-                 "ba_frame": FirstFrame(ba_label or f"{mn.name}/ba/{seq}"), "status": status}
-        self.bindings.append(entry)
+        self.bindings.append({
+            "peer": ha.address, "kind": "home", "care_of": care_of,
+            "start_ts": FirstTs(f"{mn.name}/ba/{seq}"), "end_ts": end,
+            "start_frame": FirstFrame(f"{mn.name}/ba/{seq}"), "seq": seq,
+            "requested_lifetime_s": REQUESTED_UNITS * 4, "granted_lifetime_s": GRANTED_UNITS * 4,
+            "ended_by": ended_by, "bu_frames": Frames(bu_label or f"{mn.name}/bu/{seq}"),
+            "ba_frame": FirstFrame(f"{mn.name}/ba/{seq}"), "status": 0})
+
+    def rejection(self, seq: int, ha: Node, care_of: str, status: int, ba_label: str) -> None:
+        """Record a rejected registration (not a binding) for the truth file."""
+        mn = self.mn
+        self.rejected.append({
+            "peer": ha.address, "care_of": care_of, "seq": seq, "requested_lifetime_s": REQUESTED_UNITS * 4,
+            "bu_frames": Frames(f"{mn.name}/bu/{seq}"), "ba_frame": FirstFrame(ba_label),
+            "ba_ts": FirstTs(ba_label), "status": status})
 
     # -- data -----------------------------------------------------------------------------
 
@@ -157,16 +173,18 @@ def build(params: ScenarioParams) -> Built:
     name = mn.name
     mn.seq = rng.randrange(0x100, 0x8000)
 
-    # 1. boot on ar2, DHAAD, first registration: three lost BUs, back-off 1.5 / 3 / 6 s
+    # 1. boot on ar2, DHAAD, first registration: three lost BUs, back-off 1.5 / 3 / 6 s,
+    #    each retransmission with the next sequence number; the BA answers the last
     coa2 = ex.move(mn, st.ar2)
     t = T0 + round(rng.uniform(0.05, 0.3), 6)
     ex.router_advertisement(world, st.ar2, t, mn, labels=(f"{name}/movement/{coa2}",))
     _, t = ex.dhaad(world, mn, t + 0.05)
-    seq1 = mn.next_seq()
+    chain1 = f"{name}/chain/{(mn.seq + 1) & 0xFFFF}"
     t = round(t + 0.01, 6)
     timeout = BACKOFF_FIRST_REG
     for attempt in range(4):
-        extra = (f"{name}/bu_retx",) if attempt else ()
+        seq1 = mn.next_seq()
+        extra = (chain1, f"{name}/bu_retx") if attempt else (chain1,)
         at_ha = st.bu(t, seq1, lost=attempt < 3, extra=extra)
         if attempt < 3:
             t = round(t + timeout + rng.uniform(0.0, 0.02), 6)
@@ -181,17 +199,17 @@ def build(params: ScenarioParams) -> Built:
     at_mn, _ = st.brr(t_brr)
     seq2 = mn.next_seq()
     at_ha = st.bu(round(at_mn + 0.003, 6), seq2)
-    st.binding(seq1, ha1, coa2, "refresh", FirstTs(f"{name}/ba/{seq2}"))
+    st.binding(seq1, ha1, coa2, "refresh", FirstTs(f"{name}/ba/{seq2}"), chain1)
     t = st.ba(at_ha, seq2)
     t = st.burst(round(t + 1.0, 6), coa2)
 
     # 3. reboot: sequence number behind the last accepted -> 135; retry last + 1
     t = round(t + 20.0 + rng.uniform(0.0, 3.0), 6)
     stale = (seq2 - rng.randrange(100, 20000)) & 0xFFFF
-    at_ha = st.bu(t, stale)
-    t = st.ba(at_ha, seq2, status=135, granted=0)  # carries the last accepted sequence number
-    st.binding(stale, ha1, coa2, "rejected", FirstTs(f"{name}/ba/{seq2}/135"), 135,
-               f"{name}/ba/{seq2}/135")
+    at_ha = st.bu(t, stale, extra=(f"{name}/out_of_window",))
+    # carries the last accepted sequence number
+    t = st.ba(at_ha, seq2, status=135, granted=0, labels=(f"{name}/out_of_window",))
+    st.rejection(stale, ha1, coa2, 135, f"{name}/ba/{seq2}/135")
     mn.seq = seq2
     seq3 = mn.next_seq()
     at_ha = st.bu(round(t + 0.005, 6), seq3)
@@ -209,7 +227,7 @@ def build(params: ScenarioParams) -> Built:
     seq4 = mn.next_seq()
     at_ha = st.bu(round(t_move + 0.05, 6), seq4)
     t = st.ba(at_ha, seq4, status=133, granted=0)
-    st.binding(seq4, ha2, coa3, "rejected", FirstTs(f"{name}/ba/{seq4}"), 133)
+    st.rejection(seq4, ha2, coa3, 133, f"{name}/ba/{seq4}")
     mn.home_agent = ha1
     seq5 = mn.next_seq()
     at_ha = st.bu(round(t + 0.01, 6), seq5)
@@ -239,13 +257,12 @@ def build(params: ScenarioParams) -> Built:
     end = st.plain_to_home(round(expiry + 0.5, 6), BURST)
     ex.periodic_ras(world, st.ar3, t_move + 2.0, end, mn, 2.0, 5.0)
     ex.periodic_ras(world, ha1, T0 + 0.5, end, mn, 2.0, 5.0)
-    order = [seq1, seq2, stale, seq3, seq4, seq5]
+    order = [seq1, seq2, seq3, seq5]
     st.bindings.sort(key=lambda b: order.index(b["seq"]))
 
     findings = [
-        {"code": "bu_retransmission", "frames": Frames(f"{name}/bu_retx")},
-        {"code": "ba_status_failure", "frames": Frames(f"{name}/ba_failure")},
-        {"code": "bu_sequence_out_of_window", "frames": Frames(f"{name}/bu/{stale}")},
+        {"code": "ba_status_failure", "frames": Frames(f"{name}/ba/{seq4}")},
+        {"code": "bu_sequence_out_of_window", "frames": Frames(f"{name}/out_of_window")},
         {"code": "ba_lifetime_reduced", "frames": Frames(f"{name}/lifetime_reduced")},
         {"code": "lost_to_old_care_of", "frames": Frames(f"{name}/lost/{coa2}")},
         {"code": "brr_unanswered", "frames": Frames(brr2)},
@@ -254,7 +271,8 @@ def build(params: ScenarioParams) -> Built:
     truth = {
         "mobile_nodes": [{
             "name": name, "home_address": mn.home_address, "home_agent": ha1.address,
-            "care_of_addresses": [coa2, coa3], "bindings": st.bindings, "handoffs": [handoff],
+            "care_of_addresses": [coa2, coa3], "bindings": st.bindings,
+            "rejected_registrations": st.rejected, "handoffs": [handoff],
             "route_optimization": []}],
         "tunnels": [_tunnel_truth(mn, coa2), _tunnel_truth(mn, coa3)],
         "findings": findings,
