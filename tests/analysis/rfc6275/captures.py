@@ -237,6 +237,20 @@ def two_home_agents(path: Path) -> Path:
 
 
 REJECT_STATUS = 129
+NOT_HOME_AGENT = 133
+
+
+def never_accepted(path: Path) -> Path:
+    """Two nodes never accepted: HOA tries HA and is never answered; HOA_B tries HA_B,
+    which answers 133 (not home agent for this mobile node).
+
+    1: 0.0 BU COA1->HA HAO HOA seq 1 | 2: 0.1 BU COA2->HA_B HAO HOA_B seq 1 |
+    3: 0.12 BA HA_B->COA2 RH2 HOA_B status 133 | 4: 1.5 BU COA1->HA HAO HOA seq 2
+    """
+    return write(path, [
+        (0.0, home_bu(COA1, 1)), (0.1, home_bu(COA2, 1, ha=HA_B, hoa=HOA_B)),
+        (0.12, home_ba(COA2, 1, ha=HA_B, hoa=HOA_B, status=NOT_HOME_AGENT)),
+        (1.5, home_bu(COA1, 2))])
 
 
 def rejected_then_completed(path: Path) -> Path:

@@ -73,7 +73,7 @@ def test_lost_and_possibly_lost_with_vantage_inferred(capture: Path):
     rep = report(capture)
     _check(rep)
     # names.md: the report says what vantage it inferred, and why.
-    assert rep["capture"]["vantage"] in ("mn", "ha", "cn", "tap", "all", "unknown")
+    assert isinstance(rep["capture"]["vantage"], str) and rep["capture"]["vantage"]
     assert isinstance(rep["capture"]["vantage_reason"], str) and rep["capture"]["vantage_reason"]
 
 

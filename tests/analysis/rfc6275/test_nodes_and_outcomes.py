@@ -134,3 +134,31 @@ def test_expiry_finding_carries_the_time_the_binding_expired(expiring: Path):
     # counted from the BU, 20.02 s from the BA), not at the BA (issue 10 section 6).
     [hit] = findings(rep, "binding_expired_without_refresh")
     assert hit["ts"] == A(ts(20.0), abs=0.05)
+
+
+# --- nodes never accepted ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unaccepted(tmp_path_factory) -> Path:
+    return cap.never_accepted(tmp_path_factory.mktemp("unacc") / "unaccepted.pcap")
+
+
+def test_unaccepted_capture_is_what_was_built(unaccepted: Path):
+    rows = tshark(unaccepted, "mip6.mhtype", "mip6.ba.status", "ipv6.dst",
+                  "ipv6.opt.mipv6.home_address")
+    assert column(rows, "mip6.mhtype") == ["5", "5", "6", "5"]
+    assert rows[2]["mip6.ba.status"] == "133"
+    assert [(rows[i]["ipv6.dst"], rows[i]["ipv6.opt.mipv6.home_address"]) for i in (0, 1, 3)] == [
+        (cap.HA, cap.HOA), (cap.HA_B, cap.HOA_B), (cap.HA, cap.HOA)]
+
+
+def test_unaccepted_node_shows_the_home_agent_it_tried_unless_133(unaccepted: Path):
+    nodes = {n["home_address"]: n for n in report(unaccepted)["mobile_nodes"]}
+    assert set(nodes) == {cap.HOA, cap.HOA_B}
+    # Issue 10 section 5: never accepted, the node still shows the peer of its H-flag BUs ...
+    assert nodes[cap.HOA]["home_agent"] == cap.HA
+    assert nodes[cap.HOA]["bindings"] == []
+    # ... unless that peer answered 133, "Not home agent for this mobile node" (RFC 6275 6.1.8).
+    assert nodes[cap.HOA_B]["home_agent"] is None
+    assert nodes[cap.HOA_B]["bindings"] == []
