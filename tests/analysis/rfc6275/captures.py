@@ -17,7 +17,7 @@ import struct
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from scapy.layers.inet import UDP
+from scapy.layers.inet import TCP, UDP
 from scapy.layers.inet6 import (
     HAO,
     MIP6MH_BA,
@@ -451,3 +451,54 @@ def malformed_hao(path: Path) -> Path:
     broken_bu = _eth() / IPv6(src=STRANGER, dst=HA, nh=60) / Raw(_broken_hao_destopt(135) + mh)
     return write(path, [(0.00, home_bu(COA1, 1)), (0.02, home_ba(COA1, 1)), (0.5, down(COA1)),
                         (1.0, broken), (1.2, broken_bu), (1.5, up(COA1))])
+
+
+def disruption_busy(path: Path) -> Path:
+    """A handoff in the middle of two-way traffic every 0.1 s: the node's last packet
+    on the old path is at 1.0 (nothing is tunnelled to COA1 after it), its BU from
+    COA2 at 1.3, the BA at 1.3005 and data on the new path from 1.301.
+
+    1: 0.00 BU COA1 seq 1 | 2: 0.02 BA | then down COA1 at 0.05, 0.15, ..., 0.95 and up COA1
+    at 0.1, 0.2, ..., 1.0 (frames 3..22, in time order) | 23: 1.3 BU COA2 seq 2 |
+    24: 1.3005 BA COA2 | 25: 1.301 down COA2 | 26: 1.35 up COA2 | 27: 1.4 down COA2 |
+    28: 1.45 up COA2
+    """
+    tl: list[tuple[float, Packet]] = [(0.00, home_bu(COA1, 1)), (0.02, home_ba(COA1, 1))]
+    data = [(round(0.05 + 0.1 * k, 3), down(COA1)) for k in range(10)]
+    data += [(round(0.1 * k, 3), up(COA1)) for k in range(1, 11)]
+    tl += sorted(data, key=lambda item: item[0])
+    tl += [(1.3, home_bu(COA2, 2)), (1.3005, home_ba(COA2, 2)), (1.301, down(COA2)),
+           (1.35, up(COA2)), (1.4, down(COA2)), (1.45, up(COA2))]
+    return write(path, tl)
+
+
+def disruption_idle(path: Path) -> Path:
+    """A handoff while the application is silent in both directions, long before and
+    long after the move.
+
+    1: 0.00 BU COA1 seq 1 | 2: 0.02 BA | 3: 0.5 down COA1 | 4: 0.6 up COA1 | 5: 1.0 down COA1 |
+    6: 10.0 BU COA2 seq 2 | 7: 10.02 BA COA2 | 8: 20.0 down COA2 | 9: 20.1 up COA2
+    """
+    return write(path, [
+        (0.00, home_bu(COA1, 1)), (0.02, home_ba(COA1, 1)), (0.5, down(COA1)), (0.6, up(COA1)),
+        (1.0, down(COA1)), (10.0, home_bu(COA2, 2)), (10.02, home_ba(COA2, 2)),
+        (20.0, down(COA2)), (20.1, up(COA2))])
+
+
+WRONG_L4_CHECKSUM = 0x1234
+
+
+def bad_inner_checksums(path: Path) -> Path:
+    """Tunnelled packets whose inner UDP or TCP checksum is wrong, beside correct ones.
+
+    1: 0.00 BU COA1 seq 1 | 2: 0.02 BA | 3: 0.5 down UDP (good) | 4: 0.6 down UDP checksum
+    0x1234 | 5: 0.7 up TCP checksum 0x1234 | 6: 0.8 up TCP (good)
+    """
+    def tcp_up(chksum: int | None) -> Packet:
+        return (_eth() / IPv6(src=COA1, dst=HA) / IPv6(src=HOA, dst=CN)
+                / TCP(sport=40000, dport=80, flags="PA", seq=1, ack=1, chksum=chksum) / bytes(50))
+
+    bad_udp = (_eth() / IPv6(src=HA, dst=COA1) / IPv6(src=CN, dst=HOA)
+               / UDP(sport=5004, dport=5004, chksum=WRONG_L4_CHECKSUM) / bytes(100))
+    return write(path, [(0.00, home_bu(COA1, 1)), (0.02, home_ba(COA1, 1)), (0.5, down(COA1)),
+                        (0.6, bad_udp), (0.7, tcp_up(WRONG_L4_CHECKSUM)), (0.8, tcp_up(None))])
