@@ -39,6 +39,7 @@ from .output import (
     write_output,
     write_records,
 )
+from .stdin_capture import captures_from
 
 EXIT_USAGE = 2
 EXIT_HELP = ("\b\nExit codes: 0 ok, 1 --fail-on hit, 2 usage error, 3 unreadable or\n"
@@ -141,16 +142,17 @@ def run_analysis(captures: Iterable[str], out: OutputOptions) -> Report:
     and its ``mn ==`` names against the whole report's nodes."""
     captures = list(captures)
     compiled = compile_display_filter(out.display_filter)
-    whole = analyse_captures(captures, out.names, out.require_ipsec)
-    report = filter_report(whole, out)
     if compiled is None:
-        return report
-    context = FilterContext.from_report(whole)
-    try:
-        compiled.check_nodes(context)
-    except FilterError as exc:
-        bad_display_filter(exc, compiled.text)
-    frames, owners = matching_frames(captures, compiled, context, whole.capture.first_ts)
+        return filter_report(analyse_captures(captures, out.names, out.require_ipsec), out)
+    with captures_from(captures, spool=True) as paths:  # stdin is read twice
+        whole = analyse_captures(paths, out.names, out.require_ipsec, given=captures)
+        report = filter_report(whole, out)
+        context = FilterContext.from_report(whole)
+        try:
+            compiled.check_nodes(context)
+        except FilterError as exc:
+            bad_display_filter(exc, compiled.text)
+        frames, owners = matching_frames(paths, compiled, context, whole.capture.first_ts)
     return select_by_frames(report, frames, owners)
 
 

@@ -15,7 +15,7 @@ import io
 import json
 import math
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from ipaddress import IPv6Address
@@ -29,6 +29,8 @@ from ..capture.frame import CaptureError
 from ..outfile import write_atomic
 from ..render.tabular import csv_record
 from ..report.model import MobileNode, Report
+from .progress import progress_line
+from .stdin_capture import captures_from, shown_as_given
 
 EXIT_FINDINGS = 1
 EXIT_WRITE = 1
@@ -169,33 +171,26 @@ def output_options(command: F, formats: tuple[str, ...] = FORMATS) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _progress_line() -> Callable[[int, int], None] | None:
-    """A '\\r' percentage on stderr when stderr is a terminal, else nothing."""
-    if not sys.stderr.isatty():
-        return None
-    last = [-1]
-
-    def show(done: int, total: int) -> None:
-        pct = 100 * done // total if total else 100
-        if pct != last[0]:
-            last[0] = pct
-            sys.stderr.write(f"\ranalysing: {pct:3d}% ({done / 1e6:.0f} of {total / 1e6:.0f} MB)")
-            if done >= total:
-                sys.stderr.write("\r" + " " * 60 + "\r")
-            sys.stderr.flush()
-    return show
-
-
 def analyse_captures(captures: Iterable[str], names: dict[IPv6Address, str],
-                     require_ipsec: bool = False) -> Report:
-    """The whole report of ``captures``; CaptureError -> one line on stderr
-    and exit 3. Capture damage (truncation) is reported on stderr but not fatal."""
-    try:
-        report = analyze(list(captures), default_analyzers(require_ipsec=require_ipsec),
-                         progress=_progress_line(), names=names)
-    except CaptureError as exc:
-        click.echo(f"mipv6scope: {exc}", err=True)
-        sys.exit(EXIT_CAPTURE)
+                     require_ipsec: bool = False, given: Sequence[str] | None = None) -> Report:
+    """The whole report of ``captures`` (``-`` streams stdin; ``given``: the
+    names the user gave, when ``captures`` already has stdin replaced);
+    CaptureError -> one line on stderr and exit 3. Capture damage
+    (truncation) is reported on stderr but not fatal. A progress line shows
+    on stderr when it is a terminal (`progress.ProgressLine`)."""
+    captures = list(captures)
+    with captures_from(captures) as paths:
+        progress = progress_line()
+        try:
+            report = analyze(paths, default_analyzers(require_ipsec=require_ipsec),
+                             progress=progress, names=names)
+        except CaptureError as exc:
+            click.echo(f"mipv6scope: {exc}", err=True)
+            sys.exit(EXIT_CAPTURE)
+        finally:
+            if progress is not None:
+                progress.close()
+    report = shown_as_given(report, list(given) if given is not None else captures, paths)
     for issue in report.capture.capture_issues:
         click.echo(f"mipv6scope: {issue}", err=True)
     if report.capture.partial:

@@ -92,5 +92,5 @@ def test_unknown_node_is_exit_2_with_the_closest() -> None:
     assert "closest" in result.stderr and "^" in result.stderr
 
 
-def test_cache_refuses_the_filter() -> None:
-    run("cache", RECOVERY, "--at", "#10", "-Y", "mipv6", code=2)
+def test_cache_bad_filter_is_exit_2() -> None:
+    run("cache", RECOVERY, "--at", "#10", "-Y", "mip6.mhtype ==", code=2)
