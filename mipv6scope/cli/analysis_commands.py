@@ -26,7 +26,6 @@ from ..render.summary_text import render_summary, summary_records
 from ..report.model import MobileNode, Report
 from .output import (
     EXIT_CAPTURE,
-    FORMATS,
     CaptureState,
     OutputOptions,
     analyse_captures,
@@ -42,6 +41,7 @@ from .output import (
 from .stdin_capture import captures_from
 
 EXIT_USAGE = 2
+REPORT_FORMATS = ("text", "json", "html")  # one document: no jsonl or csv rows
 EXIT_HELP = ("\b\nExit codes: 0 ok, 1 --fail-on hit, 2 usage error, 3 unreadable or\n"
              "damaged capture (what could be read is written first), 4 internal\n"
              "error, 130 interrupted (Ctrl-C: what was analysed is written, marked\n"
@@ -186,19 +186,17 @@ def summary(captures: tuple[str, ...], out: OutputOptions) -> None:
               show_default=True,
               help="--format html: embed plotly.js (works offline), link the CDN, or write "
                    "plotly.min.js beside OUT.")
-@functools.partial(output_options, formats=(*FORMATS, "html"))
+@functools.partial(output_options, formats=REPORT_FORMATS)
 def report(captures: tuple[str, ...], out_path: str, plotlyjs: str, out: OutputOptions) -> None:
     """The whole analysis of CAPTURE files as one JSON document (with
     schema_version): capture, mobile_nodes, tunnels, findings, roles; or, with
     --format html, one self-contained page with the summary, the per-node
     tables, the findings and the four charts (for a ticket).
 
-    Only --format json (or text, the same document) or html make sense here.
+    --format text and json give the same JSON document.
     capture.partial says the pass was interrupted, capture.capture_issues
     what damage was met. 1 also means OUT could not be written.
     """
-    if out.fmt in ("jsonl", "csv"):
-        raise click.UsageError(f"report is one JSON document: use --format json, not {out.fmt}")
     if plotlyjs == "directory" and out_path == "-":
         raise click.BadParameter("--plotlyjs directory needs a file to write beside: give -o OUT",
                                  param_hint="'--plotlyjs'")
