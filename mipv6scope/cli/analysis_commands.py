@@ -22,6 +22,7 @@ from ..capture.reader import open_capture
 from ..decode.frame_decoder import decode_frame
 from ..decode.model import DecodedFrame
 from ..filter import CompiledFilter, FilterContext, FilterError, compile_filter
+from ..render.node_rank import DEFAULT_SORT, DEFAULT_TOP, SORT_KEYS, select_nodes
 from ..render.summary_text import render_summary, summary_records
 from ..report.model import MobileNode, Report
 from .output import (
@@ -39,6 +40,7 @@ from .output import (
     write_records,
 )
 from .stdin_capture import captures_from
+from .terminal import paged, show_text
 
 EXIT_USAGE = 2
 REPORT_FORMATS = ("text", "json", "html")  # one document: no jsonl or csv rows
@@ -158,22 +160,39 @@ def run_analysis(captures: Iterable[str], out: OutputOptions) -> Report:
 
 @click.command()
 @click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--top", type=click.IntRange(min=1), metavar="N",
+              help=f"List N mobile nodes (text: {DEFAULT_TOP} unless given; json/jsonl/csv: all).")
+@click.option("--all", "all_nodes", is_flag=True, help="List every mobile node.")
+@click.option("--sort", type=click.Choice(SORT_KEYS), metavar="|".join(SORT_KEYS),
+              help=f"Rank the nodes, worst first, by handoffs, packets lost to an old care-of, "
+                   f"findings or median registration time (default: {DEFAULT_SORT}; json/jsonl/csv "
+                   "keep the report's order unless given).")
 @output_options
-def summary(captures: tuple[str, ...], out: OutputOptions) -> None:
+def summary(captures: tuple[str, ...], top: int | None, all_nodes: bool, sort: str | None,
+            out: OutputOptions) -> None:
     """Summarise CAPTURE files: counts, nodes by role, one line per mobile node,
     top findings.
 
     Several files are merged by time; a packet seen in two of them counts once.
-    json/jsonl/csv give one record per mobile node; when the capture was
-    interrupted or damaged, json/jsonl end with a {"_meta": {"partial": ...,
-    "capture_issues": [...]}} record and csv with '# ' comment lines.
+    Text lists the 20 mobile nodes with the most findings and says how many
+    more there are (--top, --all, --sort). json/jsonl/csv give one record per
+    mobile node; when the capture was interrupted or damaged, json/jsonl end
+    with a {"_meta": {"partial": ..., "capture_issues": [...]}} record and csv
+    with '# ' comment lines.
     """
+    if top is not None and all_nodes:
+        raise click.UsageError("--top and --all: give one")
     report = run_analysis(captures, out)
     state = CaptureState.of(report)
     if out.fmt == "text":
-        sys.stdout.write(render_summary(report))
+        limit = None if all_nodes else top or DEFAULT_TOP
+        nodes = select_nodes(summary_records(report), limit, sort or DEFAULT_SORT)
+        show_text(render_summary(report, nodes=nodes), out.pager)
     else:
-        write_records(list(with_meta(summary_records(report), out.fmt, state)), out.fmt)
+        records = summary_records(report)
+        if sort is not None or top is not None:
+            records = list(select_nodes(records, top, sort or DEFAULT_SORT).records)
+        write_records(list(with_meta(records, out.fmt, state)), out.fmt)
         write_csv_meta(out.fmt, state)
     finish(state, fail_on_hit(report, out.fail_on))
 
@@ -206,7 +225,11 @@ def report(captures: tuple[str, ...], out_path: str, plotlyjs: str, out: OutputO
         text = report_page(result, plotlyjs=plotlyjs)
     else:
         text = json.dumps(result.to_dict(), indent=2) + "\n"
-    write_output(text, out_path, plotlyjs_beside=out.fmt == "html" and plotlyjs == "directory")
+    if out_path == "-" and out.fmt != "html":
+        with paged(out.pager):
+            sys.stdout.write(text)
+    else:
+        write_output(text, out_path, plotlyjs_beside=out.fmt == "html" and plotlyjs == "directory")
     finish(CaptureState.of(result), fail_on_hit(result, out.fail_on))
 
 

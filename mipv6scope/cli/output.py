@@ -53,6 +53,7 @@ class OutputOptions:
     fail_on: str | None
     require_ipsec: bool = False
     display_filter: str | None = None  # -Y EXPR: the nodes/rows whose frames match
+    pager: bool = True  # text on a terminal goes through the pager (--no-pager: not)
 
 
 def address_option(_ctx: click.Context, param: click.Parameter, value: str | None) -> IPv6Address | None:
@@ -150,6 +151,11 @@ def analysis_options(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+no_pager_option = click.option(
+    "--no-pager", is_flag=True,
+    help="On a terminal, write text straight to it, not through $PAGER (less -R).")
+
+
 def output_options(command: F, formats: tuple[str, ...] = FORMATS) -> F:
     """Decorator: the analysis options plus ``--format`` (one of ``formats``),
     ``--mn`` and ``--fail-on``; the command receives ``out: OutputOptions``."""
@@ -162,11 +168,14 @@ def output_options(command: F, formats: tuple[str, ...] = FORMATS) -> F:
                   help="Exit 1 when a finding of SEVERITY (error|warning|info) or worse is reported.")
     @click.option("-Y", "--filter", "display_filter", metavar="EXPR",
                   help="Display filter (as packets -Y): only the nodes and rows whose frames match.")
+    @no_pager_option
     @functools.wraps(command)
     def wrapper(*args: Any, fmt: str, mn: tuple[str, ...], analysis: AnalysisOptions,
-                fail_on: str | None, display_filter: str | None = None, **kwargs: Any) -> Any:
+                fail_on: str | None, display_filter: str | None = None, no_pager: bool = False,
+                **kwargs: Any) -> Any:
         out = OutputOptions(fmt, mn, analysis.from_ts, analysis.to_ts, analysis.names, fail_on,
-                            analysis.require_ipsec, display_filter=display_filter)
+                            analysis.require_ipsec, display_filter=display_filter,
+                            pager=not no_pager)
         return command(*args, out=out, **kwargs)
     return wrapper  # type: ignore[return-value]
 

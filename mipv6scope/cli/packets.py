@@ -26,8 +26,9 @@ from ..filter.fields import BOOLEAN, FLOAT, PROTOCOL, lookup, nearest
 from ..filter.help import field_table_text
 from ..packet_filter import FrameFilter
 from ..render.packet_record import frame_record
-from .output import EXIT_INTERRUPTED, EXIT_WRITE, names_option
+from .output import EXIT_INTERRUPTED, EXIT_WRITE, names_option, no_pager_option
 from .stdin_capture import captures_from
+from .terminal import paged
 
 MH_TYPE_ALIASES = {"brr": 0, "hoti": 1, "coti": 2, "hot": 3, "cot": 4, "bu": 5, "ba": 6, "be": 7}
 
@@ -280,12 +281,14 @@ def _list_fields(ctx: click.Context, _param: click.Parameter, value: bool) -> No
               help="Stop after printing N frames.")
 @click.option("--time", "time_mode", type=click.Choice(["relative", "epoch"]), default="relative",
               show_default=True, help="Time column: seconds since the first frame, or epoch seconds.")
+@no_pager_option
 def packets(captures: tuple[str, ...], display_filter: str | None,
             names: dict[IPv6Address, str], fmt: str, mobility_only: bool,
             mh_type: tuple[str, ...], address: str | None, with_issues: bool, no_skipped: bool,
             count: int | None, time_mode: str, detail: bool, hex_bytes: bool,
             tmode: str | None = None, field_names: tuple[str, ...] = (),
-            field_options: tuple[str, ...] = (), out_file: str | None = None) -> None:
+            field_options: tuple[str, ...] = (), out_file: str | None = None,
+            no_pager: bool = False) -> None:
     """List the frames of CAPTURE files with their Mobile IPv6 fields decoded.
 
     Files are read in the order given. A summary of how many frames were
@@ -315,8 +318,9 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
     with captures_from(captures, spool=wants_analysis or out_file is not None) as paths:
         context = _context(compiled, tuple(paths), names) if wants_analysis else None
         listing = _Listing(fields, fmt, time_mode, detail, hex_bytes, count)
-        kept, stream, interrupted = listing.run(paths, list(captures), frame_filter, compiled,
-                                                context, out_file is not None)
+        with paged(not no_pager and out_file is None):
+            kept, stream, interrupted = listing.run(paths, list(captures), frame_filter, compiled,
+                                                    context, out_file is not None)
         if out_file is not None and not interrupted:
             _write_kept(paths, kept, out_file)
     _finish(stream, interrupted, dict(zip(paths, captures, strict=True)))

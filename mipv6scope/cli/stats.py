@@ -25,6 +25,7 @@ from .output import (
     with_meta,
     write_csv_meta,
 )
+from .terminal import show_text
 
 
 def _restricted(report: Report, out: OutputOptions) -> Report:
@@ -59,7 +60,7 @@ def stats(captures: tuple[str, ...], out: OutputOptions) -> None:
     result = capture_stats(report)
     state = CaptureState.of(report)
     if out.fmt == "text":
-        sys.stdout.write(render_stats(result))
+        show_text(render_stats(result), out.pager)
     elif out.fmt == "json":
         document = stats_document(result)
         meta = state.meta()

@@ -45,12 +45,14 @@ from .output import (
     finish,
     mn_addresses,
     names_option,
+    no_pager_option,
     output_options,
     parse_ts,
     with_meta,
     write_csv_meta,
 )
 from .stdin_capture import captures_from
+from .terminal import show_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 CAPTURES = click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
@@ -62,7 +64,7 @@ def _emit(report: Report, out: OutputOptions, rows: Iterator[dict[str, Any]], co
     130 if interrupted, 3 if the capture was damaged, 1 if ``--fail-on`` is hit."""
     state = CaptureState.of(report)
     if out.fmt == "text":
-        sys.stdout.write(text if text is not None else "")
+        show_text(text if text is not None else "", out.pager)
     else:
         write_rows(with_meta(rows, out.fmt, state), columns, out.fmt, sys.stdout)
         write_csv_meta(out.fmt, state)
@@ -188,10 +190,12 @@ def cache_options(command: F) -> F:
     @click.option("-Y", "--filter", "display_filter", metavar="EXPR",
                   help="Display filter (as packets -Y): only the entries of the mobile nodes "
                        "owning a frame EXPR matches anywhere in the capture.")
+    @no_pager_option
     @functools.wraps(command)
     def wrapper(*args: Any, fmt: str, mn: tuple[str, ...], names: dict[IPv6Address, str],
-                display_filter: str | None, **kwargs: Any) -> Any:
-        out = OutputOptions(fmt, mn, None, None, names, None, display_filter=display_filter)
+                display_filter: str | None, no_pager: bool, **kwargs: Any) -> Any:
+        out = OutputOptions(fmt, mn, None, None, names, None, display_filter=display_filter,
+                            pager=not no_pager)
         return command(*args, out=out, **kwargs)
     return wrapper  # type: ignore[return-value]
 
@@ -263,7 +267,7 @@ def cache(captures: tuple[str, ...], at: tuple[float | None, int | None], node: 
                if (wanted is None or e.home_address in wanted)
                and (owners is None or e.home_address in owners)]
     if out.fmt == "text":
-        sys.stdout.write(vt.render_cache(snapshot, entries, out.names))
+        show_text(vt.render_cache(snapshot, entries, out.names), out.pager)
     else:
         write_rows(with_meta(vt.cache_rows(entries), out.fmt, state), vt.CACHE_COLUMNS, out.fmt,
                    sys.stdout)
