@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from ipaddress import IPv6Address
 
@@ -137,17 +137,20 @@ def select_by_frames(report: Report, frames: frozenset[int], owners: frozenset[I
         signalling=tuple(m for m in report.signalling if m.frame in frames))
 
 
-def run_analysis(captures: Iterable[str], out: OutputOptions) -> Report:
+def run_analysis(captures: Iterable[str], out: OutputOptions,
+                 given: Sequence[str] | None = None) -> Report:
     """`output.run_analysis` plus ``-Y``: the report restricted to ``--mn``,
     ``--from``/``--to`` and then to the display filter's frames
     (`select_by_frames`). The filter is checked before the analysis (exit 2)
-    and its ``mn ==`` names against the whole report's nodes."""
+    and its ``mn ==`` names against the whole report's nodes. ``given``: the
+    captures as the user named them, when ``captures`` has stdin replaced."""
     captures = list(captures)
+    given = list(given) if given is not None else captures
     compiled = compile_display_filter(out.display_filter)
     if compiled is None:
-        return filter_report(analyse_captures(captures, out.names, out.require_ipsec), out)
+        return filter_report(analyse_captures(captures, out.names, out.require_ipsec, given), out)
     with captures_from(captures, spool=True) as paths:  # stdin is read twice
-        whole = analyse_captures(paths, out.names, out.require_ipsec, given=captures)
+        whole = analyse_captures(paths, out.names, out.require_ipsec, given=given)
         report = filter_report(whole, out)
         context = FilterContext.from_report(whole)
         try:
