@@ -11,13 +11,14 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from ipaddress import IPv6Address
 
 import click
 
-from ..capture.frame import CaptureError
+from ..capture.frame import CaptureError, Frame, new_frame
+from ..capture.pcap import RecordVisitor
 from ..capture.reader import open_capture
 from ..decode.frame_decoder import decode_frame
 from ..decode.model import DecodedFrame
@@ -25,6 +26,7 @@ from ..filter import CompiledFilter, FilterContext, FilterError, compile_filter
 from ..render.node_rank import DEFAULT_SORT, DEFAULT_TOP, SORT_KEYS, select_nodes
 from ..render.summary_text import render_summary, summary_records
 from ..report.model import MobileNode, Report
+from .node_prefilter import candidate_addresses
 from .output import (
     EXIT_CAPTURE,
     CaptureState,
@@ -80,23 +82,52 @@ def matching_frames(captures: Iterable[str], compiled: CompiledFilter, context: 
                     first_ts: float | None) -> tuple[frozenset[int], frozenset[IPv6Address]]:
     """(numbers of the frames ``compiled`` matches in any of ``captures``, the
     home addresses of the mobile nodes owning one of them: a frame belongs to
-    a node when it carries one of the node's home or care-of addresses)."""
+    a node when it carries one of the node's home or care-of addresses).
+
+    A filter that requires ``mn == NODE`` decodes only the frames whose bytes
+    hold one of the node's addresses (`node_prefilter`); the others cannot match."""
     frames: set[int] = set()
     owners: set[IPv6Address] = set()
+    candidates = candidate_addresses(compiled.text, context)
+    if candidates is not None and not candidates:
+        return frozenset(), frozenset()
+
+    def test(frame: Frame) -> None:
+        decoded = decode_frame(frame)
+        data = bytes(frame.data) if compiled.needs_bytes else None
+        if compiled.matches(decoded, context, data=data, first_ts=first_ts):
+            frames.add(decoded.number)
+            for node in context.nodes_of(_addresses(decoded)):
+                owners.update(node.home_addresses)
+
     for path in captures:
         try:
             with open_capture(path) as reader:
-                for frame in reader:
-                    decoded = decode_frame(frame)
-                    data = bytes(frame.data) if compiled.needs_bytes else None
-                    if compiled.matches(decoded, context, data=data, first_ts=first_ts):
-                        frames.add(decoded.number)
-                        for node in context.nodes_of(_addresses(decoded)):
-                            owners.update(node.home_addresses)
+                if candidates is None:
+                    for frame in reader:
+                        test(frame)
+                elif reader.can_visit:
+                    reader.visit(_holding(candidates, test))
+                else:
+                    for frame in reader:
+                        if any(a in frame.data for a in candidates):
+                            test(frame)
         except CaptureError as exc:  # analysed just before, so seldom; as for the analysis
             click.echo(f"mipv6scope: {exc}", err=True)
             sys.exit(EXIT_CAPTURE)
     return frozenset(frames), frozenset(owners)
+
+
+def _holding(candidates: list[bytes], test: Callable[[Frame], None]) -> RecordVisitor:
+    """A pcap record visitor handing `test` the records whose bytes hold a candidate."""
+    def visit(number: int, ts: float, caplen: int, wirelen: int, linktype: int, buf: bytes,
+              start: int) -> None:
+        end = start + caplen
+        for address in candidates:
+            if buf.find(address, start, end) >= 0:
+                test(new_frame((number, ts, caplen, wirelen, linktype, buf[start:end], 0)))
+                return
+    return visit
 
 
 def _node_frames(node: MobileNode) -> set[int]:
