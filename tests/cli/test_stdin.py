@@ -171,3 +171,32 @@ def test_write_several_link_types_is_pcapng_with_an_interface_each(tmp_path: Pat
     pairs = {tuple(line.split("\t")) for line in interfaces if line}
     assert len({i for i, _e in pairs}) == 2  # ethernet (plain and VLAN) and Linux cooked
     assert len(pairs) == 2
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="needs script(1) for a terminal")
+def test_tui_reads_the_capture_from_stdin_and_keys_from_the_terminal():
+    # script gives the command a terminal; the capture still comes through a pipe
+    command = (f"cat {SAMPLES / 'mh-bu.pcap'} | {sys.executable} -m mipv6scope tui -; "
+               "echo EXIT=$?")
+    proc = subprocess.Popen(["script", "-qfc", command, "/dev/null"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**ENV, "TERM": "xterm", "COLUMNS": "120", "LINES": "30"})
+    assert proc.stdin is not None and proc.stdout is not None
+    seen = bytearray()
+    shown = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        while chunk := proc.stdout.read1(65536):
+            seen.extend(chunk)
+            if b"2001:db8:1::100" in seen:  # mh-bu.pcap's home address is on screen
+                shown.set()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    assert shown.wait(120), bytes(seen[-500:])
+    proc.stdin.write(b"q")
+    proc.stdin.flush()
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    assert b"EXIT=0" in seen
