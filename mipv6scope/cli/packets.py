@@ -27,6 +27,7 @@ from ..filter.help import field_table_text
 from ..packet_filter import FrameFilter
 from ..render.packet_record import frame_record
 from .output import EXIT_INTERRUPTED, EXIT_WRITE, names_option, no_pager_option
+from .progress import progress_line
 from .stdin_capture import captures_from
 from .terminal import paged
 
@@ -78,11 +79,15 @@ def _compile(text: str | None) -> CompiledFilter | None:
 def _context(compiled: CompiledFilter | None, captures: tuple[str, ...],
              names: dict[IPv6Address, str]) -> FilterContext:
     """Run the analysis for a filter (or -e fields) that uses analysis fields."""
+    progress = progress_line()
     try:
-        report = analyze(list(captures), names=names)
+        report = analyze(list(captures), names=names, progress=progress)
     except CaptureError as exc:
         click.echo(f"mipv6scope: {exc}", err=True)
         sys.exit(3)
+    finally:
+        if progress is not None:
+            progress.close()
     context = FilterContext.from_report(report)
     if compiled is None:
         return context
