@@ -283,7 +283,6 @@ def _pcapng_records(f: BinaryIO, source: int, keep: Container[tuple[int, int]],
                     units: int) -> Iterator[Record]:
     interfaces: list = []
     number = 0
-    last_ts = 0
     for btype, block, little in _pcapng_blocks(f):
         o = _LE if little else _BE
         if btype == BT_SHB:
@@ -308,10 +307,10 @@ def _pcapng_records(f: BinaryIO, source: int, keep: Container[tuple[int, int]],
                 caplen = min(wirelen, caplen, iface.snaplen or caplen)
             if start + caplen > len(block) - 4:
                 return
-            if ts is not None:
-                last_ts = (ts + iface.ts_offset_units) * units // iface.ts_divisor
+            # an SPB has no timestamp: 0, as the reader and Wireshark give it
+            stamp = 0 if ts is None else (ts + iface.ts_offset_units) * units // iface.ts_divisor
             if (source, number) in keep:
-                yield Record(last_ts, source, number, iface.linktype, wirelen,
+                yield Record(stamp, source, number, iface.linktype, wirelen,
                              block[start:start + caplen])
 
 
