@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 import threading
@@ -82,6 +83,14 @@ def test_no_colour_with_no_color_or_a_pipe():
     assert code == 0 and b"info" in out and ESC not in out
     code, out, _err = run(["findings", RECOVERY], env(), stdout_tty=False)
     assert code == 0 and b"info" in out and ESC not in out
+
+
+@pytest.mark.parametrize("view", ["findings", "bindings", "summary", "stats", "handoffs"])
+def test_coloured_text_reads_like_the_plain_text(view: str):
+    _code, coloured, _err = run([view, "--no-pager", RECOVERY], env(), stdout_tty=True)
+    _code, plain, _err = run([view, RECOVERY], env(), stdout_tty=False)
+    stripped = re.sub(rb"\x1b\[[0-9;]*m", b"", coloured).replace(b"\r\n", b"\n")
+    assert stripped == plain  # no wrapping, nothing added or lost
 
 
 def test_styling_keeps_the_characters():
