@@ -11,22 +11,24 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from ipaddress import IPv6Address
 
 import click
 
-from ..capture.frame import CaptureError
+from ..capture.frame import CaptureError, Frame, new_frame
+from ..capture.pcap import RecordVisitor
 from ..capture.reader import open_capture
 from ..decode.frame_decoder import decode_frame
 from ..decode.model import DecodedFrame
 from ..filter import CompiledFilter, FilterContext, FilterError, compile_filter
+from ..render.node_rank import DEFAULT_SORT, DEFAULT_TOP, SORT_KEYS, select_nodes
 from ..render.summary_text import render_summary, summary_records
 from ..report.model import MobileNode, Report
+from .node_prefilter import candidate_addresses
 from .output import (
     EXIT_CAPTURE,
-    FORMATS,
     CaptureState,
     OutputOptions,
     analyse_captures,
@@ -39,8 +41,11 @@ from .output import (
     write_output,
     write_records,
 )
+from .stdin_capture import captures_from
+from .terminal import paged, show_text
 
 EXIT_USAGE = 2
+REPORT_FORMATS = ("text", "json", "html")  # one document: no jsonl or csv rows
 EXIT_HELP = ("\b\nExit codes: 0 ok, 1 --fail-on hit, 2 usage error, 3 unreadable or\n"
              "damaged capture (what could be read is written first), 4 internal\n"
              "error, 130 interrupted (Ctrl-C: what was analysed is written, marked\n"
@@ -77,23 +82,52 @@ def matching_frames(captures: Iterable[str], compiled: CompiledFilter, context: 
                     first_ts: float | None) -> tuple[frozenset[int], frozenset[IPv6Address]]:
     """(numbers of the frames ``compiled`` matches in any of ``captures``, the
     home addresses of the mobile nodes owning one of them: a frame belongs to
-    a node when it carries one of the node's home or care-of addresses)."""
+    a node when it carries one of the node's home or care-of addresses).
+
+    A filter that requires ``mn == NODE`` decodes only the frames whose bytes
+    hold one of the node's addresses (`node_prefilter`); the others cannot match."""
     frames: set[int] = set()
     owners: set[IPv6Address] = set()
+    candidates = candidate_addresses(compiled.text, context)
+    if candidates is not None and not candidates:
+        return frozenset(), frozenset()
+
+    def test(frame: Frame) -> None:
+        decoded = decode_frame(frame)
+        data = bytes(frame.data) if compiled.needs_bytes else None
+        if compiled.matches(decoded, context, data=data, first_ts=first_ts):
+            frames.add(decoded.number)
+            for node in context.nodes_of(_addresses(decoded)):
+                owners.update(node.home_addresses)
+
     for path in captures:
         try:
             with open_capture(path) as reader:
-                for frame in reader:
-                    decoded = decode_frame(frame)
-                    data = bytes(frame.data) if compiled.needs_bytes else None
-                    if compiled.matches(decoded, context, data=data, first_ts=first_ts):
-                        frames.add(decoded.number)
-                        for node in context.nodes_of(_addresses(decoded)):
-                            owners.update(node.home_addresses)
+                if candidates is None:
+                    for frame in reader:
+                        test(frame)
+                elif reader.can_visit:
+                    reader.visit(_holding(candidates, test))
+                else:
+                    for frame in reader:
+                        if any(a in frame.data for a in candidates):
+                            test(frame)
         except CaptureError as exc:  # analysed just before, so seldom; as for the analysis
             click.echo(f"mipv6scope: {exc}", err=True)
             sys.exit(EXIT_CAPTURE)
     return frozenset(frames), frozenset(owners)
+
+
+def _holding(candidates: list[bytes], test: Callable[[Frame], None]) -> RecordVisitor:
+    """A pcap record visitor handing `test` the records whose bytes hold a candidate."""
+    def visit(number: int, ts: float, caplen: int, wirelen: int, linktype: int, buf: bytes,
+              start: int) -> None:
+        end = start + caplen
+        for address in candidates:
+            if buf.find(address, start, end) >= 0:
+                test(new_frame((number, ts, caplen, wirelen, linktype, buf[start:end], 0)))
+                return
+    return visit
 
 
 def _node_frames(node: MobileNode) -> set[int]:
@@ -134,44 +168,65 @@ def select_by_frames(report: Report, frames: frozenset[int], owners: frozenset[I
         signalling=tuple(m for m in report.signalling if m.frame in frames))
 
 
-def run_analysis(captures: Iterable[str], out: OutputOptions) -> Report:
+def run_analysis(captures: Iterable[str], out: OutputOptions,
+                 given: Sequence[str] | None = None) -> Report:
     """`output.run_analysis` plus ``-Y``: the report restricted to ``--mn``,
     ``--from``/``--to`` and then to the display filter's frames
     (`select_by_frames`). The filter is checked before the analysis (exit 2)
-    and its ``mn ==`` names against the whole report's nodes."""
+    and its ``mn ==`` names against the whole report's nodes. ``given``: the
+    captures as the user named them, when ``captures`` has stdin replaced."""
     captures = list(captures)
+    given = list(given) if given is not None else captures
     compiled = compile_display_filter(out.display_filter)
-    whole = analyse_captures(captures, out.names, out.require_ipsec)
-    report = filter_report(whole, out)
     if compiled is None:
-        return report
-    context = FilterContext.from_report(whole)
-    try:
-        compiled.check_nodes(context)
-    except FilterError as exc:
-        bad_display_filter(exc, compiled.text)
-    frames, owners = matching_frames(captures, compiled, context, whole.capture.first_ts)
+        return filter_report(analyse_captures(captures, out.names, out.require_ipsec, given), out)
+    with captures_from(captures, spool=True) as paths:  # stdin is read twice
+        whole = analyse_captures(paths, out.names, out.require_ipsec, given=given)
+        report = filter_report(whole, out)
+        context = FilterContext.from_report(whole)
+        try:
+            compiled.check_nodes(context)
+        except FilterError as exc:
+            bad_display_filter(exc, compiled.text)
+        frames, owners = matching_frames(paths, compiled, context, whole.capture.first_ts)
     return select_by_frames(report, frames, owners)
 
 
 @click.command()
 @click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--top", type=click.IntRange(min=1), metavar="N",
+              help=f"List N mobile nodes (text: {DEFAULT_TOP} unless given; json/jsonl/csv: all).")
+@click.option("--all", "all_nodes", is_flag=True, help="List every mobile node.")
+@click.option("--sort", type=click.Choice(SORT_KEYS), metavar="|".join(SORT_KEYS),
+              help=f"Rank the nodes, worst first, by handoffs, packets lost to an old care-of, "
+                   f"findings or median registration time (default: {DEFAULT_SORT}; json/jsonl/csv "
+                   "keep the report's order unless given).")
 @output_options
-def summary(captures: tuple[str, ...], out: OutputOptions) -> None:
+def summary(captures: tuple[str, ...], top: int | None, all_nodes: bool, sort: str | None,
+            out: OutputOptions) -> None:
     """Summarise CAPTURE files: counts, nodes by role, one line per mobile node,
     top findings.
 
     Several files are merged by time; a packet seen in two of them counts once.
-    json/jsonl/csv give one record per mobile node; when the capture was
-    interrupted or damaged, json/jsonl end with a {"_meta": {"partial": ...,
-    "capture_issues": [...]}} record and csv with '# ' comment lines.
+    Text lists the 20 mobile nodes with the most findings and says how many
+    more there are (--top, --all, --sort). json/jsonl/csv give one record per
+    mobile node; when the capture was interrupted or damaged, json/jsonl end
+    with a {"_meta": {"partial": ..., "capture_issues": [...]}} record and csv
+    with '# ' comment lines.
     """
+    if top is not None and all_nodes:
+        raise click.UsageError("--top and --all: give one")
     report = run_analysis(captures, out)
     state = CaptureState.of(report)
     if out.fmt == "text":
-        sys.stdout.write(render_summary(report))
+        limit = None if all_nodes else top or DEFAULT_TOP
+        nodes = select_nodes(summary_records(report), limit, sort or DEFAULT_SORT)
+        show_text(render_summary(report, nodes=nodes), out.pager)
     else:
-        write_records(list(with_meta(summary_records(report), out.fmt, state)), out.fmt)
+        records = summary_records(report)
+        if sort is not None or top is not None:
+            records = list(select_nodes(records, top, sort or DEFAULT_SORT).records)
+        write_records(list(with_meta(records, out.fmt, state)), out.fmt)
         write_csv_meta(out.fmt, state)
     finish(state, fail_on_hit(report, out.fail_on))
 
@@ -184,19 +239,17 @@ def summary(captures: tuple[str, ...], out: OutputOptions) -> None:
               show_default=True,
               help="--format html: embed plotly.js (works offline), link the CDN, or write "
                    "plotly.min.js beside OUT.")
-@functools.partial(output_options, formats=(*FORMATS, "html"))
+@functools.partial(output_options, formats=REPORT_FORMATS)
 def report(captures: tuple[str, ...], out_path: str, plotlyjs: str, out: OutputOptions) -> None:
     """The whole analysis of CAPTURE files as one JSON document (with
     schema_version): capture, mobile_nodes, tunnels, findings, roles; or, with
     --format html, one self-contained page with the summary, the per-node
     tables, the findings and the four charts (for a ticket).
 
-    Only --format json (or text, the same document) or html make sense here.
+    --format text and json give the same JSON document.
     capture.partial says the pass was interrupted, capture.capture_issues
     what damage was met. 1 also means OUT could not be written.
     """
-    if out.fmt in ("jsonl", "csv"):
-        raise click.UsageError(f"report is one JSON document: use --format json, not {out.fmt}")
     if plotlyjs == "directory" and out_path == "-":
         raise click.BadParameter("--plotlyjs directory needs a file to write beside: give -o OUT",
                                  param_hint="'--plotlyjs'")
@@ -206,7 +259,11 @@ def report(captures: tuple[str, ...], out_path: str, plotlyjs: str, out: OutputO
         text = report_page(result, plotlyjs=plotlyjs)
     else:
         text = json.dumps(result.to_dict(), indent=2) + "\n"
-    write_output(text, out_path, plotlyjs_beside=out.fmt == "html" and plotlyjs == "directory")
+    if out_path == "-" and out.fmt != "html":
+        with paged(out.pager):
+            sys.stdout.write(text)
+    else:
+        write_output(text, out_path, plotlyjs_beside=out.fmt == "html" and plotlyjs == "directory")
     finish(CaptureState.of(result), fail_on_hit(result, out.fail_on))
 
 

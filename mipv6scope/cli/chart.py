@@ -19,7 +19,14 @@ import sys
 import click
 
 from ..charts.options import KINDS, ChartInputError, ChartOptions
-from .output import AnalysisOptions, CaptureState, analyse_captures, analysis_options, finish
+from .output import (
+    AnalysisOptions,
+    CaptureState,
+    analyse_captures,
+    analysis_options,
+    finish,
+    select_mn,
+)
 
 EXIT_WRITE = 1
 FORMATS = ("html", "json", "mmd", "svg", "png", "pdf")
@@ -83,6 +90,7 @@ def chart(captures: tuple[str, ...], out_path: str, fmt: str | None, kind: str, 
     options = ChartOptions(kind, mn, handoff, window_s, analysis.from_ts, analysis.to_ts, width,
                            height, title)
     report = analyse_captures(captures, analysis.names, analysis.require_ipsec)
+    select_mn(report, mn)  # a --mn naming no node: exit 2 with the closest names and addresses
     try:
         if fmt == "mmd":
             write_text(build_mermaid(report, options), out_path)

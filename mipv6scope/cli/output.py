@@ -15,7 +15,7 @@ import io
 import json
 import math
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from ipaddress import IPv6Address
@@ -29,6 +29,8 @@ from ..capture.frame import CaptureError
 from ..outfile import write_atomic
 from ..render.tabular import csv_record
 from ..report.model import MobileNode, Report
+from .progress import progress_line
+from .stdin_capture import captures_from, shown_as_given
 
 EXIT_FINDINGS = 1
 EXIT_WRITE = 1
@@ -51,6 +53,7 @@ class OutputOptions:
     fail_on: str | None
     require_ipsec: bool = False
     display_filter: str | None = None  # -Y EXPR: the nodes/rows whose frames match
+    pager: bool = True  # text on a terminal goes through the pager (--no-pager: not)
 
 
 def address_option(_ctx: click.Context, param: click.Parameter, value: str | None) -> IPv6Address | None:
@@ -148,6 +151,11 @@ def analysis_options(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+no_pager_option = click.option(
+    "--no-pager", is_flag=True,
+    help="On a terminal, write text straight to it, not through $PAGER (less -R).")
+
+
 def output_options(command: F, formats: tuple[str, ...] = FORMATS) -> F:
     """Decorator: the analysis options plus ``--format`` (one of ``formats``),
     ``--mn`` and ``--fail-on``; the command receives ``out: OutputOptions``."""
@@ -160,42 +168,38 @@ def output_options(command: F, formats: tuple[str, ...] = FORMATS) -> F:
                   help="Exit 1 when a finding of SEVERITY (error|warning|info) or worse is reported.")
     @click.option("-Y", "--filter", "display_filter", metavar="EXPR",
                   help="Display filter (as packets -Y): only the nodes and rows whose frames match.")
+    @no_pager_option
     @functools.wraps(command)
     def wrapper(*args: Any, fmt: str, mn: tuple[str, ...], analysis: AnalysisOptions,
-                fail_on: str | None, display_filter: str | None = None, **kwargs: Any) -> Any:
+                fail_on: str | None, display_filter: str | None = None, no_pager: bool = False,
+                **kwargs: Any) -> Any:
         out = OutputOptions(fmt, mn, analysis.from_ts, analysis.to_ts, analysis.names, fail_on,
-                            analysis.require_ipsec, display_filter=display_filter)
+                            analysis.require_ipsec, display_filter=display_filter,
+                            pager=not no_pager)
         return command(*args, out=out, **kwargs)
     return wrapper  # type: ignore[return-value]
 
 
-def _progress_line() -> Callable[[int, int], None] | None:
-    """A '\\r' percentage on stderr when stderr is a terminal, else nothing."""
-    if not sys.stderr.isatty():
-        return None
-    last = [-1]
-
-    def show(done: int, total: int) -> None:
-        pct = 100 * done // total if total else 100
-        if pct != last[0]:
-            last[0] = pct
-            sys.stderr.write(f"\ranalysing: {pct:3d}% ({done / 1e6:.0f} of {total / 1e6:.0f} MB)")
-            if done >= total:
-                sys.stderr.write("\r" + " " * 60 + "\r")
-            sys.stderr.flush()
-    return show
-
-
 def analyse_captures(captures: Iterable[str], names: dict[IPv6Address, str],
-                     require_ipsec: bool = False) -> Report:
-    """The whole report of ``captures``; CaptureError -> one line on stderr
-    and exit 3. Capture damage (truncation) is reported on stderr but not fatal."""
-    try:
-        report = analyze(list(captures), default_analyzers(require_ipsec=require_ipsec),
-                         progress=_progress_line(), names=names)
-    except CaptureError as exc:
-        click.echo(f"mipv6scope: {exc}", err=True)
-        sys.exit(EXIT_CAPTURE)
+                     require_ipsec: bool = False, given: Sequence[str] | None = None) -> Report:
+    """The whole report of ``captures`` (``-`` streams stdin; ``given``: the
+    names the user gave, when ``captures`` already has stdin replaced);
+    CaptureError -> one line on stderr and exit 3. Capture damage
+    (truncation) is reported on stderr but not fatal. A progress line shows
+    on stderr when it is a terminal (`progress.ProgressLine`)."""
+    captures = list(captures)
+    with captures_from(captures) as paths:
+        progress = progress_line()
+        try:
+            report = analyze(paths, default_analyzers(require_ipsec=require_ipsec),
+                             progress=progress, names=names)
+        except CaptureError as exc:
+            click.echo(f"mipv6scope: {exc}", err=True)
+            sys.exit(EXIT_CAPTURE)
+        finally:
+            if progress is not None:
+                progress.close()
+    report = shown_as_given(report, list(given) if given is not None else captures, paths)
     for issue in report.capture.capture_issues:
         click.echo(f"mipv6scope: {issue}", err=True)
     if report.capture.partial:

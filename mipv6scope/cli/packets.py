@@ -15,7 +15,7 @@ import click
 
 from ..analysis.engine import analyze
 from ..capture.frame import CaptureError
-from ..capture.write_frames import UnsupportedCapture, write_frames
+from ..capture.write_frames import UnsupportedCapture, write_frames, write_merged
 from ..decode.detail import build_detail, hex_dump
 from ..decode.model import DecodedFrame
 from ..decode.packet_list import format_row, packet_row
@@ -26,7 +26,10 @@ from ..filter.fields import BOOLEAN, FLOAT, PROTOCOL, lookup, nearest
 from ..filter.help import field_table_text
 from ..packet_filter import FrameFilter
 from ..render.packet_record import frame_record
-from .output import EXIT_INTERRUPTED, EXIT_WRITE, names_option
+from .output import EXIT_INTERRUPTED, EXIT_WRITE, names_option, no_pager_option
+from .progress import progress_line
+from .stdin_capture import captures_from
+from .terminal import paged
 
 MH_TYPE_ALIASES = {"brr": 0, "hoti": 1, "coti": 2, "hot": 3, "cot": 4, "bu": 5, "ba": 6, "be": 7}
 
@@ -76,11 +79,15 @@ def _compile(text: str | None) -> CompiledFilter | None:
 def _context(compiled: CompiledFilter | None, captures: tuple[str, ...],
              names: dict[IPv6Address, str]) -> FilterContext:
     """Run the analysis for a filter (or -e fields) that uses analysis fields."""
+    progress = progress_line()
     try:
-        report = analyze(list(captures), names=names)
+        report = analyze(list(captures), names=names, progress=progress)
     except CaptureError as exc:
         click.echo(f"mipv6scope: {exc}", err=True)
         sys.exit(3)
+    finally:
+        if progress is not None:
+            progress.close()
     context = FilterContext.from_report(report)
     if compiled is None:
         return context
@@ -219,15 +226,13 @@ def _fields_output(tmode: str | None, names: tuple[str, ...], eopts: tuple[str, 
     return FieldsOutput(tuple(specs), **options)
 
 
-def _write_check(out_file: str | None, captures: tuple[str, ...], fields: FieldsOutput | None,
-                 fmt: str, detail: bool, hex_bytes: bool) -> None:
-    """-w: one capture file, nothing else printed; usage errors (exit 2)."""
+def _write_check(out_file: str | None, fields: FieldsOutput | None, fmt: str, detail: bool,
+                 hex_bytes: bool) -> None:
+    """-w: a capture file or stdout, nothing else printed; usage errors (exit 2)."""
     if out_file is None:
         return
-    if out_file == "-":
-        raise click.UsageError("-w -: writing the capture to stdout is not supported; give a file")
-    if len(captures) != 1:
-        raise click.UsageError("-w writes the frames of one capture: give one CAPTURE")
+    if out_file == "-" and sys.stdout.isatty():
+        raise click.UsageError("-w -: not writing a capture to a terminal; pipe or redirect stdout")
     if fields is not None or fmt != "text" or detail or hex_bytes:
         raise click.UsageError("-w prints nothing: -T fields, --format jsonl, -V and -x do not apply")
 
@@ -262,8 +267,10 @@ def _list_fields(ctx: click.Context, _param: click.Parameter, value: bool) -> No
               help="-T fields: header=y|n, separator=/t|/s|CHAR (default tab), quote=d|s|n, "
                    "occurrence=f|l|a, aggregator=,|/s|CHAR (default ',').")
 @click.option("-w", "out_file", metavar="OUT",
-              help="Write the kept frames to OUT (original bytes and timestamps; pcap in, pcap "
-                   "out; pcapng in, pcapng out) instead of printing them; replaces OUT, never "
+              help="Write the kept frames to OUT ('-' is stdout) instead of printing them: one "
+                   "CAPTURE keeps its format and records (pcap in, pcap out; pcapng in, pcapng "
+                   "out); several are merged in time order, as pcap when they share one link "
+                   "type, else pcapng with one interface per link type. Replaces OUT, never "
                    "through a symlink.")
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text",
               show_default=True, help="text: a packet list; jsonl: one JSON object per frame.")
@@ -279,12 +286,14 @@ def _list_fields(ctx: click.Context, _param: click.Parameter, value: bool) -> No
               help="Stop after printing N frames.")
 @click.option("--time", "time_mode", type=click.Choice(["relative", "epoch"]), default="relative",
               show_default=True, help="Time column: seconds since the first frame, or epoch seconds.")
+@no_pager_option
 def packets(captures: tuple[str, ...], display_filter: str | None,
             names: dict[IPv6Address, str], fmt: str, mobility_only: bool,
             mh_type: tuple[str, ...], address: str | None, with_issues: bool, no_skipped: bool,
             count: int | None, time_mode: str, detail: bool, hex_bytes: bool,
             tmode: str | None = None, field_names: tuple[str, ...] = (),
-            field_options: tuple[str, ...] = (), out_file: str | None = None) -> None:
+            field_options: tuple[str, ...] = (), out_file: str | None = None,
+            no_pager: bool = False) -> None:
     """List the frames of CAPTURE files with their Mobile IPv6 fields decoded.
 
     Files are read in the order given. A summary of how many frames were
@@ -303,67 +312,107 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
     (Ctrl-C: the frames so far are listed; -w writes nothing).
     """
     fields = _fields_output(tmode, field_names, field_options)
-    _write_check(out_file, captures, fields, fmt, detail, hex_bytes)
+    _write_check(out_file, fields, fmt, detail, hex_bytes)
     frame_filter = FrameFilter(mobility_only=mobility_only, mh_types=_parse_mh_types(mh_type),
                                address=_parse_address(address), with_issues=with_issues,
                                include_skipped=not no_skipped)
     compiled = _compile(display_filter)
     wants_analysis = (compiled is not None and compiled.needs_analysis) or (
         fields is not None and fields.needs_analysis)
-    context = _context(compiled, captures, names) if wants_analysis else None
-    kept: set[int] = set()
-    stream = DecodeStream(list(captures))
-    counts, capture_issues = stream.counts, stream.capture_issues
-    out = sys.stdout
-    printed = 0
-    origin = first_ts = 0.0
-    current_file: str | None = "<none>"
-    interrupted = False
-    if fields is not None and fields.header:
-        out.write(fields.header_line() + "\n")
-    try:
-        for frame, raw in stream.with_frames():
-            if frame.file != current_file:  # relative times restart with each file
-                current_file = frame.file
-                first_ts = frame.ts
-                origin = frame.ts if time_mode == "relative" else 0.0
-            if not frame_filter.keeps(frame):
-                continue
-            if compiled is not None and not compiled.matches(frame, context, data=raw.data,
-                                                             first_ts=first_ts):
-                continue
-            if out_file is not None:
-                kept.add(raw.number)
-            elif fields is not None:
-                out.write(fields.line(frame, Env(context, raw.data, first_ts)) + "\n")
-            elif fmt == "jsonl":
-                out.write(json.dumps(frame_record(frame), separators=(",", ":")) + "\n")
-            else:
-                out.write(format_row(packet_row(frame, origin)) + "\n")
-                if detail:
-                    for layer in build_detail(raw, frame):
-                        out.write("\n".join(layer.lines()) + "\n")
-                if hex_bytes:
-                    out.write("\n".join(hex_dump(raw.data)) + "\n")
-                if detail or hex_bytes:
-                    out.write("\n")
-            printed += 1
-            if printed % 64 == 0:
-                out.flush()
-            if count is not None and printed >= count:
-                break
-    except CaptureError as exc:
+    # stdin streams unless it has to be read twice (an analysis first, or -w copying records)
+    with captures_from(captures, spool=wants_analysis or out_file is not None) as paths:
+        context = _context(compiled, tuple(paths), names) if wants_analysis else None
+        listing = _Listing(fields, fmt, time_mode, detail, hex_bytes, count)
+        with paged(not no_pager and out_file is None):
+            kept, stream, interrupted = listing.run(paths, list(captures), frame_filter, compiled,
+                                                    context, out_file is not None)
+        if out_file is not None and not interrupted:
+            _write_kept(paths, kept, out_file)
+    _finish(stream, interrupted, dict(zip(paths, captures, strict=True)))
+
+
+@dataclass
+class _Listing:
+    """How kept frames are printed (or only remembered, for -w)."""
+
+    fields: FieldsOutput | None
+    fmt: str
+    time_mode: str
+    detail: bool
+    hex_bytes: bool
+    count: int | None
+
+    def run(self, paths: list[str], given: list[str], frame_filter: FrameFilter,
+            compiled: CompiledFilter | None,
+            context: FilterContext | None, remember: bool
+            ) -> tuple[set[tuple[int, int]], DecodeStream, bool]:
+        """Read ``paths`` in order, printing the kept frames (or, with
+        ``remember``, noting them as (input index, frame number)); returns
+        (those, the stream with its counts, whether Ctrl-C stopped it).
+        ``given``: the captures as the user named them (``-``), for the file labels."""
+        fields = self.fields
+        kept: set[tuple[int, int]] = set()
+        stream = DecodeStream(paths)
+        out = sys.stdout
+        printed = 0
+        source = -1
+        origin = first_ts = 0.0
+        if fields is not None and fields.header:
+            out.write(fields.header_line() + "\n")
+        try:
+            for frame, raw in stream.with_frames():
+                if raw.number == 1:  # each file numbers from 1; relative times restart too
+                    source += 1
+                    first_ts = frame.ts
+                    origin = frame.ts if self.time_mode == "relative" else 0.0
+                if frame.file is not None:
+                    frame.file = given[source]
+                if not frame_filter.keeps(frame):
+                    continue
+                if compiled is not None and not compiled.matches(frame, context, data=raw.data,
+                                                                 first_ts=first_ts):
+                    continue
+                if remember:
+                    kept.add((source, raw.number))
+                elif fields is not None:
+                    out.write(fields.line(frame, Env(context, raw.data, first_ts)) + "\n")
+                elif self.fmt == "jsonl":
+                    out.write(json.dumps(frame_record(frame), separators=(",", ":")) + "\n")
+                else:
+                    self._text(out, frame, raw, origin)
+                printed += 1
+                if printed % 64 == 0:
+                    out.flush()
+                if self.count is not None and printed >= self.count:
+                    break
+        except CaptureError as exc:
+            out.flush()
+            click.echo(f"mipv6scope: {exc}", err=True)
+            sys.exit(3)
+        except KeyboardInterrupt:
+            out.flush()
+            return kept, stream, True
         out.flush()
-        click.echo(f"mipv6scope: {exc}", err=True)
-        sys.exit(3)
-    except KeyboardInterrupt:
-        interrupted = True
-    out.flush()
-    if out_file is not None and not interrupted:
-        _write_kept(captures[0], kept, out_file)
+        return kept, stream, False
+
+    def _text(self, out: Any, frame: DecodedFrame, raw: Any, origin: float) -> None:
+        out.write(format_row(packet_row(frame, origin)) + "\n")
+        if self.detail:
+            for layer in build_detail(raw, frame):
+                out.write("\n".join(layer.lines()) + "\n")
+        if self.hex_bytes:
+            out.write("\n".join(hex_dump(raw.data)) + "\n")
+        if self.detail or self.hex_bytes:
+            out.write("\n")
+
+
+def _finish(stream: DecodeStream, interrupted: bool, shown: dict[str, str]) -> None:
+    """The counts and capture issues (files named as ``shown`` maps them) on stderr; exit 130 when interrupted, 3
+    when a capture was damaged or had no frame on a supported link type."""
+    counts, capture_issues = stream.counts, stream.capture_issues
     click.echo(counts.summary(), err=True)
     for path, issue in capture_issues:
-        click.echo(f"mipv6scope: {path}: {issue.code}: {issue.detail}", err=True)
+        click.echo(f"mipv6scope: {shown.get(path, path)}: {issue.code}: {issue.detail}", err=True)
     reasons = counts.skip_reasons
     only_unsupported = (counts.frames > 0 and counts.skipped == counts.frames
                         and all(r.startswith("unsupported link type") for r in reasons))
@@ -376,13 +425,21 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
         sys.exit(3)
 
 
-def _write_kept(capture: str, kept: set[int], out_file: str) -> None:
-    """-w: the kept frames of ``capture`` to ``out_file``; exit 1 when it cannot be written."""
+def _write_kept(paths: list[str], kept: set[tuple[int, int]], out_file: str) -> None:
+    """-w: the kept frames to ``out_file`` (one input: its own records; several:
+    merged in time order); exit 1 when it cannot be written."""
     try:
-        write_frames(capture, kept, out_file)
+        if len(paths) == 1:
+            write_frames(paths[0], {number for _source, number in kept}, out_file)
+        else:
+            written, fmt = write_merged(paths, kept, out_file)
+            click.echo(f"mipv6scope: -w: {written} frames of {len(paths)} captures merged "
+                       f"in time order as {fmt}", err=True)
     except UnsupportedCapture as exc:
         click.echo(f"mipv6scope: {exc}", err=True)
         sys.exit(3)
+    except BrokenPipeError:
+        raise
     except OSError as exc:
         click.echo(f"mipv6scope: cannot write {out_file}: {exc.strerror or exc}", err=True)
         sys.exit(EXIT_WRITE)

@@ -11,10 +11,12 @@ from dataclasses import replace
 
 import click
 
-from ..analysis.stats import capture_stats
+from ..analysis.stats import CaptureStats, Conversation, capture_stats
+from ..capture.frame import CaptureError
+from ..capture.reader import open_capture
 from ..render.stats_text import CSV_COLUMNS, render_stats, stats_document, stats_records
 from ..render.tabular import write_rows
-from ..report.model import Report
+from ..report.model import Report, SignallingMessage
 from .analysis_commands import EXIT_HELP, run_analysis
 from .output import (
     CaptureState,
@@ -25,6 +27,8 @@ from .output import (
     with_meta,
     write_csv_meta,
 )
+from .stdin_capture import captures_from
+from .terminal import show_text
 
 
 def _restricted(report: Report, out: OutputOptions) -> Report:
@@ -42,24 +46,67 @@ def _restricted(report: Report, out: OutputOptions) -> Report:
     return replace(report, signalling=messages)
 
 
+def frame_lengths(paths: list[str], wanted: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """The wire length of each (file index, frame number) in ``wanted``, from
+    the captures' record headers (nothing is decoded)."""
+    lengths: dict[tuple[int, int], int] = {}
+    for index, path in enumerate(paths):
+        numbers = {number for file, number in wanted if file == index}
+        if not numbers:
+            continue
+        last = max(numbers)
+        try:
+            with open_capture(path) as reader:
+                for frame in reader:
+                    if frame.number in numbers:
+                        lengths[(index, frame.number)] = frame.wirelen
+                    if frame.number >= last:
+                        break
+        except CaptureError:  # analysed just before: reported there
+            continue
+    return lengths
+
+
+def _belongs(message: SignallingMessage, conversation: Conversation) -> bool:
+    """Whether ``message`` is one of ``conversation``'s (as `analysis.stats`
+    groups them: its node and the other endpoint; without a node, its endpoints)."""
+    if message.kind not in conversation.kinds:
+        return False
+    if message.node is None:
+        return {message.src, message.dst} == {conversation.node, conversation.peer}
+    return message.node == conversation.node and conversation.peer in (message.src, message.dst)
+
+
+def with_conversation_bytes(result: CaptureStats, report: Report, paths: list[str]) -> CaptureStats:
+    """``result`` with each conversation's bytes: the sum of the wire lengths
+    (tshark's frame.len) of the frames carrying its messages, each frame once."""
+    frames_of = [{(m.file, m.frame) for m in report.signalling if _belongs(m, c)}
+                 for c in result.conversations]
+    lengths = frame_lengths(paths, set().union(*frames_of))
+    conversations = tuple(replace(c, bytes=sum(lengths.get(f, 0) for f in frames))
+                          for c, frames in zip(result.conversations, frames_of, strict=True))
+    return replace(result, conversations=conversations)
+
+
 @click.command()
 @click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @functools.partial(output_options, formats=("text", "json", "csv"))
 def stats(captures: tuple[str, ...], out: OutputOptions) -> None:
     """Statistics of CAPTURE files: Mobility Header messages by type, BA and
     BE statuses by name, conversations per (node, peer) with frames and
-    first/last time, and MH messages and tunnelled packets per minute.
+    first/last time and bytes (the frames' wire lengths), and MH messages and tunnelled packets per minute.
 
     json is one document {mh_types, statuses, conversations, per_minute,
     signalling_dropped}; csv one row per table row, its table named in the
     'record' column (mh_type|status|conversation|minute). Counts come from
     the analysis: --mn, --from/--to (and -Y) restrict them as in the views.
     """
-    report = _restricted(run_analysis(captures, out), out)
-    result = capture_stats(report)
+    with captures_from(captures, spool=True) as paths:  # stdin: read again for the lengths
+        report = _restricted(run_analysis(paths, out, given=captures), out)
+        result = with_conversation_bytes(capture_stats(report), report, paths)
     state = CaptureState.of(report)
     if out.fmt == "text":
-        sys.stdout.write(render_stats(result))
+        show_text(render_stats(result), out.pager)
     elif out.fmt == "json":
         document = stats_document(result)
         meta = state.meta()

@@ -8,6 +8,7 @@ commands never load it.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -15,6 +16,7 @@ import click
 from ..capture.frame import CaptureError
 from ..capture.reader import open_capture
 from .output import EXIT_CAPTURE, AnalysisOptions, analysis_options
+from .stdin_capture import STDIN, captures_from
 
 EXIT_INTERRUPTED = 130
 
@@ -41,21 +43,37 @@ def tui(captures: tuple[str, ...], analysis: AnalysisOptions) -> None:
 
     The first screen is up at once; the capture is indexed and analysed in
     the background. Several files are analysed together; the packet panes
-    browse the first one.
+    browse the first one. '-' reads the capture from stdin (kept in a
+    temporary file while the UI runs); the keys then come from the terminal.
 
     \b
     Exit codes: 0 ok, 1 textual is not installed, 2 usage error,
     3 unreadable capture, 4 internal error, 130 interrupted (Ctrl-C).
     """
-    check_captures(captures)
-    try:
-        from ..tui.app import MobilityApp
-    except ImportError as exc:  # textual is an optional extra
-        raise click.ClickException(f"the terminal UI needs textual ({exc}): "
-                                   "pip install textual") from None
-    app = MobilityApp(list(captures), analysis)
-    try:
-        app.run()
-    except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
+    with captures_from(captures, spool=True) as paths:  # browsed and analysed: read often
+        if STDIN in captures:
+            keys_from_terminal()
+        check_captures(tuple(paths))
+        try:
+            from ..tui.app import MobilityApp
+        except ImportError as exc:  # textual is an optional extra
+            raise click.ClickException(f"the terminal UI needs textual ({exc}): "
+                                       "pip install textual") from None
+        app = MobilityApp(paths, analysis)
+        try:
+            app.run()
+        except KeyboardInterrupt:
+            sys.exit(EXIT_INTERRUPTED)
     sys.exit(app.return_code or 0)
+
+
+def keys_from_terminal() -> None:
+    """After stdin's capture is read: take the keys from the terminal instead
+    (as less does), since the UI reads them from stdin; exit 2 without one."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        raise click.UsageError("tui -: the capture came on stdin and there is no terminal "
+                               "(/dev/tty) to read keys from") from None
+    os.dup2(fd, 0)
+    os.close(fd)

@@ -11,35 +11,50 @@ last ``{"_meta": ...}`` record or (csv) ``# `` comment lines saying so.
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from ipaddress import IPv6Address
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from ..analysis.cache import cache_at, filter_entries
 from ..capture.frame import CaptureError
+from ..filter import FilterContext, FilterError
 from ..render import views_text as vt
 from ..render.tabular import write_rows
 from ..report.model import Report
-from .analysis_commands import EXIT_HELP, run_analysis
+from .analysis_commands import (
+    EXIT_HELP,
+    bad_display_filter,
+    compile_display_filter,
+    matching_frames,
+    run_analysis,
+)
 from .output import (
     EXIT_CAPTURE,
+    FORMATS,
     SEVERITIES,
     CaptureState,
     OutputOptions,
     TimeRangeError,
     address_option,
+    analyse_captures,
     fail_on_hit,
     finish,
     mn_addresses,
+    names_option,
+    no_pager_option,
     output_options,
     parse_ts,
     with_meta,
     write_csv_meta,
 )
+from .stdin_capture import captures_from
+from .terminal import show_text
 
+F = TypeVar("F", bound=Callable[..., Any])
 CAPTURES = click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
 
 
@@ -49,7 +64,7 @@ def _emit(report: Report, out: OutputOptions, rows: Iterator[dict[str, Any]], co
     130 if interrupted, 3 if the capture was damaged, 1 if ``--fail-on`` is hit."""
     state = CaptureState.of(report)
     if out.fmt == "text":
-        sys.stdout.write(text if text is not None else "")
+        show_text(text if text is not None else "", out.pager)
     else:
         write_rows(with_meta(rows, out.fmt, state), columns, out.fmt, sys.stdout)
         write_csv_meta(out.fmt, state)
@@ -163,6 +178,48 @@ def _at(_ctx: click.Context, param: click.Parameter, value: str) -> tuple[float 
                                  param=param) from None
 
 
+def cache_options(command: F) -> F:
+    """Decorator: what `cache` takes of the shared options (``--format``,
+    ``--mn``, ``--names``, ``-Y``; one instant, so no --from/--to, and no
+    findings, so no --fail-on/--require-ipsec); the command receives
+    ``out: OutputOptions``."""
+    @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                  help="Output format.")
+    @click.option("--mn", multiple=True, metavar="HOA|NAME",
+                  help="Only entries for this home address or --names name (repeatable).")
+    @click.option("--names", callback=names_option, metavar="FILE",
+                  help="Hosts-style file (ADDRESS NAME) naming nodes.")
+    @click.option("-Y", "--filter", "display_filter", metavar="EXPR",
+                  help="Display filter (as packets -Y): only the entries of the mobile nodes "
+                       "owning a frame EXPR matches anywhere in the capture.")
+    @no_pager_option
+    @functools.wraps(command)
+    def wrapper(*args: Any, fmt: str, mn: tuple[str, ...], names: dict[IPv6Address, str],
+                display_filter: str | None, no_pager: bool, **kwargs: Any) -> Any:
+        out = OutputOptions(fmt, mn, None, None, names, None, display_filter=display_filter,
+                            pager=not no_pager)
+        return command(*args, out=out, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
+def matching_nodes(paths: list[str], display_filter: str, names: dict[IPv6Address, str],
+                   given: list[str]) -> frozenset[IPv6Address]:
+    """The home addresses of the mobile nodes owning a frame ``display_filter``
+    matches (analysis of the whole capture, then a pass matching its frames);
+    a bad filter exits 2."""
+    compiled = compile_display_filter(display_filter)
+    if compiled is None:
+        raise click.UsageError("-Y: empty display filter")
+    whole = analyse_captures(paths, names, given=given)
+    context = FilterContext.from_report(whole)
+    try:
+        compiled.check_nodes(context)
+    except FilterError as exc:
+        bad_display_filter(exc, compiled.text)
+    _frames, owners = matching_frames(paths, compiled, context, whole.capture.first_ts)
+    return owners
+
+
 @click.command()
 @click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--at", "at", required=True, callback=_at, metavar="TS|#FRAME",
@@ -170,7 +227,7 @@ def _at(_ctx: click.Context, param: click.Parameter, value: str) -> tuple[float 
                    "first capture).")
 @click.option("--node", callback=address_option, metavar="ADDR",
               help="Only the cache held by ADDR (HA or CN), or the update list of MN ADDR.")
-@output_options
+@cache_options
 def cache(captures: tuple[str, ...], at: tuple[float | None, int | None], node: IPv6Address | None,
           out: OutputOptions) -> None:
     """The home agents' and correspondents' binding caches and the mobile
@@ -179,36 +236,40 @@ def cache(captures: tuple[str, ...], at: tuple[float | None, int | None], node: 
     resend count, RR state and nonce indices (what the capture can tell).
 
     The capture is read only up to the instant. --mn keeps entries for those
-    home addresses (or --names names); --from/--to/--fail-on/--require-ipsec do not apply.
+    home addresses (or --names names); -Y keeps the entries of the mobile
+    nodes that own a frame the filter matches (anywhere in the capture: a
+    frame belongs to a node when it carries one of its home or care-of
+    addresses, as in the other views), which reads the whole capture.
 
     \b
     Exit codes: 0 ok, 2 usage error (or no such frame), 3 unreadable or
     damaged capture (what could be read is written first), 4 internal error,
     130 interrupted (what was read is written, marked partial).
     """
-    if out.from_ts is not None or out.to_ts is not None or out.fail_on is not None \
-            or out.require_ipsec or out.display_filter:
-        raise click.UsageError("cache shows one instant and no findings: --from, --to, --fail-on, "
-                               "--require-ipsec and -Y do not apply")
     at_ts, at_frame = at
-    try:
-        snapshot = cache_at(captures, at_ts=at_ts, at_frame=at_frame)
-    except CaptureError as exc:
-        click.echo(f"mipv6scope: {exc}", err=True)
-        sys.exit(EXIT_CAPTURE)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    wanted = mn_addresses(out)
+    # stdin is read twice for #FRAME (its time first) and -Y (the nodes first)
+    with captures_from(captures, spool=bool(out.display_filter) or at_frame is not None) as paths:
+        owners = (matching_nodes(paths, out.display_filter, out.names, list(captures))
+                  if out.display_filter else None)
+        try:
+            snapshot = cache_at(paths, at_ts=at_ts, at_frame=at_frame)
+        except CaptureError as exc:
+            click.echo(f"mipv6scope: {exc}", err=True)
+            sys.exit(EXIT_CAPTURE)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
     info = snapshot.capture
     state = CaptureState(info.partial, tuple(info.capture_issues)) if info else CaptureState()
     for issue in state.issues:
         click.echo(f"mipv6scope: {issue}", err=True)
     if state.partial:
         click.echo("mipv6scope: interrupted: the caches are as far as the capture was read", err=True)
-    wanted = mn_addresses(out)
     entries = [e for e in filter_entries(snapshot.entries, node=node)
-               if wanted is None or e.home_address in wanted]
+               if (wanted is None or e.home_address in wanted)
+               and (owners is None or e.home_address in owners)]
     if out.fmt == "text":
-        sys.stdout.write(vt.render_cache(snapshot, entries, out.names))
+        show_text(vt.render_cache(snapshot, entries, out.names), out.pager)
     else:
         write_rows(with_meta(vt.cache_rows(entries), out.fmt, state), vt.CACHE_COLUMNS, out.fmt,
                    sys.stdout)

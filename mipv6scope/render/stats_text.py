@@ -54,7 +54,7 @@ def render_stats(stats: CaptureStats) -> str:
           Column("count", "Count", right=True)]),
         ("Conversations (signalling)", document["conversations"],
          [Column("node", "Node"), Column("peer", "Peer"), Column("frames", "Frames", right=True),
-          Column("first_ts", "First", clock), Column("last_ts", "Last", clock),
+          Column("bytes", "Bytes", right=True), Column("first_ts", "First", clock), Column("last_ts", "Last", clock),
           Column("kinds", "Kinds", plain)]),
         ("Per minute", document["per_minute"],
          [Column("minute", "Minute", right=True), Column("start_ts", "Start", clock),

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..report.model import MobileNode, Report
 from ..safe_text import raw_seconds, shown_name, utc_moment, visible
+from .node_rank import NodeSelection, select_nodes
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 TOP_FINDINGS = 10
@@ -91,8 +92,10 @@ def story_line(record: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def render_summary(report: Report, top: int = TOP_FINDINGS) -> str:
-    """The whole summary as text (ends with a newline)."""
+def render_summary(report: Report, top: int = TOP_FINDINGS, nodes: NodeSelection | None = None) -> str:
+    """The whole summary as text (ends with a newline): the mobile nodes
+    ``nodes`` selects (by default the `node_rank.DEFAULT_TOP` with the most
+    findings), with a line saying how many more there are."""
     cap = report.capture
     lines = [
         f"Capture: {', '.join(cap.files)}",
@@ -115,11 +118,17 @@ def render_summary(report: Report, top: int = TOP_FINDINGS) -> str:
         more = f" (+{len(addresses) - 5} more)" if len(addresses) > 5 else ""
         lines.append(f"  {label + ':':15} {len(addresses)}" + (f"  {shown}{more}" if shown else ""))
     if report.mobile_nodes:
+        if nodes is None:
+            nodes = select_nodes(summary_records(report))
         lines.append("")
-        lines.append("Mobile nodes:")
-        for record in summary_records(report):
+        lines.append("Mobile nodes:" if not nodes.more else
+                     f"Mobile nodes (top {len(nodes.records)} by {nodes.sort}):")
+        for record in nodes.records:
             who = record["home_address"] + (f" ({shown_name(record['name'])})" if record["name"] else "")
             lines.append(f"  {who}: {story_line(record)}")
+        if nodes.more:
+            lines.append(f"  ... {nodes.more} more mobile node{'' if nodes.more == 1 else 's'} "
+                         "(--top N or --all to list them, --sort to rank them otherwise)")
     lines.append("")
     if report.findings:
         ranked = sorted(report.findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.ts))

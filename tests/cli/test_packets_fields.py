@@ -259,8 +259,3 @@ def test_write_prints_nothing_so_print_options_are_refused(tmp_path: Path, extra
     result = invoke(str(SAMPLES / "mh-bu.pcap"), "-w", str(tmp_path / "o.pcap"), *extra)
     assert result.exit_code == 2
     assert not (tmp_path / "o.pcap").exists()
-
-
-def test_write_takes_one_capture(tmp_path: Path):
-    path = str(SAMPLES / "mh-bu.pcap")
-    assert invoke(path, path, "-w", str(tmp_path / "o.pcap")).exit_code == 2

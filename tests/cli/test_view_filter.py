@@ -93,5 +93,28 @@ def test_unknown_node_is_exit_2_with_the_closest() -> None:
     assert "closest" in result.stderr and "^" in result.stderr
 
 
-def test_cache_refuses_the_filter() -> None:
-    run("cache", RECOVERY, "--at", "#10", "-Y", "mipv6", code=2)
+def test_cache_bad_filter_is_exit_2() -> None:
+    run("cache", RECOVERY, "--at", "#10", "-Y", "mip6.mhtype ==", code=2)
+
+
+def _fleet_truth() -> list[dict[str, Any]]:
+    return json.loads(Path(f"{FLEET}.truth.json").read_text())["mobile_nodes"]
+
+
+def _cache(*args: str) -> list[dict[str, Any]]:
+    return as_json("cache", FLEET, "--at", "#1400", *args)
+
+
+def test_cache_filter_keeps_the_entries_of_the_nodes_with_a_matching_frame() -> None:
+    truth = {n["name"]: n for n in _fleet_truth()}
+    mn3 = truth["mn3"]
+    everything = _cache()
+    assert {e["home_address"] for e in everything} == {n["home_address"] for n in truth.values()}
+    by_coa = _cache("-Y", f"ipv6.addr == {mn3['care_of_addresses'][0]}")
+    assert by_coa and {e["home_address"] for e in by_coa} == {mn3["home_address"]}
+    assert by_coa == _cache("--mn", mn3["home_address"])
+    assert _cache("-Y", f"mn == {mn3['home_address']}") == by_coa
+    # mn3 asks 240 s: 60 in the BU's 4-second units (RFC 6275 6.1.7); mn1 60 s, mn2 120 s
+    assert mn3["bindings"][0]["requested_lifetime_s"] == 240
+    assert _cache("-Y", "mip6.bu.lifetime == 60") == by_coa
+    assert _cache("-Y", "mip6.bu.lifetime == 1") == []
