@@ -96,8 +96,10 @@ def test_node_timeline_ladder_frame_detail_hex():
             await until(pilot, lambda: main.selected is not None and main.selected[0] == message.frame)
             panes = main.query_one(PacketPanes)
             assert panes.packet_list.positions[panes.packet_list.cursor] == message.frame - 1
-            # the detail tree shows that frame; choosing a field highlights its bytes
+            # the detail tree shows that frame (decoded in a worker); choosing a
+            # field highlights its bytes
             detail = panes.detail
+            await until(pilot, lambda: panes.shown == message.frame - 1)
             assert detail.find_node(f"Frame {message.frame}") is not None
             field = detail.find_node("Mobility Header")
             assert field is not None
