@@ -74,14 +74,17 @@ class CachedFrame(NamedTuple):
 
 
 def frame_kind(decoded: DecodedFrame, lost: bool = False) -> str:
-    """The kind of a decoded frame: malformed, skipped, lost (when ``lost``),
-    signalling (a Mobility Header, ICMPv6 RA/NS/NA or 144-147), route-optimised
-    (data carrying a HAO or RH2), tunnelled (IPv6-in-IPv6) or data."""
+    """The kind of a decoded frame: malformed, skipped, lost (when ``lost`` and
+    it is tunnelled: the ``lost_to_old_care_of`` frames are packets tunnelled to
+    the old care-of address, and with several files a lost frame number names
+    a frame in each), signalling (a Mobility Header, ICMPv6 RA/NS/NA or
+    144-147), route-optimised (data carrying a HAO or RH2), tunnelled
+    (IPv6-in-IPv6) or data."""
     if decoded.status == MALFORMED:
         return MALFORMED_KIND
     if decoded.status == SKIPPED:
         return SKIPPED_KIND
-    if lost:
+    if lost and len(decoded.ip6) > 1:
         return LOST
     if decoded.mh is not None:
         return SIGNALLING
