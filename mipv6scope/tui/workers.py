@@ -44,6 +44,7 @@ Cancelled = Callable[[], bool]
 T = TypeVar("T")
 PROGRESS_EVERY_S = 0.1   # at most this often a progress message
 SNAPSHOT_EVERY_S = 1.0   # at most this often an interim report while the analysis runs
+SNAPSHOT_SHARE = 0.1     # and less often when they cost more than this share of the analysis thread
 ROWS_BATCH_S = 0.05      # decoded packet-list rows are posted at least this often
 
 
@@ -114,9 +115,11 @@ def run_analysis(paths: Sequence[str], options: AnalysisOptions, post: Post,
     """The analysis of ``paths`` (restricted to ``--from``/``--to``), posting
     AnalysisProgress, an AnalysisSnapshot (the report so far) about every
     ``SNAPSHOT_EVERY_S`` seconds, and then AnalysisReady; WorkCancelled once
-    ``cancel`` is set."""
+    ``cancel`` is set. An interim report is built in the analysis thread
+    (the analyzers' state is not thread-safe), so the next one waits until
+    the one before has cost no more than ``SNAPSHOT_SHARE`` of the time."""
     throttle = _Throttle()
-    last_snapshot = time.monotonic()
+    next_snapshot = time.monotonic() + SNAPSHOT_EVERY_S
 
     def progress(done: int, total: int) -> None:
         if cancel.is_set():
@@ -125,13 +128,14 @@ def run_analysis(paths: Sequence[str], options: AnalysisOptions, post: Post,
             post(AnalysisProgress(done, total, throttle.elapsed))
 
     def interim(build: Callable[[], Report]) -> None:
-        nonlocal last_snapshot
-        if time.monotonic() - last_snapshot < SNAPSHOT_EVERY_S:
+        nonlocal next_snapshot
+        if time.monotonic() < next_snapshot:
             return
         started = time.perf_counter()
         report = shown_report(build(), options)
-        post(AnalysisSnapshot(report, throttle.elapsed, time.perf_counter() - started))
-        last_snapshot = time.monotonic()
+        cost = time.perf_counter() - started
+        post(AnalysisSnapshot(report, throttle.elapsed, cost))
+        next_snapshot = time.monotonic() + max(SNAPSHOT_EVERY_S, cost / SNAPSHOT_SHARE)
 
     report = analyze(list(paths), default_analyzers(require_ipsec=options.require_ipsec),
                      progress=progress, names=options.names, interim=interim)

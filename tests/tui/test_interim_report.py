@@ -64,3 +64,36 @@ def test_no_interim_callback_no_interim_work(monkeypatch):
                         lambda *a, _real=engine._build_report: built.append(1) or _real(*a))
     analyze([str(SAMPLES / "scenario-handoff.pcap")])
     assert built == [1]  # the final report only
+
+
+def test_the_ui_takes_interim_reports_less_often_when_they_cost_more(monkeypatch):
+    """The analysis worker builds one at most every SNAPSHOT_EVERY_S, and waits
+    ten times what the last one cost (SNAPSHOT_SHARE 0.1) before the next."""
+    import threading
+    import time
+
+    from mipv6scope.cli.output import AnalysisOptions
+    from mipv6scope.tui import workers
+    from mipv6scope.tui.messages import AnalysisReady, AnalysisSnapshot
+
+    handoff = str(SAMPLES / "scenario-handoff.pcap")
+    report = analyze([handoff])
+
+    def fake_analyze(paths, analyzers, progress=None, names=None, interim=None):
+        def costly() -> Report:
+            time.sleep(0.05)  # an interim report that costs 50 ms
+            return report
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:  # a tick every 10 ms for a second
+            interim(costly)
+            time.sleep(0.01)
+        return report
+    monkeypatch.setattr(workers, "analyze", fake_analyze)
+    monkeypatch.setattr(workers, "SNAPSHOT_EVERY_S", 0.0)
+    posted: list = []
+    workers.run_analysis([handoff], AnalysisOptions(None, None, {}), posted.append, threading.Event())
+    snapshots = [m for m in posted if isinstance(m, AnalysisSnapshot)]
+    assert isinstance(posted[-1], AnalysisReady)
+    # 50 ms each, then 0.5 s of waiting: at most three in the second, not 1 s / 60 ms = 16
+    assert 1 <= len(snapshots) <= 3
+    assert all(s.cost_s >= 0.05 for s in snapshots)
