@@ -532,6 +532,9 @@ class MainScreen(Screen[None]):
         """Switch to the previous or next tab."""
         tabs = self.query_one(TabbedContent)
         tabs.active = TABS[(TABS.index(tabs.active) + step) % len(TABS)]
+        focused = self.focused
+        if focused is not None and tabs in focused.ancestors:
+            self.call_after_refresh(self._focus_tab)  # the focus goes along to the new tab
 
     def action_back(self) -> None:
         """Back: out of a maximized view, out of the filter bar, else to the node list."""
