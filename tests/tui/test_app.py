@@ -86,9 +86,9 @@ def test_node_timeline_ladder_frame_detail_hex():
             await pilot.press("enter")  # into the node's tabs: the timeline
             assert main.query_one("#tabs").active == "timeline"
             assert isinstance(app.focused, NodeTimeline)
-            await pilot.press("right_square_bracket")  # the ladder
+            await pilot.press("right_square_bracket")  # the ladder, the focus goes along
             ladder = main.query_one(Ladder)
-            ladder.focus()
+            await until(pilot, lambda: app.focused is ladder)
             for _ in range(3):
                 await pilot.press("down")
             message = ladder.messages[ladder.cursor]
