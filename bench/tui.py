@@ -4,6 +4,7 @@ and reaches the last frame, on the bundled samples and a ~2M-frame fleet capture
 
     python bench/tui.py [--frames N] [--workdir DIR] [--reuse] [--no-large]
                         [--repeat N] [CAPTURE ...]
+    python bench/tui.py --snapshot-cost [--every N] [CAPTURE ...]
 
 Each capture is opened in a fresh child process that runs the app headless
 (``App.run_test``) and drives it like a user: it records the time (from the
@@ -11,9 +12,19 @@ moment the parent started the child, so Python start-up and imports count) to
 the first screen (the app mounted and the capture header drawn), to the index
 done (the packet list is up), to the analysis done (the node list filled), and
 then the time to go from the first to the last frame of the packet list
-showing every frame (End pressed, until the last frame is selected and its
-details shown). The peak RSS is the child's, from wait4's rusage.
+showing every frame (End pressed, until the last frame is selected, the
+rows on screen decoded by the row worker and its details shown by the frame
+worker). The peak RSS is the child's, from wait4's rusage. While the
+analysis runs the app shows interim reports about once a second: the table
+gives how many and the longest one took in the analysis thread.
 The result is a markdown table with the machine line.
+
+``--snapshot-cost`` measures the interim reports alone, without the UI: the
+analysis of each capture (default: the bundled samples) is run with an interim
+report built every ``--every`` frames (far more often than the UI's one a
+second) and without; the table gives what one interim report costs as the
+UI's worker makes it (built, restricted to --from/--to, text escaped; median,
+max) and the time the whole analysis took each way.
 """
 
 from __future__ import annotations
@@ -100,11 +111,14 @@ async def _drive(path: str, started: float) -> dict[str, float | int]:
 
         def at_last() -> bool:
             return (main.selected is not None and main.selected[0] == last
-                    and panes.packet_list.current_frame == last and bool(panes.detail.detail))
+                    and panes.packet_list.current_frame == last and panes.packet_list.pending == 0
+                    and panes.shown == last - 1 and bool(panes.detail.detail))
 
         start = time.time()
         await pilot.press("end")
         out["scroll_s"] = await _until(pilot, at_last) - start
+        out["snapshots"] = len(main.snapshots)
+        out["snapshot_max_ms"] = 1000 * max(main.snapshots, default=0.0)
         await pilot.press("q")
     return out
 
@@ -140,9 +154,57 @@ def machine() -> str:
             f"{platform.platform()}{load}")
 
 
+def snapshot_cost(path: Path, every: int) -> dict[str, float | int]:
+    """The analysis of ``path`` with an interim report every ``every`` frames, and without."""
+    from mipv6scope.analysis import engine
+    from mipv6scope.cli.output import AnalysisOptions
+    from mipv6scope.report.model import Report
+    from mipv6scope.tui.workers import shown_report
+
+    costs: list[float] = []
+    options = AnalysisOptions(None, None, {})
+
+    def interim(build: Callable[[], Report]) -> None:  # what the UI's analysis worker does
+        started = time.perf_counter()
+        shown_report(build(), options)
+        costs.append(time.perf_counter() - started)
+
+    saved = engine.PROGRESS_EVERY
+    engine.PROGRESS_EVERY = every
+    try:
+        started = time.perf_counter()
+        report = engine.analyze([str(path)])
+        plain_s = time.perf_counter() - started
+        started = time.perf_counter()
+        engine.analyze([str(path)], interim=interim)
+        with_s = time.perf_counter() - started
+    finally:
+        engine.PROGRESS_EVERY = saved
+    return {"frames": report.capture.frames, "nodes": len(report.mobile_nodes),
+            "snapshots": len(costs), "median_ms": 1000 * statistics.median(costs) if costs else 0.0,
+            "max_ms": 1000 * max(costs, default=0.0), "plain_s": plain_s, "with_s": with_s}
+
+
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         child(sys.argv[2], float(sys.argv[3]))
+        return
+    if "--snapshot-cost" in sys.argv:
+        parser = argparse.ArgumentParser(description="the cost of the interim reports")
+        parser.add_argument("--snapshot-cost", action="store_true")
+        parser.add_argument("--every", type=int, default=500, help="frames between interim reports")
+        parser.add_argument("captures", nargs="*", type=Path)
+        args = parser.parse_args()
+        print(f"machine: {machine()}")
+        print()
+        print(f"| capture | frames | nodes | interim reports (every {args.every:,} frames) | "
+              "median | max | analysis alone | with them |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for path in args.captures or [REPO / "sample_captures" / name for name in SAMPLES]:
+            r = snapshot_cost(path, args.every)
+            print(f"| {path.name} | {int(r['frames']):,} | {int(r['nodes'])} | {int(r['snapshots'])} | "
+                  f"{r['median_ms']:.1f} ms | {r['max_ms']:.1f} ms | {r['plain_s']:.2f} s | "
+                  f"{r['with_s']:.2f} s |", flush=True)
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("captures", nargs="*", type=Path,
@@ -170,8 +232,8 @@ def main() -> None:
     print(f"machine: {machine()}")
     print()
     print("| capture | frames | MB | first screen | index done | analysis done | "
-          "peak RSS | first -> last frame |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          "peak RSS | first -> last frame | interim reports (longest) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for path in captures:
         runs = [measure(path) for _ in range(max(1, args.repeat))]
 
@@ -180,7 +242,8 @@ def main() -> None:
         print(f"| {path.name} | {int(runs[0]['frames']):,} | {path.stat().st_size / 1e6:.1f} | "
               f"{med('first_screen_s'):.2f} s | {med('indexed_s'):.2f} s | "
               f"{med('analysed_s'):.2f} s | {max(int(r['rss_mib']) for r in runs)} MiB | "
-              f"{med('scroll_s'):.2f} s |", flush=True)
+              f"{med('scroll_s'):.2f} s | {int(runs[0]['snapshots'])} "
+              f"({max(float(r['snapshot_max_ms']) for r in runs):.0f} ms) |", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
-"""Per-frame access for a browser (the terminal UI): one capture, read by position.
+"""Per-frame access for a browser (the terminal UI): captures, read by position.
 
-`FrameSource` wraps a `capture.index.FrameIndex` and hands out, for the frame
-at 0-based position ``i``: its packet-list row (the same text as
-``mipv6scope packets``), its kind (what the row is coloured and marked by), the
-decoder's view, the details tree and the raw bytes. A browser decodes nothing
-itself: it asks this for what it shows.
+`FrameSource` wraps one `capture.index.FrameIndex` per capture file and hands
+out, for the frame at 0-based position ``i``: its packet-list row (the same
+text as ``mipv6scope packets``), its kind (what the row is coloured and marked
+by), the decoder's view, the details tree and the raw bytes. A browser decodes
+nothing itself: it asks this for what it shows.
+
+Several files follow each other, in the order given, as ``mipv6scope
+packets`` lists them: positions run on from one file to the next, while frame
+numbers (``position_of``, ``locate``) and relative times restart with each
+file, as the report numbers them (an event's ``frame`` and ``file``).
 
 Frames are decoded when asked for and kept in a bounded LRU cache, so scrolling
 a capture of millions of frames decodes only the rows on screen, and memory is
@@ -69,14 +74,17 @@ class CachedFrame(NamedTuple):
 
 
 def frame_kind(decoded: DecodedFrame, lost: bool = False) -> str:
-    """The kind of a decoded frame: malformed, skipped, lost (when ``lost``),
-    signalling (a Mobility Header, ICMPv6 RA/NS/NA or 144-147), route-optimised
-    (data carrying a HAO or RH2), tunnelled (IPv6-in-IPv6) or data."""
+    """The kind of a decoded frame: malformed, skipped, lost (when ``lost`` and
+    it is tunnelled: the ``lost_to_old_care_of`` frames are packets tunnelled to
+    the old care-of address, and with several files a lost frame number names
+    a frame in each), signalling (a Mobility Header, ICMPv6 RA/NS/NA or
+    144-147), route-optimised (data carrying a HAO or RH2), tunnelled
+    (IPv6-in-IPv6) or data."""
     if decoded.status == MALFORMED:
         return MALFORMED_KIND
     if decoded.status == SKIPPED:
         return SKIPPED_KIND
-    if lost:
+    if lost and len(decoded.ip6) > 1:
         return LOST
     if decoded.mh is not None:
         return SIGNALLING
@@ -108,57 +116,109 @@ def node_address_bytes(context: FilterContext, node: str) -> list[bytes]:
 
 
 class FrameSource:
-    """Random access to the frames of one capture, for a browser.
+    """Random access to the frames of one or more captures, for a browser.
 
-    Positions are 0-based (``len(source)`` frames); frame numbers, as the
-    packet list shows them, are ``position + 1``. Build with `open` (which
-    indexes the file) or from an existing `FrameIndex`. Use as a context
-    manager, or call `close`.
+    Positions are 0-based (``len(source)`` frames, the files one after the
+    other); `locate` gives a position's file (0-based) and 1-based frame
+    number in it, `position_of` the way back. With one file the frame number
+    is ``position + 1``. Build with `open` (which indexes the files) or from
+    existing `FrameIndex` objects. Use as a context manager, or call `close`.
     """
 
-    def __init__(self, index: FrameIndex, cache_frames: int = DEFAULT_CACHE_FRAMES) -> None:
-        self.index = index
-        self.path = index.path
+    def __init__(self, index: FrameIndex | Sequence[FrameIndex],
+                 cache_frames: int = DEFAULT_CACHE_FRAMES) -> None:
+        self.indexes: list[FrameIndex] = [index] if isinstance(index, FrameIndex) else list(index)
+        if not self.indexes:
+            raise ValueError("a FrameSource needs at least one frame index")
+        self.index = self.indexes[0]
+        self.path = self.index.path
+        self.paths = [i.path for i in self.indexes]
         self.cache_frames = max(1, cache_frames)
-        self.first_ts = index.ts[0] if len(index) else 0.0
+        # the first position of each file, and the total
+        self.starts = [0]
+        for i in self.indexes:
+            self.starts.append(self.starts[-1] + len(i))
+        # relative times count from each file's first frame (as `packets` prints them)
+        self.file_first_ts = [i.ts[0] if len(i) else 0.0 for i in self.indexes]
+        self.first_ts = self.file_first_ts[0]
         self._cache: OrderedDict[int, CachedFrame] = OrderedDict()
         self._lock = threading.Lock()
         self._lost: frozenset[int] = frozenset()
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], progress: ProgressCallback | None = None,
-             cancel: Cancel | None = None,
+    def open(cls, path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+             progress: ProgressCallback | None = None, cancel: Cancel | None = None,
              cache_frames: int = DEFAULT_CACHE_FRAMES) -> FrameSource:
-        """Index the capture at ``path`` (see `FrameIndex.build` for ``progress``,
-        ``cancel`` and the errors raised) and return its FrameSource."""
-        return cls(FrameIndex.build(path, progress, cancel), cache_frames)
+        """Index the capture at ``path`` (or each of several paths, in turn;
+        see `FrameIndex.build` for ``cancel`` and the errors raised) and
+        return their FrameSource. ``progress(frames, bytes done, bytes
+        total)`` counts over all the files."""
+        paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+        sizes = [os.stat(p).st_size for p in paths]
+        indexes: list[FrameIndex] = []
+        try:
+            for n, p in enumerate(paths):
+                frames_before, bytes_before = sum(len(i) for i in indexes), sum(sizes[:n])
+
+                def each(frames: int, done: int, _total: int, fb: int = frames_before,
+                         bb: int = bytes_before) -> None:
+                    if progress is not None:
+                        progress(fb + frames, bb + done, sum(sizes))
+                indexes.append(FrameIndex.build(p, each, cancel))
+        except BaseException:
+            for i in indexes:
+                i.close()
+            raise
+        return cls(indexes, cache_frames)
 
     def __len__(self) -> int:
-        return len(self.index)
+        return self.starts[-1]
+
+    @property
+    def files(self) -> int:
+        """How many capture files."""
+        return len(self.indexes)
+
+    def locate(self, i: int) -> tuple[int, int]:
+        """(file, 1-based frame number in that file) of the frame at position ``i``."""
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(f"frame position {i} out of range ({len(self)} frames)")
+        if len(self.indexes) == 1:
+            return 0, i + 1
+        f = bisect_right(self.starts, i) - 1
+        return f, i - self.starts[f] + 1
+
+    def time_span(self) -> float:
+        """The longest time from a file's first frame to its last (s)."""
+        return max((i.ts[-1] - i.ts[0] for i in self.indexes if len(i)), default=0.0)
 
     @property
     def issues(self) -> list:
-        """The capture issues met while indexing."""
-        return self.index.issues
+        """The capture issues met while indexing (every file's, in order)."""
+        return [issue for index in self.indexes for issue in index.issues]
 
     # -- per frame -----------------------------------------------------------
 
     def ts(self, i: int) -> float:
         """Epoch timestamp of the frame at position ``i`` (no decoding)."""
-        return self.index.ts[i]
+        f, number = self.locate(i)
+        return self.indexes[f].ts[number - 1]
 
     def _get(self, i: int) -> CachedFrame:
         """The frame at position ``i`` read and decoded, from the cache if there."""
         if i < 0:
-            i += len(self.index)
+            i += len(self)
         with self._lock:
             hit = self._cache.get(i)
             if hit is not None:
                 self._cache.move_to_end(i)
                 return hit
-        frame = self.index.read_frame(i)
+        f, number = self.locate(i)
+        frame = self.indexes[f].read_frame(number - 1)
         decoded = decode_frame(frame)
-        entry = CachedFrame(frame, decoded, packet_row(decoded, self.first_ts))
+        entry = CachedFrame(frame, decoded, packet_row(decoded, self.file_first_ts[f]))
         with self._lock:
             self._cache[i] = entry
             self._cache.move_to_end(i)
@@ -184,9 +244,7 @@ class FrameSource:
 
     def kind(self, i: int) -> str:
         """The frame's kind (one of `KINDS`), for colours and markers."""
-        if i < 0:
-            i += len(self.index)
-        return frame_kind(self._get(i).decoded, i + 1 in self._lost)
+        return frame_kind(self._get(i).decoded, self.locate(i)[1] in self._lost)
 
     def detail(self, i: int) -> list[DetailNode]:
         """The details tree of the frame at ``i`` (not cached: built per call)."""
@@ -221,44 +279,51 @@ class FrameSource:
             cancelled: Callable[[], bool] = lambda: False  # noqa: E731
         else:
             cancelled = cancel.is_set if isinstance(cancel, threading.Event) else cancel
-        total = len(self.index)
-        if candidates_with is None:
-            candidates: Sequence[int] = range(total)
-        else:
-            candidates = self._frames_with(candidates_with, progress, cancelled)
+        total = len(self)
         matches = compiled.matches
-        read_frame = self.index.read_frame
         needs_bytes = compiled.needs_bytes
-        first_ts = self.first_ts
         out = array("q")
-        for done, i in enumerate(candidates):
-            if not done % FILTER_CHUNK_FRAMES and done:
-                if cancelled():
-                    raise FilterCancelled
-                if progress is not None and candidates_with is None:
-                    progress(i, total)
-            frame = read_frame(i)
-            if matches(decode_frame(frame), context,
-                       data=bytes(frame.data) if needs_bytes else None, first_ts=first_ts):
-                out.append(i)
+        for f, index in enumerate(self.indexes):
+            base = self.starts[f]
+
+            def file_progress(done: int, _total: int, base: int = base) -> None:
+                if progress is not None:
+                    progress(base + done, total)
+            if candidates_with is None:
+                candidates: Sequence[int] = range(len(index))
+            else:
+                candidates = self._frames_with(index, candidates_with, file_progress, cancelled)
+            read_frame = index.read_frame
+            first_ts = self.file_first_ts[f]
+            for done, i in enumerate(candidates):
+                if not done % FILTER_CHUNK_FRAMES and done:
+                    if cancelled():
+                        raise FilterCancelled
+                    if candidates_with is None:
+                        file_progress(i, total)
+                frame = read_frame(i)
+                if matches(decode_frame(frame), context,
+                           data=bytes(frame.data) if needs_bytes else None, first_ts=first_ts):
+                    out.append(base + i)
         if progress is not None:
             progress(total, total)
         return out
 
-    def _frames_with(self, needles: Sequence[bytes], progress: MatchProgress | None,
+    @staticmethod
+    def _frames_with(index: FrameIndex, needles: Sequence[bytes], progress: MatchProgress | None,
                      cancelled: Callable[[], bool]) -> list[int]:
-        """The positions of the frames whose captured bytes hold any of ``needles``
-        (ascending), from one sequential read of the file."""
+        """The positions in ``index`` of the frames whose captured bytes hold
+        any of ``needles`` (ascending), from one sequential read of its file."""
         needles = [bytes(n) for n in dict.fromkeys(needles) if n]
-        if not needles or not len(self.index):
+        if not needles or not len(index):
             return []
-        offsets, caplens = self.index.offsets, self.index.caplens
+        offsets, caplens = index.offsets, index.caplens
         total = len(offsets)
         overlap = max(len(n) for n in needles) - 1
         start = offsets[0]
         stop = offsets[-1] + caplens[-1]
         found: set[int] = set()
-        with open(self.path, "rb") as fh:
+        with open(index.path, "rb") as fh:
             fh.seek(start)
             base = start  # the file offset of buf[0]
             buf = b""
@@ -288,7 +353,8 @@ class FrameSource:
 
     def set_lost(self, frames: Iterable[int]) -> None:
         """Mark these frame numbers (1-based) as lost, e.g. the frames of the
-        report's ``lost_to_old_care_of`` findings."""
+        report's ``lost_to_old_care_of`` findings (with several files: that
+        number in every file, as the display filter's ``lost`` matches)."""
         self._lost = frozenset(int(f) for f in frames)
 
     @property
@@ -296,11 +362,35 @@ class FrameSource:
         """The frame numbers marked lost."""
         return self._lost
 
-    def position_of(self, number: int) -> int:
-        """The position of 1-based frame ``number``; raises IndexError outside."""
-        if not 1 <= number <= len(self.index):
-            raise IndexError(f"no frame {number} ({len(self.index)} frames)")
-        return number - 1
+    def position_of(self, number: int, file: int = 0) -> int:
+        """The position of 1-based frame ``number`` of ``file``; raises
+        IndexError outside."""
+        if not 0 <= file < len(self.indexes):
+            raise IndexError(f"no file {file + 1} ({len(self.indexes)} files)")
+        frames = len(self.indexes[file])
+        if not 1 <= number <= frames:
+            raise IndexError(f"no frame {number} ({frames} frames)")
+        return self.starts[file] + number - 1
+
+    def finding_position(self, frames: Sequence[int], ts: float) -> int | None:
+        """The position of the frame a finding points to: the first of its
+        frame numbers ``frames`` that lies at its time ``ts`` (the time of the
+        finding's first occurrence), else its first frame, in the file where
+        that frame lies nearest to ``ts``. A finding lists frame numbers
+        without their file; with one file this is ``frames[0]``. None when no
+        file holds such a frame."""
+        best: tuple[float, int] | None = None
+        for number in frames:
+            for f, index in enumerate(self.indexes):
+                if 1 <= number <= len(index) and index.ts[number - 1] == ts:
+                    return self.starts[f] + number - 1
+        for number in frames[:1]:
+            for f, index in enumerate(self.indexes):
+                if 1 <= number <= len(index):
+                    gap = abs(index.ts[number - 1] - ts)
+                    if best is None or gap < best[0]:
+                        best = (gap, self.starts[f] + number - 1)
+        return None if best is None else best[1]
 
     @property
     def cached(self) -> int:
@@ -310,13 +400,14 @@ class FrameSource:
     @property
     def nbytes(self) -> int:
         """Memory held by the frame index columns, in bytes."""
-        return self.index.nbytes
+        return sum(i.nbytes for i in self.indexes)
 
     def close(self) -> None:
-        """Close the capture file and drop the cache."""
+        """Close the capture files and drop the cache."""
         with self._lock:
             self._cache.clear()
-        self.index.close()
+        for index in self.indexes:
+            index.close()
 
     def __enter__(self) -> FrameSource:
         return self
@@ -325,4 +416,4 @@ class FrameSource:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<FrameSource {self.path!r} {len(self)} frames>"
+        return f"<FrameSource {', '.join(map(repr, self.paths))} {len(self)} frames>"

@@ -88,7 +88,9 @@ def test_kinds_of_known_frames():
         assert ro
         d = source.decoded(ro[0])
         assert d.mh is None and (d.ip6[-1].hao is not None or d.ip6[-1].rh2 is not None)
-        assert frame_kind(d, lost=True) == "lost"
+        # only a tunnelled frame is lost (packets tunnelled to the old care-of
+        # address): a lost frame number names a frame in each capture file
+        assert frame_kind(d, lost=True) == "route_optimised"
 
 
 def test_cache_is_bounded_and_reads_are_thread_safe():
@@ -132,3 +134,37 @@ def test_memory_of_200k_frames_is_the_index_plus_the_cache(tmp_path):
     assert held < index_bytes + source.cache_frames * 4096  # about 2 KB a cached frame
     assert source.row(BIG_FRAMES - 1).number == BIG_FRAMES
     source.close()
+
+
+def test_several_files_follow_each_other_numbered_as_packets_numbers_them():
+    at_ha, at_mn = SAMPLES / "scenario-handoff-vantage-ha.pcap", SAMPLES / "scenario-handoff-vantage-mn.pcap"
+    listed = CliRunner().invoke(cli, ["packets", str(at_ha), str(at_mn)]).output.splitlines()
+    seen: list[tuple[int, int, int]] = []
+    with FrameSource.open([at_ha, at_mn], progress=lambda *a: seen.append(a)) as source:
+        n_ha = len(source.indexes[0])
+        assert source.files == 2 and len(source) == n_ha + len(source.indexes[1])
+        total = at_ha.stat().st_size + at_mn.stat().st_size
+        assert seen[-1] == (len(source), total, total)  # progress counts over both files
+        assert [s[1] for s in seen] == sorted(s[1] for s in seen)
+        # the rows are the lines `packets` prints for the two files: numbers and
+        # relative times restart with the second file
+        assert [format_row(source.row(i)) for i in range(len(source))] == listed[:len(source)]
+        assert source.locate(n_ha - 1) == (0, n_ha) and source.locate(n_ha) == (1, 1)
+        assert source.position_of(1, 1) == n_ha and source.row(n_ha).number == 1
+        assert source.raw(n_ha + 8) == bytes(source.indexes[1].read_frame(8).data)
+        with pytest.raises(IndexError):
+            source.position_of(1, 2)
+        with pytest.raises(IndexError):
+            source.position_of(len(source.indexes[1]) + 1, 1)
+        # a filter over both: each file's matches, the second file's after the first's
+        from mipv6scope.filter import compile_filter
+        bu = compile_filter("mip6.mhtype == 5")
+        found = list(source.positions_matching(bu))
+        with FrameSource.open(at_ha) as ha, FrameSource.open(at_mn) as mn:
+            assert found == list(ha.positions_matching(bu)) + [n_ha + p for p in mn.positions_matching(bu)]
+        assert found and any(p >= n_ha for p in found)
+        # a finding's frame: the one of its numbers that lies at its time, in the file where it does
+        ts = source.ts(n_ha + 99)
+        assert source.finding_position((5, 100), ts) == n_ha + 99
+        assert source.finding_position((100,), source.ts(99)) == 99
+        assert source.finding_position((10**9,), ts) is None

@@ -254,6 +254,7 @@ def _visit_records(reader: CaptureReader, fast_path: FastPath, by_kind: Sequence
         if ts < first:
             first = ts
         if progress is not None and not number % PROGRESS_EVERY:
+            state.saw(first, last)  # the time span so far, for an interim report
             progress(number)
         # `FastPath.fields` for a remembered header, inlined: the same checks, the same key
         if caplen > nh_at and caplen >= wirelen:
@@ -293,6 +294,7 @@ def _iterate_frames(readers: Sequence[CaptureReader], handle: FrameHandler, stat
             if ts < first:
                 first = ts
             if progress is not None and not n % PROGRESS_EVERY:
+                state.saw(first, last)
                 progress(n)
             if dedupe is not None and dedupe.duplicate(frame, file):
                 counts.frames += 1
@@ -305,14 +307,15 @@ def _iterate_frames(readers: Sequence[CaptureReader], handle: FrameHandler, stat
 
 
 def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
-         progress: Callable[[int], None] | None, visit: bool = True) -> _Pass:
-    """The streaming pass; returns the counters (partial on Ctrl-C). One
-    pcap file is visited record by record (unless ``visit`` is False), the
-    rest iterated as Frames; both give the same report."""
+         progress: Callable[[int], None] | None, visit: bool = True,
+         state: _Pass | None = None) -> _Pass:
+    """The streaming pass; returns the counters (``state``, or new ones;
+    partial on Ctrl-C). One pcap file is visited record by record (unless
+    ``visit`` is False), the rest iterated as Frames; both give the same report."""
     table = dispatch_table(analyzers)
     by_kind = _data_dispatch(analyzers, table)
     fast_path = FastPath()
-    state = _Pass()
+    state = _Pass() if state is None else state
     handle = _frame_handler(fast_path, by_kind, table, state, analyzers)
     try:
         if visit and len(readers) == 1 and readers[0].can_visit:
@@ -326,9 +329,30 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
     return state
 
 
+def _build_report(analyzers: Sequence[Analyzer], names: Mapping[IPv6Address, str] | None,
+                  info: CaptureInfo) -> Report:
+    """The report of what the analyzers hold (reading their state only)."""
+    builder = ReportBuilder()
+    for analyzer in analyzers:
+        analyzer.contribute(builder)
+    if names:
+        builder.name_nodes(names)
+    return builder.build(info)
+
+
+def _issues(readers: Sequence[CaptureReader]) -> tuple[str, ...]:
+    return tuple(f"{reader.path}: {issue.code}: {issue.detail}"
+                 for reader in readers for issue in reader.issues)
+
+
+# interim(build): ``build()`` gives the report as it stands (see `analyze`)
+InterimCallback = Callable[[Callable[[], Report]], None]
+
+
 def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyzer] | None = None,
             progress: ProgressCallback | None = None,
-            names: Mapping[IPv6Address, str] | None = None) -> Report:
+            names: Mapping[IPv6Address, str] | None = None,
+            interim: InterimCallback | None = None) -> Report:
     """Analyse the captures at ``paths`` in one pass and return the Report.
 
     ``analyzers`` default to the project's analyzers that are installed (see
@@ -336,21 +360,41 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
     few thousand frames and once at the end. ``names`` maps addresses to names
     for the mobile nodes. Raises `CaptureError` when a file cannot be opened
     as a capture; damage met while reading ends up in ``capture.capture_issues``.
+
+    ``interim(build)`` is called at the same points, in the analysing thread,
+    with a function that builds the report of the frames read so far (for a
+    browser that shows results as they come). ``build()`` only reads the
+    analyzers' state (their ``contribute``, not ``finish``), so calling it, or
+    not, leaves the final report as it is; what only the end of the capture
+    decides (expiries at the end, unanswered messages) is not in it yet, and
+    it is marked partial.
     """
     path_list = [os.fsdecode(p) if not isinstance(p, Path) else str(p) for p in paths]
     if analyzers is None:
         analyzers = default_analyzers()
     readers: list[CaptureReader] = []
+    state = _Pass()
+
+    def interim_report(frames_read: int) -> Report:
+        c = state.counts
+        info = CaptureInfo(tuple(path_list), frames_read, frames_read - c.malformed - c.skipped,
+                           c.malformed, c.skipped, state.first_ts, state.last_ts, True,
+                           dict(c.skip_reasons), _issues(readers))
+        return _build_report(analyzers, names, info)
+
     try:
         for path in path_list:
             readers.append(open_capture(path))
         total = sum(_file_size(p) for p in path_list)
 
-        def tick(_frames_read: int) -> None:
+        def tick(frames_read: int) -> None:
             if progress is not None:
                 progress(min(total, sum(_position(r) for r in readers)), total)
+            if interim is not None:
+                interim(lambda: interim_report(frames_read))
 
-        state = _run(readers, analyzers, tick if progress is not None else None)
+        _run(readers, analyzers, tick if progress is not None or interim is not None else None,
+             state=state)
     finally:
         for reader in readers:
             reader.close()
@@ -358,15 +402,8 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
         progress(total, total)
     for analyzer in analyzers:
         analyzer.finish(state.last_ts)
-    builder = ReportBuilder()
-    for analyzer in analyzers:
-        analyzer.contribute(builder)
-    if names:
-        builder.name_nodes(names)
     counts = state.counts
-    issues = tuple(f"{reader.path}: {issue.code}: {issue.detail}"
-                   for reader in readers for issue in reader.issues)
     info = CaptureInfo(tuple(path_list), counts.frames, counts.decoded, counts.malformed,
                        counts.skipped, state.first_ts, state.last_ts, state.partial,
-                       dict(counts.skip_reasons), issues)
-    return builder.build(info)
+                       dict(counts.skip_reasons), _issues(readers))
+    return _build_report(analyzers, names, info)

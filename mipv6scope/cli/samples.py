@@ -43,9 +43,12 @@ def samples(out_dir: str, check: bool, force: bool) -> None:
     """Write the sample captures and their README into OUT_DIR (default: sample_captures).
 
     Also the handoff scenario's sequence chart, as Mermaid text and as the
-    PNG the README shows (the PNG needs Chromium; see `mipv6scope chart`).
-    The same version of mipv6scope always writes the same bytes, but for the
-    PNG, which the browser rasterises: --check only checks its size.
+    PNG the README shows (the PNG needs Chromium; see `mipv6scope chart`),
+    and the terminal UI's main screen on it as Textual's SVG screenshot
+    (tui-main.svg, 120x40). The same version of mipv6scope always writes the
+    same bytes, but for the PNG, which the browser rasterises: --check only
+    checks its size; and for the SVG, whose styling follows the Textual
+    version: --check compares the screen it shows, line by line.
 
     Each file is written to a temporary file and renamed when complete, and
     the samples' own files in OUT_DIR are replaced (that is what this is for).
@@ -54,9 +57,10 @@ def samples(out_dir: str, check: bool, force: bool) -> None:
     `samples` wrote) unless --force.
 
     Exit codes: 0 ok, 1 a file is stale (--check), may not or could not be
-    written, or the PNG could not be drawn.
+    written, or the PNG or the SVG could not be drawn.
     """
     from ..charts import samples as charts
+    from ..tui import screenshot
 
     if not check:
         refusal = _refusal(Path(out_dir), force)
@@ -76,6 +80,11 @@ def samples(out_dir: str, check: bool, force: bool) -> None:
             click.echo(f"mipv6scope samples: cannot write {visible(str(where))}: "
                        f"{exc.strerror or exc}", err=True)
             sys.exit(1)
+        try:
+            click.echo(visible(str(screenshot.write_tui_sample(out_dir))))
+        except (RuntimeError, OSError) as exc:  # the UI did not settle, a symlink at its name ...
+            click.echo(f"mipv6scope: {screenshot.SVG} not written: {exc}", err=True)
+            sys.exit(1)
         return
     with tempfile.TemporaryDirectory() as tmp:
         written = write_samples(tmp) + [charts.write_mermaid_sample(tmp)]
@@ -85,6 +94,12 @@ def samples(out_dir: str, check: bool, force: bool) -> None:
     png = Path(out_dir) / charts.PNG
     if charts.png_size(png.read_bytes() if png.is_file() else b"") != charts.PNG_SIZE:
         stale.append(charts.PNG)
+    try:
+        if screenshot.tui_sample_stale(out_dir):
+            stale.append(screenshot.SVG)
+    except (RuntimeError, OSError) as exc:  # no handoff sample to draw it from, or it did not settle
+        click.echo(f"mipv6scope: {screenshot.SVG} not checked: {exc}", err=True)
+        stale.append(screenshot.SVG)
     if stale:
         click.echo(f"stale or missing in {out_dir}: {', '.join(stale)} "
                    f"(run: mipv6scope samples {out_dir})", err=True)

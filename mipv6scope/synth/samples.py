@@ -495,7 +495,12 @@ def readme_text(samples: list[Sample], scenarios: Sequence[ScenarioSample] = ())
               "`scenario-handoff.sequence.mmd` and `scenario-handoff.sequence.png`: the handoff "
               "sequence chart of `scenario-handoff.pcap`, as `mipv6scope chart "
               "scenario-handoff.pcap -o FILE --width 1400 --height 1000` draws it (Mermaid text, "
-              "and the PNG the project README shows, rasterised by Chromium through kaleido)."]
+              "and the PNG the project README shows, rasterised by Chromium through kaleido).",
+              "", "## Terminal UI", "",
+              "`tui-main.svg`: the main screen of `mipv6scope tui scenario-handoff.pcap` at 120x40 "
+              "(the node's timeline, its first Binding Update chosen on the ladder and shown in the "
+              "packet panes), Textual's SVG screenshot of the app run headless; `samples --check` "
+              "compares the screen it shows, line by line."]
     return "\n".join(lines) + "\n"
 
 

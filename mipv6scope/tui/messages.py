@@ -28,7 +28,7 @@ class IndexProgress(Message):
 
 
 class IndexReady(Message):
-    """The first capture is indexed: ``source`` (a FrameSource) browses it."""
+    """The captures are indexed: ``source`` (a FrameSource) browses them."""
 
     def __init__(self, source: Any, elapsed_s: float) -> None:
         super().__init__()
@@ -44,6 +44,17 @@ class AnalysisProgress(Message):
         self.bytes_done = bytes_done
         self.bytes_total = bytes_total
         self.elapsed_s = elapsed_s
+
+
+class AnalysisSnapshot(Message):
+    """The report of the frames analysed so far (partial), built in ``cost_s``
+    seconds of the analysis thread; the analysis goes on."""
+
+    def __init__(self, report: Report, elapsed_s: float, cost_s: float) -> None:
+        super().__init__()
+        self.report = report
+        self.elapsed_s = elapsed_s
+        self.cost_s = cost_s
 
 
 class AnalysisReady(Message):

@@ -29,6 +29,7 @@ from ..safe_text import safe_report
 from .messages import (
     AnalysisProgress,
     AnalysisReady,
+    AnalysisSnapshot,
     CacheReady,
     ExportDone,
     FilterProgress,
@@ -42,6 +43,9 @@ Post = Callable[[Message], object]
 Cancelled = Callable[[], bool]
 T = TypeVar("T")
 PROGRESS_EVERY_S = 0.1   # at most this often a progress message
+SNAPSHOT_EVERY_S = 1.0   # at most this often an interim report while the analysis runs
+SNAPSHOT_SHARE = 0.1     # and less often when they cost more than this share of the analysis thread
+ROWS_BATCH_S = 0.05      # decoded packet-list rows are posted at least this often
 
 
 class WorkCancelled(Exception):
@@ -89,9 +93,10 @@ class _Throttle:
         return time.monotonic() - self.start
 
 
-def build_source(path: str, post: Post, cancel: threading.Event) -> Any:
-    """Index ``path`` into a FrameSource, posting IndexProgress and then
-    IndexReady; the index build stops (IndexCancelled) when ``cancel`` is set."""
+def build_source(paths: Sequence[str], post: Post, cancel: threading.Event) -> Any:
+    """Index the captures at ``paths`` (in turn) into one FrameSource, posting
+    IndexProgress and then IndexReady; the index build stops (IndexCancelled)
+    when ``cancel`` is set."""
     from ..browse import FrameSource
 
     throttle = _Throttle()
@@ -100,7 +105,7 @@ def build_source(path: str, post: Post, cancel: threading.Event) -> Any:
         if throttle.due() or bytes_done >= bytes_total:
             post(IndexProgress(frames, bytes_done, bytes_total, throttle.elapsed))
 
-    source = FrameSource.open(path, progress=progress, cancel=cancel)
+    source = FrameSource.open(list(paths), progress=progress, cancel=cancel)
     post(IndexReady(source, throttle.elapsed))
     return source
 
@@ -108,8 +113,13 @@ def build_source(path: str, post: Post, cancel: threading.Event) -> Any:
 def run_analysis(paths: Sequence[str], options: AnalysisOptions, post: Post,
                  cancel: threading.Event) -> Report:
     """The analysis of ``paths`` (restricted to ``--from``/``--to``), posting
-    AnalysisProgress and then AnalysisReady; WorkCancelled once ``cancel`` is set."""
+    AnalysisProgress, an AnalysisSnapshot (the report so far) about every
+    ``SNAPSHOT_EVERY_S`` seconds, and then AnalysisReady; WorkCancelled once
+    ``cancel`` is set. An interim report is built in the analysis thread
+    (the analyzers' state is not thread-safe), so the next one waits until
+    the one before has cost no more than ``SNAPSHOT_SHARE`` of the time."""
     throttle = _Throttle()
+    next_snapshot = time.monotonic() + SNAPSHOT_EVERY_S
 
     def progress(done: int, total: int) -> None:
         if cancel.is_set():
@@ -117,15 +127,60 @@ def run_analysis(paths: Sequence[str], options: AnalysisOptions, post: Post,
         if throttle.due() or done >= total:
             post(AnalysisProgress(done, total, throttle.elapsed))
 
+    def interim(build: Callable[[], Report]) -> None:
+        nonlocal next_snapshot
+        if time.monotonic() < next_snapshot:
+            return
+        started = time.perf_counter()
+        report = shown_report(build(), options)
+        cost = time.perf_counter() - started
+        post(AnalysisSnapshot(report, throttle.elapsed, cost))
+        next_snapshot = time.monotonic() + max(SNAPSHOT_EVERY_S, cost / SNAPSHOT_SHARE)
+
     report = analyze(list(paths), default_analyzers(require_ipsec=options.require_ipsec),
-                     progress=progress, names=options.names)
+                     progress=progress, names=options.names, interim=interim)
     if cancel.is_set():
         raise WorkCancelled
-    report = filter_report(report, OutputOptions("text", None, options.from_ts, options.to_ts,
-                                                 options.names, None, options.require_ipsec))
-    report = safe_report(report)  # names and messages shown with control characters escaped
+    report = shown_report(report, options)
     post(AnalysisReady(report, throttle.elapsed))
     return report
+
+
+def shown_report(report: Report, options: AnalysisOptions) -> Report:
+    """``report`` as the UI shows it: restricted to ``--from``/``--to``, with
+    names and messages' control characters escaped."""
+    report = filter_report(report, OutputOptions("text", None, options.from_ts, options.to_ts,
+                                                 options.names, None, options.require_ipsec))
+    return safe_report(report)
+
+
+def fetch_rows(positions: Sequence[int], cells: Callable[[int], T],
+               post: Callable[[dict[int, T]], object], cancelled: Cancelled,
+               batch_s: float = ROWS_BATCH_S) -> None:
+    """``cells(p)`` for each position in turn (each reads and decodes a frame),
+    posted in batches (whatever is done every ``batch_s`` seconds, and the
+    rest at the end); stops between two rows once ``cancelled()``."""
+    got: dict[int, T] = {}
+    last = time.monotonic()
+    for position in positions:
+        if cancelled():
+            break
+        got[position] = cells(position)
+        if time.monotonic() - last >= batch_s:
+            post(got)
+            got, last = {}, time.monotonic()
+    if got:
+        post(got)
+
+
+def fetch_frame(source: Any, position: int, post: Callable[[list, bytes], object],
+                cancelled: Cancelled) -> None:
+    """The details tree and the bytes of the frame at ``position``, posted as
+    ``post(detail, raw)`` unless ``cancelled()`` (another frame was selected)."""
+    detail = source.detail(position)
+    raw = source.raw(position)
+    if not cancelled():
+        post(detail, raw)
 
 
 def cache_snapshot(paths: Sequence[str], at_ts: float, post: Post, cancelled: Cancelled) -> None:

@@ -86,9 +86,9 @@ def test_node_timeline_ladder_frame_detail_hex():
             await pilot.press("enter")  # into the node's tabs: the timeline
             assert main.query_one("#tabs").active == "timeline"
             assert isinstance(app.focused, NodeTimeline)
-            await pilot.press("right_square_bracket")  # the ladder
+            await pilot.press("right_square_bracket")  # the ladder, the focus goes along
             ladder = main.query_one(Ladder)
-            ladder.focus()
+            await until(pilot, lambda: app.focused is ladder)
             for _ in range(3):
                 await pilot.press("down")
             message = ladder.messages[ladder.cursor]
@@ -96,8 +96,10 @@ def test_node_timeline_ladder_frame_detail_hex():
             await until(pilot, lambda: main.selected is not None and main.selected[0] == message.frame)
             panes = main.query_one(PacketPanes)
             assert panes.packet_list.positions[panes.packet_list.cursor] == message.frame - 1
-            # the detail tree shows that frame; choosing a field highlights its bytes
+            # the detail tree shows that frame (decoded in a worker); choosing a
+            # field highlights its bytes
             detail = panes.detail
+            await until(pilot, lambda: panes.shown == message.frame - 1)
             assert detail.find_node(f"Frame {message.frame}") is not None
             field = detail.find_node("Mobility Header")
             assert field is not None

@@ -5,7 +5,6 @@ so nothing on it depends on timing."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -13,26 +12,16 @@ import pytest
 pytest.importorskip("pytest_textual_snapshot")
 
 from mipv6scope.tui.app import MobilityApp  # noqa: E402
+from mipv6scope.tui.screenshot import settled, until  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 HANDOFF = str(REPO / "sample_captures" / "scenario-handoff.pcap")
 
 
 async def wait_ready(pilot, timeout: float = 20.0) -> None:
-    """Until the index, the analysis, the node's frames and the caches are done."""
-    app = pilot.app
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        main = app.main
-        cache = main.query("CacheView")
-        if (main.report is not None and main.source is not None and main.node is not None
-                and main.view is not None and main.view.node is not None and main.shown == main.view
-                and cache and cache.first().at_ts == main.cache_ts
-                and "entries" in str(cache.first().query_one("#cache-title").render())):
-            break
-        assert loop.time() < deadline, "the background work did not finish"
-        await pilot.pause(0.02)
+    """Until the index, the analysis, the node's frames, the caches, the rows
+    on screen and the selected frame's tree are done (`screenshot.settled`)."""
+    await until(pilot, lambda: settled(pilot.app), timeout)
     await pilot.pause()
 
 

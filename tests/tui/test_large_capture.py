@@ -63,7 +63,7 @@ def test_a_large_capture_opens_and_its_last_frame_is_reachable(tmp_path: Path) -
 
             def at_last() -> bool:
                 return (main.selected is not None and main.selected[0] == FRAMES
-                        and bool(panes.detail.detail))
+                        and panes.shown == FRAMES - 1 and panes.packet_list.pending == 0)
 
             await until(pilot, at_last)
             assert panes.packet_list.current_frame == FRAMES

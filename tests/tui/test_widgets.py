@@ -96,6 +96,15 @@ def strip_text(strip) -> str:
     return "".join(seg.text for seg in strip)
 
 
+async def until(pilot, condition, timeout: float = 20.0) -> None:
+    """Let the app run until ``condition()`` holds (rows and frames come from workers)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, f"timed out waiting for {condition}"
+        await pilot.pause(0.02)
+
+
 # -- packet list ---------------------------------------------------------------
 
 @sync
@@ -140,7 +149,7 @@ async def test_packet_list_rows_carry_marker_and_colour_by_kind(source, report):
     source.set_lost(lost)
     plist = PacketList(source)
     app = Harness(plist)
-    async with app.run_test(size=(120, 30)):
+    async with app.run_test(size=(120, 30)) as pilot:
         tunnelled = next(i for i in range(len(source))
                          if source.kind(i) == "tunnelled")
         data = next(i for i in range(len(source)) if source.kind(i) == "data")
@@ -148,6 +157,8 @@ async def test_packet_list_rows_carry_marker_and_colour_by_kind(source, report):
                   tunnelled: ("T", "tunnelled"), data: (" ", "data")}
         styles = {}
         for position, (marker, kind) in expect.items():
+            plist.move_cursor(position)  # on screen: the row worker decodes it
+            await until(pilot, lambda: plist.pending == 0)
             strip = plist.render_row(position, 118, False)
             text = strip_text(strip)
             assert text[1] == marker, (position, text)
@@ -210,7 +221,7 @@ async def test_detail_shows_the_mh_fields_and_highlights_their_bytes(source):
     app = Harness(panes)
     async with app.run_test(size=(100, 30)) as pilot:
         assert panes.select_frame(15)  # the first Binding Update
-        await pilot.pause()
+        await until(pilot, lambda: panes.shown == 14)  # decoded in a worker
         assert app.seen[-1].number == 15
         detail = panes.query_one(PacketDetail)
         hex_view = panes.query_one(HexView)
@@ -347,7 +358,7 @@ def test_snapshot_packet_panes(snap_compare, source):
     async def select(pilot) -> None:
         panes = pilot.app.widget
         panes.select_frame(15)
-        await pilot.pause()
+        await until(pilot, lambda: panes.shown == 14 and panes.packet_list.pending == 0)
         detail = panes.query_one(PacketDetail)
         detail.select_detail_node(detail.find_node("Sequence number"))
         detail.focus()

@@ -24,14 +24,16 @@ class FindingsScreen(Screen[Finding | None]):
                                         border-top: solid $primary; }
     """
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, so_far: bool = False) -> None:
         super().__init__()
         self.report = report
+        self.so_far = so_far  # an interim report: the analysis is still running
 
     def compose(self) -> ComposeResult:
         counts = "  ".join(f"{symbol} {sev} {sum(1 for f in self.report.findings if f.severity == sev)}"
                            for sev, symbol in SEVERITY_SYMBOLS.items())
-        yield Static(f" Findings {len(self.report.findings):,}   {counts}   "
+        yield Static(f" Findings {len(self.report.findings):,}{' so far' if self.so_far else ''}"
+                     f"   {counts}   "
                      "Enter: go to its node and first frame   Esc: back", id="findings-title")
         yield FindingsTable(id="findings-table")
         yield Static("", id="finding-message", markup=False)

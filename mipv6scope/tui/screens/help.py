@@ -27,7 +27,7 @@ KEYS: tuple[Key, ...] = (
     Key("q", "quit", "Quit", "quit (Ctrl-C too: exit status 130)"),
     Key("/", "filter", "Display filter", "edit the packet list's display filter (Enter applies, "
         "an empty filter clears it; same language as the CLI's -Y)"),
-    Key("g", "goto", "Go to frame", "go to a frame number"),
+    Key("g", "goto", "Go to frame", "go to a frame number (FILE:N with several captures)"),
     Key("a", "toggle_all", "All frames / node's frames",
         "packet list: the selected node's frames, or all frames"),
     Key("t", "cache_time", "Cache at frame time", "set the cache's instant to the selected frame's time"),
@@ -52,10 +52,12 @@ KEYS: tuple[Key, ...] = (
 
 BACKGROUND = """\
 In the background (the screen stays live; Ctrl-C or q quits at any time):
-  - the first capture is indexed (offset, length, time per frame), so the
-    packet list can show any frame at once; frames are decoded when shown;
+  - the captures are indexed (offset, length, time per frame), so the
+    packet list can show any frame at once; the rows on screen and the
+    selected frame are read and decoded by workers (rows show ... meanwhile);
   - all captures are analysed once (the same pass as mipv6scope report);
-    the node list, overview, timeline and ladder fill in when it is done;
+    the node list, overview and findings show the results so far about
+    every second, the node's tabs fill in when it is done;
   - the node's frames are found with the display filter `mn == HOA`;
   - the binding caches are recomputed up to the timeline cursor's instant."""
 

@@ -11,6 +11,7 @@ number selects a frame in the packet panes, and the detail and bytes follow.
 from __future__ import annotations
 
 import threading
+from typing import NamedTuple
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,6 +31,7 @@ from .. import workers
 from ..messages import (
     AnalysisProgress,
     AnalysisReady,
+    AnalysisSnapshot,
     CacheReady,
     ExportDone,
     FilterProgress,
@@ -52,6 +54,15 @@ from ..widgets.tables import RO_COLUMNS, TUNNEL_COLUMNS, RowsTable, node_ro_rows
 from ..widgets.timeline import NodeTimeline
 from .findings import FindingsScreen
 from .goto import GotoFrameScreen
+
+
+class Selected(NamedTuple):
+    """The frame selected in the packet list: its number in its file, ts and file (0-based)."""
+
+    number: int
+    ts: float
+    file: int = 0
+
 
 TABS = ("overview", "timeline", "ladder", "cache", "tunnels", "ro", "node-findings")
 CACHE_DELAY_S = 0.25  # the cursor settles this long before the caches are recomputed
@@ -81,14 +92,16 @@ class MainScreen(Screen[None]):
         self.options = options
         self.cancel = cancel
         self.report: Report | None = None
+        self.interim: Report | None = None         # the latest report so far, until `report`
+        self.snapshots: list[float] = []           # what each interim report cost the analysis (s)
         self.source: object | None = None
         self.node: MobileNode | None = None
         self.show_all = False
         self.filter_text = ""
         self.view: PacketView | None = None        # what the packet list shows (or is computing)
         self.shown: PacketView | None = None       # what it shows now
-        self.selected: tuple[int, float] | None = None  # (frame number, ts) in the packet list
-        self.pending_frame: int | None = None      # select it once the list shows it
+        self.selected: Selected | None = None      # the frame selected in the packet list
+        self.pending_frame: tuple[int, int] | None = None  # (number, file): select it once shown
         self.cache_ts: float | None = None
         self._cache_timer = None
         self.indexed = 0
@@ -140,7 +153,7 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="index", exit_on_error=False)
     def _index(self) -> None:
-        workers.build_source(self.paths[0], self.post_message, self.cancel)
+        workers.build_source(self.paths, self.post_message, self.cancel)
 
     @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
     def _analyse(self) -> None:
@@ -208,6 +221,19 @@ class MainScreen(Screen[None]):
         self.query_one(LoadProgress).analysis_progress(message.bytes_done, message.bytes_total,
                                                        message.elapsed_s)
 
+    def on_analysis_snapshot(self, message: AnalysisSnapshot) -> None:
+        """A report of the frames analysed so far: the node list, the overview
+        and the findings show it until the final report comes."""
+        if self.report is not None or self.cancel.is_set():
+            return
+        self.interim = message.report
+        self.snapshots.append(message.cost_s)
+        self.query_one(Overview).show_report(message.report, so_far=True)
+        self.query_one(NodeList).show_report(message.report)
+        if self.node is None:
+            chosen = self.query_one(NodeList).chosen()
+            self.query_one(NodeHeader).show(chosen, message.report, so_far=True)
+
     def on_analysis_ready(self, message: AnalysisReady) -> None:
         """The report is here: fill in everything that depends on it."""
         report = self.report = message.report
@@ -232,6 +258,8 @@ class MainScreen(Screen[None]):
 
     @on(NodeList.NodeChosen)
     async def _node_chosen(self, event: NodeList.NodeChosen) -> None:
+        if self.report is None and self.interim is not None:
+            self.query_one(NodeHeader).show(event.node, self.interim, so_far=True)
         await self.show_node(event.node)
 
     async def show_node(self, node: MobileNode) -> None:
@@ -325,29 +353,30 @@ class MainScreen(Screen[None]):
             what = f"node {self.node.name or view.node if self.node else view.node} (a: all frames)"
         self.query_one(FilterBar).show_status(what)
         if self.pending_frame is not None:
-            number, self.pending_frame = self.pending_frame, None
-            self.select_frame(number)
+            (number, file), self.pending_frame = self.pending_frame, None
+            self.select_frame(number, file)
 
-    def select_frame(self, number: int) -> None:
-        """Select frame ``number`` in the packet list, showing all frames if the
-        current view leaves it out."""
+    def select_frame(self, number: int, file: int = 0) -> None:
+        """Select frame ``number`` of ``file`` (0-based) in the packet list,
+        showing all frames if the current view leaves it out."""
         if self.source is None:
-            self.pending_frame = number
+            self.pending_frame = (number, file)
             return
-        if self.query_one(PacketPanes).select_frame(number):
+        if self.query_one(PacketPanes).select_frame(number, file):
             return
         if self.shown is not None and (self.shown.node is not None or self.shown.filter_text):
-            self.notify(f"frame {number} is not in this view: showing all frames")
-            self.pending_frame = number
+            where = f" of file {file + 1}" if len(self.paths) > 1 else ""
+            self.notify(f"frame {number}{where} is not in this view: showing all frames")
+            self.pending_frame = (number, file)
             self.show_all, self.filter_text = True, ""
             self.query_one(FilterBar).input.value = ""
             self._update_view()
         elif self.view != self.shown:
-            self.pending_frame = number  # the list is still being filtered
+            self.pending_frame = (number, file)  # the list is still being filtered
 
     @on(PacketPanes.FrameSelected)
     def _frame_selected(self, event: PacketPanes.FrameSelected) -> None:
-        self.selected = (event.number, event.ts)
+        self.selected = Selected(event.number, event.ts, event.file)
 
     @on(FilterBar.Applied)
     def _filter_applied(self, event: FilterBar.Applied) -> None:
@@ -360,11 +389,11 @@ class MainScreen(Screen[None]):
 
     @on(Ladder.MessageSelected)
     def _ladder_message(self, event: Ladder.MessageSelected) -> None:
-        if event.file != 0:
-            self.notify(f"frame {event.frame} is in {self.paths[event.file]}: "
-                        f"the packet panes browse {self.paths[0]}")
-            return
-        self.select_frame(event.frame)
+        # the user's moves on the ladder only: not the cursor it starts with
+        # (that frame may lie outside the node's frames, and would switch to all frames)
+        ladders = self.query(Ladder)
+        if ladders and ladders.first().has_focus:
+            self.select_frame(event.frame, event.file)
 
     @on(NodeTimeline.CursorMoved)
     def _cursor_moved(self, event: NodeTimeline.CursorMoved) -> None:
@@ -394,18 +423,27 @@ class MainScreen(Screen[None]):
         await self.go_to_finding(event.finding)
 
     async def go_to_finding(self, finding: Finding | None) -> None:
-        """Select the finding's node and its first frame."""
-        if finding is None or self.report is None:
+        """Select the finding's node and its first frame (from an interim
+        report too: the node's tabs wait for the final one)."""
+        report = self.report or self.interim
+        if finding is None or report is None:
             return
-        node = next((n for n in self.report.mobile_nodes
+        node = next((n for n in report.mobile_nodes
                      if finding.node in (n.home_addresses or (n.home_address,))), None)
         if node is not None:
             self.query_one(NodeList).select(node)
             await self.show_node(node)
-        if finding.frames:
+        if not finding.frames:
+            return
+        if self.source is None:
             self.select_frame(finding.frames[0])
-            if self.source is not None:
-                self.query_one(PacketPanes).packet_list.focus()
+            return
+        # a finding lists frame numbers without their file: the source finds which
+        position = self.source.finding_position(finding.frames, finding.ts)  # type: ignore[attr-defined]
+        if position is not None:
+            file, number = self.source.locate(position)  # type: ignore[attr-defined]
+            self.select_frame(number, file)
+            self.query_one(PacketPanes).packet_list.focus()
 
     def on_export_done(self, message: ExportDone) -> None:
         """Say where the chart went."""
@@ -423,11 +461,12 @@ class MainScreen(Screen[None]):
             self.notify("the capture is still being indexed")
             return
 
-        def go(number: int | None) -> None:
-            if number is not None:
-                self.select_frame(number)
+        def go(target: tuple[int, int] | None) -> None:
+            if target is not None:
+                self.select_frame(*target)
                 self.query_one(PacketPanes).packet_list.focus()
-        self.app.push_screen(GotoFrameScreen(len(self.source)), go)  # type: ignore[arg-type]
+        counts = [len(index) for index in self.source.indexes]  # type: ignore[attr-defined]
+        self.app.push_screen(GotoFrameScreen(counts), go)
 
     def action_toggle_all(self) -> None:
         """Toggle the packet list between the node's frames and all frames."""
@@ -444,7 +483,7 @@ class MainScreen(Screen[None]):
         if timelines:
             timelines.first().set_cursor(ts)
         self._schedule_cache(ts, at_once=True)
-        self.notify(f"cache at frame {self.selected[0]}")
+        self.notify(f"cache at frame {self.selected.number}")
 
     def action_export(self) -> None:
         """Export the node's (or the cursor's handoff's) sequence chart as html."""
@@ -467,10 +506,11 @@ class MainScreen(Screen[None]):
 
     def action_findings(self) -> None:
         """The findings screen."""
-        if self.report is None:
+        report = self.report or self.interim
+        if report is None:
             self.notify("the analysis is still running")
             return
-        self.app.push_screen(FindingsScreen(self.report), self._findings_closed)
+        self.app.push_screen(FindingsScreen(report, so_far=self.report is None), self._findings_closed)
 
     async def _findings_closed(self, finding: Finding | None) -> None:
         await self.go_to_finding(finding)
@@ -492,6 +532,9 @@ class MainScreen(Screen[None]):
         """Switch to the previous or next tab."""
         tabs = self.query_one(TabbedContent)
         tabs.active = TABS[(TABS.index(tabs.active) + step) % len(TABS)]
+        focused = self.focused
+        if focused is not None and tabs in focused.ancestors:
+            self.call_after_refresh(self._focus_tab)  # the focus goes along to the new tab
 
     def action_back(self) -> None:
         """Back: out of a maximized view, out of the filter bar, else to the node list."""

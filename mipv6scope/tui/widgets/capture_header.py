@@ -14,8 +14,7 @@ def header_text(paths: list[str], indexed: int | None, report: Report | None) ->
     """`` mipv6scope  FILE  N frames (M malformed, S skipped)  HH:MM:SS -> HH:MM:SS UTC``;
     frame counts come from the report once there is one, else from the index so far."""
     names = [Path(p).name for p in paths]
-    parts = ["mipv6scope", names[0] if len(names) == 1
-             else f"{names[0]} +{len(names) - 1} (packets: {names[0]})"]
+    parts = ["mipv6scope", names[0] if len(names) == 1 else f"{names[0]} +{len(names) - 1} more"]
     if report is not None:
         info = report.capture
         parts.append(f"{info.frames:,} frames ({info.malformed:,} malformed, {info.skipped:,} skipped)")

@@ -32,9 +32,12 @@ class NodeHeader(Static):
     NodeHeader { height: 1; padding: 0 1; background: $primary-background; text-style: bold; }
     """
 
-    def show(self, node: MobileNode | None, report: Report | None) -> None:
-        """Name ``node`` (None: no node selected yet)."""
+    def show(self, node: MobileNode | None, report: Report | None, so_far: bool = False) -> None:
+        """Name ``node`` (None: no node selected yet); ``so_far``: ``report``
+        is an interim report, the node's tabs wait for the final one."""
         if node is None or report is None:
-            self.update("no mobile node selected" if report is not None else "analysing...")
+            self.update("no mobile node selected" if report is not None and not so_far
+                        else "analysing...")
         else:
-            self.update(node_title(node, report))
+            self.update(node_title(node, report) + ("  (so far; its tabs fill in when the "
+                                                    "analysis is done)" if so_far else ""))

@@ -180,10 +180,18 @@ class NodeList(Vertical):
         return self.query_one(NodeTable)
 
     def show_report(self, report: Report) -> None:
-        """Fill the table from ``report``."""
-        self.rows = node_rows(report)
+        """Fill the table from ``report`` (again as interim reports come:
+        the search, the sort order and the node under the cursor are kept)."""
+        rows = node_rows(report)
+        same = [r.cells() for r in rows] == [r.cells() for r in self.rows]
+        chosen = self.chosen()
+        self.rows = rows
         self.border_title = f"Mobile nodes {len(self.rows):,}"
-        self._fill(self.rows)
+        if same and self.table.row_count:
+            return  # nothing to redraw; the rows now hold the newer report's nodes
+        self._fill(self._visible())
+        if chosen is not None:
+            self.select(chosen)
 
     def _visible(self) -> list[NodeRow]:
         text = self.query_one(Input).value.strip()
@@ -195,8 +203,9 @@ class NodeList(Vertical):
     def _fill(self, rows: Iterable[NodeRow]) -> None:
         table = self.table
         table.clear()
+        number = {id(row): i for i, row in enumerate(self.rows)}
         for i, row in enumerate(rows):
-            table.add_row(*row.cells(), key=str(self.rows.index(row)) if row in self.rows else str(i))
+            table.add_row(*row.cells(), key=str(number.get(id(row), i)))
         labels = list(COLUMNS)
         if self.sort_column >= 0:
             labels[self.sort_column] += " v" if self.sort_reverse else " ^"

@@ -49,14 +49,15 @@ def _role(n: int, one: str, many: str, addresses: str) -> str:
     return f"  {n:>4} {one if n == 1 else many:<15}" + (f" {addresses}" if n else "")
 
 
-def overview_columns(report: Report) -> tuple[str, str]:
-    """The overview's two parts: (capture and roles, handoffs and findings)."""
+def overview_columns(report: Report, so_far: bool = False) -> tuple[str, str]:
+    """The overview's two parts: (capture and roles, handoffs and findings);
+    ``so_far``: ``report`` is an interim report of the analysis still running."""
     info = report.capture
     names = report.node_names()
     files = ", ".join(Path(f).name for f in info.files)
     left = [f"Capture  {files}",
             f"  {info.frames:,} frames: {info.malformed:,} malformed, {info.skipped:,} skipped"
-            + ("  PARTIAL" if info.partial else "")]
+            + ("  so far: analysing..." if so_far else "  PARTIAL" if info.partial else "")]
     if info.first_ts is not None and info.last_ts is not None:
         left.append(f"  {clock(info.first_ts)} -> {clock(info.last_ts)} UTC "
                     f"({info.last_ts - info.first_ts:,.1f} s)")
@@ -145,9 +146,9 @@ class Overview(VerticalScroll):
             f"Capture\n  files     {', '.join(Path(f).name for f in files)}\n"
             f"  frames    {frames:,} indexed so far; analysing...")
 
-    def show_report(self, report: Report) -> None:
-        """Everything, from the finished ``report``."""
-        left, right = overview_columns(report)
+    def show_report(self, report: Report, so_far: bool = False) -> None:
+        """Everything, from ``report`` (``so_far``: an interim report)."""
+        left, right = overview_columns(report, so_far)
         self.query_one("#overview-left", Static).update(left)
         self.query_one("#overview-right", Static).update(right)
         signalling, tunnelled = traffic_series(report)

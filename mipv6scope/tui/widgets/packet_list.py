@@ -7,8 +7,14 @@ one-character marker says the kind too (colour is never the only carrier):
     S signalling   T tunnelled   R route-optimised   L lost   ! malformed   - skipped
 
 The list shows every frame of the source, or only the positions given (a
-node's frames, a filter's result). Only the rows on screen are decoded and
-drawn; their cells are kept in a bounded LRU cache.
+node's frames, a filter's result). With several files, No. is ``FILE:N``
+(file 1, 2, ... and the frame number in that file, as the report numbers it).
+
+The UI thread never reads the capture: a row not yet decoded is drawn at once
+as a placeholder (its number and time, which the frame index holds, then
+``…``), and a thread worker reads and decodes the rows on screen and posts
+them back; a newer request (the user scrolled on) cancels the one before.
+Decoded rows are kept in a bounded LRU cache.
 """
 
 from __future__ import annotations
@@ -18,18 +24,46 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from rich.style import Style
+from textual import work
 from textual.binding import BindingType
 from textual.message import Message
 from textual.strip import Strip
+from textual.worker import get_current_worker
 
 from ...browse import FrameSource
+from .. import workers
 from .row_view import RowView, fit, row_bindings, segments
 
 MARKERS = {"signalling": "S", "tunnelled": "T", "route_optimised": "R", "lost": "L",
-           "malformed": "!", "skipped": "-", "data": " "}
+           "malformed": "!", "skipped": "-", "data": " ", "pending": "…"}
 ROW_CACHE = 2048
 PROTO_WIDTH = 6
 NUMBER_WIDTH = 7
+PENDING = "…"
+
+# (kind, (No., Time, Source, Destination, Proto, Info))
+RowCells = tuple[str, tuple[str, ...]]
+
+
+def frame_label(source: FrameSource, position: int) -> str:
+    """The No. column of the frame at ``position``: ``N``, or ``FILE:N`` with several files."""
+    file, number = source.locate(position)
+    return f"{file + 1}:{number}" if source.files > 1 else str(number)
+
+
+def row_cells(source: FrameSource, position: int) -> RowCells:
+    """The kind and the column texts of the frame at ``position`` (reads and
+    decodes it: for the row worker, never the UI thread)."""
+    row = source.row(position)
+    return source.kind(position), (frame_label(source, position), f"{row.time:.6f}", row.source,
+                                   row.destination, row.protocol, row.info)
+
+
+def placeholder_cells(source: FrameSource, position: int) -> RowCells:
+    """A row not decoded yet: its number and time (from the frame index) and ``…``."""
+    file, _number = source.locate(position)
+    time = source.ts(position) - source.file_first_ts[file]
+    return "pending", (frame_label(source, position), f"{time:.6f}", PENDING, PENDING, PENDING, PENDING)
 
 
 def fit_address(text: str, width: int) -> str:
@@ -52,7 +86,7 @@ class PacketList(RowView):
     COMPONENT_CLASSES = {
         "packet-list--header", "packet-list--cursor", "packet-list--signalling",
         "packet-list--tunnelled", "packet-list--route-optimised", "packet-list--lost",
-        "packet-list--malformed", "packet-list--skipped",
+        "packet-list--malformed", "packet-list--skipped", "packet-list--pending",
     }
 
     DEFAULT_CSS = """
@@ -67,18 +101,29 @@ class PacketList(RowView):
     PacketList > .packet-list--lost { color: $text-warning; text-style: bold; }
     PacketList > .packet-list--malformed { color: $text-error; text-style: bold; }
     PacketList > .packet-list--skipped { color: $text-muted; }
+    PacketList > .packet-list--pending { color: $text-muted; }
     """
 
     header_lines = 1
 
     class FrameSelected(Message):
-        """The cursor moved to a frame: its position, 1-based number and ts."""
+        """The cursor moved to a frame: its position, file (0-based), 1-based
+        number in that file, and ts."""
 
-        def __init__(self, position: int, number: int, ts: float) -> None:
+        def __init__(self, position: int, number: int, ts: float, file: int = 0) -> None:
             super().__init__()
             self.position = position
             self.number = number
             self.ts = ts
+            self.file = file
+
+    class RowsFetched(Message):
+        """The row worker decoded these rows (position -> cells) for ``generation``."""
+
+        def __init__(self, generation: int, cells: dict[int, RowCells]) -> None:
+            super().__init__()
+            self.generation = generation
+            self.cells = cells
 
     def __init__(self, source: FrameSource | None = None,
                  positions: Sequence[int] | None = None, *, name: str | None = None,
@@ -86,8 +131,13 @@ class PacketList(RowView):
         super().__init__(name=name, id=id, classes=classes)
         self.source = source
         self.positions: Sequence[int] | None = positions
-        self._cells: OrderedDict[int, tuple[str, tuple[str, ...]]] = OrderedDict()
+        self._cells: OrderedDict[int, RowCells] = OrderedDict()
         self._time_width = 10
+        self._number_width = NUMBER_WIDTH
+        self._generation = 0   # bumped when cached cells go stale (new source, lost frames)
+        self._fetch_due = False
+        self._requested: list[int] = []  # the positions of the latest row request
+        self.requests = 0      # row requests started (for tests and the benchmark)
 
     # -- data ----------------------------------------------------------------
 
@@ -100,11 +150,14 @@ class PacketList(RowView):
         """Show ``source`` (all frames, or ``positions``) from its first row."""
         self.source = source
         self.positions = positions
-        self._cells.clear()
+        self._forget_cells()
         self._time_width = 10
+        self._number_width = NUMBER_WIDTH
         if source is not None and len(source):
-            span = source.ts(len(source) - 1) - source.first_ts
-            self._time_width = max(10, len(f"{span:.6f}"))
+            self._time_width = max(10, len(f"{source.time_span():.6f}"))
+            if source.files > 1:
+                longest = max(len(i) for i in source.indexes)
+                self._number_width = max(NUMBER_WIDTH, len(f"{source.files}:{longest}"))
         self.rows_changed()
         if self.row_count:
             self.move_cursor(0)
@@ -124,8 +177,13 @@ class PacketList(RowView):
 
     def refresh_rows(self) -> None:
         """Forget the cached cells (after the source's lost frames changed)."""
-        self._cells.clear()
+        self._forget_cells()
         self.refresh()
+
+    def _forget_cells(self) -> None:
+        self._cells.clear()
+        self._generation += 1
+        self._requested = []
 
     @property
     def row_count(self) -> int:
@@ -153,16 +211,34 @@ class PacketList(RowView):
         return None
 
     @property
-    def current_frame(self) -> int | None:
-        """The 1-based number of the selected frame, None when the list is empty."""
+    def current_position(self) -> int | None:
+        """The position of the selected frame, None when the list is empty."""
         if not self.row_count:
             return None
-        return self.position_at(min(self.cursor, self.row_count - 1)) + 1
+        return self.position_at(min(self.cursor, self.row_count - 1))
 
-    def select_frame(self, number: int) -> bool:
-        """Move the cursor to frame ``number`` (1-based) and scroll it into
-        view; False (cursor unchanged) when the list does not show it."""
-        row = self.row_of(number - 1)
+    @property
+    def current_frame(self) -> int | None:
+        """The 1-based number (in its file) of the selected frame, None when the list is empty."""
+        position = self.current_position
+        if position is None or self.source is None:
+            return None
+        return self.source.locate(position)[1]
+
+    def select_frame(self, number: int, file: int = 0) -> bool:
+        """Move the cursor to frame ``number`` (1-based) of ``file`` and scroll
+        it into view; False (cursor unchanged) when the list does not show it."""
+        if self.source is None:
+            return False
+        try:
+            position = self.source.position_of(number, file)
+        except IndexError:
+            return False
+        return self.select_position(position)
+
+    def select_position(self, position: int) -> bool:
+        """Move the cursor to the frame at ``position``; False when not shown."""
+        row = self.row_of(position)
         if row is None:
             return False
         self.move_cursor(row)
@@ -173,28 +249,74 @@ class PacketList(RowView):
         if self.source is None:
             return
         position = self.position_at(row)
-        self.post_message(self.FrameSelected(position, position + 1, self.source.ts(position)))
+        file, number = self.source.locate(position)
+        self.post_message(self.FrameSelected(position, number, self.source.ts(position), file))
+
+    # -- fetching rows (a thread worker) ----------------------------------------------
+
+    def visible_positions(self) -> list[int]:
+        """The frame positions of the rows on screen."""
+        top = round(self.scroll_offset.y)
+        return [self.position_at(row)
+                for row in range(max(0, top), min(self.row_count, top + self.page_rows))]
+
+    @property
+    def pending(self) -> int:
+        """How many rows on screen are still placeholders."""
+        return sum(1 for p in self.visible_positions() if p not in self._cells)
+
+    def _want_rows(self) -> None:
+        """A placeholder was drawn: ask for the rows on screen, once the
+        drawing is done."""
+        if not self._fetch_due:
+            self._fetch_due = True
+            self.call_later(self._request_rows)
+
+    def _request_rows(self) -> None:
+        self._fetch_due = False
+        if self.source is None:
+            return
+        missing = [p for p in self.visible_positions() if p not in self._cells]
+        if not missing or missing == self._requested:
+            return  # nothing to do, or that very request is running
+        self._requested = missing
+        self.requests += 1
+        self._fetch_rows(self.source, missing, self._generation)
+
+    @work(thread=True, exclusive=True, group="packet-rows", exit_on_error=False)
+    def _fetch_rows(self, source: FrameSource, positions: list[int], generation: int) -> None:
+        worker = get_current_worker()
+        workers.fetch_rows(positions, lambda p: row_cells(source, p),
+                           lambda got: self.post_message(self.RowsFetched(generation, got)),
+                           lambda: worker.is_cancelled)
+
+    def on_packet_list_rows_fetched(self, message: RowsFetched) -> None:
+        """Decoded rows: into the cache, and redrawn."""
+        message.stop()
+        if message.generation != self._generation:
+            return
+        cache = self._cells
+        for position, cells in message.cells.items():
+            cache[position] = cells
+            cache.move_to_end(position)
+        while len(cache) > ROW_CACHE:
+            cache.popitem(last=False)
+        self.refresh()
 
     # -- drawing ---------------------------------------------------------------
 
-    def _row_cells(self, position: int) -> tuple[str, tuple[str, ...]]:
+    def _row_cells(self, position: int) -> RowCells:
         hit = self._cells.get(position)
         if hit is not None:
             self._cells.move_to_end(position)
             return hit
         assert self.source is not None
-        row = self.source.row(position)
-        kind = self.source.kind(position)
-        cells = (kind, (str(row.number), f"{row.time:.6f}", row.source, row.destination,
-                        row.protocol, row.info))
-        self._cells[position] = cells
-        while len(self._cells) > ROW_CACHE:
-            self._cells.popitem(last=False)
-        return cells
+        self._want_rows()
+        return placeholder_cells(self.source, position)
 
     def _widths(self, width: int) -> tuple[int, int, int]:
         """(time, address, info) column widths for a line of ``width`` cells."""
-        fixed = 3 + NUMBER_WIDTH + 1 + self._time_width + 1 + 1 + PROTO_WIDTH + 1
+        fixed = 3 + self._number_width + 1 + self._time_width + 1 + 1 + PROTO_WIDTH + 1
         avail = max(0, width - fixed)
         address = min(39, max(12, avail * 2 // 7 if avail >= 60 else avail // 4))
         info = max(8, avail - 2 * address - 1)
@@ -203,7 +325,7 @@ class PacketList(RowView):
     def _line(self, cells: Sequence[str], width: int) -> str:
         time_w, addr_w, info_w = self._widths(width)
         number, time, src, dst, proto, info = cells
-        return (f"{fit(number, NUMBER_WIDTH, True)} {fit(time, time_w, True)} "
+        return (f"{fit(number, self._number_width, True)} {fit(time, time_w, True)} "
                 f"{fit_address(src, addr_w)} {fit_address(dst, addr_w)} {fit(proto, PROTO_WIDTH)} "
                 f"{fit(info, info_w)}")
 
