@@ -10,7 +10,6 @@ BRR 8 (6.1.2), HoTI 16 (6.1.3), HoT 24 (6.1.5).
 from __future__ import annotations
 
 import logging
-from ipaddress import IPv6Address
 from pathlib import Path
 
 from scapy.layers.inet import UDP
@@ -19,13 +18,13 @@ from scapy.layers.inet6 import (
     MIP6MH_BA,
     MIP6MH_BRR,
     MIP6MH_BU,
+    IPv6,
+    IPv6ExtHdrDestOpt,
+    IPv6ExtHdrRouting,
     MIP6MH_CoT,
     MIP6MH_CoTI,
     MIP6MH_HoT,
     MIP6MH_HoTI,
-    IPv6,
-    IPv6ExtHdrDestOpt,
-    IPv6ExtHdrRouting,
     MIP6OptMobNetPrefix,
     MIP6OptNonceIndices,
 )

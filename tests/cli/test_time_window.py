@@ -23,13 +23,13 @@ from scapy.layers.inet6 import (
     HAO,
     MIP6MH_BA,
     MIP6MH_BU,
+    IPv6,
+    IPv6ExtHdrDestOpt,
+    IPv6ExtHdrRouting,
     MIP6MH_CoT,
     MIP6MH_CoTI,
     MIP6MH_HoT,
     MIP6MH_HoTI,
-    IPv6,
-    IPv6ExtHdrDestOpt,
-    IPv6ExtHdrRouting,
     MIP6OptNonceIndices,
 )
 from scapy.layers.l2 import Ether
