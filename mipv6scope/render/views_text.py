@@ -221,7 +221,7 @@ def render_ro(report: Report) -> str:
         Column("rr_latency_ms", "RR ms", _ms, True), Column("packets_direct", "direct", right=True),
         Column("packets_tunnelled", "tunnelled", right=True)])]
     for r in rows:
-        out.append(f"\n{r['home_address']} <-> {r['correspondent_shown']}:\n")
+        out.append(f"\n{_named(r['node_name'], r['home_address'])} <-> {r['correspondent_shown']}:\n")
         out.append(text_table(r["transitions"], [
             Column("ts", "time", clock), Column("frame", right=True), Column("state"), Column("reason")],
             indent="  "))
