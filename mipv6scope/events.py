@@ -179,6 +179,24 @@ class DataPacket(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class TunnelledPacket(Event):
+    """A frame that crossed an IPv6-in-IPv6 tunnel carrying anything but data:
+    a mobility message (HoTI, HoT, BRR, BE ...), ICMPv6 that is not a
+    DataPacket, ESP. It follows the frame's message event, if any, so the
+    tunnel counts it (RFC 6275 10.4.2, 10.4.5: the tunnel carries every packet
+    for or from the home address). Fields as in `DataPacket`; ``proto`` is the
+    innermost header's upper-layer protocol (135 for a Mobility Header)."""
+
+    outer_src: IPv6Address
+    outer_dst: IPv6Address
+    src: IPv6Address
+    dst: IPv6Address
+    proto: int
+    length: int
+    inner_length: int
+
+
+@dataclass(frozen=True, slots=True)
 class FrameIssues(Event):
     """The decode issues of one frame (code, layer, detail), with its addresses."""
 

@@ -2,8 +2,9 @@
 
 The slow path of the engine: frames the fast path (`analysis.classify`) cannot
 take go through `decode_frame` and then here. One frame gives at most one
-message or data event, followed by a `FrameIssues` when the decoder reported
-anything. Missing fields (a message cut short) never raise: a message whose
+message or data event, then a `TunnelledPacket` when it crossed an
+IPv6-in-IPv6 tunnel and is not a DataPacket, then a `FrameIssues` when the
+decoder reported anything. Missing fields (a message cut short) never raise: a message whose
 identifying fields were not captured gives only its `FrameIssues`.
 """
 
@@ -194,6 +195,14 @@ def _data_event(decoded: DecodedFrame, file: int) -> ev.DataPacket | None:
         transport.sport, transport.dport, 40 + outer.payload_len, 40 + inner.payload_len)
 
 
+def _tunnelled_packet(decoded: DecodedFrame, file: int) -> ev.TunnelledPacket:
+    """The `TunnelledPacket` of a tunnelled frame that gave no DataPacket."""
+    outer, inner = decoded.ip6[0], decoded.ip6[-1]
+    proto = decoded.transport.proto if decoded.transport is not None else inner.nh
+    return ev.TunnelledPacket(decoded.ts, decoded.number, file, outer.src, outer.dst, inner.upper_src,
+                              inner.upper_dst, proto, 40 + outer.payload_len, 40 + inner.payload_len)
+
+
 def events_from_decoded(decoded: DecodedFrame, file: int = 0) -> list[ev.Event]:
     """The events of one decoded frame (``file`` is its capture's index)."""
     out: list[ev.Event] = []
@@ -210,6 +219,8 @@ def events_from_decoded(decoded: DecodedFrame, file: int = 0) -> list[ev.Event]:
             event = _data_event(decoded, file)
         if event is not None:
             out.append(event)
+        if len(decoded.ip6) > 1 and not isinstance(event, ev.DataPacket):
+            out.append(_tunnelled_packet(decoded, file))
     if decoded.issues:
         out.append(ev.FrameIssues(
             decoded.ts, decoded.number, file,

@@ -15,8 +15,12 @@ of the packet that caused it):
 - ``bu_sent``: a BU without H to the correspondent. Its Nonce Indices are
   checked against the last HoT/CoT nonce indices (``nonce_mismatches``).
 - ``ro_active``: the correspondent's BA with status < 128, or the first
-  route-optimised data (HAO from the node, RH2 to it) after the BU or with
-  no history at all (capture started mid-way).
+  route-optimised data (HAO from the node, RH2 to it) after the BU, or with
+  no history at all for the pair (capture started mid-way) when the capture
+  shows no correspondent BU on that path (care-of address, correspondent)
+  for any home address. Route-optimised data of a pair seen only tunnelled
+  is counted but changes nothing: the BU that would have made it so is not
+  in the capture (RFC 6275 9.3.1, 9.3.2: HAO and RH2 follow a binding).
 - ``fallback`` with reason ``binding_error`` (BE status 1 for that home
   address from that correspondent), ``expiry`` (the granted lifetime ran out;
   ts is the expiry instant, frame the first frame seen after it, or
@@ -28,6 +32,22 @@ of the packet that caused it):
 A new round while RO is active (refreshing tokens) and a refresh BU/BA do not
 change the state. Only pairs with some return routability, correspondent
 registration or route-optimised data are reported.
+
+Active intervals: each ``ro_active`` period ends at the transition that left
+it. One still active when the capture ends is reported ``open``, up to the
+capture's end (``ended_by`` "capture_end"): the correspondent's binding holds
+until its lifetime runs out or something ends it (RFC 6275 9.5.2, 11.7.2), so
+what the capture shows of it is active time.
+
+Pairs are (home address, correspondent): the correspondent of a tunnelled
+packet is its inner end that is not the node (the source of a packet to the
+node, the destination of one from it). A mobile router's tunnel also carries
+its mobile network nodes' packets (NEMO, RFC 3963 5.5, 6.3); those are the
+router's tunnel traffic (`tunnels`), not its home address's, and make no pair:
+NEMO basic support has no route optimisation for them (RFC 3963 1, 3). A
+home address is route-optimised only by what names it: its own correspondent
+BU/BA, or route-optimised data carrying it (HAO/RH2); another home address of
+the same node, or the router's prefixes, never make it so.
 """
 
 from __future__ import annotations
@@ -44,7 +64,7 @@ from ..report.builder import ReportBuilder
 from ..report.model import Interval, RouteOptimization, Transition
 from .base import DataAnalyzer
 from .series import Series
-from .tunnels import TunnelLegs
+from .tunnels import TO_MN, TunnelLegs
 
 TUNNELLED, RR_STARTED, RR_DONE, BU_SENT, RO_ACTIVE, FALLBACK = (
     "tunnelled", "rr_started", "rr_done", "bu_sent", "ro_active", "fallback")
@@ -126,6 +146,10 @@ class RouteOptAnalyzer(DataAnalyzer):
         self.home_agents: set[IPv6Address] = set()
         self._expiries: list[tuple[float, Pair]] = []
         self._last_frame = 0
+        self._end_ts: float | None = None  # the capture's end, from `finish`
+        self._bu_paths: set[tuple[IPv6Address, IPv6Address]] = set()  # (care-of, CN) of correspondent BUs
+        # care-of address -> the home addresses seen using it (first first)
+        self._homes_at: dict[IPv6Address, list[IPv6Address]] = {}
 
     def _pair(self, hoa: IPv6Address, cn: IPv6Address) -> PairState:
         key = (hoa, cn)
@@ -161,14 +185,19 @@ class RouteOptAnalyzer(DataAnalyzer):
         if leg is None:
             return
         hoa = leg[2]
-        memo = t[15].get(self)  # (home address, its pair): pairs are never replaced
+        memo = t[15].get(self)  # (home address, its pair or None): pairs are never replaced
         if memo is not None and memo[0] is hoa:
             pair = memo[1]
         else:
-            # hoa is src or dst itself; if src and dst are equal, either gives the same pair
-            dst = t[6]
-            pair = self._pair(hoa, t[5] if dst is hoa else dst)
+            # the correspondent is the inner end that is not the node: the source of a
+            # packet to it, the destination of one from it
+            own, cn = (t[6], t[5]) if leg[3] == TO_MN else (t[5], t[6])
+            # a mobile network node's packet (NEMO, RFC 3963 5.5) is the router's tunnel
+            # traffic, not its home address's: no pair
+            pair = self._pair(hoa, cn) if own == hoa else None
             t[15][self] = (hoa, pair)
+        if pair is None:
+            return
         if leg[0] is not pair.tunnel_home_agent:
             pair.tunnel_home_agent = leg[0]
             self.home_agents.add(leg[0])
@@ -209,19 +238,67 @@ class RouteOptAnalyzer(DataAnalyzer):
                 series = pair.direct_series = Series(ts)
             pair.direct_bin_end = series.advance(ts, pair.packets_direct)
         pair.packets_direct += 1
-        if pair.state in (None, TUNNELLED, BU_SENT):
+        state = pair.state
+        if state == BU_SENT or (state is None and not self._registers_on_path(t)):
             pair.signalled = True
             pair.go(RO_ACTIVE, ts, frame)
 
+    def _registers_on_path(self, t: tuple) -> bool:
+        """Whether the capture showed a correspondent BU on the path of this
+        route-optimised packet (its care-of address and correspondent), for any
+        home address: then it shows that path's registrations, and a home
+        address without a BU of its own is not route-optimised (RFC 6275 9.3.1:
+        a correspondent accepts a HAO only with a binding)."""
+        if t[8] is not None:
+            return (t[3], t[6]) in self._bu_paths
+        return (t[4], t[5]) in self._bu_paths
+
     # -- return routability ------------------------------------------------------------------
+
+    def _home_at(self, coa: IPv6Address, hoa: IPv6Address) -> None:
+        homes = self._homes_at.setdefault(coa, [])
+        if hoa not in homes:
+            homes.append(hoa)
 
     def _home_of_care_of(self, coa: IPv6Address) -> IPv6Address | None:
         return self.legs.care_of_home.get(coa)
 
+    def _coti_home(self, coa: IPv6Address, cn: IPv6Address) -> IPv6Address | None:
+        """The home address a CoTI from ``coa`` to ``cn`` belongs to. A CoTI
+        names none (RFC 6275 6.1.4); it goes with the HoTI of the same round
+        (5.2.5), so a home address at ``coa`` whose round with ``cn`` waits for
+        its care-of half comes first, then one whose pair already uses ``coa``,
+        then the home address last seen at ``coa``."""
+        homes = self._homes_at.get(coa, ())
+        pairs = [(h, p) for h, p in ((h, self.pairs.get((h, cn))) for h in homes) if p is not None]
+        waiting = [(p.round.start_ts, h) for h, p in pairs
+                   if p.round is not None and not p.round.done and p.round.home_cookies
+                   and not p.round.careof_cookies]
+        if waiting:
+            return max(waiting)[1]
+        for h, p in pairs:
+            if p.care_of == coa:
+                return h
+        return self._home_of_care_of(coa)
+
+    def _cot_home(self, coa: IPv6Address, cn: IPv6Address, cookie: str) -> IPv6Address | None:
+        """The home address a CoT to ``coa`` from ``cn`` answers: the one whose
+        round sent its cookie (RFC 6275 6.1.6), else as `_coti_home`."""
+        for h in self._homes_at.get(coa, ()):
+            p = self.pairs.get((h, cn))
+            if p is not None and p.round is not None and cookie in p.round.careof_cookies:
+                return h
+        return self._coti_home(coa, cn)
+
     def on_test_init(self, event: ev.TestInit) -> None:
         """HoTI (src = home address) or CoTI (src = care-of address)."""
         self._tick(event.ts, event.frame)
-        hoa = event.src if event.home else self._home_of_care_of(event.wire_src)
+        if event.home:
+            hoa = event.src
+            if event.tunnelled:
+                self._home_at(event.outer_src, hoa)
+        else:
+            hoa = self._coti_home(event.wire_src, event.dst)
         if hoa is None:
             return
         pair = self._pair(hoa, event.dst)
@@ -238,7 +315,7 @@ class RouteOptAnalyzer(DataAnalyzer):
     def on_test(self, event: ev.Test) -> None:
         """HoT (dst = home address) or CoT (dst = care-of address)."""
         self._tick(event.ts, event.frame)
-        hoa = event.dst if event.home else self._home_of_care_of(event.wire_dst)
+        hoa = event.dst if event.home else self._cot_home(event.wire_dst, event.src, event.cookie)
         if hoa is None:
             return
         pair = self.pairs.get((hoa, event.src))
@@ -286,6 +363,7 @@ class RouteOptAnalyzer(DataAnalyzer):
             self.home_agents.add(event.dst)
             if event.care_of != hoa:
                 self.legs.care_of_home[event.care_of] = hoa
+                self._home_at(event.care_of, hoa)
             for pair in self._pairs_of.get(hoa, ()):
                 if (pair.state in IN_PROGRESS and pair.care_of is not None
                         and pair.care_of != event.care_of):
@@ -295,6 +373,9 @@ class RouteOptAnalyzer(DataAnalyzer):
         pair = self._pair(hoa, event.dst)
         pair.signalled = True
         self.legs.care_of_home.setdefault(event.care_of, hoa)
+        self._home_at(event.care_of, hoa)
+        self._bu_paths.add((event.wire_src, event.dst))
+        self._bu_paths.add((event.care_of, event.dst))
         home_bad = (event.home_nonce_index is not None and pair.home_nonce is not None
                     and event.home_nonce_index != pair.home_nonce)
         careof_bad = (event.careof_nonce_index is not None and pair.careof_nonce is not None
@@ -334,7 +415,8 @@ class RouteOptAnalyzer(DataAnalyzer):
 
     def finish(self, end_ts: float | None) -> None:
         """Expire what ran out before the end; nothing else closes here (open
-        intervals are reported with ended_by capture_end)."""
+        intervals are reported up to ``end_ts``, ended_by capture_end)."""
+        self._end_ts = end_ts
         if end_ts is not None:
             while self._expiries and self._expiries[0][0] <= end_ts:
                 expiry, key = heapq.heappop(self._expiries)
@@ -350,12 +432,14 @@ class RouteOptAnalyzer(DataAnalyzer):
                 continue
             intervals = list(pair.intervals)
             if pair.state == RO_ACTIVE and pair.active_start is not None:
-                intervals.append(Interval(pair.active_start, None, "capture_end"))
+                end = pair.active_start if self._end_ts is None else max(self._end_ts, pair.active_start)
+                intervals.append(Interval(pair.active_start, end, "capture_end", open=True))
             latency = statistics.median(pair.rr_latencies_ms) if pair.rr_latencies_ms else None
             out.setdefault(hoa, []).append(RouteOptimization(
                 cn, tuple(pair.transitions), tuple(intervals), latency,
                 pair.packets_direct, pair.packets_tunnelled,
-                None if pair.direct_series is None else pair.direct_series.freeze(pair.packets_direct)))
+                None if pair.direct_series is None else pair.direct_series.freeze(pair.packets_direct),
+                home_address=hoa))
         return out
 
     def contribute(self, builder: ReportBuilder) -> None:

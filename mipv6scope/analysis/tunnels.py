@@ -4,13 +4,19 @@
 Every IPv6-in-IPv6 packet whose inner header names a home address is one
 tunnel leg: HA -> CoA with the inner destination the home address is
 ``to_mn``, CoA -> HA with the inner source the home address is ``from_mn``.
-HoTI and HoT travel through the same tunnel (RFC 6275 5.2.5) and are counted
-as tunnel packets like data, as the truth files do.
+
+Everything the tunnel carries counts in its packet and byte totals, data or
+not: the home agent tunnels every packet for the home address (RFC 6275
+10.4.2), its own included, and the node reverse-tunnels what it sends from
+it (10.4.5, 11.3.1). So besides data (`tunnelled_data`), a tunnelled
+signalling frame (`events.TunnelledPacket`) counts: the HoTI and HoT of
+return routability (5.2.5), a Binding Refresh Request the home agent sends to
+the home address (6.1.2, 9.5.5: Mobility Header messages bypass the binding
+cache, 6.1, so it is not sent with a type 2 routing header and goes through
+the tunnel), a Binding Error to the home address, ICMPv6, ESP.
 
 Bytes are the outermost IPv6 packet's length, header included (what
-`synth.engine.Bytes` counts). A tunnelled HoTI/HoT event carries no length
-field yet, so for those the analyzer uses ``event.length`` when the event has
-one, else 80 bytes of IPv6 headers plus the message's fixed MH size.
+`synth.engine.Bytes` counts), read from its Payload Length.
 
 Packets the home agent tunnels to a care-of address while the bindings
 analyzer holds no valid home binding of the home address to that care-of
@@ -37,11 +43,6 @@ from .series import Series
 TOP_FLOWS = 50            # inner flows reported per tunnel; the rest are summed into one
 MAX_TRACKED_FLOWS = 2000  # distinct flows tracked per tunnel; later new ones go to "other"
 MAX_OUTSIDE_FRAMES = 1000  # outside-binding frame numbers kept per tunnel
-IPV6_HEADER = 40
-# Bytes of a tunnelled HoTI (16-byte MH) and HoT (24-byte MH) with no options:
-# outer and inner IPv6 headers plus the message.
-HOTI_TUNNEL_BYTES = 2 * IPV6_HEADER + 16
-HOT_TUNNEL_BYTES = 2 * IPV6_HEADER + 24
 OTHER_FLOW_ADDRESS = IPv6Address("::")
 OTHER_FLOW_PROTO = -1     # marks the summed "other flows" entry
 
@@ -317,13 +318,12 @@ class TunnelAnalyzer(DataAnalyzer):
             flow = self._new_flow(state, proto, src, dst, sport, dport, ts)
         return state, counter, flow
 
-    def on_test_init(self, event: ev.TestInit) -> None:
-        """A HoTI through the reverse tunnel counts as a tunnel packet."""
-        self._message(event, HOTI_TUNNEL_BYTES)
-
-    def on_test(self, event: ev.Test) -> None:
-        """A HoT through the tunnel counts as a tunnel packet."""
-        self._message(event, HOT_TUNNEL_BYTES)
+    def on_tunnelled_packet(self, event: ev.TunnelledPacket) -> None:
+        """A tunnelled frame that is not data (signalling, ICMPv6, ESP) counts
+        like a tunnelled data packet, its inner flow keyed by protocol alone."""
+        self.tunnelled_data((event.ts, event.frame, event.file, event.outer_src, event.outer_dst,
+                             event.src, event.dst, True, None, None, event.proto, None, None,
+                             event.length, event.inner_length, Route()))
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -344,15 +344,6 @@ class TunnelAnalyzer(DataAnalyzer):
         state.flows.append(flow)
         state.by_ports.setdefault((proto, sport, dport), []).append(flow)
         return flow
-
-    def _message(self, event: ev.TestInit | ev.Test, default_bytes: int) -> None:
-        """Account a tunnelled HoTI/HoT like a tunnelled data packet (proto 135)."""
-        if not event.tunnelled:
-            return
-        length = getattr(event, "length", None) or default_bytes
-        self.tunnelled_data((event.ts, event.frame, event.file, event.outer_src, event.outer_dst,
-                             event.src, event.dst, True, None, None, 135, None, None, length, length,
-                             Route()))
 
     def _judge(self, state: _TunnelState, hoa: IPv6Address, coa: IPv6Address, ts: float,
                frame: int) -> None:

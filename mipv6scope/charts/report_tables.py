@@ -75,6 +75,8 @@ def _transitions(value: Any) -> list[str]:
 def _intervals(value: Any) -> list[str]:
     return [f"{clock(i['start_ts'])}\u2013"
             f"{clock(i['end_ts']) if i['end_ts'] is not None else '(open)'} {i['ended_by']}"
+            + (" (open)" if i.get("open") and i["end_ts"] is not None else "")
+            + (" (clipped)" if i.get("clipped") else "")
             for i in value] or ["-"]
 
 
@@ -105,7 +107,8 @@ _ALL = {c.key: c for c in (
     _c("peer_name", "peer name"), _c("kind", "kind"), _c("care_of", "care-of"),
     _c("start_ts", "start", "ts"), _c("end_ts", "end", "ts"), _c("start_frame", "frame", "num"),
     _c("seq", "seq", "num"), _c("requested_lifetime_s", "requested s", "num"),
-    _c("granted_lifetime_s", "granted s", "num"), _c("ended_by", "ended by"),
+    _c("granted_lifetime_s", "granted s", "num"), _c("ended_by", "ended by"), _c("clipped", "clipped"),
+    _c("active_s", "RO active s", "num"),
     _c("bu_frames", "BU frames", "frames"), _c("ba_frame", "BA frame", "num"),
     _c("first_bu_ts", "first BU", "ts"), _c("ba_ts", "BA", "ts"), _c("status", "status", "num"),
     _c("status_name", "status name"), _c("retransmissions", "rexmit", "num"),

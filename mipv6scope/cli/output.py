@@ -29,6 +29,7 @@ from ..capture.frame import CaptureError
 from ..outfile import write_atomic
 from ..render.tabular import csv_record
 from ..report.model import MobileNode, Report
+from ..report.window import node_in_window
 from .progress import progress_line
 from .stdin_capture import captures_from, shown_as_given
 
@@ -265,16 +266,16 @@ def select_mn(report: Report, wanted: tuple[str, ...]) -> tuple[MobileNode, ...]
 
 
 def filter_report(report: Report, out: OutputOptions) -> Report:
-    """The report restricted to ``--mn`` and to ``--from``/``--to`` (handoffs,
-    registrations, bindings and findings by their time; tunnels by overlap).
-    A ``--mn`` naming no node is a usage error (exit 2), see `select_mn`."""
+    """The report restricted to ``--mn`` and to ``--from``/``--to``: bindings,
+    handoffs, registrations and RO intervals that overlap the window, clipped
+    to it and marked ``clipped`` (`report.window`); findings by their time;
+    tunnels by overlap. A ``--mn`` naming no node is a usage error (exit 2),
+    see `select_mn`."""
     if not out.mn and out.from_ts is None and out.to_ts is None:
         return report
-    nodes = tuple(
-        replace(n, handoffs=tuple(h for h in n.handoffs if _in_range(h.bu_ts or h.movement_ts, out)),
-                registrations=tuple(r for r in n.registrations if _in_range(r.first_bu_ts, out)),
-                bindings=tuple(b for b in n.bindings if _in_range(b.start_ts, out)))
-        for n in select_mn(report, out.mn))
+    nodes = select_mn(report, out.mn)
+    if out.from_ts is not None or out.to_ts is not None:
+        nodes = tuple(node_in_window(n, out.from_ts, out.to_ts) for n in nodes)
     keep = {hoa for n in nodes for hoa in (*(n.home_addresses or (n.home_address,)),
                                            *n.other_home_addresses)}
     tunnels = tuple(t for t in report.tunnels if (not out.mn or t.home_address in keep)

@@ -35,16 +35,32 @@ def _when(ts: float | None) -> str:
 
 
 def _ro_active_share(node: MobileNode, span: float | None) -> tuple[int, float | None]:
-    """(correspondents with RO ever active, share of the capture it was active)."""
-    active = [ro for ro in node.route_optimization if ro.active_intervals]
-    if not active or not span:
-        return len(active), None
-    best = 0.0
-    for ro in active:
-        total = sum((iv.end_ts if iv.end_ts is not None else iv.start_ts) - iv.start_ts
-                    for iv in ro.active_intervals)
-        best = max(best, total / span)
-    return len(active), min(1.0, best)
+    """(distinct correspondents with RO ever active, the largest share of the
+    capture one of them was active). A correspondent counts once however many
+    of the node's home addresses it optimised; its active time is the union of
+    their intervals (an open one runs to the capture's end)."""
+    spans: dict[Any, list[tuple[float, float]]] = {}
+    for ro in node.route_optimization:
+        for iv in ro.active_intervals:
+            end = iv.end_ts if iv.end_ts is not None else iv.start_ts
+            spans.setdefault(ro.correspondent, []).append((iv.start_ts, end))
+    if not spans or not span:
+        return len(spans), None
+    best = max(_covered(intervals) for intervals in spans.values())
+    return len(spans), min(1.0, best / span)
+
+
+def _covered(intervals: list[tuple[float, float]]) -> float:
+    """Seconds covered by the union of (start, end) intervals."""
+    total, reach = 0.0, None
+    for start, end in sorted(intervals):
+        if reach is None or start > reach:
+            total += end - start
+            reach = end
+        elif end > reach:
+            total += end - reach
+            reach = end
+    return total
 
 
 def node_record(node: MobileNode, report: Report) -> dict[str, Any]:

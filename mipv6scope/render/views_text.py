@@ -67,11 +67,17 @@ def _ms(value: Any) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _seconds(start: float, end: float | None) -> float:
+    """The length of an interval (0 when it has no end)."""
+    return 0.0 if end is None else end - start
+
+
 # -- bindings -------------------------------------------------------------------------------
 
-BINDING_COLUMNS = ("node", "node_name", "peer", "peer_name", "kind", "care_of", "start_ts", "end_ts",
-                   "start_frame", "seq", "requested_lifetime_s", "granted_lifetime_s", "ended_by")
-REGISTRATION_COLUMNS = ("node", "node_name", "peer", "peer_name", "care_of", "seq", "bu_frames",
+BINDING_COLUMNS = ("node", "node_name", "home_address", "peer", "peer_name", "kind", "care_of", "start_ts",
+                   "end_ts", "start_frame", "seq", "requested_lifetime_s", "granted_lifetime_s", "ended_by",
+                   "clipped")
+REGISTRATION_COLUMNS = ("node", "node_name", "home_address", "peer", "peer_name", "care_of", "seq", "bu_frames",
                         "ba_frame", "first_bu_ts", "ba_ts", "status", "status_name", "retransmissions",
                         "latency_ms", "requested_lifetime_s", "granted_lifetime_s")
 
@@ -79,24 +85,30 @@ REGISTRATION_COLUMNS = ("node", "node_name", "peer", "peer_name", "care_of", "se
 def binding_rows(report: Report) -> Iterator[Row]:
     """One row per binding interval in force (a rejected registration is not
     one: see `registration_rows`), per node in report order, each node's
-    bindings in the report's order."""
+    bindings in the report's order. ``node`` is the node's primary home
+    address, ``home_address`` the one the row is about; ``clipped`` says
+    ``--from``/``--to`` cut the interval to its window."""
     names = report.names
     for node in report.mobile_nodes:
         for b in node.bindings:
-            yield {"node": str(node.home_address), "node_name": node.name, "peer": str(b.peer),
+            yield {"node": str(node.home_address), "node_name": node.name,
+                   "home_address": str(b.home_address or node.home_address), "peer": str(b.peer),
                    "peer_name": names.get(b.peer), "kind": b.kind, "care_of": str(b.care_of), "start_ts": b.start_ts, "end_ts": b.end_ts,
                    "start_frame": b.start_frame, "seq": b.seq,
                    "requested_lifetime_s": b.requested_lifetime_s,
-                   "granted_lifetime_s": b.granted_lifetime_s, "ended_by": b.ended_by}
+                   "granted_lifetime_s": b.granted_lifetime_s, "ended_by": b.ended_by,
+                   "clipped": b.clipped}
 
 
 def registration_rows(report: Report) -> Iterator[Row]:
     """One row per registration attempt (its chain of BUs and the BA that
-    answered, if any; rejected and unanswered ones included)."""
+    answered, if any; rejected and unanswered ones included); ``home_address``
+    is the home address that registered."""
     names = report.names
     for node in report.mobile_nodes:
         for r in node.registrations:
-            yield {"node": str(node.home_address), "node_name": node.name, "peer": str(r.peer),
+            yield {"node": str(node.home_address), "node_name": node.name,
+                   "home_address": str(r.home_address or node.home_address), "peer": str(r.peer),
                    "peer_name": names.get(r.peer), "care_of": str(r.care_of), "seq": r.seq, "bu_frames": list(r.bu_frames),
                    "ba_frame": r.ba_frame, "first_bu_ts": r.first_bu_ts, "ba_ts": r.ba_ts,
                    "status": r.status, "status_name": r.status_name,
@@ -107,20 +119,22 @@ def registration_rows(report: Report) -> Iterator[Row]:
 
 def render_bindings(report: Report, registrations: bool = False) -> str:
     """Bindings (and optionally registrations) as text tables."""
-    rows = _with_peer(_with_node(list(binding_rows(report))))
+    rows = [{**r, "ended_shown": r["ended_by"] + (" (clipped)" if r["clipped"] else "")}
+            for r in _with_peer(_with_node(list(binding_rows(report))))]
     out = [_caption(report, "bindings", len(rows))]
     out.append(text_table(rows, [
-        Column("who", "node"), Column("peer_shown", "peer"), Column("kind"), Column("care_of", "care-of"),
+        Column("who", "node"), Column("home_address", "home address"), Column("peer_shown", "peer"),
+        Column("kind"), Column("care_of", "care-of"),
         Column("start_ts", "start", clock), Column("end_ts", "end", clock),
         Column("start_frame", "frame", right=True), Column("seq", right=True),
         Column("requested_lifetime_s", "req s", right=True),
-        Column("granted_lifetime_s", "granted s", right=True), Column("ended_by", "ended by")]))
+        Column("granted_lifetime_s", "granted s", right=True), Column("ended_shown", "ended by")]))
     if registrations:
         regs = _with_peer(_with_node(list(registration_rows(report))))
         out.append("\n" + _caption(report, "registrations", len(regs)))
         out.append(text_table(regs, [
-            Column("who", "node"), Column("peer_shown", "peer"), Column("care_of", "care-of"),
-            Column("seq", right=True),
+            Column("who", "node"), Column("home_address", "home address"), Column("peer_shown", "peer"),
+            Column("care_of", "care-of"), Column("seq", right=True),
             Column("first_bu_ts", "first BU", clock), Column("ba_ts", "BA", clock),
             Column("retransmissions", "rexmit", right=True), Column("latency_ms", "latency ms", _ms, True),
             Column("status", right=True), Column("status_name", "status name"),
@@ -165,27 +179,32 @@ def render_tunnels(report: Report) -> str:
 
 # -- route optimisation ------------------------------------------------------------------------
 
-RO_COLUMNS = ("node", "node_name", "correspondent", "correspondent_name", "state", "transitions", "active_intervals",
-              "rr_latency_ms", "packets_direct", "packets_tunnelled")
+RO_COLUMNS = ("node", "node_name", "home_address", "correspondent", "correspondent_name", "state", "transitions",
+              "active_intervals", "rr_latency_ms", "packets_direct", "packets_tunnelled", "active_s")
 
 
 def ro_rows(report: Report) -> Iterator[Row]:
-    """One row per (MN, CN): last state, every transition, active intervals,
-    RR latency and data per path. In csv a transition is ``ts|frame|state|reason``
-    and an interval ``start_ts|end_ts|ended_by``, joined with ``;``."""
+    """One row per (home address, CN): last state, every transition, active
+    intervals, RR latency, data per path and ``active_s``, the seconds RO was
+    active (an ``open`` interval, still active at the capture's end, counts up
+    to that end). In csv a transition is ``ts|frame|state|reason`` and an
+    interval ``start_ts|end_ts|ended_by|open|clipped``, joined with ``;``."""
     names = report.names
     for node in report.mobile_nodes:
         for ro in node.route_optimization:
             yield {"node": str(node.home_address), "node_name": node.name,
+                   "home_address": str(ro.home_address or node.home_address),
                    "correspondent": str(ro.correspondent),
                    "correspondent_name": names.get(ro.correspondent),
                    "state": ro.transitions[-1].state if ro.transitions else None,
                    "transitions": [{"ts": t.ts, "frame": t.frame, "state": t.state, "reason": t.reason}
                                    for t in ro.transitions],
                    "active_intervals": [{"start_ts": i.start_ts, "end_ts": i.end_ts,
-                                         "ended_by": i.ended_by} for i in ro.active_intervals],
+                                         "ended_by": i.ended_by, "open": i.open, "clipped": i.clipped}
+                                        for i in ro.active_intervals],
                    "rr_latency_ms": ro.rr_latency_ms, "packets_direct": ro.packets_direct,
-                   "packets_tunnelled": ro.packets_tunnelled}
+                   "packets_tunnelled": ro.packets_tunnelled,
+                   "active_s": round(sum(_seconds(i.start_ts, i.end_ts) for i in ro.active_intervals), 6)}
 
 
 def render_ro(report: Report) -> str:
@@ -194,16 +213,17 @@ def render_ro(report: Report) -> str:
     for r in rows:
         r["n_transitions"] = len(r["transitions"])
         r["correspondent_shown"] = _named(r["correspondent_name"], r["correspondent"])
-        r["active_s"] = sum((i["end_ts"] if i["end_ts"] is not None else i["start_ts"]) - i["start_ts"]
-                            for i in r["active_intervals"])
+        r["active_shown"] = f"{r['active_s']:.3f}" + (
+            " (open)" if any(i["open"] for i in r["active_intervals"]) else "")
     out = [_caption(report, "route optimisation pairs", len(rows)), text_table(rows, [
-        Column("who", "node"), Column("correspondent_shown", "correspondent"), Column("state", "state now"),
+        Column("who", "node"), Column("home_address", "home address"),
+        Column("correspondent_shown", "correspondent"), Column("state", "state now"),
         Column("n_transitions", "transitions", right=True),
-        Column("active_s", "RO active s", lambda v: f"{v:.3f}", True),
+        Column("active_shown", "RO active s", right=True),
         Column("rr_latency_ms", "RR ms", _ms, True), Column("packets_direct", "direct", right=True),
         Column("packets_tunnelled", "tunnelled", right=True)])]
     for r in rows:
-        out.append(f"\n{r['who']} <-> {r['correspondent_shown']}:\n")
+        out.append(f"\n{_named(r['node_name'], r['home_address'])} <-> {r['correspondent_shown']}:\n")
         out.append(text_table(r["transitions"], [
             Column("ts", "time", clock), Column("frame", right=True), Column("state"), Column("reason")],
             indent="  "))
@@ -212,7 +232,7 @@ def render_ro(report: Report) -> str:
 
 # -- handoffs ---------------------------------------------------------------------------------
 
-HANDOFF_COLUMNS = ("node", "node_name", "from_care_of", "to_care_of", "movement_ts", "bu_ts", "ba_ts",
+HANDOFF_COLUMNS = ("node", "node_name", "home_address", "from_care_of", "to_care_of", "movement_ts", "bu_ts", "ba_ts",
                    "first_data_ts", "registration_ms", "disruption_ms", "bu_retransmissions",
                    "lost_to_old_care_of")
 
@@ -222,6 +242,7 @@ def handoff_rows(report: Report) -> Iterator[Row]:
     for node in report.mobile_nodes:
         for h in node.handoffs:
             yield {"node": str(node.home_address), "node_name": node.name,
+                   "home_address": str(getattr(h, "home_address", None) or node.home_address),
                    "from_care_of": str(h.from_care_of), "to_care_of": str(h.to_care_of),
                    "movement_ts": h.movement_ts, "bu_ts": h.bu_ts, "ba_ts": h.ba_ts,
                    "first_data_ts": h.first_data_ts, "registration_ms": h.registration_ms,
@@ -248,7 +269,7 @@ def render_handoffs(report: Report) -> str:
     """Handoffs as a table, then count/median/p95/max per mobile node."""
     rows = _with_node(list(handoff_rows(report)))
     out = [_caption(report, "handoffs", len(rows)), text_table(rows, [
-        Column("who", "node"), Column("from_care_of", "from"), Column("to_care_of", "to"),
+        Column("who", "node"), Column("home_address", "home address"), Column("from_care_of", "from"), Column("to_care_of", "to"),
         Column("movement_ts", "movement", clock), Column("bu_ts", "BU", clock), Column("ba_ts", "BA", clock),
         Column("first_data_ts", "first data", clock), Column("registration_ms", "reg ms", _ms, True),
         Column("disruption_ms", "disrupt ms", _ms, True), Column("bu_retransmissions", "rexmit", right=True),

@@ -91,6 +91,7 @@ class Binding:
     granted_lifetime_s: int
     ended_by: str  # refresh|new_care_of|deregistration|expiry|binding_error|capture_end
     home_address: IPv6Address | None = None  # which of the node's home addresses was bound
+    clipped: bool = False  # cut to the --from/--to window (set only by that filter)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class Handoff:
     disruption_ms: float | None
     bu_retransmissions: int
     lost_to_old_care_of: int
+    clipped: bool = False  # cut to the --from/--to window (set only by that filter)
 
 
 @dataclass(frozen=True)
@@ -150,11 +152,18 @@ class Transition:
 
 @dataclass(frozen=True)
 class Interval:
-    """A period route optimisation was active."""
+    """A period route optimisation was active.
+
+    One still active when the capture ends is ``open``: its ``end_ts`` is the
+    capture's end (the last frame's time) and ``ended_by`` "capture_end", so
+    active-time sums include it. ``clipped`` marks an interval cut to the
+    ``--from``/``--to`` window."""
 
     start_ts: float
     end_ts: float | None
     ended_by: str
+    open: bool = False
+    clipped: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,6 +177,7 @@ class RouteOptimization:
     packets_direct: int
     packets_tunnelled: int
     direct_series: TrafficSeries | None = None  # route-optimised packets over time
+    home_address: IPv6Address | None = None  # which of the node's home addresses it is about
 
 
 @dataclass(frozen=True)

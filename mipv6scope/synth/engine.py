@@ -92,6 +92,7 @@ class Ledger:
 
     labels: dict[str, LabelStats] = field(default_factory=dict)
     frames: int = 0
+    last_ts: float | None = None  # the last written frame's time: the capture's end
 
     def get(self, label: str) -> LabelStats | None:
         """The stats of a label, or None when no written packet carried it."""
@@ -137,6 +138,7 @@ def write_packets(sightings: Iterable[tuple[Sighting, Packet]], path: str | Path
                 stats.packets += 1
                 stats.bytes += len(packet.data)
                 stats.last_ts = ts
+            ledger.last_ts = ts
         ledger.frames = writer.count
     return ledger
 
@@ -148,7 +150,7 @@ class Placeholder:
     """A truth value that depends on the written frames: ``what`` of ``label``."""
 
     label: str
-    what: str  # first_frame | first_ts | last_ts | frames | count | bytes
+    what: str  # first_frame | first_ts | last_ts | frames | count | bytes | capture_end
 
 
 def FirstFrame(label: str) -> Placeholder:  # noqa: N802 - reads as a value in truth bodies
@@ -164,6 +166,11 @@ def FirstTs(label: str) -> Placeholder:  # noqa: N802
 def LastTs(label: str) -> Placeholder:  # noqa: N802
     """The timestamp of the last written packet with this label, or null."""
     return Placeholder(label, "last_ts")
+
+
+def CaptureEnd() -> Placeholder:  # noqa: N802
+    """The timestamp of the capture's last written frame (the capture's end), or null."""
+    return Placeholder("", "capture_end")
 
 
 def Frames(label: str) -> Placeholder:  # noqa: N802
@@ -185,6 +192,8 @@ _EMPTY = {"first_frame": None, "first_ts": None, "last_ts": None, "count": 0, "b
 
 
 def _placeholder_value(ref: Placeholder, ledger: Ledger) -> Any:
+    if ref.what == "capture_end":
+        return ledger.last_ts
     stats = ledger.get(ref.label)
     if ref.what == "frames":
         return list(stats.frames) if stats else []

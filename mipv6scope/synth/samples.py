@@ -129,9 +129,10 @@ def voice_payload(seq: int) -> bytes:
 # -- one capture per message type ------------------------------------------------
 
 def sample_brr() -> Sample:
-    s = Sample("mh-brr.pcap", "Binding Refresh Request from the home agent to the care-of "
-               "address, with a type 2 routing header to the home address.")
-    s.add(0.0, mh_packet(HA, COA2, mh.BRR(), rh2=HOA), HA_MAC, MN_MAC)
+    s = Sample("mh-brr.pcap", "Binding Refresh Request from the home agent to the home "
+               "address, tunnelled to the care-of address (RFC 6275 6.1: no type 2 routing "
+               "header on a Mobility Header message but a BA).")
+    s.add(0.0, tunnel(HA, COA2, mh_packet(HA, HOA, mh.BRR())), HA_MAC, MN_MAC)
     return s
 
 
@@ -387,7 +388,7 @@ def sample_home_registration() -> Sample:
         s.add(t + 0.003, udp_packet(CN, COA2, 5004, 5004, voice_payload(i), rh2=HOA), AR2_MAC, MN_MAC)
         t += 0.020
     # The home agent asks for a refresh; the node refreshes.
-    s.add(300.000, mh_packet(HA, COA2, mh.BRR(), rh2=HOA), AR2_MAC, MN_MAC)
+    s.add(300.000, tunnel(HA, COA2, mh_packet(HA, HOA, mh.BRR())), AR2_MAC, MN_MAC)
     s.add(300.010, mh_packet(COA2, HA, bu_message(101, 105, "AH"), hao=HOA), MN_MAC, AR2_MAC)
     s.add(300.049, mh_packet(HA, COA2, ba_message(101, 105), rh2=HOA), AR2_MAC, MN_MAC)
     # Back on the home link: RA from the home agent, deregistration, NA with O.

@@ -37,7 +37,9 @@ Schema (keys always present):
         route_optimization: [{correspondent,
                     transitions: [{ts, frame, state, reason}],
                     state in tunnelled|rr_started|rr_done|bu_sent|ro_active|fallback,
-                    active_intervals: [{start_ts, end_ts, ended_by}],
+                    active_intervals: [{start_ts, end_ts, ended_by, open}],
+                                                     open: still active at the capture's
+                                                     end (end_ts = its last frame's time)
                     packets_direct, packets_tunnelled}]
     }]
     tunnels: [{home_agent, care_of, home_address,

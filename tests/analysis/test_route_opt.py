@@ -188,7 +188,7 @@ def test_route_optimization_truth() -> None:
     got = [{"ts": t.ts, "frame": t.frame, "state": t.state, "reason": t.reason} for t in ro.transitions]
     assert got[0] == {"ts": 1700000000.331222, "frame": 7, "state": "tunnelled", "reason": None}
     assert got == want["transitions"]
-    assert [{"start_ts": i.start_ts, "end_ts": i.end_ts, "ended_by": i.ended_by}
+    assert [{"start_ts": i.start_ts, "end_ts": i.end_ts, "ended_by": i.ended_by, "open": i.open}
             for i in ro.active_intervals] == want["active_intervals"]
     assert ro.packets_direct == want["packets_direct"]
     assert ro.packets_tunnelled == want["packets_tunnelled"]

@@ -113,11 +113,17 @@ def test_unattributable_tunnel_is_ignored() -> None:
     assert t.results() == []
 
 
-def test_hoti_in_tunnel_counts_plain_leg_does_not() -> None:
+def test_tunnelled_signalling_counts_with_its_length() -> None:
+    """A HoTI in the reverse tunnel counts (RFC 6275 5.2.5) by its frame's
+    TunnelledPacket, at the outer packet's length; the message event alone
+    (the HoTI on the HA-CN leg) counts nothing."""
     t = TunnelAnalyzer(FakeBindings([(0.0, 100.0, HOA, COA2)]))
-    feed(t, [hoti(1.0, 1), hoti(1.01, 2, tunnelled=False)])
+    # 40 outer + 40 inner + 16 (HoTI) bytes
+    feed(t, [hoti(1.0, 1), ev.TunnelledPacket(1.0, 1, 0, COA2, HA, HOA, CN, 135, 96, 56),
+             hoti(1.01, 2, tunnelled=False)])
     [tunnel] = t.results()
-    assert (tunnel.from_mn.packets, tunnel.from_mn.bytes) == (1, tn.HOTI_TUNNEL_BYTES)
+    assert (tunnel.from_mn.packets, tunnel.from_mn.bytes) == (1, 96)
+    assert [(f.proto, f.packets) for f in tunnel.inner_flows] == [(135, 1)]
 
 
 def test_flows_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,7 +54,7 @@ from typing import Any
 
 from ...decode import mh
 from .. import exchanges as ex
-from ..build import mh_packet, udp_packet
+from ..build import mh_packet, tunnel, udp_packet
 from ..engine import Bytes, Count, FirstFrame, FirstTs, Frames, for_vantage
 from ..samples import voice_payload
 from ..world import MobileNode, Node, World, mac_for
@@ -112,13 +112,19 @@ class _Story:
                               reaches_mn=reaches_mn)
 
     def brr(self, ts: float, reaches_mn: bool = True) -> tuple[float, str]:
-        """A Binding Refresh Request from the home agent (RH2); (arrival, label)."""
+        """A Binding Refresh Request from the home agent to the home address;
+        (arrival, label). A Mobility Header message is never sent with a type 2
+        routing header nor by the binding cache (RFC 6275 6.1), so the home
+        agent tunnels it to the care-of address like any packet for the home
+        address (10.4.2): it counts in the tunnel."""
         self.brr_count += 1
         label = f"{self.mn.name}/brr/{self.brr_count}"
         mn = self.mn
         assert mn.care_of is not None
-        packet = mh_packet(mn.home_agent.address, mn.care_of, mh.BRR(), rh2=mn.home_address)
-        return self.world.ha_to_mn(ts, mn, packet, (label,), reaches_mn), label
+        ha = mn.home_agent.address
+        packet = tunnel(ha, mn.care_of, mh_packet(ha, mn.home_address, mh.BRR()))
+        labels = (label, ex.tunnel_label(mn, mn.care_of, "to_mn"))
+        return self.world.ha_to_mn(ts, mn, packet, labels, reaches_mn), label
 
     def binding(self, seq: int, ha: Node, care_of: str, ended_by: str, end: Any,
                 bu_label: str | None = None) -> None:

@@ -38,7 +38,7 @@ from typing import Any
 
 from .. import exchanges as ex
 from .. import ro_steps as ro
-from ..engine import Bytes, Count, FirstFrame, FirstTs, Frames, for_vantage
+from ..engine import Bytes, CaptureEnd, Count, FirstFrame, FirstTs, Frames, for_vantage
 from ..world import World
 from . import Built, ScenarioParams
 
@@ -155,10 +155,11 @@ def build(params: ScenarioParams) -> Built:
         "transitions": transitions,
         "active_intervals": [
             {"start_ts": FirstTs(cn_reg1.ba_label), "end_ts": FirstTs(be_label),
-             "ended_by": "binding_error"},
+             "ended_by": "binding_error", "open": False},
             {"start_ts": FirstTs(cn_reg2.ba_label), "end_ts": FirstTs(home2.bu_label),
-             "ended_by": "movement"},
-            {"start_ts": FirstTs(cn_reg3.ba_label), "end_ts": None, "ended_by": "capture_end"},
+             "ended_by": "movement", "open": False},
+            {"start_ts": FirstTs(cn_reg3.ba_label), "end_ts": CaptureEnd(), "ended_by": "capture_end",
+             "open": True},
         ],
         "packets_direct": Count(f"{p}/direct"),
         "packets_tunnelled": Count(f"{p}/tunnelled"),
