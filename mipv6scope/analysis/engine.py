@@ -368,5 +368,5 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
                    for reader in readers for issue in reader.issues)
     info = CaptureInfo(tuple(path_list), counts.frames, counts.decoded, counts.malformed,
                        counts.skipped, state.first_ts, state.last_ts, state.partial,
-                       dict(counts.skip_reasons), issues)
+                       dict(counts.skip_reasons), issues, esp_no_key=counts.esp_no_key)
     return builder.build(info)
