@@ -26,6 +26,7 @@ import click
 
 from ..analysis.engine import analyze, default_analyzers, read_names
 from ..capture.frame import CaptureError
+from ..decode.esp_sa import EMPTY as EMPTY_SAS
 from ..decode.esp_sa import SADatabase, SAFileError, read_sa_file, using_sas
 from ..outfile import write_atomic
 from ..render.tabular import csv_record
@@ -140,7 +141,7 @@ def esp_sa_callback(_ctx: click.Context, param: click.Parameter, value: str | No
     naming the bad line (never a key) and exit 2. Warnings (SAs whose
     algorithm is not supported) go to stderr."""
     if value is None:
-        return SADatabase()
+        return EMPTY_SAS
     try:
         database = read_sa_file(value)
     except SAFileError as exc:

@@ -204,7 +204,10 @@ def using_sas(database: SADatabase) -> Iterator[SADatabase]:
     try:
         yield database
     finally:
-        _active.remove(database)
+        for i in range(len(_active) - 1, 0, -1):  # this one (the same object), never the default
+            if _active[i] is database:
+                del _active[i]
+                break
 
 
 # ---------------------------------------------------------------------------------- reading
