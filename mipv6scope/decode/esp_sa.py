@@ -357,7 +357,8 @@ def parse_sa(fields: Sequence[str], line: int) -> SecurityAssociation | str:
     ekey = parse_key(enc_key, "encryption")
     akey = parse_key(auth_key, "authentication")
     if len(ekey) not in encryption.key_lengths:
-        wanted = ", ".join(str(n) for n in encryption.key_lengths)
+        sizes = [str(n) for n in encryption.key_lengths]
+        wanted = sizes[0] if len(sizes) == 1 else ", ".join(sizes[:-1]) + " or " + sizes[-1]
         raise ValueError(f"{enc_name} needs a key of {wanted} bytes; the encryption key has {len(ekey)}")
     if authentication.digest is not None and not akey:
         raise ValueError(f"{auth_name} needs an authentication key")
