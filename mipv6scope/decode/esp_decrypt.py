@@ -54,6 +54,7 @@ class OpenedEsp:
     pad_len: int
     next_header: int
     payload: bytes
+    plaintext: bytes  # the payload, its padding, Pad Length and Next Header
 
 
 def _hmac_ok(esp: bytes, sa: SecurityAssociation, icv_len: int) -> bool | None:
@@ -114,4 +115,4 @@ def open_esp(esp: bytes, sa: SecurityAssociation) -> OpenedEsp | None:
         return None
     if icv_ok is not True and plain[start:-2] != _DEFAULT_PADDING[:pad_len]:
         return None
-    return OpenedEsp(icv_ok, icv_len, iv_len, pad_len, next_header, plain[:start])
+    return OpenedEsp(icv_ok, icv_len, iv_len, pad_len, next_header, plain[:start], plain)

@@ -329,3 +329,20 @@ def test_sa_file_keys_are_not_in_reprs():
     for seed, n in ((1, 16), (2, 20), (3, 16), (4, 20)):
         assert key(n, seed).hex() not in text and repr(key(n, seed)) not in text
     assert database.find(IPv6Address(HOA), IPv6Address(HA), SPI_OUT) is database.sas[0]
+
+
+def test_detail_tree_shows_the_decrypted_mobility_header():
+    from mipv6scope.decode.detail import build_detail
+
+    algo = ALGOS["aes-ctr/sha1"]
+    bu_bytes, _ = exchange(algo)
+    with using_sas(read_sa_lines(sa_file_lines(algo))):
+        layers = build_detail(raw_frame(bu_bytes))
+    esp, mh = layers[-2], layers[-1]
+    assert "decrypted with --esp-sa line 2: AES-CTR [RFC3686]" in esp.label
+    assert [n.label for n in esp.find("esp.protocol")] == ["ESP Next Header: Mobile IPv6 (135)"]
+    assert esp.find("esp.icv")[0].label.endswith("[correct]")
+    assert mh.label == "Mobile IPv6 (Binding Update)"
+    # the MH's nodes sit on the ciphertext's octets: after the ESP header and the 8-octet IV
+    assert mh.start == esp.start + 8 + 8 and mh.end <= esp.end
+    assert any(n.label == "Sequence number: 7" for _d, n in mh.walk())
