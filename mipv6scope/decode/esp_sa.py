@@ -34,10 +34,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from ipaddress import AddressValueError, IPv4Address, IPv6Address
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class SAFileError(ValueError):
@@ -284,10 +287,10 @@ def parse_address(text: str, protocol: str) -> AddressPattern:
     try:
         value, mask = _pattern_bits(address, version)
     except (AddressValueError, ValueError):
-        raise ValueError(f"not an {protocol} address, '*' or address/prefix: {text!r}") from None
+        raise ValueError(f"not an {protocol} address, '*' or address/prefix") from None
     if slash:
         if not prefix.isdigit() or int(prefix) > width:
-            raise ValueError(f"bad prefix length in {text!r}")
+            raise ValueError(f"bad prefix length (0 to {width})")
         full = (1 << width) - 1
         mask &= full ^ (full >> int(prefix))
     return AddressPattern(text, value & mask, mask, width)
@@ -300,7 +303,7 @@ def parse_spi(text: str) -> SpiPattern:
         return SpiPattern(text, None)
     if "*" in value:
         if not re.fullmatch(r"0[xX][0-9a-fA-F*]{8}", value):
-            raise ValueError(f"SPI with '*' must be 0x and 8 hex digits or '*': {text!r}")
+            raise ValueError("SPI with '*' must be 0x and 8 hex digits, or '*' alone")
         return SpiPattern(text, None, value[2:].lower())
     try:
         if value[:2].lower() == "0x":
@@ -310,9 +313,9 @@ def parse_spi(text: str) -> SpiPattern:
         else:
             spi = int(value, 10)
     except ValueError:
-        raise ValueError(f"SPI is not a number: {text!r}") from None
+        raise ValueError("SPI is not a number (decimal or 0x hex) or '*'") from None
     if not 0 <= spi <= 0xFFFFFFFF:
-        raise ValueError(f"SPI out of range (32 bits): {text!r}")
+        raise ValueError("SPI out of range (32 bits)")
     return SpiPattern(text, spi)
 
 
@@ -334,6 +337,15 @@ def parse_key(text: str, which: str) -> bytes:
         raise ValueError(f"{which} key: characters that are not bytes (use 0x and hex)") from None
 
 
+def _column(parse: Callable[..., T], column: int, *args: str) -> T:
+    """``parse(*args)``, its ValueError prefixed with the column's name and number."""
+    try:
+        return parse(*args)
+    except ValueError as exc:
+        name = {2: "source", 3: "destination", 4: "SPI"}[column]
+        raise ValueError(f"{name} (column {column}): {exc}") from None
+
+
 def parse_sa(fields: Sequence[str], line: int) -> SecurityAssociation | str:
     """One SA from its eight fields; a warning text when Wireshark knows its
     algorithm but this reader cannot run it. Raises ValueError (never quoting a key)."""
@@ -342,17 +354,17 @@ def parse_sa(fields: Sequence[str], line: int) -> SecurityAssociation | str:
                          "SPI, encryption, encryption key, authentication, authentication key)")
     protocol, src, dst, spi, enc_name, enc_key, auth_name, auth_key = fields
     if protocol not in ("IPv6", "IPv4"):
-        raise ValueError(f"protocol must be IPv6 or IPv4, not {protocol!r}")
+        raise ValueError("protocol (column 1) must be IPv6 or IPv4")
     for name in (enc_name, auth_name):
         if name in UNSUPPORTED:
             return f"{name} is not supported: the SA is ignored"
     encryption = ENCRYPTIONS.get(enc_name)
     if encryption is None:
-        raise ValueError(f"unknown encryption algorithm {enc_name!r} (one of: "
+        raise ValueError("unknown encryption algorithm in column 5 (one of: "
                          + ", ".join(ENCRYPTIONS) + ")")
     authentication = AUTHENTICATIONS.get(auth_name)
     if authentication is None:
-        raise ValueError(f"unknown authentication algorithm {auth_name!r} (one of: "
+        raise ValueError("unknown authentication algorithm in column 7 (one of: "
                          + ", ".join(AUTHENTICATIONS) + ")")
     ekey = parse_key(enc_key, "encryption")
     akey = parse_key(auth_key, "authentication")
@@ -362,8 +374,9 @@ def parse_sa(fields: Sequence[str], line: int) -> SecurityAssociation | str:
         raise ValueError(f"{enc_name} needs a key of {wanted} bytes; the encryption key has {len(ekey)}")
     if authentication.digest is not None and not akey:
         raise ValueError(f"{auth_name} needs an authentication key")
-    sa = SecurityAssociation(line, protocol, parse_address(src, protocol), parse_address(dst, protocol),
-                             parse_spi(spi), encryption, authentication, ekey, akey)
+    sa = SecurityAssociation(line, protocol, _column(parse_address, 2, src, protocol),
+                             _column(parse_address, 3, dst, protocol), _column(parse_spi, 4, spi),
+                             encryption, authentication, ekey, akey)
     if encryption.mode == "gcm" and sa.icv_len not in (8, 12, 16):
         raise ValueError(f"{enc_name} needs an ICV of 8, 12 or 16 bytes (authentication column)")
     return sa

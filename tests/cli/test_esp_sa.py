@@ -168,10 +168,15 @@ BAD_FILES = {
     "hex key with a typo": (GOOD.replace(ENC_KEY.hex(), ENC_KEY.hex()[:-1] + "g"),
                             "encryption key: not hex digits"),
     "short key": (GOOD.replace(ENC_KEY.hex(), ENC_KEY.hex()[:-4]), "the encryption key has 14"),
-    "bad address": (GOOD.replace(HOA, "2001:db8::zz"), "not an IPv6 address"),
-    "bad spi": (GOOD.replace("0x00001001", "spi-one"), "SPI is not a number"),
+    "bad address": (GOOD.replace(HOA, "2001:db8::zz"), "source (column 2): not an IPv6 address"),
+    "bad prefix": (GOOD.replace(f'"{HA}"', f'"{HA}/129"'), "destination (column 3): bad prefix length"),
+    "bad spi": (GOOD.replace("0x00001001", "spi-one"), "SPI (column 4): SPI is not a number"),
+    "key in the cipher column": (GOOD.replace('"AES-CBC [RFC3602]"', f'"0x{ENC_KEY.hex()}"'),
+                                 "unknown encryption algorithm in column 5"),
+    "key in the protocol column": (GOOD.replace('"IPv6"', f'"{AUTH_KEY.hex()}"'),
+                                   "protocol (column 1) must be IPv6 or IPv4"),
     "open quote": (GOOD[:-1], "no closing quote"),
-    "protocol": (GOOD.replace('"IPv6"', '"IPX"'), "protocol must be IPv6 or IPv4"),
+    "protocol": (GOOD.replace('"IPv6"', '"IPX"'), "protocol (column 1) must be IPv6 or IPv4"),
     "no auth key": (GOOD.rsplit(",", 1)[0] + ',""', "needs an authentication key"),
 }
 

@@ -346,3 +346,29 @@ def test_detail_tree_shows_the_decrypted_mobility_header():
     # the MH's nodes sit on the ciphertext's octets: after the ESP header and the 8-octet IV
     assert mh.start == esp.start + 8 + 8 and mh.end <= esp.end
     assert any(n.label == "Sequence number: 7" for _d, n in mh.walk())
+
+
+def test_sa_columns_as_wireshark_reads_them():
+    """Wireshark's esp_sa matching rules, written out by hand: '*' digits, a
+    prefix length (also one that cuts a hex digit), SPI wildcards and bases,
+    keys as hex or as characters, UAT escapes."""
+    from mipv6scope.decode.esp_sa import parse_address, parse_key, parse_spi, split_fields
+
+    def hits(pattern: str, *addresses: str) -> list[bool]:
+        p = parse_address(pattern, "IPv6")
+        return [p.matches(IPv6Address(a).packed) for a in addresses]
+
+    assert hits("2001:db8:1::1**", "2001:db8:1::100", "2001:db8:1::1ab", "2001:db8:1::2ab") == [
+        True, True, False]
+    assert hits("2001:db8:1::/48", "2001:db8:1:ffff::1", "2001:db8:2::1") == [True, False]
+    assert hits("2001:db8::4/126", "2001:db8::4", "2001:db8::7", "2001:db8::8") == [True, True, False]
+    assert hits("*", "::1", "ffff::") == [True, True]
+    assert parse_address("10.*.*.1", "IPv4").matches(bytes([10, 7, 8, 1]))
+    assert not parse_address("10.*.*.1", "IPv4").matches(bytes([11, 7, 8, 1]))
+    wild = parse_spi("0x000010**")
+    assert [wild.matches(s) for s in (0x1001, 0x10FF, 0x1101)] == [True, True, False]
+    assert parse_spi("4097").value == 0x1001 and parse_spi("010").value == 8
+    assert parse_spi("*").matches(0xFFFFFFFF)
+    assert parse_key("0x123", "encryption") == b"\x01\x23"
+    assert parse_key("abc", "encryption") == b"abc" and parse_key("0x", "encryption") == b""
+    assert split_fields('"a\\x2cb", "c\\"d",e') == ["a,b", 'c"d', "e"]
