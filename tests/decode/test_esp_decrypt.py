@@ -17,6 +17,8 @@ from ipaddress import IPv6Address
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scapy.layers.inet import UDP
 from scapy.layers.inet6 import HAO, MIP6MH_BA, MIP6MH_BU, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting
 from scapy.layers.ipsec import ESP, SecurityAssociation
@@ -372,3 +374,14 @@ def test_sa_columns_as_wireshark_reads_them():
     assert parse_key("0x123", "encryption") == b"\x01\x23"
     assert parse_key("abc", "encryption") == b"abc" and parse_key("0x", "encryption") == b""
     assert split_fields('"a\\x2cb", "c\\"d",e') == ["a,b", 'c"d', "e"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=st.sampled_from(sorted(ALGOS)), body=st.binary(max_size=120))
+def test_garbage_under_a_known_sa_never_breaks_the_decoder(name: str, body: bytes):
+    algo = ALGOS[name]
+    packet = IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)]) / ESP(
+        spi=SPI_OUT, seq=1, data=body)
+    out = decode(bytes(packet), sa_file_lines(algo))
+    assert "decoder_error" not in [i.code for i in out.issues]
+    assert out.esp is not None and "no_key" not in out.esp
