@@ -378,7 +378,8 @@ def parse_sa(fields: Sequence[str], line: int) -> SecurityAssociation | str:
                              _column(parse_address, 3, dst, protocol), _column(parse_spi, 4, spi),
                              encryption, authentication, ekey, akey)
     if encryption.mode == "gcm" and sa.icv_len not in (8, 12, 16):
-        raise ValueError(f"{enc_name} needs an ICV of 8, 12 or 16 bytes (authentication column)")
+        return (f"{enc_name} with {auth_name} gives no 8, 12 or 16 octet ICV to check: the SA is "
+                "ignored (use AES-GCM with N octet ICV)")
     return sa
 
 

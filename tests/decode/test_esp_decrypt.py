@@ -385,3 +385,15 @@ def test_garbage_under_a_known_sa_never_breaks_the_decoder(name: str, body: byte
     out = decode(bytes(packet), sa_file_lines(algo))
     assert "decoder_error" not in [i.code for i in out.issues]
     assert out.esp is not None and "no_key" not in out.esp
+
+
+def test_wireshark_deprecated_gcm_takes_its_icv_from_the_authentication_column():
+    line = ('"IPv6","*","*","*","AES-GCM [RFC4106]","0x' + key(20, 1).hex() + '","{auth}",""')
+    with_any = read_sa_lines([line.format(auth="ANY 128 bit authentication [no checking]")])
+    assert [s.icv_len for s in with_any.sas] == [16] and with_any.warnings == ()
+    bu_bytes, _ = exchange(ALGOS["aes-gcm16"])
+    with using_sas(with_any):
+        out = decode_frame(raw_frame(bu_bytes))
+    assert out.mh is not None and out.esp is not None and out.esp["icv_ok"] is True
+    without = read_sa_lines([line.format(auth="NULL")])
+    assert without.sas == () and "line 1: AES-GCM [RFC4106] with NULL" in without.warnings[0]
