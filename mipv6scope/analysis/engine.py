@@ -379,7 +379,7 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
         c = state.counts
         info = CaptureInfo(tuple(path_list), frames_read, frames_read - c.malformed - c.skipped,
                            c.malformed, c.skipped, state.first_ts, state.last_ts, True,
-                           dict(c.skip_reasons), _issues(readers))
+                           dict(c.skip_reasons), _issues(readers), esp_no_key=c.esp_no_key)
         return _build_report(analyzers, names, info)
 
     try:
@@ -405,5 +405,5 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
     counts = state.counts
     info = CaptureInfo(tuple(path_list), counts.frames, counts.decoded, counts.malformed,
                        counts.skipped, state.first_ts, state.last_ts, state.partial,
-                       dict(counts.skip_reasons), _issues(readers))
+                       dict(counts.skip_reasons), _issues(readers), esp_no_key=counts.esp_no_key)
     return _build_report(analyzers, names, info)

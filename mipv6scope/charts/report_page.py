@@ -125,6 +125,8 @@ def _header(report: Report) -> str:
     if cap.skip_reasons:
         rows.append(("skipped", rt.esc(", ".join(f"{r}: {n}" for r, n in
                                                  Counter(cap.skip_reasons).most_common()))))
+    if cap.esp_no_key:
+        rows.append(("encrypted, no key", f"{cap.esp_no_key} ESP frames (see --esp-sa)"))
     rows.extend(("capture issue", f'<span class="sev sev-warning">{rt.esc(issue)}</span>')
                 for issue in cap.capture_issues)
     facts = "".join(f"<dt>{rt.esc(k)}</dt><dd>{v}</dd>" for k, v in rows)

@@ -26,6 +26,8 @@ import click
 
 from ..analysis.engine import analyze, default_analyzers, read_names
 from ..capture.frame import CaptureError
+from ..decode.esp_sa import EMPTY as EMPTY_SAS
+from ..decode.esp_sa import SADatabase, SAFileError, read_sa_file, using_sas
 from ..outfile import write_atomic
 from ..render.tabular import csv_record
 from ..report.model import MobileNode, Report
@@ -134,6 +136,36 @@ class AnalysisOptions:
     require_ipsec: bool = False
 
 
+ESP_SA_HELP = ("ESP security associations to decrypt with, in the format of Wireshark's "
+               "esp_sa file (its ESP SAs preference); the file may be Wireshark's own.")
+
+
+def esp_sa_callback(_ctx: click.Context, param: click.Parameter, value: str | None) -> SADatabase:
+    """click callback: ``--esp-sa FILE`` read (`decode.esp_sa`), or one line
+    naming the bad line (never a key) and exit 2. Warnings (SAs whose
+    algorithm is not supported) go to stderr."""
+    if value is None:
+        return EMPTY_SAS
+    try:
+        database = read_sa_file(value)
+    except SAFileError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+    for warning in database.warnings:
+        click.echo(f"mipv6scope: {warning}", err=True)
+    return database
+
+
+def esp_sa_option(command: F) -> F:
+    """Decorator: ``--esp-sa FILE``; the command runs with the file's SAs as
+    the decoder's (`decode.esp_sa.using_sas`) and does not see the option."""
+    @click.option("--esp-sa", "esp_sa", callback=esp_sa_callback, metavar="FILE", help=ESP_SA_HELP)
+    @functools.wraps(command)
+    def wrapper(*args: Any, esp_sa: SADatabase, **kwargs: Any) -> Any:
+        with using_sas(esp_sa):
+            return command(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
 def analysis_options(command: F) -> F:
     """Decorator: ``--from``, ``--to``, ``--names`` and ``--require-ipsec``;
     the command receives ``analysis: AnalysisOptions``."""
@@ -145,6 +177,7 @@ def analysis_options(command: F) -> F:
     @click.option("--require-ipsec", is_flag=True,
                   help="Report home registration BUs not carried in ESP "
                        "(home_registration_not_protected, RFC 6275 5.1).")
+    @esp_sa_option
     @functools.wraps(command)
     def wrapper(*args: Any, from_ts: float | None, to_ts: float | None,
                 names: dict[IPv6Address, str], require_ipsec: bool, **kwargs: Any) -> Any:

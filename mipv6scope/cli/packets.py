@@ -26,7 +26,7 @@ from ..filter.fields import BOOLEAN, FLOAT, PROTOCOL, lookup, nearest
 from ..filter.help import field_table_text
 from ..packet_filter import FrameFilter
 from ..render.packet_record import frame_record
-from .output import EXIT_INTERRUPTED, EXIT_WRITE, names_option, no_pager_option
+from .output import EXIT_INTERRUPTED, EXIT_WRITE, esp_sa_option, names_option, no_pager_option
 from .progress import progress_line
 from .stdin_capture import captures_from
 from .terminal import paged
@@ -253,6 +253,7 @@ def _list_fields(ctx: click.Context, _param: click.Parameter, value: bool) -> No
               callback=_list_fields, help="Print the display filter fields and operators, and exit.")
 @click.option("--names", callback=names_option, metavar="FILE",
               help="Hosts-style file (ADDRESS NAME) naming nodes, for -Y 'mn == NAME'.")
+@esp_sa_option
 @click.option("-V", "--detail", is_flag=True,
               help="text: after each frame, its detail tree (every layer, tunnel level, "
                    "extension header, MH field and option), like tshark -V.")

@@ -11,7 +11,9 @@ from ipaddress import IPv6Address
 from ..capture.frame import Frame
 from ..capture.link import network_layer
 from .addresses import address as _address
+from .esp_decrypt import open_esp
 from .esp_null import read_esp_null
+from .esp_sa import active_sas
 from .ext_headers import RH2_ROUTING_TYPE, walk_dest_options
 from .icmp6 import parse_icmp6
 from .issues import Issue, timestamp_in_range
@@ -134,9 +136,8 @@ def _walk_ipv6(data: bytes, pos: int, snap_cut: bool, out: DecodedFrame) -> None
                 spi, seq = _SPI_SEQ.unpack_from(data, pos)
                 out.esp = {"spi": spi, "seq": seq}
                 out.transport = Transport(NH_ESP, length=end - pos)
-                if whole:
-                    _esp_null(bytes(data[pos:end]), hdr, out)
-                return  # unless it reads as NULL encryption, what ESP carries is opaque
+                _esp(bytes(data[pos:end]) if whole else None, hdr, out)
+                return  # unless an SA opens it or it reads as NULL encryption, ESP is opaque
             elif nh == NH_IPV6:
                 break  # next IPv6 header: tunnel
             elif nh in (NH_MH, NH_MH_DRAFT):
@@ -209,14 +210,55 @@ def _routing_header(data: bytes, pos: int, hlen: int, hdr: IP6Header, issues: li
         hdr.rh2 = _address(bytes(data[pos + 8:pos + 24]))
 
 
-def _esp_null(esp: bytes, hdr: IP6Header, out: DecodedFrame) -> None:
-    """Decode the Mobility Header of an ESP payload that reads as NULL encryption."""
-    found = read_esp_null(esp, hdr)
-    if found is None or out.esp is None:
+def _esp(esp: bytes | None, hdr: IP6Header, out: DecodedFrame) -> None:
+    """Open an ESP payload (``esp``: None when the capture cut it) with the SA
+    of its addresses and SPI (`esp_sa.active_sas`), else read it as NULL
+    encryption; what neither opens is counted as encrypted without a key."""
+    info = out.esp
+    if info is None:
         return
-    out.esp.update(null=True, icv_len=found.icv_len, pad_len=found.pad_len,
-                   next_header=found.next_header)
-    _mobility_header(found.payload, 0, len(found.payload), False, found.next_header, hdr, out)
+    sa = active_sas().find(hdr.upper_src, hdr.upper_dst, info["spi"])
+    if sa is None:
+        found = read_esp_null(esp, hdr) if esp is not None else None
+        if found is None:
+            info["no_key"] = True
+            return
+        info.update(null=True, icv_len=found.icv_len, pad_len=found.pad_len,
+                    next_header=found.next_header)
+        _mobility_header(found.payload, 0, len(found.payload), False, found.next_header, hdr, out)
+        return
+    info["sa_line"] = sa.line
+    opened = open_esp(esp, sa) if esp is not None else None
+    if opened is None:
+        if esp is not None:
+            out.issues.append(Issue("esp_decrypt_failed", "esp",
+                                    f"the SA of --esp-sa line {sa.line} does not open this packet"))
+        return
+    info.update(decrypted=True, icv_len=opened.icv_len, iv_len=opened.iv_len,
+                pad_len=opened.pad_len, next_header=opened.next_header)
+    if opened.icv_ok is not None:
+        info["icv_ok"] = opened.icv_ok
+    if opened.icv_ok is False:
+        out.issues.append(Issue("esp_icv_mismatch", "esp",
+                                f"ICV does not match (SA of --esp-sa line {sa.line})"))
+    _esp_payload(opened.next_header, opened.payload, hdr, out)
+
+
+def _esp_payload(nh: int, payload: bytes, hdr: IP6Header, out: DecodedFrame) -> None:
+    """What a decrypted ESP packet carries: an MH, a tunnelled IPv6 packet
+    (tunnel mode), ICMPv6, or another upper layer."""
+    if nh in (NH_MH, NH_MH_DRAFT):
+        _mobility_header(payload, 0, len(payload), False, nh, hdr, out)
+    elif nh == NH_IPV6:
+        _walk_ipv6(payload, 0, False, out)
+    elif nh == NH_ICMPV6:
+        out.icmp6, icmp_issues = parse_icmp6(payload, False)
+        out.issues.extend(icmp_issues)
+        out.transport = Transport(nh, length=len(payload))
+    elif nh in (NH_TCP, NH_UDP) and len(payload) >= 4:
+        out.transport = Transport(nh, *_PORTS.unpack_from(payload), len(payload))
+    else:
+        out.transport = Transport(nh, length=len(payload))
 
 
 def _mobility_header(data: bytes, pos: int, end: int, snap_cut: bool, nh: int,

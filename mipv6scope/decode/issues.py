@@ -99,6 +99,12 @@ _KINDS = [
               "the ESP header is shorter than SPI and sequence number"),
     IssueKind("ah_too_short", "error", "RFC 4302 2",
               "the AH header is shorter than it says"),
+    IssueKind("esp_icv_mismatch", "error", "RFC 4303 3.4.4.1",
+              "the ESP Integrity Check Value does not match the --esp-sa SA's keys: a receiver "
+              "discards the packet (what it carries is still shown and analysed)"),
+    IssueKind("esp_decrypt_failed", "warning", "RFC 4303 2.4",
+              "the --esp-sa SA matching this ESP packet does not decrypt it (wrong key or "
+              "algorithm: the trailer cannot be right); it stays opaque"),
 ]
 
 ISSUE_KINDS: dict[str, IssueKind] = {k.code: k for k in _KINDS}

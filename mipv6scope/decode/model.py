@@ -67,6 +67,9 @@ class DecodedFrame:
     icmp6: dict[str, Any] | None = None
     # {spi, seq}; an ESP payload read as NULL encryption adds null (True),
     # icv_len, pad_len and next_header, and what it carries is decoded (mh).
+    # One an --esp-sa SA opened adds decrypted (True), sa_line, icv_len, iv_len,
+    # pad_len, next_header and icv_ok (absent when the SA checks none); one
+    # nothing opened adds no_key (True).
     esp: dict[str, int] | None = None
     ah: dict[str, int] | None = None
     transport: Transport | None = None

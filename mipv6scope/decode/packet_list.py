@@ -145,8 +145,9 @@ def packet_row(frame: DecodedFrame, time_origin: float) -> PacketRow:
     if frame.mh is not None:
         proto, info = "MIPv6", mh_info(frame, frame.mh)
         if frame.esp is not None:
+            how = "decrypted" if frame.esp.get("decrypted") else "NULL"
             info += (f" [in ESP (SPI=0x{frame.esp['spi']:08x}) seq={frame.esp['seq']}"
-                     f" NULL ICV={frame.esp.get('icv_len')}]")
+                     f" {how} ICV={frame.esp.get('icv_len')}]")
     elif frame.icmp6 is not None:
         proto, info = "ICMPv6", icmp6_info(frame.icmp6)
     elif frame.esp is not None:

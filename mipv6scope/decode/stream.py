@@ -23,10 +23,13 @@ class FrameCounts:
     malformed: int = 0
     skipped: int = 0
     skip_reasons: Counter[str] = field(default_factory=Counter)
+    esp_no_key: int = 0  # ESP that no --esp-sa SA opened and that is not NULL encryption
 
     def add(self, frame: DecodedFrame) -> None:
         """Count one decoded frame."""
         self.frames += 1
+        if frame.esp is not None and frame.esp.get("no_key"):
+            self.esp_no_key += 1
         if frame.status == DECODED:
             self.decoded += 1
         elif frame.status == MALFORMED:
@@ -41,6 +44,8 @@ class FrameCounts:
                 f"{self.skipped} skipped")
         if self.skip_reasons:
             line += " (" + ", ".join(f"{r}: {n}" for r, n in self.skip_reasons.most_common()) + ")"
+        if self.esp_no_key:
+            line += f"; {self.esp_no_key} encrypted, no key (ESP: see --esp-sa)"
         return line
 
 

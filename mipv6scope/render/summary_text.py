@@ -122,6 +122,9 @@ def render_summary(report: Report, top: int = TOP_FINDINGS, nodes: NodeSelection
     if cap.skip_reasons:
         lines.append("  skipped: " + ", ".join(f"{r}: {n}" for r, n in
                                                 Counter(cap.skip_reasons).most_common()))
+    if cap.esp_no_key:
+        lines.append(f"  encrypted, no key: {cap.esp_no_key} ESP frames (their SAs can be given "
+                     "with --esp-sa)")
     lines.extend(f"  capture issue: {issue}" for issue in cap.capture_issues)
     lines.append("")
     lines.append("Nodes:")

@@ -29,6 +29,7 @@ class CaptureInfo:
     partial: bool = False
     skip_reasons: dict[str, int] = field(default_factory=dict)
     capture_issues: tuple[str, ...] = ()
+    esp_no_key: int = 0  # ESP frames no --esp-sa SA opened (and not NULL encryption)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def test_hoti_through_reverse_tunnel():
 def test_esp_is_opaque_with_spi_and_sequence():
     pkt = IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)]) / ESP(spi=0x1234, seq=5, data=b"\x00" * 24)
     out = decode_frame(raw_frame(bytes(pkt)))
-    assert out.esp == {"spi": 0x1234, "seq": 5}
+    assert out.esp == {"spi": 0x1234, "seq": 5, "no_key": True}  # no SA opens it: counted
     assert out.mh is None and out.hao == IPv6Address(HOA)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ipaddress import IPv6Address
 
 from .context import Context, proto_name
+from .esp_decrypted import add_decrypted_esp
 from .icmp6 import add_icmp6
 from .mobility import add_mobility_header
 from .node import DetailNode, Fields, bit_text
@@ -232,6 +233,8 @@ def _esp(ctx: Context, p: int, end: int) -> None:
     f.uint(p, 4, "esp.spi", lambda v: f"ESP SPI: 0x{v:08x} ({v})", lambda v: f"0x{v:08x}")
     f.uint(p + 4, 4, "esp.sequence", "ESP Sequence: {}")
     esp = ctx.decoded.esp if not ctx.quoted else None
+    if esp and esp.get("decrypted") and add_decrypted_esp(ctx, node, p, end):
+        return
     if not esp or not esp.get("null") or end > len(data):
         return
     icv, pad, inner = esp["icv_len"], esp["pad_len"], esp["next_header"]
