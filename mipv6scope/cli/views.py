@@ -41,6 +41,7 @@ from .output import (
     TimeRangeError,
     address_option,
     analyse_captures,
+    esp_sa_option,
     fail_on_hit,
     finish,
     mn_addresses,
@@ -180,7 +181,7 @@ def _at(_ctx: click.Context, param: click.Parameter, value: str) -> tuple[float 
 
 def cache_options(command: F) -> F:
     """Decorator: what `cache` takes of the shared options (``--format``,
-    ``--mn``, ``--names``, ``-Y``; one instant, so no --from/--to, and no
+    ``--mn``, ``--names``, ``-Y``, ``--esp-sa``; one instant, so no --from/--to, and no
     findings, so no --fail-on/--require-ipsec); the command receives
     ``out: OutputOptions``."""
     @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
@@ -193,6 +194,7 @@ def cache_options(command: F) -> F:
                   help="Display filter (as packets -Y): only the entries of the mobile nodes "
                        "owning a frame EXPR matches anywhere in the capture.")
     @no_pager_option
+    @esp_sa_option
     @functools.wraps(command)
     def wrapper(*args: Any, fmt: str, mn: tuple[str, ...], names: dict[IPv6Address, str],
                 display_filter: str | None, no_pager: bool, **kwargs: Any) -> Any:

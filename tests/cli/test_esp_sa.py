@@ -225,3 +225,15 @@ def test_wireshark_file_forms_are_read(files, capsys):
     assert doc["capture"]["esp_no_key"] == 1
     assert doc["mobile_nodes"][0]["registrations"][0]["ba_frame"] == 2
     no_key_in(out, err)
+
+
+def test_cache_holds_the_binding_the_decrypted_exchange_made(files, capsys):
+    # RFC 6275 10.3.1: the accepted BU creates the home agent's binding cache entry (HoA -> CoA).
+    code, out, err = run(["cache", "--format", "json", "--at", "#2", str(files["pcap"])], capsys)
+    assert code == 0, err
+    assert HOA not in out  # without the keys the exchange is opaque
+    code, out, err = run(["cache", "--format", "json", "--at", "#2", "--esp-sa", str(files["sa"]),
+                          str(files["pcap"])], capsys)
+    assert code == 0, err
+    assert HOA in out and COA in out
+    no_key_in(out, err)
