@@ -426,6 +426,10 @@ def _parse(buf: bytes, snap_cut: bool, issues: list[Issue]) -> tuple[MH | None, 
     header_end = (hlen + 1) * 8
     if proto != IP_PROTO_NONE:
         issues.append(Issue("mh_payload_proto_not_59", "mh", f"Payload Proto is {proto}"))
+    if mtype not in MH_TYPE_NAMES:
+        issues.append(Issue("mh_type_unknown", "mh",
+                            f"MH Type {mtype} is not defined: a receiver answers with a "
+                            "Binding Error, status 2"))
     minimum = mh_minimum_length(mtype)
     if hlen < minimum:
         issues.append(Issue(
