@@ -86,6 +86,7 @@ def _walk_ipv6(data: bytes, pos: int, snap_cut: bool, out: DecodedFrame) -> None
         out.ip6.append(hdr)
         pos += 40
         end = pos + plen if plen else limit  # plen 0: jumbogram, take what is there
+        stated_end = end  # where the payload ends as the header says, captured or not
         whole = end <= limit
         if not whole:
             if not snap_cut:
@@ -157,7 +158,8 @@ def _walk_ipv6(data: bytes, pos: int, snap_cut: bool, out: DecodedFrame) -> None
                 return
             elif nh in (NH_TCP, NH_UDP) and end - pos >= 4:
                 sport, dport = _PORTS.unpack_from(data, pos)
-                out.transport = Transport(nh, sport, dport, end - pos)
+                out.transport = Transport(nh, sport, dport, end - pos,
+                                          _stated_payload(data, pos, end, stated_end, nh))
                 if whole and not fragmented:
                     bad = transport_checksum_issue(data, pos, end, nh, hdr, len(out.ip6) > 1)
                     if bad is not None:
@@ -174,6 +176,21 @@ def _walk_ipv6(data: bytes, pos: int, snap_cut: bool, out: DecodedFrame) -> None
                 out.transport = Transport(nh, length=end - pos)
                 return
         limit = end
+
+
+def _stated_payload(data: bytes, pos: int, end: int, stated_end: int, nh: int) -> int | None:
+    """tshark's ``Len=``: TCP, the segment the IPv6 header states minus the Data
+    Offset; UDP, its Length field minus 8. None when those octets were not
+    captured (``end``: the end of the captured payload)."""
+    if nh == NH_TCP:
+        if end <= pos + 12:
+            return None
+        size = stated_end - pos - (data[pos + 12] >> 4) * 4
+    else:
+        if end < pos + 6:
+            return None
+        size = int.from_bytes(data[pos + 4:pos + 6], "big") - 8
+    return size if size >= 0 else None
 
 
 def _dest_options(data: bytes, start: int, stop: int, hdr: IP6Header, issues: list[Issue]) -> None:
