@@ -174,6 +174,8 @@ def packet_row(frame: DecodedFrame, time_origin: float) -> PacketRow:
             info = f"{tr.sport} → {tr.dport} len={_v(tr.payload_len)}"
         elif tr.proto == 44:
             info = "fragment"
+        elif tr.proto in (6, 17):
+            info = "ports not captured"
         else:
             info = f"next header {tr.proto}"
     else:
