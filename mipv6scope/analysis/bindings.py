@@ -221,7 +221,11 @@ class BindingsAnalyzer(Analyzer):
             node.home_agent = peer
 
     def on_binding_error(self, e: ev.BindingError) -> None:
-        """A Binding Error from a correspondent ends the node's binding with it."""
+        """A Binding Error from a correspondent ends the node's binding with it.
+        One whose Home Address is the unspecified address (RFC 6275 9.3.3: the
+        offending packet had no HAO, e.g. an unknown MH Type, status 2) names no node."""
+        if e.home_address.is_unspecified:
+            return
         self._forget_home(e.home_address)
         node = self._node(e.home_address)
         node.sources.add(BINDING_ERROR)
