@@ -23,7 +23,6 @@ from scapy.layers.inet6 import (
     MIP6MH_BE,
     MIP6MH_BRR,
     MIP6MH_BU,
-    MIP6MH_Generic,
     ICMPv6HAADReply,
     ICMPv6HAADRequest,
     ICMPv6MPAdv,
@@ -32,6 +31,7 @@ from scapy.layers.inet6 import (
     IPv6,
     IPv6ExtHdrDestOpt,
     IPv6ExtHdrRouting,
+    MIP6MH_Generic,
     PadN,
 )
 from scapy.layers.l2 import Ether
