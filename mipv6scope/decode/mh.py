@@ -438,8 +438,13 @@ def _parse(buf: bytes, snap_cut: bool, issues: list[Issue]) -> tuple[MH | None, 
             f"({name_or_unknown(MH_TYPE_ABBREV, mtype)})"))
     if header_end > n:
         code = "truncated_by_snaplen" if snap_cut else "mh_len_beyond_packet"
+        lost = ""
+        if snap_cut:  # what the analysis cannot count: fields and options past the cut
+            lost = (f": fields and options past octet {n} not read (the care-of address is "
+                    "the source unless a cut Alternate Care-of Address option said otherwise)"
+                    if mtype == BU.mh_type else f": fields and options past octet {n} not read")
         issues.append(Issue(code, "mh", f"Header Len {hlen} means {header_end} octets, "
-                                        f"{n} available"))
+                                        f"{n} available{lost}"))
     avail = min(n, header_end)
     d: dict[str, Any] = {
         "type": mtype,
