@@ -158,11 +158,13 @@ class SignallingAnalyzer(Analyzer):
     def _attribute_late(self) -> None:
         """Messages sent from (or to) a care-of address before any binding used
         it (a DHAAD request and reply, a CoTI), given to the node whose binding
-        used that address later in the capture."""
+        used that address later in the capture, within its `MAX_PER_NODE`."""
         for i, m in enumerate(self.messages):
             if m.node is None and m.kind in _BY_CARE_OF:
                 owner = self._owner(m.src if _BY_CARE_OF[m.kind] else m.dst)
-                if owner is not None:
+                if owner is not None and self._per_node[owner] < MAX_PER_NODE:
+                    self._per_node[owner] += 1
+                    self._per_node[m.src] -= 1
                     self.messages[i] = replace(m, node=owner)
 
     def _movement_hints(self, node: IPv6Address, address: IPv6Address, ts: float) -> None:
