@@ -311,7 +311,11 @@ class BindingsAnalyzer(Analyzer):
     def on_binding_error(self, e: ev.BindingError) -> None:
         """A Binding Error with status 1 (the peer has no binding for the home
         address) ends the node's binding with its sender; status 2 (MH type not
-        recognised) does not (RFC 6275 9.3.3, 11.3.6)."""
+        recognised) does not (RFC 6275 9.3.3, 11.3.6). One whose Home Address is
+        the unspecified address (9.3.3: the offending packet had no HAO, e.g. an
+        unknown MH Type) names no node."""
+        if e.home_address.is_unspecified:
+            return
         self._forget_home(e.home_address)
         node = self._node(e.home_address)
         node.sources.add(BINDING_ERROR)

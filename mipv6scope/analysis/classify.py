@@ -14,6 +14,13 @@ unremarkable:
   Options header holding exactly PadN(4) + Home Address option, or a type 2
   routing header with one address and Segments Left 1.
 
+The TCP or UDP checksum must verify (`decode.checksum`): a segment whose
+checksum fails goes to the decoder, which reports ``bad_tcp_checksum`` /
+``bad_udp_checksum`` on its frame; a segment shorter than its header goes
+there too. The pseudo-header part of the sum depends only on the bytes the
+fast path reads, so it is remembered with them; each frame adds the sum of
+its segment (one `int.from_bytes`).
+
 Everything else (other extension headers, ICMPv6, MH, ESP, AH, fragments,
 frames cut by the snap length, payload lengths that disagree with the frame,
 capture times that are not a date from 1970 to 9999 (the decoder flags them
@@ -44,6 +51,7 @@ from ipaddress import IPv6Address
 from ..capture.frame import LINKTYPE_ETHERNET, Frame
 from ..capture.link import USUAL_NETWORK_OFFSET, network_layer
 from ..decode.addresses import address
+from ..decode.checksum import ONES_MODULUS, pseudo_header_sum
 from ..decode.issues import MAX_DATE_TS, MIN_DATE_TS
 from ..events import DataPacket
 from .routes import Route
@@ -192,6 +200,53 @@ def kind_of(fields: tuple) -> int:
     return PLAIN if fields[8] is None and fields[9] is None else ROUTE_OPTIMISED
 
 
+TCP_HEADER_LEN = 20
+UDP_HEADER_LEN = 8
+
+
+ChecksumSpec = tuple[int, int, int, int, "bytes | None"]
+"""(first, end) offsets of a TCP/UDP segment in its frame, the pseudo-header
+sum, the shift that pads an odd length, and for UDP the Length field it must
+carry (None for TCP)."""
+_NO_UDP_CHECKSUM = b"\x00\x00"
+
+
+def _checksum_spec(data: bytes, lo: int, hi: int, src16: bytes, dst16: bytes,
+                   proto: int) -> ChecksumSpec | bool | None:
+    """What `segment_verifies` needs to check the TCP/UDP segment at
+    ``data[lo:hi]`` (offsets in the frame); None for another protocol
+    (nothing to check); False when the segment is shorter than its header
+    (the decoder takes it)."""
+    if proto == NH_TCP:
+        if hi - lo < TCP_HEADER_LEN:
+            return False
+        udp_length = None
+    elif proto == NH_UDP:
+        if hi - lo < UDP_HEADER_LEN:
+            return False
+        udp_length = (hi - lo).to_bytes(2, "big")
+    else:
+        return None
+    return lo, hi, pseudo_header_sum(src16, dst16, hi - lo, proto), ((hi - lo) & 1) * 8, udp_length
+
+
+def segment_verifies(buf: bytes, start: int, spec: ChecksumSpec | None) -> bool:
+    """Whether the frame at ``buf[start:]`` carries a TCP/UDP segment whose
+    checksum verifies (RFC 8200 8.1; UDP: its Length field is the segment's
+    and its checksum is not zero), or no segment to check (``spec`` None).
+    The engine's record visitor has the same lines inlined."""
+    if spec is None:
+        return True
+    lo, hi, pseudo, shift, udp_length = spec
+    lo += start
+    hi += start
+    if udp_length is not None and (buf[lo + 4:lo + 6] != udp_length
+                                   or buf[lo + 6:lo + 8] == _NO_UDP_CHECKSUM):
+        return False
+    # `decode.checksum.checksum_verifies`, inlined: this runs for every data frame
+    return not ((int.from_bytes(buf[lo:hi], "big") << shift) + pseudo) % ONES_MODULUS
+
+
 class FastPath:
     """The fast path of one analysis run. `fields` remembers, per link type,
     the runs of header bytes it has read (bounded) with the fields after
@@ -200,8 +255,8 @@ class FastPath:
 
     def __init__(self) -> None:
         # link type -> (usual offset, {bytes read -> (frame length needed, fields[3:] with the
-        # route, kind)}); the engine reads it directly on its fastest path
-        self.templates: dict[int, tuple[int, dict[bytes, tuple[int, tuple, int]]]] = {
+        # route, kind, checksum spec)}); the engine reads it directly on its fastest path
+        self.templates: dict[int, tuple[int, dict[bytes, tuple[int, tuple, int, tuple | None]]]] = {
             linktype: (offset, {}) for linktype, offset in USUAL_NETWORK_OFFSET.items()}
 
     def fields(self, frame: Frame, file: int = 0) -> tuple | None:
@@ -228,20 +283,24 @@ class FastPath:
                     key = data[:base + read]
                     found = templates.get(key)
                     if found is not None and len(data) >= found[0]:
+                        if not segment_verifies(data, 0, found[3]):
+                            return None
                         return (frame.ts, frame.number, file) + found[1]
                     fields = _fields(data, frame.linktype)
                     if fields is None:
                         return None
-                    off, need, tail = fields
+                    off, need, tail, spec = fields
                     tail += (Route(),)
                     found = (frame.ts, frame.number, file) + tail
                     if off == base:
                         if len(templates) >= _TEMPLATES_MAX:
                             templates.clear()
-                        templates[key] = (need, tail, kind_of(found))
-                    return found
+                        templates[key] = (need, tail, kind_of(found), spec)
+                    return found if segment_verifies(data, 0, spec) else None
         fields = _fields(data, frame.linktype)
-        return None if fields is None else (frame.ts, frame.number, file) + fields[2] + (Route(),)
+        if fields is None or not segment_verifies(data, 0, fields[3]):
+            return None
+        return (frame.ts, frame.number, file) + fields[2] + (Route(),)
 
 
 _SHARED = FastPath()
@@ -253,9 +312,10 @@ def data_fields(frame: Frame, file: int = 0) -> tuple | None:
     return _SHARED.fields(frame, file)
 
 
-def _fields(data: bytes, linktype: int) -> tuple[int, int, tuple] | None:
+def _fields(data: bytes, linktype: int) -> tuple[int, int, tuple, tuple | None] | None:
     """(where the IPv6 header starts, the frame length the answer needs, the
-    DataPacket's fields after (ts, frame, file)) of a data frame, or None."""
+    DataPacket's fields after (ts, frame, file), the `segment_verifies` spec
+    of its TCP/UDP segment) of a data frame, or None."""
     limit = len(data)
     off = None
     if linktype == LINKTYPE_ETHERNET and limit >= 98:
@@ -300,10 +360,14 @@ def _fields(data: bytes, linktype: int) -> tuple[int, int, tuple] | None:
                 isport, idport = _PORTS(data, ipos)
         else:
             isport = idport = None
+        spec = _checksum_spec(data, ipos, ipos + iplen, data[pos + 8:pos + 24],
+                              data[pos + 24:ipos], inh)
+        if spec is False:
+            return None
         outer = _PAIRS.get(data[off + 8:pos]) or _pair(data[off + 8:pos])
         inner = _PAIRS.get(data[pos + 8:ipos]) or _pair(data[pos + 8:ipos])
         return off, end, (outer[0], outer[1], inner[0], inner[1], True, None, None,
-                          inh, isport, idport, 40 + plen, 40 + iplen)
+                          inh, isport, idport, 40 + plen, 40 + iplen), spec
     if nh in (NH_TCP, NH_UDP):
         if end - pos < 4:
             return None
@@ -311,9 +375,12 @@ def _fields(data: bytes, linktype: int) -> tuple[int, int, tuple] | None:
             sport, dport = _PORTS(data, pos)
         else:
             sport, dport = word >> 16, word & 0xFFFF
+        spec = _checksum_spec(data, pos, end, data[off + 8:off + 24], data[off + 24:pos], nh)
+        if spec is False:
+            return None
         outer_src, outer_dst = _PAIRS.get(data[off + 8:pos]) or _pair(data[off + 8:pos])
         return off, end, (outer_src, outer_dst, outer_src, outer_dst,
-                          False, None, None, nh, sport, dport, 40 + plen, 40 + plen)
+                          False, None, None, nh, sport, dport, 40 + plen, 40 + plen), spec
     if nh != NH_DSTOPTS and nh != NH_ROUTING:
         return None
     if end - pos < 28:
@@ -323,6 +390,9 @@ def _fields(data: bytes, linktype: int) -> tuple[int, int, tuple] | None:
     if found is False:
         return None
     outer_src, outer_dst, src, dst, hao, rh2, nh = found
+    spec = _checksum_spec(data, pos + 24, end, src.packed, dst.packed, nh)
+    if spec is False:
+        return None
     sport, dport = _PORTS(data, pos + 24)
     return off, end, (outer_src, outer_dst, src, dst, False, hao, rh2, nh, sport, dport,
-                      40 + plen, 40 + plen)
+                      40 + plen, 40 + plen), spec

@@ -262,10 +262,19 @@ def _visit_records(reader: CaptureReader, fast_path: FastPath, by_kind: Sequence
             if read is not None and caplen >= base + read:
                 found = templates.get(buf[start:start + base + read])
                 if found is not None and caplen >= found[0]:
-                    fields = (ts, number, 0) + found[1]
-                    for handler in by_kind[found[2]]:
-                        handler(fields)
-                    return
+                    spec = found[3]
+                    if spec is not None:  # `segment_verifies`, inlined
+                        lo, hi, pseudo, shift, udp_length = spec
+                        lo += start
+                        if ((int.from_bytes(buf[lo:start + hi], "big") << shift) + pseudo) % 0xFFFF or (
+                                udp_length is not None and (buf[lo + 4:lo + 6] != udp_length
+                                                            or buf[lo + 6:lo + 8] == b"\x00\x00")):
+                            found = None
+                    if found is not None:
+                        fields = (ts, number, 0) + found[1]
+                        for handler in by_kind[found[2]]:
+                            handler(fields)
+                        return
         handle(new_frame((number, ts, caplen, wirelen, linktype, buf[start:start + caplen], 0)), 0)
 
     handled = state.handled

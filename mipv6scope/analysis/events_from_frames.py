@@ -6,6 +6,14 @@ message or data event, then a `TunnelledPacket` when it crossed an
 IPv6-in-IPv6 tunnel and is not a DataPacket, then a `FrameIssues` when the
 decoder reported anything. Missing fields (a message cut short) never raise: a message whose
 identifying fields were not captured gives only its `FrameIssues`.
+
+A malformed frame (an error-severity decode issue: a bad or care-of MH
+checksum, a Home Address option that cannot be read, an option overrunning
+its message, ...) gives only its `FrameIssues`: a conforming receiver discards
+it (RFC 6275 9.2 for the Mobility Header, RFC 8200 4 for extension headers),
+so it feeds no state machine, and it is exactly what the capture's
+``malformed`` count counts. Warnings (a TCP/UDP checksum, snap-length
+truncation, an unknown MH Type) keep the frame's event.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from typing import Any
 
 from .. import events as ev
 from ..decode.issues import MAX_PREFIX_LENGTH
-from ..decode.model import DecodedFrame, IP6Header
+from ..decode.model import MALFORMED, DecodedFrame, IP6Header
 
 NH_ESP = 50
 NH_ICMPV6 = 58
@@ -206,7 +214,7 @@ def _tunnelled_packet(decoded: DecodedFrame, file: int) -> ev.TunnelledPacket:
 def events_from_decoded(decoded: DecodedFrame, file: int = 0) -> list[ev.Event]:
     """The events of one decoded frame (``file`` is its capture's index)."""
     out: list[ev.Event] = []
-    if decoded.ip6:
+    if decoded.ip6 and decoded.status != MALFORMED:
         proto = decoded.transport.proto if decoded.transport is not None else None
         event: ev.Event | None
         if decoded.mh is not None or proto in MH_PROTOCOLS:

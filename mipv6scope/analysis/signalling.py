@@ -11,9 +11,11 @@ before the Binding Update from there, i.e. its movement hint, the RA the
 handoff analyzer takes for ``movement_ts``.
 
 Which node a message concerns (``node``): a BU's or BA's or BE's home address,
-the home address of a HoTI/HoT (inner header) or a BRR (its RH2), the owner of
-the care-of address of a CoTI/CoT, DHAAD or MPS/MPA (the bindings analyzer
-knows it once a binding used it, else None), the target of an NA.
+the home address of a HoTI/HoT (inner header) or a BRR (its RH2), of an MPS
+(its HAO) or an MPA (its RH2), the owner of the care-of address of a CoTI/CoT,
+DHAAD or MPS/MPA (the bindings analyzer knows it once a binding used it; a
+DHAAD request usually comes before the first BU from that care-of address, so
+what is still unknown is looked up again at the end), the target of an NA.
 
 Memory: at most `MAX_PER_NODE` messages per node and `MAX_MESSAGES` in all, the
 first ones kept; the rest are counted in ``signalling_dropped``.
@@ -22,6 +24,7 @@ first ones kept; the rest are counted in ``signalling_dropped``.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from ipaddress import IPv6Address, IPv6Network
 from typing import Any
 
@@ -37,6 +40,9 @@ MAX_PER_NODE = 10_000
 
 _ICMP_KINDS = {144: "DHAAD request", 145: "DHAAD reply", 146: "MPS", 147: "MPA"}
 _MH_KINDS = {0: "BRR", 1: "HoTI", 2: "CoTI", 3: "HoT", 4: "CoT", 5: "BU", 6: "BA", 7: "BE"}
+# kinds attributed by their care-of address: True when it is the source, False the destination
+_BY_CARE_OF = {"DHAAD request": True, "DHAAD reply": False, "MPS": True, "MPA": False,
+               "CoTI": True, "CoT": False}
 
 
 def _flags(flags: frozenset[str]) -> str:
@@ -108,7 +114,8 @@ class SignallingAnalyzer(Analyzer):
     def on_icmp_mobility(self, e: ev.IcmpMobility) -> None:
         """DHAAD request/reply, MPS/MPA."""
         kind = _ICMP_KINDS[e.icmp_type]
-        node = e.hao or self._owner(e.src if e.icmp_type in (144, 146) else e.dst)
+        node = e.hao or (e.dst if e.dst in self._home_addresses else None) \
+            or self._owner(e.src if e.icmp_type in (144, 146) else e.dst)
         label = kind
         if e.icmp_type == 145 and e.home_agents:
             label += " " + ", ".join(str(a) for a in e.home_agents[:3])
@@ -142,10 +149,23 @@ class SignallingAnalyzer(Analyzer):
 
     def contribute(self, builder: ReportBuilder) -> None:
         """The messages in time order, and how many were not kept."""
+        self._attribute_late()
         builder.signalling = sorted(self.messages, key=lambda m: (m.ts, m.file, m.frame))
         builder.signalling_dropped = self.dropped
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _attribute_late(self) -> None:
+        """Messages sent from (or to) a care-of address before any binding used
+        it (a DHAAD request and reply, a CoTI), given to the node whose binding
+        used that address later in the capture, within its `MAX_PER_NODE`."""
+        for i, m in enumerate(self.messages):
+            if m.node is None and m.kind in _BY_CARE_OF:
+                owner = self._owner(m.src if _BY_CARE_OF[m.kind] else m.dst)
+                if owner is not None and self._per_node[owner] < MAX_PER_NODE:
+                    self._per_node[owner] += 1
+                    self._per_node[m.src] -= 1
+                    self.messages[i] = replace(m, node=owner)
 
     def _movement_hints(self, node: IPv6Address, address: IPv6Address, ts: float) -> None:
         """Keep the latest RA of each router advertising a prefix of ``address``."""

@@ -19,6 +19,7 @@ from .icmp6 import parse_icmp6
 from .issues import Issue, timestamp_in_range
 from .mh import mh_checksum, parse_mh
 from .model import SKIPPED, DecodedFrame, IP6Header, Transport
+from .transport import transport_checksum_issue
 
 NH_HOPOPTS = 0
 NH_IPV4 = 4
@@ -71,9 +72,13 @@ def _walk_ipv6(data: bytes, pos: int, snap_cut: bool, out: DecodedFrame) -> None
     issues = out.issues
     limit = len(data)
     headers_seen = 0
+    fragmented = False  # a first fragment: its upper-layer checksum covers bytes not here
     while True:  # one iteration per IPv6 header (tunnel level)
         if limit - pos < 40:
-            issues.append(_truncated(snap_cut, "ip6", f"IPv6 header needs 40 bytes, {limit - pos} left"))
+            lost = " (the tunnelled packet is not counted: its inner addresses are unknown)" \
+                if out.ip6 and snap_cut else ""
+            issues.append(_truncated(snap_cut, "ip6",
+                                     f"IPv6 header needs 40 bytes, {limit - pos} left{lost}"))
             return
         vtcfl, plen, nh, _hlim, src, dst = _IP6_FIXED.unpack_from(data, pos)
         if vtcfl >> 28 != 6:
@@ -83,6 +88,7 @@ def _walk_ipv6(data: bytes, pos: int, snap_cut: bool, out: DecodedFrame) -> None
         out.ip6.append(hdr)
         pos += 40
         end = pos + plen if plen else limit  # plen 0: jumbogram, take what is there
+        stated_end = end  # where the payload ends as the header says, captured or not
         whole = end <= limit
         if not whole:
             if not snap_cut:
@@ -114,7 +120,9 @@ def _walk_ipv6(data: bytes, pos: int, snap_cut: bool, out: DecodedFrame) -> None
                     issues.append(_truncated(snap_cut, "fragment", "fragment header cut short"))
                     return
                 next_nh = data[pos]
-                frag_off = struct.unpack_from("!H", data, pos + 2)[0] >> 3
+                frag_word = struct.unpack_from("!H", data, pos + 2)[0]
+                frag_off = frag_word >> 3
+                fragmented = fragmented or bool(frag_word & 1)
                 pos += 8
                 nh = next_nh
                 if frag_off:
@@ -151,12 +159,39 @@ def _walk_ipv6(data: bytes, pos: int, snap_cut: bool, out: DecodedFrame) -> None
                 return
             elif nh in (NH_TCP, NH_UDP) and end - pos >= 4:
                 sport, dport = _PORTS.unpack_from(data, pos)
-                out.transport = Transport(nh, sport, dport, end - pos)
+                out.transport = Transport(nh, sport, dport, end - pos,
+                                          _stated_payload(data, pos, end, stated_end, nh))
+                if whole and not fragmented:
+                    bad = transport_checksum_issue(data, pos, end, nh, hdr, len(out.ip6) > 1)
+                    if bad is not None:
+                        issues.append(bad)
+                return
+            elif nh in (NH_TCP, NH_UDP) and not whole:
+                name = "TCP" if nh == NH_TCP else "UDP"
+                issues.append(Issue("truncated_by_snaplen", name.lower(),
+                                    f"{name} ports not captured ({end - pos} of 4 bytes): "
+                                    "the packet is counted, in no port-based flow"))
+                out.transport = Transport(nh, length=end - pos)
                 return
             else:
                 out.transport = Transport(nh, length=end - pos)
                 return
         limit = end
+
+
+def _stated_payload(data: bytes, pos: int, end: int, stated_end: int, nh: int) -> int | None:
+    """tshark's ``Len=``: TCP, the segment the IPv6 header states minus the Data
+    Offset; UDP, its Length field minus 8. None when those octets were not
+    captured (``end``: the end of the captured payload)."""
+    if nh == NH_TCP:
+        if end <= pos + 12:
+            return None
+        size = stated_end - pos - (data[pos + 12] >> 4) * 4
+    else:
+        if end < pos + 6:
+            return None
+        size = int.from_bytes(data[pos + 4:pos + 6], "big") - 8
+    return size if size >= 0 else None
 
 
 def _dest_options(data: bytes, start: int, stop: int, hdr: IP6Header, issues: list[Issue]) -> None:
@@ -284,7 +319,14 @@ def _mobility_header(data: bytes, pos: int, end: int, snap_cut: bool, nh: int,
         return
     wire = mh_checksum(hdr.src.packed, hdr.dst.packed, body)
     if wire == wanted:
-        fields["checksum_ok"], fields["checksum_form"] = True, "on-wire"
+        # RFC 6275 6.1.1 / RFC 8200 8.1: the pseudo-header holds the home address
+        # (HAO source, RH2 final destination); over the care-of address it is wrong
+        fields["checksum_ok"], fields["checksum_form"] = False, "on-wire"
+        swapped = ", ".join(f"{care_of} for {home}" for care_of, home in
+                            ((hdr.src, hdr.hao), (hdr.dst, hdr.rh2)) if home is not None)
+        out.issues.append(Issue("mh_checksum_over_care_of", "mh",
+                                f"checksum 0x{wanted:04x} verifies only with {swapped} in the "
+                                f"pseudo-header; over the home address it is 0x{upper:04x}"))
         return
     fields["checksum_ok"], fields["checksum_form"] = False, None
     out.issues.append(Issue("bad_mh_checksum", "mh",

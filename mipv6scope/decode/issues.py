@@ -36,7 +36,8 @@ class Issue:
 _KINDS = [
     # capture / link / network layer
     IssueKind("truncated_by_snaplen", "warning", "",
-              "the capture snap length cut the frame inside a header the decoder needed"),
+              "the capture snap length cut the frame inside a header the decoder needed: what "
+              "the missing bytes held (inner header, ports, mobility options) is not counted"),
     IssueKind("truncated_header", "error", "RFC 8200 4",
               "the packet ends inside a header although the capture kept the whole frame"),
     IssueKind("ip6_payload_length_mismatch", "warning", "RFC 8200 3",
@@ -69,6 +70,13 @@ _KINDS = [
     # Mobility Header
     IssueKind("bad_mh_checksum", "error", "RFC 6275 6.1.1",
               "the Mobility Header checksum matches neither the upper-layer nor the on-wire addresses"),
+    IssueKind("mh_checksum_over_care_of", "error", "RFC 6275 6.1.1, 9.2",
+              "the Mobility Header checksum verifies only with the care-of address in the "
+              "pseudo-header where the home address belongs (HAO source or RH2 final destination): "
+              "a conforming receiver discards the message"),
+    IssueKind("mh_type_unknown", "warning", "RFC 6275 9.2",
+              "the MH Type is not one IANA defines: a conforming receiver discards the message "
+              "and answers with a Binding Error, status 2 (unrecognized MH Type value)"),
     IssueKind("mh_payload_proto_not_59", "warning", "RFC 6275 6.1.1",
               "the Mobility Header's Payload Proto is not 59 (piggybacking is not allowed)"),
     IssueKind("mh_len_below_minimum", "error", "RFC 6275 9.2",
@@ -83,6 +91,14 @@ _KINDS = [
               "a mobility option's length differs from its fixed length"),
     IssueKind("mh_prefix_length_invalid", "error", "RFC 3963 6.2",
               "a Mobile Network Prefix option's prefix length is greater than 128"),
+    # TCP and UDP (outer or tunnelled)
+    IssueKind("bad_tcp_checksum", "warning", "RFC 9293 3.1, RFC 8200 8.1",
+              "the TCP checksum is wrong over the IPv6 pseudo-header (home address for a HAO, "
+              "final destination for an RH2); a capture taken on the sending host with checksum "
+              "offload shows this too"),
+    IssueKind("bad_udp_checksum", "warning", "RFC 768, RFC 8200 8.1",
+              "the UDP checksum is wrong or zero (not allowed over IPv6) over the IPv6 "
+              "pseudo-header; a capture taken on the sending host with checksum offload shows this too"),
     # ICMPv6 and neighbour discovery
     IssueKind("icmp6_too_short", "error", "RFC 4443 2.1",
               "the ICMPv6 message is shorter than its type needs"),

@@ -426,6 +426,10 @@ def _parse(buf: bytes, snap_cut: bool, issues: list[Issue]) -> tuple[MH | None, 
     header_end = (hlen + 1) * 8
     if proto != IP_PROTO_NONE:
         issues.append(Issue("mh_payload_proto_not_59", "mh", f"Payload Proto is {proto}"))
+    if mtype not in MH_TYPE_NAMES:
+        issues.append(Issue("mh_type_unknown", "mh",
+                            f"MH Type {mtype} is not defined: a receiver answers with a "
+                            "Binding Error, status 2"))
     minimum = mh_minimum_length(mtype)
     if hlen < minimum:
         issues.append(Issue(
@@ -434,8 +438,13 @@ def _parse(buf: bytes, snap_cut: bool, issues: list[Issue]) -> tuple[MH | None, 
             f"({name_or_unknown(MH_TYPE_ABBREV, mtype)})"))
     if header_end > n:
         code = "truncated_by_snaplen" if snap_cut else "mh_len_beyond_packet"
+        lost = ""
+        if snap_cut:  # what the analysis cannot count: fields and options past the cut
+            lost = (f": fields and options past octet {n} not read (the care-of address is "
+                    "the source unless a cut Alternate Care-of Address option said otherwise)"
+                    if mtype == BU.mh_type else f": fields and options past octet {n} not read")
         issues.append(Issue(code, "mh", f"Header Len {hlen} means {header_end} octets, "
-                                        f"{n} available"))
+                                        f"{n} available{lost}"))
     avail = min(n, header_end)
     d: dict[str, Any] = {
         "type": mtype,

@@ -42,12 +42,19 @@ class IP6Header:
 
 @dataclass(slots=True)
 class Transport:
-    """The upper-layer protocol reached after the last IPv6 header."""
+    """The upper-layer protocol reached after the last IPv6 header.
+
+    ``length`` counts the captured bytes from its first octet; ``payload_len``
+    is what tshark's ``Len=`` shows for TCP and UDP: the data after the header
+    as the packet states it (TCP: the IPv6 payload left minus the Data Offset;
+    UDP: its Length field minus 8), None where those fields were not captured.
+    """
 
     proto: int
     sport: int | None = None
     dport: int | None = None
     length: int = 0
+    payload_len: int | None = None
 
 
 @dataclass(slots=True)

@@ -1,7 +1,22 @@
 """Wireshark-like packet list rows: No., Time, Source, Destination, Protocol, Info.
 
 The one-line description of a decoded frame (the Info column), shared by the
-packet list and the analysis, which keeps it for each signalling message."""
+packet list and the analysis, which keeps it for each signalling message.
+
+What the Info words mean:
+
+* ``HoA=X``: the packet carries a Home Address destination option holding X
+  (RFC 6275 6.3), whatever the message; ``RH2=X``: a type 2 routing header
+  holding X (RFC 6275 6.4).
+* ``home=X (source, no HAO)`` on a Binding Update: no HAO, so the home address
+  is the IPv6 source (a node at home, RFC 6275 6.1.7); ``home=X`` on a Binding
+  Error: the message's own Home Address field (RFC 6275 6.1.9).
+* ``CoA=X`` on a Binding Update: its care-of address, the Alternate Care-of
+  Address option's when present, else the IPv6 source (RFC 6275 6.1.7).
+* ``len=N`` on TCP and UDP: what tshark's ``Len=`` shows, the data after the
+  header as the packet states it (TCP: payload minus Data Offset; UDP: Length
+  field minus 8); ``?`` when the capture cut those fields.
+"""
 
 from __future__ import annotations
 
@@ -79,16 +94,17 @@ def mh_info(frame: DecodedFrame, fields: dict[str, Any]) -> str:
         parts += [f"seq={_v(fields.get('seq'))}", _flags(fields), _lifetime(fields)]
         if inner is not None:
             alt = next((o.get("address") for o in fields.get("options") or [] if o.get("type") == 3), None)
-            parts.append(f"HoA={inner.upper_src}")
+            # HoA= is a Home Address option on the wire (added below); without one the
+            # home address is the IPv6 source (RFC 6275 6.1.7, 11.7.1)
+            parts.append(f"HoA={inner.hao}" if inner.hao is not None
+                         else f"home={inner.src} (source, no HAO)")
             parts.append(f"CoA={alt or inner.src}")
     elif mh_type == 6:
         parts += [f"seq={_v(fields.get('seq'))}", f"status={_v(fields.get('status'))}"
                   f" ({_v(fields.get('status_name'))})", _flags(fields), _lifetime(fields)]
-        if inner is not None and inner.rh2 is not None:
-            parts.append(f"HoA={inner.rh2}")
     elif mh_type == 7:
         parts += [f"status={_v(fields.get('status'))} ({_v(fields.get('status_name'))})",
-                  f"HoA={_v(fields.get('home_address'))}"]
+                  f"home={_v(fields.get('home_address'))}"]
     elif fields.get("body") is not None:
         parts.append(f"body={len(fields['body']) // 2} bytes")
     text = " ".join(p for p in parts if p)
@@ -156,16 +172,18 @@ def packet_row(frame: DecodedFrame, time_origin: float) -> PacketRow:
         tr = frame.transport
         proto = _PROTO_NAMES.get(tr.proto, f"proto {tr.proto}")
         if tr.sport is not None:
-            info = f"{tr.sport} → {tr.dport} len={tr.length}"
+            info = f"{tr.sport} → {tr.dport} len={_v(tr.payload_len)}"
         elif tr.proto == 44:
             info = "fragment"
+        elif tr.proto in (6, 17):
+            info = "ports not captured"
         else:
             info = f"next header {tr.proto}"
     else:
         proto, info = "IPv6", ""
-    if inner.hao is not None and frame.mh is None:
-        info += f" HoA={_text(inner.hao)}"
-    if inner.rh2 is not None and frame.mh is None:
+    if inner.hao is not None and not (frame.mh is not None and frame.mh.get("type") == 5):
+        info += f" HoA={_text(inner.hao)}"  # a BU's is in its own text
+    if inner.rh2 is not None:
         info += f" RH2={_text(inner.rh2)}"
     if tunnel:
         info = "IPv6-in-IPv6 " + tunnel + info

@@ -82,7 +82,46 @@ def node_record(node: MobileNode, report: Report) -> dict[str, Any]:
         "ro_correspondents": ro_cns,
         "ro_active_share": round(ro_share, 3) if ro_share is not None else None,
         "findings": len(findings),
+        **signalling_counts(node, report),
     }
+
+
+# -- per-node signalling lists ----------------------------------------------------------------
+
+# summary record key -> the `SignallingMessage.kind` it counts
+SIGNALLING_KEYS = {
+    "bu": "BU", "ba": "BA", "be": "BE", "brr": "BRR",
+    "dhaad_requests": "DHAAD request", "dhaad_replies": "DHAAD reply",
+    "mps": "MPS", "mpa": "MPA",
+}
+# the summary's signalling line: (label, request key, answer key, answer label)
+_SIGNALLING_PAIRS = (
+    ("BU", "bu", "ba", "BA"),
+    ("DHAAD request", "dhaad_requests", "dhaad_replies", "reply"),
+    ("MPS", "mps", "mpa", "MPA"),
+    ("BRR", "brr", None, None),
+    ("BE", "be", None, None),
+)
+
+
+def signalling_counts(node: MobileNode, report: Report) -> dict[str, int]:
+    """How many of each registration and discovery message concern ``node``
+    (``report.signalling``, as the ladders draw it): BU, BA, BE, BRR, DHAAD
+    request/reply (RFC 6275 6.5, 6.6), Mobile Prefix Solicitation/Advertisement
+    (6.7, 6.8). Lower bounds when ``report.signalling_dropped`` is not 0."""
+    kinds = Counter(m.kind for m in report.signalling_of(node))
+    return {key: kinds[kind] for key, kind in SIGNALLING_KEYS.items()}
+
+
+def signalling_line(record: dict[str, Any]) -> str:
+    """E.g. "5 BU / 5 BA, 1 DHAAD request / 1 reply, 1 MPS / 1 MPA, 1 BRR"; ""
+    when the node sent or received none of them."""
+    parts = []
+    for label, asked, answered, answer_label in _SIGNALLING_PAIRS:
+        n, m = record.get(asked, 0), record.get(answered, 0) if answered else 0
+        if n or m:
+            parts.append(f"{n} {label}" + (f" / {m} {answer_label}" if answered else ""))
+    return ", ".join(parts)
 
 
 def summary_records(report: Report) -> list[dict[str, Any]]:
@@ -145,6 +184,9 @@ def render_summary(report: Report, top: int = TOP_FINDINGS, nodes: NodeSelection
         for record in nodes.records:
             who = record["home_address"] + (f" ({shown_name(record['name'])})" if record["name"] else "")
             lines.append(f"  {who}: {story_line(record)}")
+            signalling = signalling_line(record)
+            if signalling:
+                lines.append(f"    signalling: {signalling}")
         if nodes.more:
             lines.append(f"  ... {nodes.more} more mobile node{'' if nodes.more == 1 else 's'} "
                          "(--top N or --all to list them, --sort to rank them otherwise)")

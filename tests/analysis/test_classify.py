@@ -41,7 +41,20 @@ def ip6(nh: int, payload: bytes, src: bytes = A, dst: bytes = B, plen: int | Non
     return struct.pack("!IHBB", 6 << 28, length, nh, 64) + src + dst + payload
 
 
-UDP = struct.pack("!HHHH", 5000, 53, 12, 0) + b"abcd"
+UDP = struct.pack("!HHHH", 5000, 53, 12, 0) + b"abcd"  # checksum 0: not allowed over IPv6
+
+
+def segment(src: bytes, dst: bytes, proto: int = 17) -> bytes:
+    """A UDP (or TCP) segment whose checksum Scapy computed over the pseudo-header
+    (src, dst): what the fast path takes."""
+    from ipaddress import IPv6Address
+
+    from scapy.layers.inet import TCP as ScapyTCP
+    from scapy.layers.inet import UDP as ScapyUDP
+    from scapy.layers.inet6 import IPv6
+    layer = ScapyUDP(sport=5000, dport=53) if proto == 17 else ScapyTCP(sport=80, dport=4242)
+    packet = IPv6(src=str(IPv6Address(src)), dst=str(IPv6Address(dst))) / layer / b"abcd"
+    return bytes(packet)[40:]
 
 
 def test_captures_found():
@@ -80,12 +93,14 @@ def test_engine_counts_every_frame_like_the_decoder(path: Path):
 
 
 @pytest.mark.parametrize("data", [
-    ip6(41, ip6(17, UDP, C, H), A, B),                    # tunnelled UDP
-    ip6(41, ip6(6, struct.pack("!HH", 80, 4242) + bytes(16), C, H)),  # tunnelled TCP
+    ip6(41, ip6(17, segment(C, H), C, H), A, B),           # tunnelled UDP
+    ip6(41, ip6(6, segment(C, H, 6), C, H)),               # tunnelled TCP
     ip6(41, ip6(132, b"sctp-ish", C, H)),                  # tunnelled other data
-    ip6(17, UDP),                                          # plain UDP
-    ip6(60, bytes([17, 2, 1, 2, 0, 0, 0xC9, 16]) + H + UDP),  # HAO
-    ip6(43, bytes([17, 2, 2, 1, 0, 0, 0, 0]) + H + UDP),     # RH2
+    ip6(17, segment(A, B)),                                # plain UDP
+    ip6(6, segment(A, B, 6)),                              # plain TCP
+    # the pseudo-header holds the home address: HAO source, RH2 destination (RFC 8200 8.1)
+    ip6(60, bytes([17, 2, 1, 2, 0, 0, 0xC9, 16]) + H + segment(H, B)),  # HAO
+    ip6(43, bytes([17, 2, 2, 1, 0, 0, 0, 0]) + H + segment(A, H)),     # RH2
 ])
 def test_fast_path_takes_plain_data(data: bytes):
     frame = raw_frame(data)
@@ -110,13 +125,38 @@ def test_fast_path_takes_plain_data(data: bytes):
     ip6(60, bytes([17, 2, 1, 2, 0, 0, 0xC9, 15]) + H + UDP),  # odd HAO
     ip6(43, bytes([17, 2, 2, 2, 0, 0, 0, 0]) + H + UDP),     # RH2 segments left 2
     b"\x45" + bytes(40),                                    # IPv4
+    ip6(6, struct.pack("!HH", 80, 4242) + bytes(8)),        # TCP shorter than its header
 ])
 def test_fast_path_leaves_the_rest_to_the_decoder(data: bytes):
     assert classify(raw_frame(data)) is None
 
 
+# Segments whose checksum does not verify (RFC 8200 8.1) go to the decoder, which
+# reports them on their frame and still gives the packet's DataPacket.
+_GOOD_UDP = segment(C, H)
+_BAD = [
+    (ip6(17, UDP), "bad_udp_checksum"),                                   # zero UDP checksum
+    (ip6(41, ip6(17, _GOOD_UDP[:6] + bytes([_GOOD_UDP[6] ^ 1]) + _GOOD_UDP[7:], C, H)),
+     "bad_udp_checksum"),                                                 # tunnelled, one bit off
+    (ip6(41, ip6(6, segment(C, A, 6), C, H)), "bad_tcp_checksum"),        # over the wrong address
+    (ip6(60, bytes([17, 2, 1, 2, 0, 0, 0xC9, 16]) + H + segment(A, B)),  # care-of, not home
+     "bad_udp_checksum"),
+    (ip6(17, _GOOD_UDP[:4] + b"\x00\x0d" + _GOOD_UDP[6:]), "bad_udp_checksum"),  # UDP length
+]
+
+
+@pytest.mark.parametrize(("data", "code"), _BAD)
+def test_bad_checksums_go_to_the_decoder(data: bytes, code: str):
+    frame = raw_frame(data)
+    assert classify(frame) is None
+    decoded = decode_frame(frame)
+    assert [i.code for i in decoded.issues] == [code]
+    assert decoded.status == DECODED  # a warning: the packet still counts
+    assert [type(e).__name__ for e in events_from_decoded(decoded)] == ["DataPacket", "FrameIssues"]
+
+
 def test_snaplen_cut_frames_go_to_the_decoder():
-    data = ip6(41, ip6(17, UDP, C, H))
+    data = ip6(41, ip6(17, segment(C, H), C, H))
     assert classify(raw_frame(data, wirelen=len(data) + 10)) is None
 
 
@@ -132,12 +172,12 @@ def test_make_data_packet_equals_the_dataclass_constructor():
 # -- the remembered header templates -----------------------------------------------------------
 
 PLAIN_DATA_KINDS = ["tunnelled-udp", "tunnelled-tcp", "plain-udp", "hao", "rh2"]
-PLAIN_DATA = [
-    ip6(41, ip6(17, UDP, C, H), A, B),
-    ip6(41, ip6(6, struct.pack("!HH", 80, 4242) + bytes(16), C, H)),
-    ip6(17, UDP),
-    ip6(60, bytes([17, 2, 1, 2, 0, 0, 0xC9, 16]) + H + UDP),
-    ip6(43, bytes([17, 2, 2, 1, 0, 0, 0, 0]) + H + UDP),
+PLAIN_DATA = [  # checksums right over the pseudo-header (RFC 8200 8.1), else the decoder takes them
+    ip6(41, ip6(17, segment(C, H), C, H), A, B),
+    ip6(41, ip6(6, segment(C, H, 6), C, H)),
+    ip6(17, segment(A, B)),
+    ip6(60, bytes([17, 2, 1, 2, 0, 0, 0xC9, 16]) + H + segment(H, B)),
+    ip6(43, bytes([17, 2, 2, 1, 0, 0, 0, 0]) + H + segment(A, H)),
 ]
 ETH_HEAD = bytes(6) + b"\x02\x00\x00\x00\x00\x01" + b"\x86\xdd"
 # link type -> what comes before the IPv6 header
@@ -169,7 +209,7 @@ def test_remembered_header_does_not_take_a_shorter_or_cut_frame(data: bytes):
 
 
 def test_same_bytes_under_another_link_type_are_not_confused():
-    data = ip6(41, ip6(17, UDP, C, H))
+    data = ip6(41, ip6(17, segment(C, H), C, H))
     assert classify(raw_frame(data)) is not None
     # raw IPv6 bytes read as Ethernet: not IPv6 at all
     assert classify(raw_frame(data, linktype=LINKTYPE_ETHERNET)) is None

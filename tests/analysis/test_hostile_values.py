@@ -30,7 +30,6 @@ from mipv6scope.cli.main import cli
 from mipv6scope.decode import mh, mh_options
 from mipv6scope.decode.frame_decoder import decode_frame
 from mipv6scope.decode.issues import timestamp_in_range
-from mipv6scope.events import BindingUpdate, RouterAdvertisement
 from mipv6scope.synth.build import addr, mh_packet
 
 scapy_all = pytest.importorskip("scapy.all")
@@ -135,8 +134,11 @@ def test_events_skip_an_invalid_prefix(prefix_len: int) -> None:
     frame = Frame(1, T0, len(data), len(data), 1, data)
     decoded = decode_frame(frame)
     assert [i.code for i in decoded.issues] == ["nd_prefix_length_invalid"]
-    ra = [e for e in events_from_decoded(decoded) if isinstance(e, RouterAdvertisement)]
-    assert len(ra) == 1 and ra[0].prefixes == () and ra[0].router_addresses == ()
+    # an error makes the frame malformed: it feeds no state machine, only its finding
+    # (this test used to expect the RA's event with the prefix left out)
+    assert decoded.status == "malformed"
+    events = events_from_decoded(decoded)
+    assert [type(e).__name__ for e in events] == ["FrameIssues"]
 
 
 def test_mobile_network_prefix_length_is_flagged() -> None:
@@ -146,8 +148,9 @@ def test_mobile_network_prefix_length_is_flagged() -> None:
     data = mh_packet(COA, HA, bu, [mnp], hao=HOA)
     decoded = decode_frame(Frame(1, T0, len(data), len(data), LINKTYPE_RAW, data))
     assert [i.code for i in decoded.issues] == ["mh_prefix_length_invalid"], decoded.issues
-    bus = [e for e in events_from_decoded(decoded) if isinstance(e, BindingUpdate)]
-    assert len(bus) == 1 and bus[0].mobile_network_prefixes == ()
+    # malformed: no BU event (this test used to expect one without the prefix)
+    assert decoded.status == "malformed"
+    assert [type(e).__name__ for e in events_from_decoded(decoded)] == ["FrameIssues"]
 
 
 # -- capture times -----------------------------------------------------------------------

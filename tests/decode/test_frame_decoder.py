@@ -68,15 +68,20 @@ def test_corrupted_mh_checksum_is_reported():
     assert out.status == "malformed"
 
 
-def test_on_wire_checksum_form_is_recognised():
-    # Build the checksum over the on-wire source instead of the HAO's address.
+def test_on_wire_checksum_form_is_recognised_and_refused():
+    """A checksum built over the on-wire source (the care-of address) instead of
+    the HAO's home address is recognised, and is wrong: RFC 6275 6.1.1 / RFC 8200
+    8.1 put the home address in the pseudo-header, and RFC 6275 9.2 has the
+    receiver discard the message (this test used to accept it as correct)."""
     wire = IPv6(src=COA, dst=HA) / MIP6MH_BU(seq=9, mhtime=1)
     wire_sum = IPv6(bytes(wire))[MIP6MH_BU].cksum
     pkt = (IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
            / MIP6MH_BU(seq=9, mhtime=1, cksum=wire_sum))
     out = decode_frame(raw_frame(bytes(pkt)))
-    assert out.mh["checksum_ok"] is True
+    assert out.mh["checksum_ok"] is False
     assert out.mh["checksum_form"] == "on-wire"
+    assert [i.code for i in out.issues] == ["mh_checksum_over_care_of"]
+    assert out.status == "malformed"
 
 
 def test_tunnel_three_levels_keeps_every_header():

@@ -162,8 +162,9 @@ def test_generic_type_keeps_body():
 
 
 def test_unassigned_type_names():
+    # RFC 6275 9.2: a type nobody defined is reported (a warning: still decoded)
     _, d, issues = parse_mh(H("3b00c8000000cafe"))
-    assert issues == []
+    assert [i.code for i in issues] == ["mh_type_unknown"]
     assert d["name"] == "Unknown (200)" and d["abbrev"] == "Unknown (200)"
     assert d["body"] == "cafe"
 

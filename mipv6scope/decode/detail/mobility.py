@@ -95,6 +95,8 @@ def _checksum_verdict(ctx: Context) -> str:
         return "[unverified]"
     if mh["checksum_ok"]:
         return f"[correct, {mh['checksum_form']} form]"
+    if mh.get("checksum_form") == "on-wire":  # RFC 6275 6.1.1: the home address belongs there
+        return "[incorrect: verifies only over the care-of address]"
     return "[incorrect]"
 
 

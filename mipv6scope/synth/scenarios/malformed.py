@@ -17,9 +17,10 @@ from collections.abc import Iterable
 from ...decode import icmp6 as icmp
 from ...decode import mh
 from ...decode import mh_options as opt
+from ...decode.checksum import upper_layer_checksum
 from ...decode.ext_headers import build_dest_opts_with_hao
 from ...decode.issues import ISSUE_KINDS
-from ..build import addr, icmp6_packet, ip6, mh_packet, tunnel, udp_packet
+from ..build import addr, icmp6_packet, ip6, mh_packet, tcp_packet, tunnel, udp_packet
 from ..engine import Frames, Packet, Sighting, for_vantage
 from . import Built, ScenarioParams
 
@@ -82,7 +83,7 @@ def broken_frames() -> list[tuple[tuple[str, ...], bytes, int | None]]:
         (("bad_home_addr_len", "bad_mh_checksum"), _patched(good, 40 + 7, b"\x08"), None),
         (("multiple_home_addr_opts",), ip6(COA, CN, 60, bytes([17, 5, 1, 2, 0, 0, 201, 16]) + addr(HOA)
                                            + bytes([1, 4, 0, 0, 0, 0, 201, 16]) + addr(CN)
-                                           + struct.pack("!HHHH", 1, 2, 8, 0)), None),
+                                           + _udp_segment(HOA, CN)), None),
         (("mh_len_below_minimum",), _bu_patched_mh(1, b"\x00"), None),
         (("mh_len_beyond_packet",), _patched(good, mh_at + 1, b"\x09"), None),
         (("mh_payload_proto_not_59",), _bu_patched_mh(0, b"\x06"), None),
@@ -114,7 +115,28 @@ def broken_frames() -> list[tuple[tuple[str, ...], bytes, int | None]]:
         (("ext_header_beyond_payload",), good[:4] + struct.pack("!H", 8) + good[6:], None),
         (("bad_ip_version",), tunnel(HA, COA, inner_v4), None),
         (("mh_draft_protocol_number",), draft, None),
+        # the MH checksum over the care-of address where the HAO's home address belongs
+        (("mh_checksum_over_care_of",), _patched(good, mh_at + 4, struct.pack(
+            "!H", mh.mh_checksum(addr(COA), addr(HA), mh.build_mh(_bu(1), [], addr(COA), addr(HA))))),
+         None),
+        (("mh_type_unknown",), ip6(COA, HA, 135, _mh_of_type(200)), None),
+        (("bad_udp_checksum",), tunnel(HA, COA, _patched(udp_packet(CN, HOA, 5004, 40000, _voice(0)),
+                                                         40 + 6, b"\x12\x34")), None),
+        (("bad_tcp_checksum",), _patched(tcp_packet(CN, HOA, 80, 40000, 1, 0, 0x10, b"data"),
+                                         40 + 16, b"\xbe\xef"), None),
     ]
+
+
+def _udp_segment(src: str, dst: str) -> bytes:
+    """An empty UDP datagram from port 1 to 2, checksummed over (src, dst)."""
+    seg = struct.pack("!HHHH", 1, 2, 8, 0)
+    return seg[:6] + struct.pack("!H", upper_layer_checksum(addr(src), addr(dst), 17, seg, 6) or 0xFFFF)
+
+
+def _mh_of_type(mh_type: int) -> bytes:
+    """A 16-octet Mobility Header of ``mh_type`` from COA to HA, checksummed."""
+    body = bytes([59, 1, mh_type, 0, 0, 0]) + bytes(10)
+    return _patched(body, 4, struct.pack("!H", mh.mh_checksum(addr(COA), addr(HA), body)))
 
 
 def build(params: ScenarioParams) -> Built:
