@@ -73,17 +73,19 @@ PROGRESS_EVERY = 1 << 15  # frames between progress callbacks
 ProgressCallback = Callable[[int, int], None]
 
 
-def default_analyzers(settings: Settings | None = None, require_ipsec: bool = False) -> list[Analyzer]:
+def default_analyzers(settings: Settings | None = None, require_ipsec: bool = False,
+                      vantage: str = "auto") -> list[Analyzer]:
     """The analyzers `analyze` runs by default, in order: bindings first, since
     the others read its state (which care-of address was bound when),
     identity after the ones that contribute nodes (it completes and merges
     them), the signalling messages (`signalling`), and conformance last,
     since it reads all of theirs.
-    ``require_ipsec`` turns on the ``home_registration_not_protected`` finding."""
+    ``require_ipsec`` turns on the ``home_registration_not_protected`` finding;
+    ``vantage`` (auto|mn|ha|cn|tap) says where the capture was taken (`handoffs`)."""
     settings = settings or Settings()
     bindings = BindingsAnalyzer(settings)
     tunnels = TunnelAnalyzer(bindings)
-    handoffs = HandoffAnalyzer(bindings, settings)
+    handoffs = HandoffAnalyzer(bindings, settings, vantage)
     conformance = ConformanceAnalyzer(bindings, settings, handoffs=handoffs, tunnels=tunnels,
                                       require_ipsec=require_ipsec)
     return [bindings, tunnels, RouteOptAnalyzer(bindings, legs=tunnels.legs), handoffs,
@@ -328,7 +330,7 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
 
 def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyzer] | None = None,
             progress: ProgressCallback | None = None,
-            names: Mapping[IPv6Address, str] | None = None) -> Report:
+            names: Mapping[IPv6Address, str] | None = None, vantage: str = "auto") -> Report:
     """Analyse the captures at ``paths`` in one pass and return the Report.
 
     ``analyzers`` default to the project's analyzers that are installed (see
@@ -339,7 +341,7 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
     """
     path_list = [os.fsdecode(p) if not isinstance(p, Path) else str(p) for p in paths]
     if analyzers is None:
-        analyzers = default_analyzers()
+        analyzers = default_analyzers(vantage=vantage)
     readers: list[CaptureReader] = []
     try:
         for path in path_list:
@@ -366,7 +368,9 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
     counts = state.counts
     issues = tuple(f"{reader.path}: {issue.code}: {issue.detail}"
                    for reader in readers for issue in reader.issues)
+    where = next((a.capture_vantage() for a in analyzers if hasattr(a, "capture_vantage")),
+                 (vantage, "given with --vantage") if vantage != "auto" else ("unknown", "not inferred"))
     info = CaptureInfo(tuple(path_list), counts.frames, counts.decoded, counts.malformed,
                        counts.skipped, state.first_ts, state.last_ts, state.partial,
-                       dict(counts.skip_reasons), issues)
+                       dict(counts.skip_reasons), issues, where[0], where[1])
     return builder.build(info)

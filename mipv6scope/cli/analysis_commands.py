@@ -141,7 +141,7 @@ def run_analysis(captures: Iterable[str], out: OutputOptions) -> Report:
     and its ``mn ==`` names against the whole report's nodes."""
     captures = list(captures)
     compiled = compile_display_filter(out.display_filter)
-    whole = analyse_captures(captures, out.names, out.require_ipsec)
+    whole = analyse_captures(captures, out.names, out.require_ipsec, out.vantage)
     report = filter_report(whole, out)
     if compiled is None:
         return report

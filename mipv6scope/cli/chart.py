@@ -82,7 +82,7 @@ def chart(captures: tuple[str, ...], out_path: str, fmt: str | None, kind: str, 
     fmt = _output_format(out_path, fmt)
     options = ChartOptions(kind, mn, handoff, window_s, analysis.from_ts, analysis.to_ts, width,
                            height, title)
-    report = analyse_captures(captures, analysis.names, analysis.require_ipsec)
+    report = analyse_captures(captures, analysis.names, analysis.require_ipsec, analysis.vantage)
     try:
         if fmt == "mmd":
             write_text(build_mermaid(report, options), out_path)

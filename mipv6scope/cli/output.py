@@ -51,6 +51,7 @@ class OutputOptions:
     fail_on: str | None
     require_ipsec: bool = False
     display_filter: str | None = None  # -Y EXPR: the nodes/rows whose frames match
+    vantage: str = "auto"  # --vantage: where the capture was taken
 
 
 def address_option(_ctx: click.Context, param: click.Parameter, value: str | None) -> IPv6Address | None:
@@ -128,11 +129,15 @@ class AnalysisOptions:
     to_ts: float | None
     names: dict[IPv6Address, str]
     require_ipsec: bool = False
+    vantage: str = "auto"
+
+
+VANTAGE_CHOICES = ("auto", "mn", "ha", "cn", "tap")
 
 
 def analysis_options(command: F) -> F:
-    """Decorator: ``--from``, ``--to``, ``--names`` and ``--require-ipsec``;
-    the command receives ``analysis: AnalysisOptions``."""
+    """Decorator: ``--from``, ``--to``, ``--names``, ``--require-ipsec`` and
+    ``--vantage``; the command receives ``analysis: AnalysisOptions``."""
     @click.option("--from", "from_ts", callback=_ts, metavar="TS",
                   help="Only what happened at or after TS (epoch seconds or ISO date-time).")
     @click.option("--to", "to_ts", callback=_ts, metavar="TS", help="Only what happened up to TS.")
@@ -141,10 +146,15 @@ def analysis_options(command: F) -> F:
     @click.option("--require-ipsec", is_flag=True,
                   help="Report home registration BUs not carried in ESP "
                        "(home_registration_not_protected, RFC 6275 5.1).")
+    @click.option("--vantage", type=click.Choice(VANTAGE_CHOICES), default="auto", show_default=True,
+                  help="Where the capture was taken: the mobile node's link (mn), the home agent (ha), "
+                       "a correspondent (cn), a tap elsewhere (tap); auto infers it from the wire.")
     @functools.wraps(command)
     def wrapper(*args: Any, from_ts: float | None, to_ts: float | None,
-                names: dict[IPv6Address, str], require_ipsec: bool, **kwargs: Any) -> Any:
-        return command(*args, analysis=AnalysisOptions(from_ts, to_ts, names, require_ipsec), **kwargs)
+                names: dict[IPv6Address, str], require_ipsec: bool, vantage: str = "auto",
+                **kwargs: Any) -> Any:
+        return command(*args, analysis=AnalysisOptions(from_ts, to_ts, names, require_ipsec, vantage),
+                       **kwargs)
     return wrapper  # type: ignore[return-value]
 
 
@@ -164,7 +174,8 @@ def output_options(command: F, formats: tuple[str, ...] = FORMATS) -> F:
     def wrapper(*args: Any, fmt: str, mn: tuple[str, ...], analysis: AnalysisOptions,
                 fail_on: str | None, display_filter: str | None = None, **kwargs: Any) -> Any:
         out = OutputOptions(fmt, mn, analysis.from_ts, analysis.to_ts, analysis.names, fail_on,
-                            analysis.require_ipsec, display_filter=display_filter)
+                            analysis.require_ipsec, display_filter=display_filter,
+                            vantage=analysis.vantage)
         return command(*args, out=out, **kwargs)
     return wrapper  # type: ignore[return-value]
 
@@ -187,12 +198,12 @@ def _progress_line() -> Callable[[int, int], None] | None:
 
 
 def analyse_captures(captures: Iterable[str], names: dict[IPv6Address, str],
-                     require_ipsec: bool = False) -> Report:
+                     require_ipsec: bool = False, vantage: str = "auto") -> Report:
     """The whole report of ``captures``; CaptureError -> one line on stderr
     and exit 3. Capture damage (truncation) is reported on stderr but not fatal."""
     try:
-        report = analyze(list(captures), default_analyzers(require_ipsec=require_ipsec),
-                         progress=_progress_line(), names=names)
+        report = analyze(list(captures), default_analyzers(require_ipsec=require_ipsec, vantage=vantage),
+                         progress=_progress_line(), names=names, vantage=vantage)
     except CaptureError as exc:
         click.echo(f"mipv6scope: {exc}", err=True)
         sys.exit(EXIT_CAPTURE)
@@ -205,7 +216,7 @@ def analyse_captures(captures: Iterable[str], names: dict[IPv6Address, str],
 
 def run_analysis(captures: Iterable[str], out: OutputOptions) -> Report:
     """`analyse_captures`, restricted to ``--mn`` and ``--from``/``--to``."""
-    return filter_report(analyse_captures(captures, out.names, out.require_ipsec), out)
+    return filter_report(analyse_captures(captures, out.names, out.require_ipsec, out.vantage), out)
 
 
 def _in_range(ts: float | None, out: OutputOptions) -> bool:

@@ -117,8 +117,9 @@ def run_analysis(paths: Sequence[str], options: AnalysisOptions, post: Post,
         if throttle.due() or done >= total:
             post(AnalysisProgress(done, total, throttle.elapsed))
 
-    report = analyze(list(paths), default_analyzers(require_ipsec=options.require_ipsec),
-                     progress=progress, names=options.names)
+    report = analyze(list(paths), default_analyzers(require_ipsec=options.require_ipsec,
+                                                    vantage=options.vantage),
+                     progress=progress, names=options.names, vantage=options.vantage)
     if cancel.is_set():
         raise WorkCancelled
     report = filter_report(report, OutputOptions("text", None, options.from_ts, options.to_ts,
