@@ -432,8 +432,11 @@ class ConformanceAnalyzer(DataAnalyzer):
         analyzer kept (its docstring defines both; RFC 6275 11.5.1)."""
         if self.handoffs is None:
             return
-        for code, hoa, ts, frames, message in getattr(self.handoffs, "losses", ()):
-            self.add(code, hoa, ts, frames, message)
+        for certain, hoa, ts, frames, message in getattr(self.handoffs, "losses", ()):
+            if certain:
+                self.add("lost_to_old_care_of", hoa, ts, frames, message)
+            else:
+                self.add("possibly_lost_to_old_care_of", hoa, ts, frames, message)
 
     def contribute(self, builder: ReportBuilder) -> None:
         """Add the grouped findings to the report."""

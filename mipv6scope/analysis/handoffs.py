@@ -182,7 +182,8 @@ class HandoffAnalyzer(DataAnalyzer):
         self.settings = settings
         self.vantage = vantage
         self.nodes: dict[IPv6Address, _Node] = {}
-        self.losses: list[tuple[str, IPv6Address, float, list[int], str]] = []  # for the findings
+        # (certainly lost?, home address, first ts, frames, message) per handoff, for the findings
+        self.losses: list[tuple[bool, IPv6Address, float, list[int], str]] = []
         self._tunnels_seen = False
         self._care_ofs: set[IPv6Address] = set()  # every care-of address bound (for capture_vantage)
         self._last_ra: dict[IPv6Network, float] = {}
@@ -468,7 +469,9 @@ class HandoffAnalyzer(DataAnalyzer):
             node.move = move
             return
         first_new = e.ts
-        seen = self._first_from.get(care_of)
+        # the home address is no sign: the home agent forwards the node's reverse-tunnelled
+        # packets from it while the node is away
+        seen = self._first_from.get(care_of) if care_of != node.home_address else None
         installed = node.installed_ts if node.installed_ts is not None else float("-inf")
         if seen is not None and installed < seen < first_new:
             first_new = seen
@@ -526,7 +529,7 @@ class HandoffAnalyzer(DataAnalyzer):
         self._loss_finding(node, move, lost_frames, lost)
         if possibly:
             self.losses.append((
-                "possibly_lost_to_old_care_of", node.home_address,
+                False, node.home_address,
                 possibly_frames[0][0] if possibly_frames else attempt.bu_ts, [f for _, f in possibly_frames],
                 f"{possibly} packets tunnelled to old care-of {move.from_care_of} between the node's last "
                 f"packet from it and its first from {move.to_care_of}: they may not have reached it"))
@@ -534,7 +537,7 @@ class HandoffAnalyzer(DataAnalyzer):
     def _loss_finding(self, node: _Node, move: _Move, frames: list[tuple[float, int]], count: int) -> None:
         if count:
             self.losses.append((
-                "lost_to_old_care_of", node.home_address, frames[0][0] if frames else 0.0,
+                True, node.home_address, frames[0][0] if frames else 0.0,
                 [f for _, f in frames],
                 f"{count} packets tunnelled to old care-of {move.from_care_of} after the node sent from "
                 f"{move.to_care_of}"))
