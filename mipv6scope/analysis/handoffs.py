@@ -88,9 +88,10 @@ from its new address (``F``: it had left by then) to the accepting BA (its
 home agent reaches it from then), a lower bound without the idle time, and
 ``disruption_bounded_by_idle`` is true.
 
-Memory per node: a few timestamps and counters, the packets tunnelled to the
-current care-of address in the last MAX_REACH_S, and at most MAX_FRAMES_KEPT
-frame numbers per count (for the findings).
+Memory per node: a few timestamps and counters, and at most MAX_FRAMES_KEPT
+(ts, frame) pairs per count: the packets tunnelled to the current care-of
+address since the node's last packet from it (less ``reach``), the lost ones
+of the attempt in progress (for the findings, which keep no more).
 """
 
 from __future__ import annotations
@@ -155,9 +156,10 @@ class _Node:
     installed_ts: float | None = None
     last_from: float | None = None  # L at the current address
     last_to: float | None = None    # last packet seen tunnelled to the current address
-    recent: deque[tuple[float, int]] = field(default_factory=deque)  # tunnelled to current, last MAX_REACH_S
-    candidates: int = 0  # tunnelled to current after last_from - reach
-    candidate_frames: list[tuple[float, int]] = field(default_factory=list)
+    # (ts, frame) tunnelled to the current address after last_from - reach (possibly lost if
+    # the node moves now), the newest MAX_FRAMES_KEPT; ``overflow`` counts the older ones
+    candidates: deque[tuple[float, int]] = field(default_factory=deque)
+    overflow: int = 0
     booted: bool = False
     ha_ingress: bool = False
     path_delay: float | None = None
@@ -184,6 +186,7 @@ class HandoffAnalyzer(DataAnalyzer):
         self.nodes: dict[IPv6Address, _Node] = {}
         # (certainly lost?, home address, first ts, frames, message) per handoff, for the findings
         self.losses: list[tuple[bool, IPv6Address, float, list[int], str]] = []
+        self._frames_left: dict[tuple[bool, IPv6Address], int] = {}  # MAX_FRAMES_KEPT per node and count
         self._tunnels_seen = False
         self._care_ofs: set[IPv6Address] = set()  # every care-of address bound (for capture_vantage)
         self._last_ra: dict[IPv6Network, float] = {}
@@ -285,9 +288,8 @@ class HandoffAnalyzer(DataAnalyzer):
             self._care_ofs.add(care_of)
         node.current, node.installed_ts, node.path_delay, node.reach = care_of, e.ts, gap, None
         node.last_from = node.last_to = None
-        node.candidates = 0
-        node.candidate_frames = []
-        node.recent.clear()
+        node.candidates.clear()
+        node.overflow = 0
 
     def finish(self, end_ts: float | None) -> None:
         """Close handoffs still waiting for data or for their BA."""
@@ -361,13 +363,11 @@ class HandoffAnalyzer(DataAnalyzer):
                 self._lost(move, ts, t[1])
             elif outer_dst is node.current or outer_dst == node.current:
                 node.last_to = ts
-                recent = node.recent
-                recent.append((ts, t[1]))
-                while recent[0][0] < ts - MAX_REACH_S:
-                    recent.popleft()
-                node.candidates += 1
-                if len(node.candidate_frames) < MAX_FRAMES_KEPT:
-                    node.candidate_frames.append((ts, t[1]))
+                candidates = node.candidates
+                candidates.append((ts, t[1]))
+                if len(candidates) > MAX_FRAMES_KEPT:
+                    candidates.popleft()
+                    node.overflow += 1
         if source is not None:
             self._from_node(source, t)
 
@@ -413,10 +413,13 @@ class HandoffAnalyzer(DataAnalyzer):
     def _alive(self, node: _Node, ts: float) -> None:
         """A packet from the node's current address: it was still there at ``ts``."""
         node.last_from = ts
-        if node.candidates:
-            floor = ts - self._reach(node)
-            node.candidate_frames = [(s, f) for s, f in node.recent if s > floor]
-            node.candidates = len(node.candidate_frames)
+        candidates = node.candidates
+        if candidates:
+            floor = ts - (node.reach if node.reach is not None else self._reach(node))
+            if candidates[0][0] <= floor:
+                node.overflow = 0  # older than the oldest kept: below the floor too
+                while candidates and candidates[0][0] <= floor:
+                    candidates.popleft()
 
     def _vantage_of(self, node: _Node) -> str:
         """The vantage for ``node``'s counts: as given, else inferred (module docstring)."""
@@ -479,21 +482,19 @@ class HandoffAnalyzer(DataAnalyzer):
                      _Attempt(e.ts, [e.frame], e.ts))
         if node.candidates and old == node.current:
             # what was tunnelled to the old address since L - reach: lost after F, else possibly
-            if node.candidate_frames:
-                move.first_missed = node.candidate_frames[0][0]
-            for ts, frame in node.candidate_frames:
+            move.first_missed = node.candidates[0][0]
+            for ts, frame in node.candidates:
                 if ts > first_new:
                     self._lost(move, ts, frame)
                 else:
                     move.possibly_frames.append((ts, frame))
-            unkept = node.candidates - len(node.candidate_frames)
-            move.possibly = len(move.possibly_frames) + unkept
+            move.possibly = len(move.possibly_frames) + node.overflow
             move.missed += move.possibly
         if self.vantage == "mn":
             move.possibly_frames, move.possibly = [], 0  # what the node's link showed, arrived
         node.move = move
-        node.candidates, node.candidate_frames = 0, []
-        node.recent.clear()
+        node.candidates.clear()
+        node.overflow = 0
 
     def _end_attempt(self, node: _Node, move: _Move, now: float | None) -> None:
         """The chain in progress ends without a BA: superseded by a BU for
@@ -530,7 +531,8 @@ class HandoffAnalyzer(DataAnalyzer):
         if possibly:
             self.losses.append((
                 False, node.home_address,
-                possibly_frames[0][0] if possibly_frames else attempt.bu_ts, [f for _, f in possibly_frames],
+                possibly_frames[0][0] if possibly_frames else attempt.bu_ts,
+                self._kept_frames(False, node.home_address, possibly_frames),
                 f"{possibly} packets tunnelled to old care-of {move.from_care_of} between the node's last "
                 f"packet from it and its first from {move.to_care_of}: they may not have reached it"))
 
@@ -538,9 +540,17 @@ class HandoffAnalyzer(DataAnalyzer):
         if count:
             self.losses.append((
                 True, node.home_address, frames[0][0] if frames else 0.0,
-                [f for _, f in frames],
+                self._kept_frames(True, node.home_address, frames),
                 f"{count} packets tunnelled to old care-of {move.from_care_of} after the node sent from "
                 f"{move.to_care_of}"))
+
+    def _kept_frames(self, certain: bool, hoa: IPv6Address, frames: list[tuple[float, int]]) -> list[int]:
+        """The frame numbers of ``frames`` within the node's budget for the count
+        (the findings keep no more than that either)."""
+        left = self._frames_left.get((certain, hoa), MAX_FRAMES_KEPT)
+        kept = [f for _, f in frames[:left]]
+        self._frames_left[(certain, hoa)] = left - len(kept)
+        return kept
 
     def _disruption(self, move: _Move, first_data: float | None) -> tuple[float | None, bool]:
         """(disruption ms, bounded by idle) of a completed move (module docstring)."""
