@@ -31,37 +31,41 @@ COA1, COA2, COA3 = "2001:db8:2::100", "2001:db8:3::100", "2001:db8:4::100"
 T0 = 1000.0
 
 
+def eth():  # explicit MACs: Scapy would otherwise try to resolve them on this host
+    return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+
+
 def bu(coa: str, seq: int, lifetime_units: int = 105):
     if coa == HOA:  # from home: no Home Address option
-        return Ether() / IPv6(src=HOA, dst=HA) / MIP6MH_BU(seq=seq, flags="AH", mhtime=lifetime_units)
-    return (Ether() / IPv6(src=coa, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
+        return eth() / IPv6(src=HOA, dst=HA) / MIP6MH_BU(seq=seq, flags="AH", mhtime=lifetime_units)
+    return (eth() / IPv6(src=coa, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
             / MIP6MH_BU(seq=seq, flags="AH", mhtime=lifetime_units))
 
 
 def ba(coa: str, seq: int, status: int = 0, lifetime_units: int = 105):
     if coa == HOA:
-        return Ether() / IPv6(src=HA, dst=HOA) / MIP6MH_BA(seq=seq, status=status, mhtime=lifetime_units)
-    return (Ether() / IPv6(src=HA, dst=coa) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
+        return eth() / IPv6(src=HA, dst=HOA) / MIP6MH_BA(seq=seq, status=status, mhtime=lifetime_units)
+    return (eth() / IPv6(src=HA, dst=coa) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
             / MIP6MH_BA(seq=seq, status=status, mhtime=0 if status >= 128 else lifetime_units))
 
 
 def down(coa: str):
     """CN -> home address, tunnelled by the home agent to ``coa``."""
-    return Ether() / IPv6(src=HA, dst=coa) / IPv6(src=CN, dst=HOA) / UDP(sport=5004, dport=5004) / bytes(40)
+    return eth() / IPv6(src=HA, dst=coa) / IPv6(src=CN, dst=HOA) / UDP(sport=5004, dport=5004) / bytes(40)
 
 
 def up(coa: str):
     """Home address -> CN, reverse-tunnelled from ``coa``."""
-    return Ether() / IPv6(src=coa, dst=HA) / IPv6(src=HOA, dst=CN) / UDP(sport=5004, dport=5004) / bytes(40)
+    return eth() / IPv6(src=coa, dst=HA) / IPv6(src=HOA, dst=CN) / UDP(sport=5004, dport=5004) / bytes(40)
 
 
 def plain_from(address: str):
     """A packet the node sends plainly from ``address`` (not through its home agent)."""
-    return Ether() / IPv6(src=address, dst=CN) / UDP(sport=4000, dport=53) / bytes(20)
+    return eth() / IPv6(src=address, dst=CN) / UDP(sport=4000, dport=53) / bytes(20)
 
 
 def plain_to_home():
-    return Ether() / IPv6(src=CN, dst=HOA) / UDP(sport=5004, dport=5004) / bytes(40)
+    return eth() / IPv6(src=CN, dst=HOA) / UDP(sport=5004, dport=5004) / bytes(40)
 
 
 def write(tmp_path: Path, timed: list[tuple[float, object]], name: str = "c.pcap") -> Path:
