@@ -198,6 +198,17 @@ def test_move_superseded_by_another(tmp_path: Path):
     assert completed.bu_ts == T0 + 2.5
 
 
+def test_a_chain_that_stopped_is_no_answer_not_superseded(tmp_path: Path):
+    # the node gave up on COA2 (no BU for more than MAX_BINDACK_TIMEOUT 32 s), then went home
+    timed = registered_at_coa1() + [
+        (1.0, up(COA1)), (2.0, bu(COA2, 11)), (3.0, bu(COA2, 12)),
+        (40.0, bu(HOA, 13, lifetime_units=0)), (40.001, ba(HOA, 13, lifetime_units=0))]
+    report = analyze([write(tmp_path, timed)])
+    gave_up, home = report.mobile_nodes[0].handoffs
+    assert (str(gave_up.to_care_of), gave_up.outcome, gave_up.bu_retransmissions) == (COA2, "no_answer", 1)
+    assert (str(home.from_care_of), str(home.to_care_of), home.outcome) == (COA1, HOA, "completed")
+
+
 def test_failed_handoffs_in_summary_and_view(tmp_path: Path):
     timed = registered_at_coa1() + [
         (1.0, up(COA1)), (2.0, bu(COA2, 11)), (2.02, ba(COA2, 11, status=129)),
