@@ -36,7 +36,9 @@ reaches it). The node's departure from its old link is on no wire; what the
 capture shows are the node's last packet from its old address (``L``, any
 packet: data in a tunnel, route-optimised data with a Home Address option,
 a BU) and its first from the new one (``F``: its first BU, or any packet seen
-earlier from that address after the old one was installed). With ``A`` the
+earlier from that address after the old one was installed; returning home,
+the BU only, since the home agent forwards the node's packets from the home
+address while it is away). With ``A`` the
 accepting BA, a packet seen tunnelled to the old care-of address at ``T`` is
 
 * ``lost_to_old_care_of`` when F < T <= A: the node was sending from
@@ -59,11 +61,13 @@ accepting BA, a packet seen tunnelled to the old care-of address at ``T`` is
 Packets lost after a rejection count in the next attempt (or the rejected
 one, when none follows); possibly lost ones in the first attempt.
 
-Vantage (``vantage``): "auto" infers it from the wire per node as before:
-data to the home address seen untunnelled while a care-of binding holds (the
-home agent's ingress) together with an RA from the old care-of's link is
-"all"; the ingress without that link is "ha"; no ingress is "tap" (the probe
-is somewhere between; the capture no longer passes for the node's own link).
+Vantage (``vantage``, the --vantage option): "auto" infers it from the wire,
+per node: data to the home address seen untunnelled while a care-of binding
+holds (the home agent's ingress) together with an RA from the old care-of's
+link is "all"; the ingress without that link is "ha"; no ingress is "tap"
+(the probe is somewhere between; nothing on the wire proves it is the node's
+own link, which the old rule assumed, counting nothing). Given, it applies
+to every node.
 ``capture_vantage()`` gives the capture's vantage and the reason for the
 report (``capture.vantage``, ``capture.vantage_reason``).
 
@@ -91,7 +95,8 @@ home agent reaches it from then), a lower bound without the idle time, and
 Memory per node: a few timestamps and counters, and at most MAX_FRAMES_KEPT
 (ts, frame) pairs per count: the packets tunnelled to the current care-of
 address since the node's last packet from it (less ``reach``), the lost ones
-of the attempt in progress (for the findings, which keep no more).
+of the attempt in progress (for the findings, which keep no more). Across
+nodes: the first packet seen from each of at most NETWORKS_KEPT addresses.
 """
 
 from __future__ import annotations
@@ -533,7 +538,7 @@ class HandoffAnalyzer(DataAnalyzer):
                 False, node.home_address,
                 possibly_frames[0][0] if possibly_frames else attempt.bu_ts,
                 self._kept_frames(False, node.home_address, possibly_frames),
-                f"{possibly} packets tunnelled to old care-of {move.from_care_of} between the node's last "
+                f"{_packets(possibly)} tunnelled to old care-of {move.from_care_of} between the node's last "
                 f"packet from it and its first from {move.to_care_of}: they may not have reached it"))
 
     def _loss_finding(self, node: _Node, move: _Move, frames: list[tuple[float, int]], count: int) -> None:
@@ -541,7 +546,7 @@ class HandoffAnalyzer(DataAnalyzer):
             self.losses.append((
                 True, node.home_address, frames[0][0] if frames else 0.0,
                 self._kept_frames(True, node.home_address, frames),
-                f"{count} packets tunnelled to old care-of {move.from_care_of} after the node sent from "
+                f"{_packets(count)} tunnelled to old care-of {move.from_care_of} after the node sent from "
                 f"{move.to_care_of}"))
 
     def _kept_frames(self, certain: bool, hoa: IPv6Address, frames: list[tuple[float, int]]) -> list[int]:
@@ -613,6 +618,10 @@ class HandoffAnalyzer(DataAnalyzer):
         if self.settings.MOVEMENT_FROM_FIRST_PACKET and first is not None and after < first <= bu_ts:
             return first
         return None
+
+
+def _packets(n: int) -> str:
+    return f"{n} packet" if n == 1 else f"{n} packets"
 
 
 def handoff_stats(handoffs: list[Handoff]) -> dict[str, float | int | None]:

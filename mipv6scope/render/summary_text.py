@@ -138,7 +138,7 @@ def render_summary(report: Report, top: int = TOP_FINDINGS) -> str:
     cap = report.capture
     lines = [
         f"Capture: {', '.join(cap.files)}",
-        f"  vantage: {getattr(cap, 'vantage', 'unknown')} ({getattr(cap, 'vantage_reason', '')})",
+        f"  vantage: {getattr(cap, 'vantage', 'unknown')}: {getattr(cap, 'vantage_reason', '')}",
         f"  {cap.frames} frames: {cap.decoded} decoded, {cap.malformed} malformed, "
         f"{cap.skipped} skipped" + (" (PARTIAL: reading was interrupted)" if cap.partial else ""),
         f"  from {_when(cap.first_ts)} to {_when(cap.last_ts)}",
