@@ -13,8 +13,9 @@ Repeated occurrences of one code on one node are grouped into one Finding
 (frames capped at ``MAX_FRAMES``; ``ts`` is the first occurrence's).
 
 Per-event work is a few dict lookups; state grows with nodes, peers and
-bindings (plus a few seconds of recent tunnelled frames per node for
-``lost_to_old_care_of``), never with the number of frames.
+bindings, never with the number of frames. ``lost_to_old_care_of`` and
+``possibly_lost_to_old_care_of`` are the handoff analyzer's counts, with the
+frames it kept (see `analysis.handoffs`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ SEQ_WINDOW = 1 << 15
 DEREG_NA_WAIT_S = 3.0      # how long after the deregistration BA the NA (O flag) may come
 REPLY_WAIT_S = 3.0         # DHAAD / MPS: RFC 6275 INITIAL_DHAAD_TIMEOUT, INITIAL_SOLICIT_TIMER
 RECENT_TESTS = 4           # HoTI/CoTI cookies and HoT/CoT nonce indices kept per pair
-LOST_KEEP_S = 10.0         # recent tunnelled frames kept per node for lost_to_old_care_of
 STATUS_OUT_OF_WINDOW = 135
 BE_UNKNOWN_BINDING = 1     # Binding Error status 1 (RFC 6275 6.1.9); 2 (MH type) leaves bindings alone
 HOME_FLAGS = frozenset({"H", "L", "K"})
@@ -95,15 +95,6 @@ class _PeerState:
     ro_waiting_ba: bool = False            # BU with A sent to the CN, no BA yet
 
 
-@dataclass
-class _LostWatch:
-    """Per node: recent frames tunnelled to the current care-of address."""
-
-    recent: deque[tuple[float, int]] = field(default_factory=deque)
-    move: Any = None
-    counted: int = 0
-
-
 class ConformanceAnalyzer(DataAnalyzer):
     """RFC 6275 conformance findings over the mobility events.
 
@@ -130,7 +121,6 @@ class ConformanceAnalyzer(DataAnalyzer):
         self._nonces: dict[tuple[IPv6Address, IPv6Address, bool], dict[int, float]] = {}
         self._dereg: dict[IPv6Address, tuple[float, int]] = {}
         self._solicits: dict[tuple[int, int | None], tuple[float, int, IPv6Address | None]] = {}
-        self._lost: dict[IPv6Address, _LostWatch] = {}
         self._peer_memo = object()  # this analyzer's key for peer states in a Route (`self` holds the rest)
         self._end_ts: float | None = None
 
@@ -219,8 +209,6 @@ class ConformanceAnalyzer(DataAnalyzer):
             state.attempts[order] = attempt
         if state.last_seq is None or seq_greater(e.seq, state.last_seq):
             state.last_seq = e.seq
-        if home and self.handoffs is not None:
-            self._move_started(hoa)
         is_cn = (not home or peer in self.bindings.correspondents or e.home_nonce_index is not None) \
             and peer not in self.bindings.home_agents
         if is_cn:
@@ -399,15 +387,9 @@ class ConformanceAnalyzer(DataAnalyzer):
                 self._hao_data(t[0], t[1], hao, t[6], t[15])
 
     def tunnelled_data(self, t: tuple) -> None:
-        """Tunnelled data (fast-path field tuple): packets lost to an old care-of address."""
+        """Tunnelled data (fast-path field tuple) with a Home Address option inside."""
         if t[8] is not None:
             self._hao_data(t[0], t[1], t[8], t[6], t[15])
-        if self.handoffs is not None:
-            memo = t[15].get(self)
-            if (memo is not None and memo[2] is None
-                    and (memo[1] is not None or memo[0] == len(self.handoffs.nodes))):
-                return  # nothing to watch on this route (see `_watch_lost`)
-            self._watch_lost(t[0], t[1], t[4], t[6], t[15])
 
     def _hao_data(self, ts: float, frame: int, hao: IPv6Address, dst: IPv6Address, route: Route) -> None:
         # the peer state, remembered per route once it exists (never replaced)
@@ -421,50 +403,6 @@ class ConformanceAnalyzer(DataAnalyzer):
         elif state is None or ts >= state.ro_expiry:
             self.add("hao_without_binding", hao, ts, (frame,),
                      f"HAO data to {dst}, which has no binding for {hao}")
-
-    def _watch_lost(self, ts: float, frame: int, outer_dst: IPv6Address, dst: IPv6Address,
-                    route: Route) -> None:
-        """Mirror the handoff analyzer's lost count with frame numbers (it ran before us)."""
-        nodes = self.handoffs.nodes
-        memo = route.get(self)  # (handoff nodes then, the node, its watch); nodes are only added
-        if memo is None or (memo[1] is None and memo[0] != len(nodes)):
-            hnode = nodes.get(dst)
-            watch = None
-            if hnode is not None and outer_dst != dst:
-                watch = self._lost.get(dst)
-                if watch is None:
-                    watch = self._lost[dst] = _LostWatch()
-            memo = route[self] = (len(nodes), hnode, watch)
-        hnode, watch = memo[1], memo[2]
-        if watch is None:
-            return
-        move = hnode.move
-        if move is not None and move is watch.move:
-            if move.lost > watch.counted and outer_dst == move.from_care_of:
-                watch.counted += 1
-                self.add("lost_to_old_care_of", dst, ts, (frame,),
-                         f"tunnelled to old care-of {move.from_care_of} after the move to {move.to_care_of}")
-            return
-        if outer_dst is hnode.current or outer_dst == hnode.current:
-            recent = watch.recent
-            recent.append((ts, frame))
-            while recent and recent[0][0] < ts - LOST_KEEP_S:
-                recent.popleft()
-
-    def _move_started(self, hoa: IPv6Address) -> None:
-        """After a home BU: if the handoff analyzer opened a move, take its look-back losses."""
-        hnode = self.handoffs.nodes.get(hoa)
-        move = hnode.move if hnode is not None else None
-        watch = self._lost.get(hoa)
-        if move is None or watch is None or watch.move is move:
-            return
-        watch.move, watch.counted = move, 0
-        if move.lost > 0 and watch.recent:
-            taken = list(watch.recent)[-move.lost:]
-            watch.counted = len(taken)
-            self.add("lost_to_old_care_of", hoa, taken[0][0], [f for _, f in taken],
-                     f"tunnelled to old care-of {move.from_care_of} after the move to {move.to_care_of}")
-        watch.recent.clear()
 
     # -- neighbour discovery and ICMPv6 mobility ----------------------------------------------
 
@@ -517,6 +455,7 @@ class ConformanceAnalyzer(DataAnalyzer):
                                  (b.start_frame,) if b.start_frame is not None else (),
                                  f"{b.kind} binding with {peer} (care-of {b.care_of}) expired "
                                  f"after {b.granted_lifetime_s} s")
+        self._losses()
         if self.tunnels is not None and hasattr(self.tunnels, "results"):
             for t in self.tunnels.results():
                 if t.outside_binding.packets:
@@ -524,6 +463,18 @@ class ConformanceAnalyzer(DataAnalyzer):
                              t.start_ts, t.outside_binding.frames,
                              f"{t.outside_binding.packets} packets tunnelled by {t.home_agent} to "
                              f"{t.care_of} outside any binding")
+
+    def _losses(self) -> None:
+        """``lost_to_old_care_of`` and ``possibly_lost_to_old_care_of``, one
+        per handoff with packets in the count, on the frames the handoff
+        analyzer kept (its docstring defines both; RFC 6275 11.5.1)."""
+        if self.handoffs is None:
+            return
+        for certain, hoa, ts, frames, message in getattr(self.handoffs, "losses", ()):
+            if certain:
+                self.add("lost_to_old_care_of", hoa, ts, frames, message)
+            else:
+                self.add("possibly_lost_to_old_care_of", hoa, ts, frames, message)
 
     def contribute(self, builder: ReportBuilder) -> None:
         """Add the grouped findings to the report."""

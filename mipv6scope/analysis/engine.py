@@ -73,17 +73,19 @@ PROGRESS_EVERY = 1 << 15  # frames between progress callbacks
 ProgressCallback = Callable[[int, int], None]
 
 
-def default_analyzers(settings: Settings | None = None, require_ipsec: bool = False) -> list[Analyzer]:
+def default_analyzers(settings: Settings | None = None, require_ipsec: bool = False,
+                      vantage: str = "auto") -> list[Analyzer]:
     """The analyzers `analyze` runs by default, in order: bindings first, since
     the others read its state (which care-of address was bound when),
     identity after the ones that contribute nodes (it completes and merges
     them), the signalling messages (`signalling`), and conformance last,
     since it reads all of theirs.
-    ``require_ipsec`` turns on the ``home_registration_not_protected`` finding."""
+    ``require_ipsec`` turns on the ``home_registration_not_protected`` finding;
+    ``vantage`` (auto|mn|ha|cn|tap) says where the capture was taken (`handoffs`)."""
     settings = settings or Settings()
     bindings = BindingsAnalyzer(settings)
     tunnels = TunnelAnalyzer(bindings)
-    handoffs = HandoffAnalyzer(bindings, settings)
+    handoffs = HandoffAnalyzer(bindings, settings, vantage)
     conformance = ConformanceAnalyzer(bindings, settings, handoffs=handoffs, tunnels=tunnels,
                                       require_ipsec=require_ipsec)
     return [bindings, tunnels, RouteOptAnalyzer(bindings, legs=tunnels.legs), handoffs,
@@ -354,6 +356,13 @@ def _issues(readers: Sequence[CaptureReader]) -> tuple[str, ...]:
                  for reader in readers for issue in reader.issues)
 
 
+def _vantage(analyzers: Sequence[Analyzer], vantage: str) -> tuple[str, str]:
+    """(vantage, why): what an analyzer inferred or was told (``capture_vantage``),
+    else what ``--vantage`` gave."""
+    return next((a.capture_vantage() for a in analyzers if hasattr(a, "capture_vantage")),
+                (vantage, "given with --vantage") if vantage != "auto" else ("unknown", "not inferred"))
+
+
 # interim(build): ``build()`` gives the report as it stands (see `analyze`)
 InterimCallback = Callable[[Callable[[], Report]], None]
 
@@ -361,7 +370,7 @@ InterimCallback = Callable[[Callable[[], Report]], None]
 def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyzer] | None = None,
             progress: ProgressCallback | None = None,
             names: Mapping[IPv6Address, str] | None = None,
-            interim: InterimCallback | None = None) -> Report:
+            interim: InterimCallback | None = None, vantage: str = "auto") -> Report:
     """Analyse the captures at ``paths`` in one pass and return the Report.
 
     ``analyzers`` default to the project's analyzers that are installed (see
@@ -380,15 +389,17 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
     """
     path_list = [os.fsdecode(p) if not isinstance(p, Path) else str(p) for p in paths]
     if analyzers is None:
-        analyzers = default_analyzers()
+        analyzers = default_analyzers(vantage=vantage)
     readers: list[CaptureReader] = []
     state = _Pass()
 
     def interim_report(frames_read: int) -> Report:
         c = state.counts
+        where = _vantage(analyzers, vantage)
         info = CaptureInfo(tuple(path_list), frames_read, frames_read - c.malformed - c.skipped,
                            c.malformed, c.skipped, state.first_ts, state.last_ts, True,
-                           dict(c.skip_reasons), _issues(readers), esp_no_key=c.esp_no_key)
+                           dict(c.skip_reasons), _issues(readers), esp_no_key=c.esp_no_key,
+                           vantage=where[0], vantage_reason=where[1])
         return _build_report(analyzers, names, info)
 
     try:
@@ -412,7 +423,9 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
     for analyzer in analyzers:
         analyzer.finish(state.last_ts)
     counts = state.counts
+    where = _vantage(analyzers, vantage)
     info = CaptureInfo(tuple(path_list), counts.frames, counts.decoded, counts.malformed,
                        counts.skipped, state.first_ts, state.last_ts, state.partial,
-                       dict(counts.skip_reasons), _issues(readers), esp_no_key=counts.esp_no_key)
+                       dict(counts.skip_reasons), _issues(readers), esp_no_key=counts.esp_no_key,
+                       vantage=where[0], vantage_reason=where[1])
     return _build_report(analyzers, names, info)

@@ -1,76 +1,109 @@
-"""Handoffs per mobile node (issue 4, part 6), read from the bindings
-analyzer's state plus Router Advertisements and data packets.
+"""Handoffs per mobile node, read from the bindings analyzer's state plus
+Router Advertisements, home Binding Updates and data packets.
 
-A handoff is a change of the care-of address the home binding holds, leaving
-home (home address -> care-of) and returning home (care-of -> home address)
-included: the home address stands for "at home", as in the truth files.
-Leaving home is reported for a node's first home registration only when an RA
-with its home prefix was seen before it (the node was at home as far as the
-capture shows); otherwise the first registration is a boot, not a handoff.
+A handoff is an attempt to change the care-of address the home binding holds,
+leaving home (home address -> care-of) and returning home (care-of -> home
+address) included: the home address stands for "at home", as in the truth
+files. Leaving home is reported for a node's first home registration only
+when an RA with its home prefix was seen before it (the node was at home as
+far as the capture shows); otherwise the first registration is a boot.
 
-For each handoff:
+Each handoff is one chain of home BUs (RFC 6275 11.7.1, 11.8; seed 3.2.1:
+retransmissions carry increasing sequence numbers) for one new care-of
+address, sent before a BA answers any of them, whatever their sequence
+numbers and whichever home agent they went to:
 
-* ``bu_ts``: the first home BU carrying the new care-of address (to any home
-  agent: a rejected attempt to another one counts), ``bu_retransmissions``
-  the repeats of its sequence numbers; ``ba_ts`` the accepting BA.
+* ``bu_ts`` the chain's first BU, ``bu_frames`` all of them,
+  ``bu_retransmissions`` = len(bu_frames) - 1; ``ba_ts`` the answering BA;
+  ``registration_ms`` = accepting BA - first BU.
+* ``outcome`` (RFC 6275 11.7.3): ``completed`` (a BA with status < 128
+  accepted it), ``rejected`` (status >= 128; ``status`` and ``status_name``
+  say which; a next chain for the same address is a new handoff),
+  ``superseded`` (a home BU for another address - the node moved again, went
+  home or came back - while the chain was still being retransmitted, i.e.
+  within MAX_BINDACK_TIMEOUT of its last BU), ``no_answer`` (the capture
+  ended, or the node stopped retransmitting, without a BA).
 * ``movement_ts``: the latest RA advertising the new address's prefix seen
-  after the old address was installed and before that BU (the solicited RA
-  on arrival; periodic RAs from the new link heard earlier by an "all" probe
-  are older). With ``MOVEMENT_FROM_FIRST_PACKET`` the first packet from the
-  new address stands in when no such RA was seen.
-* ``first_data_ts``: the first data packet tunnelled to the new care-of
-  address after the BA (returning home: the first plain packet to the home
-  address); ``registration_ms`` = BA - BU; ``disruption_ms`` = first data at
-  the new address - last data the node sent from the old one.
-* ``lost_to_old_care_of``: packets the home agent tunnelled to the old care-of
-  address that reached it after the node had left, until the accepting BA.
-  Departure is not on the wire: the node was still there when it last sent
-  from the old address (time L as the capture shows it) and gone when it sent
-  the BU from the new one. A packet seen tunnelled at T is counted when it
-  would reach the old address after L, i.e. T > L - reach, where ``reach``
-  depends on where the capture saw the two packets, which the wire tells:
+  after the old address was installed and before the first BU
+  (``MOVEMENT_FROM_FIRST_PACKET``: the first packet from the new address when
+  no such RA was seen). ``first_data_ts``: the first data packet tunnelled to
+  the new care-of address after the accepting BA (returning home: the first
+  plain packet to the home address).
 
-  - the capture shows the home agent's ingress (data to the home address
-    arriving untunnelled while a care-of binding holds) and the old access
-    link (an RA with the old address's prefix): every packet is seen where it
-    was sent, as in a merged capture of the senders (vantage "all"). reach =
-    d, the HA -> care-of delay: the least BU -> BA time of the old address's
-    registrations without retransmission (the capture sees the BU leave the
-    node and the BA leave the home agent, so that is d plus the home agent's
-    processing); HANDOFF_PATH_DELAY_S when none was measurable.
-  - the home agent's ingress but not the old access link: a probe at the home
-    agent (vantage "ha") sees the node's packets d after they were sent and
-    the tunnelled ones as they leave, so reach = 2d. Such a probe sees the BA
-    leave within the home agent's processing time of the BU, so d cannot be
-    measured there: HANDOFF_PATH_DELAY_S stands for it (see the limits).
-  - no home agent ingress: the capture does not sit at the home agent, so a
-    packet it shows going to the care-of address was seen where it arrived
-    (vantage "mn": the node's own link), i.e. received: none is counted.
+Packets lost to the old care-of address (RFC 6275 10.4.1, 11.5.1; seed
+3.2.4, figure 3-5: the home agent tunnels to the old address until the BU
+reaches it). The node's departure from its old link is on no wire; what the
+capture shows are the node's last packet from its old address (``L``, any
+packet: data in a tunnel, route-optimised data with a Home Address option,
+a BU) and its first from the new one (``F``: its first BU, or any packet seen
+earlier from that address after the old one was installed; returning home,
+the BU only, since the home agent forwards the node's packets from the home
+address while it is away). With ``A`` the
+accepting BA, a packet seen tunnelled to the old care-of address at ``T`` is
 
-  The window never opens earlier than movement hint - HANDOFF_LOOKBACK_S
-  (the node was on its old link shortly before the new link's RA), which
-  matters only when the node sent nothing for a while before moving.
+* ``lost_to_old_care_of`` when F < T <= A: the node was sending from
+  elsewhere, so it cannot have received it on the old link. This holds at
+  every vantage (where a probe sees the node's packet late and the tunnelled
+  one early, the rule only errs towards counting fewer).
+* ``possibly_lost_to_old_care_of`` when L - reach < T <= F: the node left at
+  some time in that window; the packet may or may not have reached it. It is
+  reported, never folded into a silent zero. ``reach`` allows for where the
+  capture saw the two packets: at the senders (vantage "all") d, the home
+  agent -> care-of delay (the least BU -> BA time of the old address's
+  registrations without retransmission, else HANDOFF_PATH_DELAY_S); at the
+  home agent ("ha") the node's packet arrives d late and the tunnelled one
+  needs d more, so 2 x HANDOFF_PATH_DELAY_S; at an unknown tap ("tap",
+  "cn") the larger of the two. At the mobile node's own link ("mn", given
+  with --vantage only: no wire proves it) a packet the probe saw going to the
+  node arrived, so none is possibly lost.
+* neither otherwise (received while the node was still there).
 
-  Limits: the real departure is on no wire, so the count is what can have
-  been lost after the node's last sign of life (an upper bound: a packet that
-  arrived between that sign and the departure counts too). At the home agent
-  it also rests on an assumed one-way delay (what was tunnelled within
-  2 x HANDOFF_PATH_DELAY_S before the node's last packet arrived counts), and
-  a node whose own traffic bypasses the home agent (route optimisation) shows
-  it no recent sign of life. A probe on the path between the two, or a
-  capture filtered to tunnel traffic only (no home agent ingress), counts
-  nothing lost.
+Packets lost after a rejection count in the next attempt (or the rejected
+one, when none follows); possibly lost ones in the first attempt.
 
-Memory per node: a few timestamps, counters and flags, plus the timestamps
-of the packets tunnelled to the current care-of address in the last few
-seconds.
+Vantage (``vantage``, the --vantage option): "auto" infers it from the wire,
+per node: data to the home address seen untunnelled while a care-of binding
+holds (the home agent's ingress) together with an RA from the old care-of's
+link is "all"; the ingress without that link is "ha"; no ingress is "tap"
+(the probe is somewhere between; nothing on the wire proves it is the node's
+own link, which the old rule assumed, counting nothing). Given, it applies
+to every node.
+``capture_vantage()`` gives the capture's vantage and the reason for the
+report (``capture.vantage``, ``capture.vantage_reason``).
+
+Disruption (``disruption_ms``): the time the node could not receive (seed
+3.2.4 and its figure 3-5: packets are lost from the movement until the
+binding ack; RFC 6275 11.5.1: the node is unreachable at its old address
+once it left, and 10.4.1: reachable at the new one once the home agent's
+cache holds it). It runs from the node's last packet on the old path, in
+either direction, to its first on the new one, in either direction:
+
+* start: the later of ``L`` (at vantage "mn" also the last packet seen
+  arriving at the old address) and the first packet tunnelled there that it
+  may have missed (the first lost or possibly lost one): before that packet
+  the application had nothing to deliver, and idle time is not disruption;
+* end: the first data packet to or from the new address after the accepting
+  BA (``first_data_ts`` or the node's first reverse-tunnelled packet).
+
+When nothing was tunnelled to the old address after ``L`` (nothing lost or
+possibly lost: the node was idle on both sides of the move), traffic marks
+neither end; the disruption is then measured from the node's first packet
+from its new address (``F``: it had left by then) to the accepting BA (its
+home agent reaches it from then), a lower bound without the idle time, and
+``disruption_bounded_by_idle`` is true.
+
+Memory per node: a few timestamps and counters, and at most MAX_FRAMES_KEPT
+(ts, frame) pairs per count: the packets tunnelled to the current care-of
+address since the node's last packet from it (less ``reach``), the lost ones
+of the attempt in progress (for the findings, which keep no more). Across
+nodes: the first packet seen from each of at most NETWORKS_KEPT addresses.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv6Address, IPv6Network, ip_network
 
 from .. import events as ev
@@ -80,23 +113,43 @@ from .base import DataAnalyzer
 from .bindings import HOME, BindingsAnalyzer
 from .settings import DEFAULT_SETTINGS, Settings
 
-KEEP_S = 5.0  # how far back the per-node tunnel timestamps reach
-NETWORKS_KEPT = 1 << 14  # addresses whose candidate networks are remembered
+VANTAGES = ("auto", "mn", "ha", "cn", "tap")
+MAX_REACH_S = 2.0  # the longest reach allowed (a slow home agent's BU -> BA time)
+MAX_FRAMES_KEPT = 1000  # frame numbers kept per count for the findings
+NETWORKS_KEPT = 1 << 14  # addresses whose candidate networks (or first packet) are remembered
+COMPLETED, REJECTED, NO_ANSWER, SUPERSEDED = "completed", "rejected", "no_answer", "superseded"
+
+
+@dataclass
+class _Attempt:
+    """One chain of home BUs for the move's new address."""
+
+    bu_ts: float
+    frames: list[int]
+    last_ts: float
+    lost: int = 0
+    lost_frames: list[tuple[float, int]] = field(default_factory=list)
 
 
 @dataclass
 class _Move:
-    """A handoff in progress (BU seen, BA or first data still to come)."""
+    """A move away from ``from_care_of`` in progress (first BU seen, accepting
+    BA or first data still to come); its attempts are recorded as they end."""
 
     from_care_of: IPv6Address
     to_care_of: IPv6Address
     movement_ts: float | None
-    bu_ts: float | None
-    seqs: set[int] = field(default_factory=set)
-    retransmissions: int = 0
-    lost: int = 0
-    last_old_data: float | None = None
+    first_new: float | None  # F: the node's first packet from the new address
+    last_old: float | None   # L (at vantage mn: or the last packet seen arriving there)
+    attempt: _Attempt | None = None  # the chain being retransmitted (None after a rejection)
+    possibly: int = 0
+    possibly_frames: list[tuple[float, int]] = field(default_factory=list)
+    missed: int = 0  # lost + possibly lost (+ arrivals at vantage mn) over the whole move
+    first_missed: float | None = None  # the first of those
+    lost_pending: int = 0  # lost after a rejection, for the next attempt
+    lost_pending_frames: list[tuple[float, int]] = field(default_factory=list)
     ba_ts: float | None = None
+    first_from_new: float | None = None  # first data from the new address after the BA
 
 
 @dataclass
@@ -106,31 +159,45 @@ class _Node:
     home_address: IPv6Address
     current: IPv6Address | None = None
     installed_ts: float | None = None
-    last_from: float | None = None
-    recent: deque[float] = field(default_factory=deque)
-    older: int = 0  # tunnelled to current, pruned from ``recent``, after last_from - reach
-    booted: bool = False  # its first home BU was seen (leaving home or not decided)
-    ha_ingress: bool = False  # data to the home address seen untunnelled while away
-    path_delay: float | None = None  # least BU -> BA time of the current care-of's registrations
-    reach: float | None = None  # `_reach` for the current care-of; None: to be worked out
-    reach_without_link: bool = False  # ``reach`` was worked out before its link was seen
+    last_from: float | None = None  # L at the current address
+    last_to: float | None = None    # last packet seen tunnelled to the current address
+    # (ts, frame) tunnelled to the current address after last_from - reach (possibly lost if
+    # the node moves now), the newest MAX_FRAMES_KEPT; ``overflow`` counts the older ones
+    candidates: deque[tuple[float, int]] = field(default_factory=deque)
+    overflow: int = 0
+    booted: bool = False
+    ha_ingress: bool = False
+    path_delay: float | None = None
+    reach: float | None = None
+    reach_without_link: bool = False
     move: _Move | None = None
-    waiting: _Move | None = None  # BA seen, first data not yet
+    waiting: _Move | None = None  # accepting BA seen, first data not yet
     handoffs: list[Handoff] = field(default_factory=list)
 
 
 class HandoffAnalyzer(DataAnalyzer):
-    """Care-of address changes with their timing and losses."""
+    """Care-of address changes with their timing, outcome and losses.
 
-    def __init__(self, bindings: BindingsAnalyzer, settings: Settings = DEFAULT_SETTINGS) -> None:
+    ``vantage`` is where the capture was taken ("auto": inferred from the
+    wire; "mn", "ha", "cn", "tap": as the user says, see the module docstring)."""
+
+    def __init__(self, bindings: BindingsAnalyzer, settings: Settings = DEFAULT_SETTINGS,
+                 vantage: str = "auto") -> None:
+        if vantage not in VANTAGES:
+            raise ValueError(f"vantage {vantage!r} is not one of {', '.join(VANTAGES)}")
         self.bindings = bindings
         self.settings = settings
-        self._first_packet_moves = settings.MOVEMENT_FROM_FIRST_PACKET  # read per packet
+        self.vantage = vantage
         self.nodes: dict[IPv6Address, _Node] = {}
+        # (certainly lost?, home address, first ts, frames, message) per handoff, for the findings
+        self.losses: list[tuple[bool, IPv6Address, float, list[int], str]] = []
+        self._frames_left: dict[tuple[bool, IPv6Address], int] = {}  # MAX_FRAMES_KEPT per node and count
+        self._tunnels_seen = False
+        self._care_ofs: set[IPv6Address] = set()  # every care-of address bound (for capture_vantage)
         self._last_ra: dict[IPv6Network, float] = {}
         self._first_ra: dict[IPv6Network, float] = {}
         self._prefix_lengths: set[int] = {64}
-        self._networks_of: dict[IPv6Address, list[IPv6Network]] = {}  # for _prefix_lengths
+        self._networks_of: dict[IPv6Address, list[IPv6Network]] = {}
         self._first_from: dict[IPv6Address, float] = {}
 
     # -- events -------------------------------------------------------------------------
@@ -153,54 +220,81 @@ class HandoffAnalyzer(DataAnalyzer):
                         node.reach = None  # a link newly in view may be this node's
 
     def on_binding_update(self, e: ev.BindingUpdate) -> None:
-        """A home BU from a new address starts (or retransmits within) a handoff."""
+        """A BU is a sign of life at its care-of address; a home BU from a new
+        address starts, retransmits or supersedes a handoff."""
+        care_of = e.care_of
+        node = self.nodes.get(e.home_address)
+        if node is not None and care_of == node.current and care_of != node.home_address:
+            self._alive(node, e.ts)
+        elif len(self._first_from) < NETWORKS_KEPT:
+            self._first_from.setdefault(care_of, e.ts)
         if "H" not in e.flags:
             return
         node = self._node(e.home_address)
-        care_of = e.care_of
+        if node.waiting is not None and care_of != node.waiting.to_care_of:
+            self._done(node, node.waiting, None)  # moved on before any data arrived
         move = node.move
-        if move is not None and move.to_care_of == care_of:
-            if e.seq in move.seqs:
-                move.retransmissions += 1
-            move.seqs.add(e.seq)
+        if move is not None:
+            if care_of == move.to_care_of:
+                if move.attempt is None:
+                    move.attempt = _Attempt(e.ts, [e.frame], e.ts)
+                else:
+                    move.attempt.frames.append(e.frame)
+                    move.attempt.last_ts = e.ts
+                return
+            self._end_attempt(node, move, e.ts)
+            node.move = None
+            if care_of == node.current:
+                return  # back where the binding is: a refresh
+            self._open(node, move.from_care_of, care_of, e, carried=move)
             return
         if care_of == node.current:
             return
-        if node.current is None and move is None:
+        if node.current is None:
             first, node.booted = not node.booted, True
             if not first or care_of == node.home_address or not self._was_home(node.home_address, e.ts):
                 return  # the first registration after boot: no handoff
-            old = node.home_address
-        else:
-            old = node.current if move is None else move.from_care_of
-        node.move = _Move(old, care_of, self._movement_ts(node, care_of, e.ts), e.ts, {e.seq})
-        node.move.lost = self._lost_so_far(node, node.move.movement_ts)
-        node.move.last_old_data = node.last_from
+            self._open(node, node.home_address, care_of, e)
+            return
+        self._open(node, node.current, care_of, e)
 
     def on_binding_ack(self, e: ev.BindingAck) -> None:
-        """An accepting home BA completes the handoff in progress."""
+        """A home BA answers the handoff's chain: accepted or rejected."""
         answered = self.bindings.last_answered
-        if answered is None or answered.kind != HOME or not answered.accepted:
+        if answered is None or answered.kind != HOME:
             return
         node = self._node(answered.home_address)
         care_of = answered.home_address if answered.deregistration else answered.care_of
         move = node.move
-        if node.waiting is not None and care_of != node.current:
-            self._done(node, node.waiting, None)  # moved on before any data arrived
-        gap = e.ts - answered.first_bu_ts if answered.retransmissions == 0 else None
-        if move is not None and move.to_care_of == care_of:
+        if move is not None and move.to_care_of == care_of and move.attempt is not None:
+            if not answered.accepted:
+                self._record(node, move, REJECTED, e.ts, e.status, e.status_name)
+                move.attempt = None
+                return
             move.ba_ts = e.ts
             node.move, node.waiting = None, move
+        elif not answered.accepted:
+            return
         elif care_of != node.current and node.current is not None:
-            node.waiting = _Move(node.current, care_of, None, None, ba_ts=e.ts,
-                                 last_old_data=node.last_from)
+            if node.waiting is not None:
+                self._done(node, node.waiting, None)
+            if move is not None:
+                self._end_attempt(node, move, e.ts)
+                node.move = None
+            # a registration whose BUs the capture did not show
+            node.waiting = _Move(node.current, care_of, None, None, self._last_old(node), ba_ts=e.ts)
         elif care_of == node.current:
+            gap = e.ts - answered.first_bu_ts if answered.retransmissions == 0 else None
             if gap is not None and (node.path_delay is None or gap < node.path_delay):
                 node.path_delay, node.reach = gap, None
             return
+        gap = e.ts - answered.first_bu_ts if answered.retransmissions == 0 else None
+        if care_of != node.home_address and len(self._care_ofs) < NETWORKS_KEPT:
+            self._care_ofs.add(care_of)
         node.current, node.installed_ts, node.path_delay, node.reach = care_of, e.ts, gap, None
-        node.last_from, node.older = None, 0
-        node.recent.clear()
+        node.last_from = node.last_to = None
+        node.candidates.clear()
+        node.overflow = 0
 
     def finish(self, end_ts: float | None) -> None:
         """Close handoffs still waiting for data or for their BA."""
@@ -208,7 +302,8 @@ class HandoffAnalyzer(DataAnalyzer):
             if node.waiting is not None:
                 self._done(node, node.waiting, None)
             if node.move is not None:
-                self._done(node, node.move, None)
+                self._end_attempt(node, node.move, None)
+                node.move = None
 
     def contribute(self, builder: ReportBuilder) -> None:
         """Each node's handoffs, in time order."""
@@ -216,86 +311,128 @@ class HandoffAnalyzer(DataAnalyzer):
             if node.handoffs:
                 builder.node(hoa).handoffs = list(node.handoffs)
 
+    def capture_vantage(self) -> tuple[str, str]:
+        """(vantage, one-sentence reason) for the report's capture info."""
+        if self.vantage != "auto":
+            return self.vantage, f"given with --vantage {self.vantage}"
+        if not self.nodes:
+            return "unknown", "no mobile node's home registration is on the wire"
+        ingress = any(n.ha_ingress for n in self.nodes.values())
+        if ingress and any(self._link_seen(care_of) for care_of in self._care_ofs):
+            return "all", ("the home agent's untunnelled ingress and an RA from a care-of address's "
+                           "link are both on the wire (a capture of the senders)")
+        if ingress:
+            return "ha", ("data to a home address arrives untunnelled while its care-of binding holds, "
+                          "and no care-of link's RA is seen (a probe at the home agent)")
+        if self._tunnels_seen:
+            return "tap", ("tunnelled packets but no home agent ingress: the probe is between the home "
+                           "agent and the nodes (lost packets counted at every vantage)")
+        return "unknown", "no tunnelled data to tell where the probe was"
+
     # -- data ---------------------------------------------------------------------------------
 
     def _route_nodes(self, t: tuple) -> tuple:
         """(nodes then, node, source) for the packet's route, remembered in it:
-        ``node`` is the destination's node when the packet can say something
-        about where it is (tunnelled to an address other than its home
-        address, or sent to it without a type 2 routing header), ``source``
-        the source's node when the packet left it from where it is (tunnelled,
-        or sent without a Home Address option); None otherwise. Nodes are
-        only ever added, so the answer holds while their number stays."""
+        ``node`` the destination's node when the packet is tunnelled to an
+        address other than its home address, or sent plainly to it; ``source``
+        the source's node (the sender's address is the outer source: a
+        tunnel's care-of address, the care-of address under a Home Address
+        option, the home address itself); None otherwise. Nodes are only
+        ever added, so the answer holds while their number stays."""
         nodes = self.nodes
-        outer_dst, src, dst, tunnelled, hao, rh2 = t[4], t[5], t[6], t[7], t[8], t[9]
+        outer_dst, src, dst, tunnelled, rh2 = t[4], t[5], t[6], t[7], t[9]
         node = nodes.get(dst)
         if node is not None and (outer_dst == dst if tunnelled else rh2 is not None):
             node = None
         source = nodes.get(src)
-        if source is not None and not tunnelled and hao is not None:
-            source = None
+        if len(self._first_from) < NETWORKS_KEPT:
+            self._first_from.setdefault(t[3], t[0])
         memo = t[15][self] = (len(nodes), node, source)
         return memo
 
     def tunnelled_data(self, t: tuple) -> None:
-        if self.nodes:
-            memo = t[15].get(self)
-            if memo is None or memo[0] != len(self.nodes):
-                memo = self._route_nodes(t)
-            node, source = memo[1], memo[2]
-            if node is not None:
-                ts, outer_dst = t[0], t[4]
-                if node.waiting is not None and outer_dst == node.waiting.to_care_of:
-                    self._done(node, node.waiting, ts)
-                if node.move is not None and outer_dst == node.move.from_care_of:
-                    if node.ha_ingress:
-                        node.move.lost += 1
-                elif outer_dst is node.current or outer_dst == node.current:
-                    recent = node.recent
-                    recent.append(ts)
-                    if recent[0] < ts - KEEP_S:
-                        self._prune(node, ts)
-            if source is not None and (t[3] is source.current or t[3] == source.current):
-                self._alive(source, t[0])
-        if self._first_packet_moves and t[3] not in self._first_from:
-            self._first_from[t[3]] = t[0]
+        self._tunnels_seen = True
+        if not self.nodes:
+            return
+        memo = t[15].get(self)
+        if memo is None or memo[0] != len(self.nodes):
+            memo = self._route_nodes(t)
+        node, source = memo[1], memo[2]
+        if node is not None:
+            ts, outer_dst = t[0], t[4]
+            waiting = node.waiting
+            if waiting is not None and outer_dst == waiting.to_care_of:
+                self._done(node, waiting, ts)
+            move = node.move
+            if move is not None and outer_dst == move.from_care_of:
+                self._lost(move, ts, t[1])
+            elif outer_dst is node.current or outer_dst == node.current:
+                node.last_to = ts
+                candidates = node.candidates
+                candidates.append((ts, t[1]))
+                if len(candidates) > MAX_FRAMES_KEPT:
+                    candidates.popleft()
+                    node.overflow += 1
+        if source is not None:
+            self._from_node(source, t)
 
     def plain_data(self, t: tuple) -> None:
-        if self.nodes:
-            memo = t[15].get(self)
-            if memo is None or memo[0] != len(self.nodes):
-                memo = self._route_nodes(t)
-            node, source = memo[1], memo[2]
-            if node is not None:
-                if node.waiting is not None and node.waiting.to_care_of == node.home_address:
-                    self._done(node, node.waiting, t[0])
-                if (not node.ha_ingress and node.current is not None and t[4] == node.home_address
-                        and node.current != node.home_address):
-                    node.ha_ingress = True
-            if source is not None and (source.current is source.home_address
-                                       or source.current == source.home_address):
-                self._alive(source, t[0])
-        if self._first_packet_moves and t[3] not in self._first_from:
-            self._first_from[t[3]] = t[0]
+        if not self.nodes:
+            return
+        memo = t[15].get(self)
+        if memo is None or memo[0] != len(self.nodes):
+            memo = self._route_nodes(t)
+        node, source = memo[1], memo[2]
+        if node is not None:
+            if node.waiting is not None and node.waiting.to_care_of == node.home_address:
+                self._done(node, node.waiting, t[0])
+            if (not node.ha_ingress and node.current is not None and t[4] == node.home_address
+                    and node.current != node.home_address):
+                node.ha_ingress, node.reach = True, None
+        if source is not None:
+            self._from_node(source, t)
 
-    def _prune(self, node: _Node, now: float) -> None:
-        """Forget timestamps older than KEEP_S, counting those that may still be lost."""
-        floor = node.last_from - self._reach(node) if node.last_from is not None else float("-inf")
-        recent = node.recent
-        while recent and recent[0] < now - KEEP_S:
-            if recent.popleft() > floor:
-                node.older += 1
+    def _from_node(self, node: _Node, t: tuple) -> None:
+        """A packet whose sender's address (``t[3]``) is one of the node's."""
+        sender = t[3]
+        if sender is node.current or sender == node.current:
+            self._alive(node, t[0])
+        elif node.waiting is not None and sender == node.waiting.to_care_of \
+                and node.waiting.first_from_new is None:
+            node.waiting.first_from_new = t[0]
+
+    def _lost(self, move: _Move, ts: float, frame: int) -> None:
+        """A packet tunnelled to the old address after the node sent from the new one."""
+        move.missed += 1
+        if move.first_missed is None:
+            move.first_missed = ts
+        if move.attempt is not None:
+            move.attempt.lost += 1
+            kept = move.attempt.lost_frames
+        else:
+            move.lost_pending += 1
+            kept = move.lost_pending_frames
+        if len(kept) < MAX_FRAMES_KEPT:
+            kept.append((ts, frame))
 
     def _alive(self, node: _Node, ts: float) -> None:
         """A packet from the node's current address: it was still there at ``ts``."""
-        node.last_from, node.older = ts, 0
-        recent = node.recent
-        if recent:
-            # `_reach` is worked out from the node's state whenever it is first needed
-            # (and dropped whenever that state changes), so asking only now changes nothing
+        node.last_from = ts
+        candidates = node.candidates
+        if candidates:
             floor = ts - (node.reach if node.reach is not None else self._reach(node))
-            while recent and recent[0] <= floor:
-                recent.popleft()
+            if candidates[0][0] <= floor:
+                node.overflow = 0  # older than the oldest kept: below the floor too
+                while candidates and candidates[0][0] <= floor:
+                    candidates.popleft()
+
+    def _vantage_of(self, node: _Node) -> str:
+        """The vantage for ``node``'s counts: as given, else inferred (module docstring)."""
+        if self.vantage != "auto":
+            return self.vantage
+        if node.ha_ingress:
+            return "all" if node.current is None or self._link_seen(node.current) else "ha"
+        return "tap"
 
     def _reach(self, node: _Node) -> float:
         """How much earlier than the node's last packet from its current address
@@ -303,35 +440,148 @@ class HandoffAnalyzer(DataAnalyzer):
         arrive after it (see the module docstring)."""
         if node.reach is None:
             assumed = self.settings.HANDOFF_PATH_DELAY_S
-            if node.current is None or self._link_seen(node.current):
-                node.reach = node.path_delay if node.path_delay is not None else assumed
-                node.reach_without_link = False
+            vantage = self._vantage_of(node)
+            measured = node.path_delay if node.path_delay is not None else assumed
+            if vantage == "all":
+                reach = measured
+            elif vantage in ("ha", "mn"):
+                reach = 2 * assumed
             else:
-                node.reach = 2 * assumed
-                node.reach_without_link = True
+                reach = max(measured, 2 * assumed)
+            node.reach = min(reach, MAX_REACH_S)
+            node.reach_without_link = self.vantage == "auto" and not (
+                node.current is None or self._link_seen(node.current))
         return node.reach
 
     def _link_seen(self, address: IPv6Address) -> bool:
         """Whether an RA advertising ``address``'s prefix was seen."""
         return any(net in self._first_ra for net in self._networks(address))
 
-    def _lost_so_far(self, node: _Node, hint: float | None) -> int:
-        """Packets tunnelled to the current address since the node seems to have left."""
-        if not node.ha_ingress:
-            return 0  # the capture shows packets where they arrive: received
-        s = self.settings
-        starts = []
-        if node.last_from is not None:
-            starts.append(node.last_from - self._reach(node))
-        if hint is not None:
-            starts.append(hint - s.HANDOFF_LOOKBACK_S)
-        start = max(starts) if starts else None
-        if start is None:
-            return node.older + len(node.recent)
-        count = sum(1 for ts in node.recent if ts > start)
-        if node.recent and start < node.recent[0]:
-            count += node.older
-        return count
+    # -- moves and attempts -------------------------------------------------------------------
+
+    def _last_old(self, node: _Node) -> float | None:
+        """The node's last packet on its current path (at vantage mn: either way)."""
+        if self.vantage == "mn" and node.last_to is not None:
+            return max(node.last_to, node.last_from if node.last_from is not None else node.last_to)
+        return node.last_from
+
+    def _open(self, node: _Node, old: IPv6Address, care_of: IPv6Address, e: ev.BindingUpdate,
+              carried: _Move | None = None) -> None:
+        """A first home BU for ``care_of``: a move from ``old`` (``carried``: the
+        move it supersedes, whose departure and losses it continues)."""
+        if carried is not None:
+            first_new, last_old = carried.first_new, carried.last_old
+            move = _Move(old, care_of, self._movement_ts(node, care_of, e.ts), first_new, last_old,
+                         _Attempt(e.ts, [e.frame], e.ts), missed=carried.missed,
+                         first_missed=carried.first_missed)
+            node.move = move
+            return
+        first_new = e.ts
+        # the home address is no sign: the home agent forwards the node's reverse-tunnelled
+        # packets from it while the node is away
+        seen = self._first_from.get(care_of) if care_of != node.home_address else None
+        installed = node.installed_ts if node.installed_ts is not None else float("-inf")
+        if seen is not None and installed < seen < first_new:
+            first_new = seen
+        move = _Move(old, care_of, self._movement_ts(node, care_of, e.ts), first_new, self._last_old(node),
+                     _Attempt(e.ts, [e.frame], e.ts))
+        if node.candidates and old == node.current:
+            # what was tunnelled to the old address since L - reach: lost after F, else possibly
+            move.first_missed = node.candidates[0][0]
+            for ts, frame in node.candidates:
+                if ts > first_new:
+                    self._lost(move, ts, frame)
+                else:
+                    move.possibly_frames.append((ts, frame))
+            move.possibly = len(move.possibly_frames) + node.overflow
+            move.missed += move.possibly
+        if self.vantage == "mn":
+            move.possibly_frames, move.possibly = [], 0  # what the node's link showed, arrived
+        node.move = move
+        node.candidates.clear()
+        node.overflow = 0
+
+    def _end_attempt(self, node: _Node, move: _Move, now: float | None) -> None:
+        """The chain in progress ends without a BA: superseded by a BU for
+        another address at ``now``, or no answer (capture end, or retransmissions
+        had stopped)."""
+        if move.attempt is None:
+            if move.lost_pending and node.handoffs:  # lost after the last rejection
+                last = node.handoffs[-1]
+                node.handoffs[-1] = replace(last, lost_to_old_care_of=last.lost_to_old_care_of
+                                            + move.lost_pending)
+                self._loss_finding(node, move, move.lost_pending_frames, move.lost_pending)
+            return
+        stopped = now is None or now - move.attempt.last_ts > self.settings.MAX_BINDACK_TIMEOUT
+        self._record(node, move, NO_ANSWER if stopped else SUPERSEDED, None, None, None)
+
+    def _record(self, node: _Node, move: _Move, outcome: str, ba_ts: float | None, status: int | None,
+                status_name: str | None, first_data: float | None = None) -> None:
+        """Append the attempt in progress as a Handoff, with its losses."""
+        attempt = move.attempt
+        assert attempt is not None
+        lost = attempt.lost + move.lost_pending
+        lost_frames = move.lost_pending_frames + attempt.lost_frames
+        move.lost_pending, move.lost_pending_frames = 0, []
+        possibly, possibly_frames = move.possibly, move.possibly_frames
+        move.possibly, move.possibly_frames = 0, []
+        registration = (round((ba_ts - attempt.bu_ts) * 1000, 3)
+                        if ba_ts is not None and outcome == COMPLETED else None)
+        disruption, idle = (self._disruption(move, first_data) if outcome == COMPLETED else (None, False))
+        node.handoffs.append(Handoff(
+            move.from_care_of, move.to_care_of, move.movement_ts, attempt.bu_ts, ba_ts, first_data,
+            registration, disruption, len(attempt.frames) - 1, lost, outcome, status, status_name,
+            tuple(attempt.frames), possibly, idle))
+        self._loss_finding(node, move, lost_frames, lost)
+        if possibly:
+            self.losses.append((
+                False, node.home_address,
+                possibly_frames[0][0] if possibly_frames else attempt.bu_ts,
+                self._kept_frames(False, node.home_address, possibly_frames),
+                f"{_packets(possibly)} tunnelled to old care-of {move.from_care_of} between the node's last "
+                f"packet from it and its first from {move.to_care_of}: they may not have reached it"))
+
+    def _loss_finding(self, node: _Node, move: _Move, frames: list[tuple[float, int]], count: int) -> None:
+        if count:
+            self.losses.append((
+                True, node.home_address, frames[0][0] if frames else 0.0,
+                self._kept_frames(True, node.home_address, frames),
+                f"{_packets(count)} tunnelled to old care-of {move.from_care_of} after the node sent from "
+                f"{move.to_care_of}"))
+
+    def _kept_frames(self, certain: bool, hoa: IPv6Address, frames: list[tuple[float, int]]) -> list[int]:
+        """The frame numbers of ``frames`` within the node's budget for the count
+        (the findings keep no more than that either)."""
+        left = self._frames_left.get((certain, hoa), MAX_FRAMES_KEPT)
+        kept = [f for _, f in frames[:left]]
+        self._frames_left[(certain, hoa)] = left - len(kept)
+        return kept
+
+    def _disruption(self, move: _Move, first_data: float | None) -> tuple[float | None, bool]:
+        """(disruption ms, bounded by idle) of a completed move (module docstring)."""
+        if move.missed == 0:
+            if move.first_new is None or move.ba_ts is None:
+                return None, False
+            return round(max(0.0, move.ba_ts - move.first_new) * 1000, 3), True
+        ends = [ts for ts in (first_data, move.first_from_new) if ts is not None]
+        starts = [ts for ts in (move.last_old, move.first_missed) if ts is not None]
+        if not ends or not starts:
+            return None, False
+        return round(max(0.0, min(ends) - max(starts)) * 1000, 3), False
+
+    def _done(self, node: _Node, move: _Move, first_data: float | None) -> None:
+        """The accepted move's first data arrived (or never will): record it."""
+        if move.attempt is None:  # accepted without its BUs in view
+            move.attempt = _Attempt(move.ba_ts if move.ba_ts is not None else 0.0, [], 0.0)
+            handoff_bu_ts = None
+        else:
+            handoff_bu_ts = move.attempt.bu_ts
+        self._record(node, move, COMPLETED, move.ba_ts, None, None, first_data)
+        if handoff_bu_ts is None:
+            last = node.handoffs[-1]
+            node.handoffs[-1] = replace(last, bu_ts=None, registration_ms=None, bu_retransmissions=0)
+        if node.waiting is move:
+            node.waiting = None
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -369,25 +619,20 @@ class HandoffAnalyzer(DataAnalyzer):
             return first
         return None
 
-    def _done(self, node: _Node, move: _Move, first_data: float | None) -> None:
-        registration = (None if move.ba_ts is None or move.bu_ts is None
-                        else round((move.ba_ts - move.bu_ts) * 1000, 3))
-        disruption = (None if first_data is None or move.last_old_data is None
-                      else round((first_data - move.last_old_data) * 1000, 3))
-        node.handoffs.append(Handoff(move.from_care_of, move.to_care_of, move.movement_ts, move.bu_ts,
-                                     move.ba_ts, first_data, registration, disruption,
-                                     move.retransmissions, move.lost))
-        if node.waiting is move:
-            node.waiting = None
-        if node.move is move:
-            node.move = None
+
+def _packets(n: int) -> str:
+    return f"{n} packet" if n == 1 else f"{n} packets"
 
 
 def handoff_stats(handoffs: list[Handoff]) -> dict[str, float | int | None]:
-    """Count, median, p95 and max of the registration latency (ms) over handoffs."""
-    values = sorted(h.registration_ms for h in handoffs if h.registration_ms is not None)
+    """Count, median, p95 and max of the registration latency (ms) over the
+    completed handoffs, and how many failed (any other outcome)."""
+    completed = [h for h in handoffs if h.outcome == COMPLETED]
+    values = sorted(h.registration_ms for h in completed if h.registration_ms is not None)
+    failed = len(handoffs) - len(completed)
     if not values:
-        return {"count": len(handoffs), "median_ms": None, "p95_ms": None, "max_ms": None}
+        return {"count": len(handoffs), "completed": len(completed), "failed": failed,
+                "median_ms": None, "p95_ms": None, "max_ms": None}
     p95 = values[min(len(values) - 1, max(0, -(-95 * len(values) // 100) - 1))]
-    return {"count": len(handoffs), "median_ms": statistics.median(values), "p95_ms": p95,
-            "max_ms": values[-1]}
+    return {"count": len(handoffs), "completed": len(completed), "failed": failed,
+            "median_ms": statistics.median(values), "p95_ms": p95, "max_ms": values[-1]}

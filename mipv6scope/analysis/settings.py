@@ -34,16 +34,12 @@ class Settings:
 
     # Handoff measurement (not RFC constants; see handoffs.py).
     HANDOFF_PATH_DELAY_S: float = 0.025
-    """One-way home agent <-> care-of delay, for when the capture cannot measure
-    it. Where it shows both ends (the old access link and the home agent's
-    ingress) the old address's BU -> BA time is used instead; a probe by the
-    home agent sees the BA leave right after the BU arrives, so there this
-    stands for the delay, twice: a packet the HA tunnelled later than (last
-    packet from the old address as it arrived - 2 x this) counts as lost."""
-    HANDOFF_LOOKBACK_S: float = 0.75
-    """How long before the movement hint the node may already have left its old
-    link (detach time + MAX_RA_DELAY_TIME + path delay); lost packets are
-    counted from max(last sign of life - path delay, hint - this)."""
+    """One-way home agent <-> care-of delay d, for when the capture cannot
+    measure it. Where it shows both ends (the old access link and the home
+    agent's ingress) the old address's BU -> BA time is used instead; at a
+    probe by the home agent, or a tap of unknown place, a packet tunnelled up
+    to 2 x this before the node's last packet from the old address (as seen)
+    may still have arrived after it: it is possibly lost (see handoffs.py)."""
     MOVEMENT_FROM_FIRST_PACKET: bool = False
     """Also take the first packet from the new care-of address as the movement
     hint when no RA with its prefix was seen (the issue's wording; the truth

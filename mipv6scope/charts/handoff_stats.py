@@ -7,14 +7,16 @@ reaching 1.0 at the largest); bottom row: one box plot per metric with every
 handoff as a point. One point per handoff, hover with its node, BU frame and
 BU time (``customdata`` = [node, BU frame, BU time, to care-of]). The values
 are the report's own (`Handoff.registration_ms`, ``disruption_ms``,
-``lost_to_old_care_of``), unrounded. A handoff no BA accepted (no
-``registration_ms``) is plotted in no panel and counted in an annotation;
+``lost_to_old_care_of``), unrounded. A handoff that did not complete
+(``outcome`` rejected, no_answer or superseded; no ``registration_ms``) is
+plotted in no panel and counted, with how it failed, in an annotation;
 a handoff with no measured disruption (no first data from the new address)
 is missing from the disruption panels only. ``layout.meta`` gives the counts.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -48,6 +50,8 @@ class HandoffPoint:
 def bu_frame(node: MobileNode, handoff: Handoff) -> int | None:
     """The frame of the handoff's first BU: the registration whose first BU
     has the handoff's BU time (None when the report has none)."""
+    if handoff.bu_frames:
+        return handoff.bu_frames[0]
     if handoff.bu_ts is None:
         return None
     for registration in node.registrations:
@@ -58,13 +62,15 @@ def bu_frame(node: MobileNode, handoff: Handoff) -> int | None:
 
 def handoff_points(report: Report, options: ChartOptions) -> tuple[list[HandoffPoint], list[HandoffPoint]]:
     """(accepted, failed) handoffs of the selected nodes in report order:
-    failed ones have no ``registration_ms`` (no accepting BA)."""
+    failed ones did not complete (``outcome``) or have no ``registration_ms``
+    (no accepting BA)."""
     accepted: list[HandoffPoint] = []
     failed: list[HandoffPoint] = []
     for node in select_nodes(report, options):
         for h in node.handoffs:
             point = HandoffPoint(node_label(node), bu_frame(node, h), h.bu_ts, h)
-            (accepted if h.registration_ms is not None else failed).append(point)
+            done = h.outcome == "completed" and h.registration_ms is not None
+            (accepted if done else failed).append(point)
     return accepted, failed
 
 
@@ -125,6 +131,9 @@ def handoff_stats_figure(report: Report, options: ChartOptions) -> go.Figure:
     if failed:
         notes.append(f"{len(failed)} handoff{'s' if len(failed) != 1 else ''} without an accepting BA, "
                      "not plotted")
+        how = Counter(p.handoff.outcome for p in failed if p.handoff.outcome != "completed")
+        if how:
+            notes.append("failed: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(how.items())))
     unmeasured = len(accepted) - counts["disruption_ms"]
     if unmeasured:
         notes.append(f"{unmeasured} without a measured disruption (no first data at the new care-of)")

@@ -129,6 +129,8 @@ _ALL = {c.key: c for c in (
     _c("first_data_ts", "first data", "ts"), _c("registration_ms", "registration ms", "ms"),
     _c("disruption_ms", "disruption ms", "ms"), _c("bu_retransmissions", "BU rexmit", "num"),
     _c("lost_to_old_care_of", "lost to old CoA", "num"),
+    _c("possibly_lost_to_old_care_of", "possibly lost", "num"), _c("outcome", "outcome"),
+    _c("disruption_bounded_by_idle", "disruption idle-bounded"),
     _c("code", "code"), _c("severity", "severity"), _c("frames", "frames", "frames"),
     _c("ts", "time", "ts"), _c("message", "message", "text"), _c("rfc", "RFC"),
     # summary records
@@ -136,6 +138,7 @@ _ALL = {c.key: c for c in (
     _c("handoffs", "handoffs", "num"), _c("median_registration_ms", "median registration ms", "ms"),
     _c("ro_correspondents", "RO correspondents", "num"),
     _c("ro_active_share", "RO active", "share"), _c("findings", "findings", "num"),
+    _c("failed_handoffs", "failed handoffs", "num"), _c("failed_reasons", "failed how"),
 )}
 
 # The columns a node's section shows: the CLI view's columns without the
@@ -209,14 +212,18 @@ def table(rows: Iterable[Row], columns: Sequence[Col], css_class: str,
 
 def handoff_stats_rows(handoffs: Sequence[Row]) -> list[Row]:
     """Count, median, p95 and max of registration and disruption ms over one
-    node's handoff rows (as the text `handoffs` view ends with)."""
+    node's completed handoff rows, and how many failed (as the text `handoffs`
+    view ends with)."""
     out = []
+    done = [r for r in handoffs if r.get("outcome", "completed") == "completed"]
     for label, key in (("registration ms", "registration_ms"), ("disruption ms", "disruption_ms")):
-        values = [r[key] for r in handoffs if r[key] is not None]
-        out.append({"what": label, "handoffs": len(handoffs), **vt.handoff_stats(values)})
+        values = [r[key] for r in done if r[key] is not None]
+        out.append({"what": label, "handoffs": len(handoffs), "failed": len(handoffs) - len(done),
+                    **vt.handoff_stats(values)})
     return out
 
 
 STATS_COLUMNS = [Col("what", "per node"), Col("handoffs", "handoffs", num=True),
+                 Col("failed", "failed", num=True),
                  Col("count", "measured", num=True), Col("median", "median", _ms, True),
                  Col("p95", "p95", _ms, True), Col("max", "max", _ms, True)]

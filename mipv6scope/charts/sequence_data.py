@@ -273,6 +273,11 @@ def _brackets(node: MobileNode, window: tuple[float, float]) -> list[Bracket]:
         text = (f"handoff {number}: {hint_word} -> BA {to_ba} · registration "
                 f"{_number(h.registration_ms, 'ms')} · disruption {_number(h.disruption_ms, 'ms')}"
                 f" · {h.lost_to_old_care_of} lost · {h.bu_retransmissions} retransmissions")
+        if h.possibly_lost_to_old_care_of:
+            text += f" · {h.possibly_lost_to_old_care_of} possibly lost"
+        if h.outcome != "completed":
+            text += f" · {h.outcome}" + (f" {h.status} {h.status_name or ''}".rstrip()
+                                         if h.status is not None else "")
         out.append(Bracket(number, max(span[0], window[0]), min(span[1], window[1]), text))
     return out
 

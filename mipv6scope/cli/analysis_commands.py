@@ -179,9 +179,11 @@ def run_analysis(captures: Iterable[str], out: OutputOptions,
     given = list(given) if given is not None else captures
     compiled = compile_display_filter(out.display_filter)
     if compiled is None:
-        return filter_report(analyse_captures(captures, out.names, out.require_ipsec, given), out)
+        return filter_report(analyse_captures(captures, out.names, out.require_ipsec, given,
+                                              vantage=out.vantage), out)
     with captures_from(captures, spool=True) as paths:  # stdin is read twice
-        whole = analyse_captures(paths, out.names, out.require_ipsec, given=given)
+        whole = analyse_captures(paths, out.names, out.require_ipsec, given=given,
+                                 vantage=out.vantage)
         report = filter_report(whole, out)
         context = FilterContext.from_report(whole)
         try:

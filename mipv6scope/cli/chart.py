@@ -89,7 +89,8 @@ def chart(captures: tuple[str, ...], out_path: str, fmt: str | None, kind: str, 
     fmt = _output_format(out_path, fmt)
     options = ChartOptions(kind, mn, handoff, window_s, analysis.from_ts, analysis.to_ts, width,
                            height, title)
-    report = analyse_captures(captures, analysis.names, analysis.require_ipsec)
+    report = analyse_captures(captures, analysis.names, analysis.require_ipsec,
+                              vantage=analysis.vantage)
     select_mn(report, mn)  # a --mn naming no node: exit 2 with the closest names and addresses
     try:
         if fmt == "mmd":

@@ -57,6 +57,7 @@ class OutputOptions:
     require_ipsec: bool = False
     display_filter: str | None = None  # -Y EXPR: the nodes/rows whose frames match
     pager: bool = True  # text on a terminal goes through the pager (--no-pager: not)
+    vantage: str = "auto"  # --vantage: where the capture was taken
 
 
 def address_option(_ctx: click.Context, param: click.Parameter, value: str | None) -> IPv6Address | None:
@@ -134,6 +135,10 @@ class AnalysisOptions:
     to_ts: float | None
     names: dict[IPv6Address, str]
     require_ipsec: bool = False
+    vantage: str = "auto"
+
+
+VANTAGE_CHOICES = ("auto", "mn", "ha", "cn", "tap")
 
 
 ESP_SA_HELP = ("ESP security associations to decrypt with, in the format of Wireshark's "
@@ -167,8 +172,8 @@ def esp_sa_option(command: F) -> F:
 
 
 def analysis_options(command: F) -> F:
-    """Decorator: ``--from``, ``--to``, ``--names`` and ``--require-ipsec``;
-    the command receives ``analysis: AnalysisOptions``."""
+    """Decorator: ``--from``, ``--to``, ``--names``, ``--require-ipsec`` and
+    ``--vantage``; the command receives ``analysis: AnalysisOptions``."""
     @click.option("--from", "from_ts", callback=_ts, metavar="TS",
                   help="Only what happened at or after TS (epoch seconds or ISO date-time).")
     @click.option("--to", "to_ts", callback=_ts, metavar="TS", help="Only what happened up to TS.")
@@ -178,10 +183,15 @@ def analysis_options(command: F) -> F:
                   help="Report home registration BUs not carried in ESP "
                        "(home_registration_not_protected, RFC 6275 5.1).")
     @esp_sa_option
+    @click.option("--vantage", type=click.Choice(VANTAGE_CHOICES), default="auto", show_default=True,
+                  help="Where the capture was taken: the mobile node's link (mn), the home agent (ha), "
+                       "a correspondent (cn), a tap elsewhere (tap); auto infers it from the wire.")
     @functools.wraps(command)
     def wrapper(*args: Any, from_ts: float | None, to_ts: float | None,
-                names: dict[IPv6Address, str], require_ipsec: bool, **kwargs: Any) -> Any:
-        return command(*args, analysis=AnalysisOptions(from_ts, to_ts, names, require_ipsec), **kwargs)
+                names: dict[IPv6Address, str], require_ipsec: bool, vantage: str = "auto",
+                **kwargs: Any) -> Any:
+        return command(*args, analysis=AnalysisOptions(from_ts, to_ts, names, require_ipsec, vantage),
+                       **kwargs)
     return wrapper  # type: ignore[return-value]
 
 
@@ -209,24 +219,26 @@ def output_options(command: F, formats: tuple[str, ...] = FORMATS) -> F:
                 **kwargs: Any) -> Any:
         out = OutputOptions(fmt, mn, analysis.from_ts, analysis.to_ts, analysis.names, fail_on,
                             analysis.require_ipsec, display_filter=display_filter,
-                            pager=not no_pager)
+                            pager=not no_pager, vantage=analysis.vantage)
         return command(*args, out=out, **kwargs)
     return wrapper  # type: ignore[return-value]
 
 
 def analyse_captures(captures: Iterable[str], names: dict[IPv6Address, str],
-                     require_ipsec: bool = False, given: Sequence[str] | None = None) -> Report:
+                     require_ipsec: bool = False, given: Sequence[str] | None = None,
+                     vantage: str = "auto") -> Report:
     """The whole report of ``captures`` (``-`` streams stdin; ``given``: the
     names the user gave, when ``captures`` already has stdin replaced);
-    CaptureError -> one line on stderr and exit 3. Capture damage
-    (truncation) is reported on stderr but not fatal. A progress line shows
-    on stderr when it is a terminal (`progress.ProgressLine`)."""
+    ``vantage`` is where they were taken (``--vantage``). CaptureError -> one
+    line on stderr and exit 3. Capture damage (truncation) is reported on
+    stderr but not fatal. A progress line shows on stderr when it is a
+    terminal (`progress.ProgressLine`)."""
     captures = list(captures)
     with captures_from(captures) as paths:
         progress = progress_line()
         try:
-            report = analyze(paths, default_analyzers(require_ipsec=require_ipsec),
-                             progress=progress, names=names)
+            report = analyze(paths, default_analyzers(require_ipsec=require_ipsec, vantage=vantage),
+                             progress=progress, names=names, vantage=vantage)
         except CaptureError as exc:
             click.echo(f"mipv6scope: {exc}", err=True)
             sys.exit(EXIT_CAPTURE)
@@ -243,7 +255,8 @@ def analyse_captures(captures: Iterable[str], names: dict[IPv6Address, str],
 
 def run_analysis(captures: Iterable[str], out: OutputOptions) -> Report:
     """`analyse_captures`, restricted to ``--mn`` and ``--from``/``--to``."""
-    return filter_report(analyse_captures(captures, out.names, out.require_ipsec), out)
+    return filter_report(analyse_captures(captures, out.names, out.require_ipsec,
+                                          vantage=out.vantage), out)
 
 
 def _in_range(ts: float | None, out: OutputOptions) -> bool:

@@ -136,9 +136,12 @@ def ro(captures: tuple[str, ...], out: OutputOptions) -> None:
 @CAPTURES
 @output_options
 def handoffs(captures: tuple[str, ...], out: OutputOptions) -> None:
-    """One row per handoff: from/to care-of, movement/BU/BA/first data times,
-    registration and disruption ms, BU retransmissions, packets lost to the
-    old care-of. Text ends with count, median, p95, max per mobile node."""
+    """One row per handoff (one chain of BUs for a new care-of): from/to
+    care-of, movement/BU/BA/first data times, registration and disruption ms,
+    BU retransmissions, packets lost and possibly lost to the old care-of, and
+    the outcome (completed, rejected with its status, no_answer, superseded).
+    Text ends with count, median, p95, max per mobile node over the completed
+    handoffs, and how many failed."""
     report = run_analysis(captures, out)
     _emit(report, out, vt.handoff_rows(report), vt.HANDOFF_COLUMNS,
           vt.render_handoffs(report) if out.fmt == "text" else None)

@@ -19,6 +19,7 @@ from .node_rank import NodeSelection, select_nodes
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 TOP_FINDINGS = 10
+HANDOFFS_SHOWN = 10  # handoff lines per mobile node (the `handoffs` view lists them all)
 
 
 def _plural(n: int, word: str) -> str:
@@ -67,7 +68,10 @@ def node_record(node: MobileNode, report: Report) -> dict[str, Any]:
     """The summary figures of one mobile node."""
     cap = report.capture
     span = (cap.last_ts - cap.first_ts) if cap.first_ts is not None and cap.last_ts is not None else None
-    regs = [h.registration_ms for h in node.handoffs if h.registration_ms is not None]
+    done = [h for h in node.handoffs if h.outcome == "completed"]
+    regs = [h.registration_ms for h in done if h.registration_ms is not None]
+    failed = Counter(h.outcome if h.outcome != "rejected" or h.status is None
+                     else f"rejected {h.status}" for h in node.handoffs if h.outcome != "completed")
     ro_cns, ro_share = _ro_active_share(node, span)
     mine = set(node.home_addresses or (node.home_address,))
     findings = [f for f in report.findings if f.node in mine]
@@ -79,6 +83,9 @@ def node_record(node: MobileNode, report: Report) -> dict[str, Any]:
         "handoffs": len(node.handoffs),
         "median_registration_ms": round(median(regs), 1) if regs else None,
         "lost_to_old_care_of": sum(h.lost_to_old_care_of for h in node.handoffs),
+        "possibly_lost_to_old_care_of": sum(h.possibly_lost_to_old_care_of for h in node.handoffs),
+        "failed_handoffs": sum(failed.values()),
+        "failed_reasons": ", ".join(f"{n} {why}" for why, n in sorted(failed.items())) or None,
         "ro_correspondents": ro_cns,
         "ro_active_share": round(ro_share, 3) if ro_share is not None else None,
         "findings": len(findings),
@@ -133,10 +140,14 @@ def story_line(record: dict[str, Any]) -> str:
     """E.g. "3 handoffs, median registration 41 ms, 12 packets lost to old CoA,
     RO with 1 CN active 84% of the time"."""
     parts = [_plural(record["handoffs"], "handoff")]
+    if record.get("failed_handoffs"):
+        parts[0] += f" ({record['failed_handoffs']} failed: {record['failed_reasons']})"
     if record["median_registration_ms"] is not None:
         parts.append(f"median registration {record['median_registration_ms']:.0f} ms")
     if record["lost_to_old_care_of"]:
         parts.append(f"{_plural(record['lost_to_old_care_of'], 'packet')} lost to old CoA")
+    if record.get("possibly_lost_to_old_care_of"):
+        parts.append(f"{record['possibly_lost_to_old_care_of']} possibly lost")
     if record["ro_correspondents"]:
         text = f"RO with {record['ro_correspondents']} CN"
         if record["ro_active_share"] is not None:
@@ -147,6 +158,37 @@ def story_line(record: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _ms_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} ms"
+
+
+def handoff_lines(node: MobileNode, shown: int = HANDOFFS_SHOWN) -> list[str]:
+    """One line per handoff (the first ``shown``): addresses, outcome, lost and
+    possibly lost packets, registration and disruption."""
+    out = []
+    for h in node.handoffs[:shown]:
+        outcome = h.outcome
+        if h.outcome == "rejected" and h.status is not None:
+            outcome = f"rejected {h.status} {h.status_name or ''}".rstrip()
+        disruption = _ms_text(h.disruption_ms) + (" (idle: BU to BA)" if h.disruption_bounded_by_idle
+                                                   and h.disruption_ms is not None else "")
+        out.append(f"    {h.from_care_of} -> {h.to_care_of}: {outcome}, "
+                   f"registration {_ms_text(h.registration_ms)}, disruption {disruption}, "
+                   f"lost {h.lost_to_old_care_of}, possibly lost {h.possibly_lost_to_old_care_of}")
+    if len(node.handoffs) > shown:
+        out.append(f"    ... {len(node.handoffs) - shown} more (see `mipv6scope handoffs`)")
+    return out
+
+
+def total_line(report: Report) -> str:
+    """Handoffs over every node: how many, how many failed, lost and possibly lost."""
+    handoffs = [h for n in report.mobile_nodes for h in n.handoffs]
+    failed = sum(1 for h in handoffs if h.outcome != "completed")
+    return (f"  total: {_plural(len(handoffs), 'handoff')} ({failed} failed), "
+            f"{sum(h.lost_to_old_care_of for h in handoffs)} lost to old CoA, "
+            f"{sum(h.possibly_lost_to_old_care_of for h in handoffs)} possibly lost")
+
+
 def render_summary(report: Report, top: int = TOP_FINDINGS, nodes: NodeSelection | None = None) -> str:
     """The whole summary as text (ends with a newline): the mobile nodes
     ``nodes`` selects (by default the `node_rank.DEFAULT_TOP` with the most
@@ -154,6 +196,7 @@ def render_summary(report: Report, top: int = TOP_FINDINGS, nodes: NodeSelection
     cap = report.capture
     lines = [
         f"Capture: {', '.join(cap.files)}",
+        f"  vantage: {getattr(cap, 'vantage', 'unknown')}: {getattr(cap, 'vantage_reason', '')}",
         f"  {cap.frames} frames: {cap.decoded} decoded, {cap.malformed} malformed, "
         f"{cap.skipped} skipped" + (" (PARTIAL: reading was interrupted)" if cap.partial else ""),
         f"  from {_when(cap.first_ts)} to {_when(cap.last_ts)}",
@@ -181,15 +224,18 @@ def render_summary(report: Report, top: int = TOP_FINDINGS, nodes: NodeSelection
         lines.append("")
         lines.append("Mobile nodes:" if not nodes.more else
                      f"Mobile nodes (top {len(nodes.records)} by {nodes.sort}):")
+        by_address = {str(node.home_address): node for node in report.mobile_nodes}
         for record in nodes.records:
             who = record["home_address"] + (f" ({shown_name(record['name'])})" if record["name"] else "")
             lines.append(f"  {who}: {story_line(record)}")
             signalling = signalling_line(record)
             if signalling:
                 lines.append(f"    signalling: {signalling}")
+            lines.extend(handoff_lines(by_address[record["home_address"]]))
         if nodes.more:
             lines.append(f"  ... {nodes.more} more mobile node{'' if nodes.more == 1 else 's'} "
                          "(--top N or --all to list them, --sort to rank them otherwise)")
+        lines.append(total_line(report))
     lines.append("")
     if report.findings:
         ranked = sorted(report.findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.ts))

@@ -234,7 +234,8 @@ def render_ro(report: Report) -> str:
 
 HANDOFF_COLUMNS = ("node", "node_name", "home_address", "from_care_of", "to_care_of", "movement_ts", "bu_ts", "ba_ts",
                    "first_data_ts", "registration_ms", "disruption_ms", "bu_retransmissions",
-                   "lost_to_old_care_of")
+                   "lost_to_old_care_of", "possibly_lost_to_old_care_of", "outcome", "status",
+                   "status_name", "disruption_bounded_by_idle")
 
 
 def handoff_rows(report: Report) -> Iterator[Row]:
@@ -247,7 +248,10 @@ def handoff_rows(report: Report) -> Iterator[Row]:
                    "movement_ts": h.movement_ts, "bu_ts": h.bu_ts, "ba_ts": h.ba_ts,
                    "first_data_ts": h.first_data_ts, "registration_ms": h.registration_ms,
                    "disruption_ms": h.disruption_ms, "bu_retransmissions": h.bu_retransmissions,
-                   "lost_to_old_care_of": h.lost_to_old_care_of}
+                   "lost_to_old_care_of": h.lost_to_old_care_of,
+                   "possibly_lost_to_old_care_of": h.possibly_lost_to_old_care_of,
+                   "outcome": h.outcome, "status": h.status, "status_name": h.status_name,
+                   "disruption_bounded_by_idle": h.disruption_bounded_by_idle}
 
 
 def percentile(values: list[float], pct: float) -> float | None:
@@ -265,29 +269,51 @@ def handoff_stats(values: list[float]) -> dict[str, float | int | None]:
             "p95": percentile(values, 95), "max": max(values) if values else None}
 
 
+def _outcome(row: Row) -> str:
+    """"completed", or how the attempt failed (a rejection with its status)."""
+    if row["outcome"] == "rejected" and row["status"] is not None:
+        return f"rejected {row['status']} {row['status_name'] or ''}".rstrip()
+    return str(row["outcome"])
+
+
+def _disruption(value: float | None, row: Row) -> str:
+    """The disruption in ms, marked "*" when measured around idle traffic."""
+    return _ms(value) + ("*" if row.get("disruption_bounded_by_idle") and value is not None else "")
+
+
 def render_handoffs(report: Report) -> str:
-    """Handoffs as a table, then count/median/p95/max per mobile node."""
+    """Handoffs as a table (failed attempts with their reason), then
+    count/median/p95/max per mobile node over the completed ones."""
     rows = _with_node(list(handoff_rows(report)))
+    for row in rows:
+        row["outcome_shown"] = _outcome(row)
+        row["disruption_shown"] = _disruption(row["disruption_ms"], row)
     out = [_caption(report, "handoffs", len(rows)), text_table(rows, [
         Column("who", "node"), Column("home_address", "home address"), Column("from_care_of", "from"), Column("to_care_of", "to"),
         Column("movement_ts", "movement", clock), Column("bu_ts", "BU", clock), Column("ba_ts", "BA", clock),
         Column("first_data_ts", "first data", clock), Column("registration_ms", "reg ms", _ms, True),
-        Column("disruption_ms", "disrupt ms", _ms, True), Column("bu_retransmissions", "rexmit", right=True),
-        Column("lost_to_old_care_of", "lost", right=True)])]
+        Column("disruption_shown", "disrupt ms", right=True), Column("bu_retransmissions", "rexmit", right=True),
+        Column("lost_to_old_care_of", "lost", right=True),
+        Column("possibly_lost_to_old_care_of", "maybe lost", right=True),
+        Column("outcome_shown", "outcome")])]
+    if any(r["disruption_bounded_by_idle"] and r["disruption_ms"] is not None for r in rows):
+        out.append("* idle on both sides: first packet from the new address to the accepting BA\n")
     stats = []
     for node in report.mobile_nodes:
         if not node.handoffs:
             continue
+        done = [h for h in node.handoffs if h.outcome == "completed"]
         for label, values in (
-                ("registration ms", [h.registration_ms for h in node.handoffs if h.registration_ms is not None]),
-                ("disruption ms", [h.disruption_ms for h in node.handoffs if h.disruption_ms is not None])):
+                ("registration ms", [h.registration_ms for h in done if h.registration_ms is not None]),
+                ("disruption ms", [h.disruption_ms for h in done if h.disruption_ms is not None])):
             s = handoff_stats(values)
             stats.append({"who": shown_name(node.name) or str(node.home_address), "what": label,
-                          "handoffs": len(node.handoffs), **s})
+                          "handoffs": len(node.handoffs), "failed": len(node.handoffs) - len(done), **s})
     if stats:
-        out.append("\nPer mobile node:\n")
+        out.append("\nPer mobile node (statistics over completed handoffs):\n")
         out.append(text_table(stats, [
             Column("who", "node"), Column("what"), Column("handoffs", right=True),
+            Column("failed", right=True),
             Column("count", "measured", right=True), Column("median", show=_ms, right=True),
             Column("p95", show=_ms, right=True), Column("max", show=_ms, right=True)], indent="  "))
     return visible_lines("".join(out))

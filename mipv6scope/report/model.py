@@ -30,6 +30,10 @@ class CaptureInfo:
     skip_reasons: dict[str, int] = field(default_factory=dict)
     capture_issues: tuple[str, ...] = ()
     esp_no_key: int = 0  # ESP frames no --esp-sa SA opened (and not NULL encryption)
+    # where the capture was taken ("all" | "ha" | "mn" | "cn" | "tap" | "unknown"), as given
+    # with --vantage or inferred from the wire, and why (one sentence)
+    vantage: str = "unknown"
+    vantage_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,11 @@ class Registration:
 
 @dataclass(frozen=True)
 class Handoff:
-    """A change of care-of address (leaving home and returning home included)."""
+    """One attempt to change the care-of address of the home binding (leaving
+    home and returning home included), with how it ended: ``outcome`` is
+    "completed", "rejected" (``status``/``status_name`` of the rejecting BA),
+    "no_answer" or "superseded"; ``bu_frames`` are its chain of BUs
+    (`analysis.handoffs` defines every count)."""
 
     from_care_of: IPv6Address
     to_care_of: IPv6Address
@@ -138,7 +146,13 @@ class Handoff:
     disruption_ms: float | None
     bu_retransmissions: int
     lost_to_old_care_of: int
-    clipped: bool = False  # cut to the --from/--to window (set only by that filter)
+    outcome: str = "completed"  # completed|rejected|no_answer|superseded
+    status: int | None = None
+    status_name: str | None = None
+    bu_frames: tuple[int, ...] = ()
+    possibly_lost_to_old_care_of: int = 0
+    disruption_bounded_by_idle: bool = False
+    clipped: bool = False  # set only by --from/--to
 
 
 @dataclass(frozen=True)

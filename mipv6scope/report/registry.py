@@ -56,6 +56,9 @@ _ANALYSIS_KINDS = [
                 "the home agent tunnelled packets to a care-of address with no valid binding"),
     FindingKind("lost_to_old_care_of", "warning", "RFC 6275 11.5.1",
                 "the home agent tunnelled packets to a care-of address the node had already left"),
+    FindingKind("possibly_lost_to_old_care_of", "info", "RFC 6275 11.5.1",
+                "the home agent tunnelled packets to the old care-of address between the node's last "
+                "packet from it and its first from the new one: they may not have reached it"),
     # route optimization
     FindingKind("hao_without_binding", "warning", "RFC 6275 9.3.1",
                 "data with a Home Address option went to a correspondent that has no binding for it"),

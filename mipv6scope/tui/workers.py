@@ -137,8 +137,10 @@ def run_analysis(paths: Sequence[str], options: AnalysisOptions, post: Post,
         post(AnalysisSnapshot(report, throttle.elapsed, cost))
         next_snapshot = time.monotonic() + max(SNAPSHOT_EVERY_S, cost / SNAPSHOT_SHARE)
 
-    report = analyze(list(paths), default_analyzers(require_ipsec=options.require_ipsec),
-                     progress=progress, names=options.names, interim=interim)
+    report = analyze(list(paths), default_analyzers(require_ipsec=options.require_ipsec,
+                                                    vantage=options.vantage),
+                     progress=progress, names=options.names, interim=interim,
+                     vantage=options.vantage)
     if cancel.is_set():
         raise WorkCancelled
     report = shown_report(report, options)

@@ -35,8 +35,16 @@ def test_truth_findings_reported_on_their_frames(truth_path: Path) -> None:
         got.setdefault(f.code, set()).update(f.frames)
     for expected in truth["findings"]:
         assert expected["code"] in KINDS, expected["code"]
+        want = set(expected["frames"])
+        if expected["code"] == "lost_to_old_care_of":
+            # the truth knows when the node left, the capture does not (RFC 6275 11.5.1): what
+            # was tunnelled after the node sent from its new address is certainly lost, what
+            # came between its last packet from the old one and that possibly
+            lost = got.get("lost_to_old_care_of", set())
+            assert lost <= want <= lost | got.get("possibly_lost_to_old_care_of", set())
+            continue
         # no frames: this vantage cannot see them (a mn probe sees no lost packet), so not reported
-        assert got.get(expected["code"], set()) == set(expected["frames"]), expected["code"]
+        assert got.get(expected["code"], set()) == want, expected["code"]
 
 
 def test_handoff_has_no_error_findings() -> None:

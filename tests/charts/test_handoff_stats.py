@@ -47,12 +47,14 @@ def test_hover_names_node_and_bu_frame() -> None:
     assert {c[0] for c in ecdf["customdata"]} == {"2001:db8:1::100"}
 
 
-def test_recovery_rejection_is_within_a_handoff_not_a_failed_one() -> None:
-    # recovery's BU to ha2 is answered 133 and retried: the handoff has its accepting BA
+def test_recovery_rejection_is_a_failed_handoff() -> None:
+    # recovery's BU to ha2 is answered 133 (RFC 6275 11.7.3: the attempt is rejected) and
+    # retried with ha1: a rejected handoff, then a completed one (the old rule folded the
+    # rejection into the completed handoff)
     fig = handoff_stats_figure(report_of("scenario-recovery"), ChartOptions(kind="handoffs")).to_dict()
-    assert [r["ba_ts"] is None for r in cli_rows("handoffs", "scenario-recovery")] == [False]
-    assert fig["layout"]["meta"]["failed"] == 0
-    assert "without an accepting BA" not in fig["layout"]["annotations"][-1]["text"]
+    assert [r["outcome"] for r in cli_rows("handoffs", "scenario-recovery")] == ["rejected", "completed"]
+    assert fig["layout"]["meta"]["failed"] == 1 and fig["layout"]["meta"]["plotted"] == 1
+    assert "failed: 1 rejected" in fig["layout"]["annotations"][-1]["text"]
 
 
 def test_failed_handoffs_are_counted_not_plotted() -> None:

@@ -125,10 +125,13 @@ def test_handoff_notes_carry_the_handoffs_numbers(name: str) -> None:
     assert len(notes) == len(rows)
     for n, (note, h) in enumerate(zip(notes, rows, strict=True), 1):
         assert note.startswith(f"handoff {n}: ")
-        assert f"registration {h['registration_ms']} ms" in note
+        reg = "n/a" if h["registration_ms"] is None else f"{h['registration_ms']} ms"
+        assert f"registration {reg}" in note
         dis = "n/a" if h["disruption_ms"] is None else f"{h['disruption_ms']} ms"
         assert f"disruption {dis}" in note
         assert f"{h['lost_to_old_care_of']} lost · {h['bu_retransmissions']} retransmissions" in note
+        if h["outcome"] != "completed":
+            assert f" · {h['outcome']} {h['status']}" in note
 
 
 def test_handoff_window() -> None:

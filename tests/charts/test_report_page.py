@@ -227,12 +227,14 @@ def test_handoff_stats_per_node(pages: dict[str, str], reports: dict[str, Report
              if t["class"] == "handoff-stats"]
     assert len(stats) == sum(1 for n in report.mobile_nodes if n.handoffs)
     node = next(n for n in report.mobile_nodes if n.handoffs)
-    reg = [h.registration_ms for h in node.handoffs if h.registration_ms is not None]
+    reg = [h.registration_ms for h in node.handoffs if h.registration_ms is not None
+           and h.outcome == "completed"]
     want = vt.handoff_stats(reg)
+    failed = sum(1 for h in node.handoffs if h.outcome != "completed")
     first = stats[0]["rows"][0]
-    assert [text for text, _ in first[:3]] == ["registration ms", str(len(node.handoffs)),
+    assert [text for text, _ in first[:4]] == ["registration ms", str(len(node.handoffs)), str(failed),
                                                str(want["count"])]
-    assert [float(v) for v in csv_values(first[3:])] == [want["median"], want["p95"], want["max"]]
+    assert [float(v) for v in csv_values(first[4:])] == [want["median"], want["p95"], want["max"]]
 
 
 # -- plotly.js and charts -------------------------------------------------------------------

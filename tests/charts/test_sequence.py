@@ -311,7 +311,7 @@ def test_handoff_window_restricts_the_messages() -> None:
     assert annotation(fig, "handoff 2") and not annotation(fig, "handoff 1")
     lost = [t for t in fig["data"] if (t.get("meta") or {}).get("strip") == "lost" and
             (t.get("meta") or {}).get("hover")]
-    assert lost and all("16 lost" in text for text in lost[0]["hovertext"])
+    assert lost and all(f"{h['lost_to_old_care_of']} lost" in text for text in lost[0]["hovertext"])
 
 
 def test_data_strips() -> None:

@@ -65,7 +65,12 @@ def test_lost_is_the_truth_files_lost_frames():
     expected = {f for finding in findings if finding["code"] == "lost_to_old_care_of"
                 for f in finding["frames"]}
     assert len(expected) == 39
-    assert kept(HANDOFF, "lost") == expected
+    # the truth knows when the node left: what the analysis calls lost (tunnelled after
+    # the node sent from its new address) is among it, the rest was possibly lost
+    possibly = {f for x in view("findings", str(HANDOFF)) if x["code"] == "possibly_lost_to_old_care_of"
+                for f in x["frames"]}
+    lost = kept(HANDOFF, "lost")
+    assert lost and lost <= expected <= lost | possibly
 
 
 def test_lost_is_the_lost_to_old_care_of_finding():

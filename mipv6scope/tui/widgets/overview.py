@@ -73,14 +73,19 @@ def overview_columns(report: Report, so_far: bool = False) -> tuple[str, str]:
                    _list(report.correspondents, names, 1)),
              _role(len(report.access_routers), "access router", "access routers", "")]
     handoffs = [h for n in report.mobile_nodes for h in n.handoffs]
+    done = [h for h in handoffs if getattr(h, "outcome", "completed") == "completed"]
+    failed = len(handoffs) - len(done)
     right = [f"Handoffs {len(handoffs):<10,}  n   p50   p95   max"]
-    for label, values in (("registration ms", [h.registration_ms for h in handoffs]),
-                          ("disruption ms", [h.disruption_ms for h in handoffs])):
+    for label, values in (("registration ms", [h.registration_ms for h in done]),
+                          ("disruption ms", [h.disruption_ms for h in done])):
         st = handoff_stats([v for v in values if v is not None])
         right.append(f"  {label:<15}{st['count']:>5} {_ms(st['median']):>5} {_ms(st['p95']):>5} "
                      f"{_ms(st['max']):>5}")
+    if failed:
+        right.append(f"  failed (not in the statistics): {failed:,}")
     lost = sum(h.lost_to_old_care_of for h in handoffs)
-    right.append(f"  lost to the old care-of: {lost:,}")
+    maybe = sum(getattr(h, "possibly_lost_to_old_care_of", 0) for h in handoffs)
+    right.append(f"  lost to the old care-of: {lost:,}" + (f", possibly {maybe:,}" if maybe else ""))
     counts = {sev: sum(1 for f in report.findings if f.severity == sev) for sev in SEVERITY_SYMBOLS}
     right.append(f"Findings {len(report.findings):,}  " + "  ".join(
         f"{SEVERITY_SYMBOLS[sev]} {sev} {n}" for sev, n in counts.items()))

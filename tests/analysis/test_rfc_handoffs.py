@@ -1,0 +1,239 @@
+"""Handoff rules from RFC 6275 on captures written with Scapy (not our
+encoder), with the answers counted by hand from the rules, not from our output.
+
+RFC 6275 10.4.1 / 11.5.1 and seed 3.2.4 (figure 3-5): the home agent tunnels
+to the old care-of address until the BU from the new one reaches it. A packet
+tunnelled to the old address after the node was seen sending from the new one
+cannot reach it (lost); one tunnelled between the node's last packet from the
+old address (less the allowed delay, 2 x 25 ms at a tap or the home agent)
+and its first from the new one may or may not have (possibly lost).
+RFC 6275 11.7.3 / 11.8: a BA with status >= 128 rejects the chain; a chain
+nobody answers ends with no answer; a BU for another address supersedes it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from scapy.layers.inet import UDP
+from scapy.layers.inet6 import HAO, MIP6MH_BA, MIP6MH_BU, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting
+from scapy.layers.l2 import Ether
+from scapy.utils import wrpcap
+
+from mipv6scope.analysis.engine import analyze
+from mipv6scope.cli.main import cli
+
+HA, HOA, CN = "2001:db8:1::1", "2001:db8:1::100", "2001:db8:9::9"
+COA1, COA2, COA3 = "2001:db8:2::100", "2001:db8:3::100", "2001:db8:4::100"
+T0 = 1000.0
+
+
+def eth():  # explicit MACs: Scapy would otherwise try to resolve them on this host
+    return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+
+
+def bu(coa: str, seq: int, lifetime_units: int = 105):
+    if coa == HOA:  # from home: no Home Address option
+        return eth() / IPv6(src=HOA, dst=HA) / MIP6MH_BU(seq=seq, flags="AH", mhtime=lifetime_units)
+    return (eth() / IPv6(src=coa, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
+            / MIP6MH_BU(seq=seq, flags="AH", mhtime=lifetime_units))
+
+
+def ba(coa: str, seq: int, status: int = 0, lifetime_units: int = 105):
+    if coa == HOA:
+        return eth() / IPv6(src=HA, dst=HOA) / MIP6MH_BA(seq=seq, status=status, mhtime=lifetime_units)
+    return (eth() / IPv6(src=HA, dst=coa) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
+            / MIP6MH_BA(seq=seq, status=status, mhtime=0 if status >= 128 else lifetime_units))
+
+
+def down(coa: str):
+    """CN -> home address, tunnelled by the home agent to ``coa``."""
+    return eth() / IPv6(src=HA, dst=coa) / IPv6(src=CN, dst=HOA) / UDP(sport=5004, dport=5004) / bytes(40)
+
+
+def up(coa: str):
+    """Home address -> CN, reverse-tunnelled from ``coa``."""
+    return eth() / IPv6(src=coa, dst=HA) / IPv6(src=HOA, dst=CN) / UDP(sport=5004, dport=5004) / bytes(40)
+
+
+def plain_from(address: str):
+    """A packet the node sends plainly from ``address`` (not through its home agent)."""
+    return eth() / IPv6(src=address, dst=CN) / UDP(sport=4000, dport=53) / bytes(20)
+
+
+def plain_to_home():
+    return eth() / IPv6(src=CN, dst=HOA) / UDP(sport=5004, dport=5004) / bytes(40)
+
+
+def write(tmp_path: Path, timed: list[tuple[float, object]], name: str = "c.pcap") -> Path:
+    packets = []
+    for t, pkt in timed:
+        pkt.time = T0 + t
+        packets.append(pkt)
+    path = tmp_path / name
+    wrpcap(str(path), packets)
+    return path
+
+
+def frame_at(timed: list[tuple[float, object]], t: float) -> int:
+    return 1 + [ts for ts, _ in timed].index(t)
+
+
+def registered_at_coa1() -> list[tuple[float, object]]:
+    """Boot registration at COA1 (BU -> BA 20 ms: not a handoff), then data."""
+    return [(0.0, bu(COA1, 10)), (0.02, ba(COA1, 10)), (0.5, down(COA1)), (0.6, up(COA1)),
+            (0.7, down(COA1))]
+
+
+def move_seen_by_a_tap(first_from_new: bool) -> list[tuple[float, object]]:
+    """A tap on the home agent's foreign side and the access links: tunnels and
+    signalling, never the home agent's untunnelled ingress (no CN -> HoA plain)."""
+    timed = registered_at_coa1() + [
+        (0.9, down(COA1)),    # L - 50 ms or earlier: arrived while the node was there
+        (0.97, down(COA1)),   # within 50 ms before L: possibly lost
+        (1.0, up(COA1)),      # L: the node's last packet from COA1
+        (1.2, down(COA1)),    # possibly lost
+        (1.4, down(COA1)),    # possibly lost
+        (1.6, down(COA1)),    # after F when the node sent from COA2 at 1.5: lost; else possibly
+        (1.7, bu(COA2, 11)),  # the BU from the new address
+        (1.75, down(COA1)),   # after the BU: lost
+        (1.8, ba(COA2, 11)),  # accepted
+        (1.85, down(COA1)),   # after the BA: not this count
+        (1.9, down(COA2)),    # first data on the new path
+        (1.95, up(COA2)),
+    ]
+    if first_from_new:
+        timed.append((1.5, plain_from(COA2)))  # F: the node sends from its new address
+    return sorted(timed, key=lambda p: p[0])
+
+
+@pytest.mark.parametrize("first_from_new", [True, False])
+def test_lost_and_possibly_lost_at_a_tap_without_home_agent_ingress(tmp_path: Path, first_from_new: bool):
+    timed = move_seen_by_a_tap(first_from_new)
+    report = analyze([write(tmp_path, timed)])
+    assert report.capture.vantage == "tap" and report.capture.vantage_reason
+    [node] = report.mobile_nodes
+    [h] = node.handoffs
+    assert (str(h.from_care_of), str(h.to_care_of), h.outcome) == (COA1, COA2, "completed")
+    lost_ts = [1.6, 1.75] if first_from_new else [1.75]
+    possibly_ts = [0.97, 1.2, 1.4] if first_from_new else [0.97, 1.2, 1.4, 1.6]
+    assert h.lost_to_old_care_of == len(lost_ts)
+    assert h.possibly_lost_to_old_care_of == len(possibly_ts)
+    assert h.bu_ts == T0 + 1.7 and h.ba_ts == T0 + 1.8
+    assert h.registration_ms == pytest.approx(100.0)
+    assert h.bu_retransmissions == 0 and h.bu_frames == (frame_at(timed, 1.7),)
+    # from the later of L (1.0) and the first possibly lost packet (0.97) to the first data at COA2
+    assert h.disruption_ms == pytest.approx(900.0) and not h.disruption_bounded_by_idle
+    findings = {f.code: f for f in report.findings}
+    assert findings["lost_to_old_care_of"].frames == tuple(frame_at(timed, t) for t in lost_ts)
+    assert findings["possibly_lost_to_old_care_of"].frames == tuple(frame_at(timed, t) for t in possibly_ts)
+
+
+def test_vantage_given_explicitly(tmp_path: Path):
+    path = write(tmp_path, move_seen_by_a_tap(True))
+    at_ha = analyze([path], vantage="ha")
+    assert (at_ha.capture.vantage, at_ha.capture.vantage_reason) == ("ha", "given with --vantage ha")
+    [h] = at_ha.mobile_nodes[0].handoffs
+    # at the home agent the allowance is also 2 x 25 ms: the same counts
+    assert (h.lost_to_old_care_of, h.possibly_lost_to_old_care_of) == (2, 3)
+    at_mn = analyze([path], vantage="mn")
+    [h] = at_mn.mobile_nodes[0].handoffs
+    # on the node's own link a packet seen going to it arrived: nothing possibly lost;
+    # what went to COA1 after the node sent from COA2 is still lost
+    assert (h.lost_to_old_care_of, h.possibly_lost_to_old_care_of) == (2, 0)
+    assert "possibly_lost_to_old_care_of" not in {f.code for f in at_mn.findings}
+
+
+def test_vantage_option_on_the_command_line(tmp_path: Path):
+    path = write(tmp_path, move_seen_by_a_tap(True))
+    result = CliRunner().invoke(cli, ["report", "--format", "json", "--vantage", "mn", str(path)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["capture"]["vantage"] == "mn"
+    [h] = doc["mobile_nodes"][0]["handoffs"]
+    assert (h["lost_to_old_care_of"], h["possibly_lost_to_old_care_of"], h["outcome"]) == (2, 0, "completed")
+    bad = CliRunner().invoke(cli, ["handoffs", "--vantage", "moon", str(path)])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_rejected_then_completed(tmp_path: Path):
+    timed = registered_at_coa1() + [
+        (1.0, up(COA1)), (2.0, bu(COA2, 11)), (2.02, ba(COA2, 11, status=129)),
+        (2.5, bu(COA2, 12)), (2.52, ba(COA2, 12)), (2.6, down(COA2))]
+    report = analyze([write(tmp_path, timed)])
+    rejected, completed = report.mobile_nodes[0].handoffs
+    assert (rejected.outcome, rejected.status, rejected.status_name) == (
+        "rejected", 129, "Administratively prohibited")
+    assert rejected.bu_frames == (frame_at(timed, 2.0),) and rejected.ba_ts == T0 + 2.02
+    assert rejected.registration_ms is None  # no accepting BA
+    assert (completed.outcome, completed.status) == ("completed", None)
+    assert completed.bu_ts == T0 + 2.5 and completed.registration_ms == pytest.approx(20.0)
+    assert completed.bu_frames == (frame_at(timed, 2.5),)
+
+
+def test_chain_never_answered(tmp_path: Path):
+    # RFC 6275 11.8: retransmissions with increasing sequence numbers, 1 s doubling
+    chain = [2.0, 3.0, 5.0, 9.0, 17.0]
+    timed = registered_at_coa1() + [(1.0, up(COA1))] + [
+        (t, bu(COA2, 11 + i)) for i, t in enumerate(chain)]
+    report = analyze([write(tmp_path, timed)])
+    [h] = report.mobile_nodes[0].handoffs
+    assert h.outcome == "no_answer" and h.ba_ts is None and h.registration_ms is None
+    assert h.bu_ts == T0 + 2.0
+    assert h.bu_frames == tuple(frame_at(timed, t) for t in chain) and h.bu_retransmissions == 4
+
+
+def test_move_superseded_by_another(tmp_path: Path):
+    timed = registered_at_coa1() + [
+        (1.0, up(COA1)), (2.0, bu(COA2, 11)), (2.5, bu(COA3, 12)), (2.52, ba(COA3, 12)),
+        (2.6, down(COA3))]
+    report = analyze([write(tmp_path, timed)])
+    superseded, completed = report.mobile_nodes[0].handoffs
+    assert (str(superseded.to_care_of), superseded.outcome, superseded.ba_ts) == (COA2, "superseded", None)
+    assert (str(completed.from_care_of), str(completed.to_care_of), completed.outcome) == (
+        COA1, COA3, "completed")
+    assert completed.bu_ts == T0 + 2.5
+
+
+def test_a_chain_that_stopped_is_no_answer_not_superseded(tmp_path: Path):
+    # the node gave up on COA2 (no BU for more than MAX_BINDACK_TIMEOUT 32 s), then went home
+    timed = registered_at_coa1() + [
+        (1.0, up(COA1)), (2.0, bu(COA2, 11)), (3.0, bu(COA2, 12)),
+        (40.0, bu(HOA, 13, lifetime_units=0)), (40.001, ba(HOA, 13, lifetime_units=0))]
+    report = analyze([write(tmp_path, timed)])
+    gave_up, home = report.mobile_nodes[0].handoffs
+    assert (str(gave_up.to_care_of), gave_up.outcome, gave_up.bu_retransmissions) == (COA2, "no_answer", 1)
+    assert (str(home.from_care_of), str(home.to_care_of), home.outcome) == (COA1, HOA, "completed")
+
+
+def test_failed_handoffs_in_summary_and_view(tmp_path: Path):
+    timed = registered_at_coa1() + [
+        (1.0, up(COA1)), (2.0, bu(COA2, 11)), (2.02, ba(COA2, 11, status=129)),
+        (2.5, bu(COA2, 12)), (2.52, ba(COA2, 12)), (2.6, down(COA2))]
+    path = write(tmp_path, timed)
+    summary = CliRunner().invoke(cli, ["summary", str(path)])
+    assert "2 handoffs (1 failed: 1 rejected 129)" in summary.output
+    assert "rejected 129 Administratively prohibited" in summary.output
+    view = CliRunner().invoke(cli, ["handoffs", str(path)])
+    assert "rejected 129 Administratively prohibited" in view.output
+    assert "statistics over completed handoffs" in view.output
+
+
+def test_return_home_after_an_idle_application(tmp_path: Path):
+    # the application is idle for 34 s before the node goes home: nothing was
+    # tunnelled to COA1 after its last packet, so idle time is not disruption
+    timed = registered_at_coa1() + [
+        (1.0, up(COA1)),
+        (35.1, bu(HOA, 11, lifetime_units=0)), (35.101, ba(HOA, 11, lifetime_units=0)),
+        (36.0, plain_to_home())]
+    report = analyze([write(tmp_path, timed)])
+    [h] = report.mobile_nodes[0].handoffs
+    assert (str(h.from_care_of), str(h.to_care_of), h.outcome) == (COA1, HOA, "completed")
+    assert (h.lost_to_old_care_of, h.possibly_lost_to_old_care_of) == (0, 0)
+    # measured from the first packet from home (the BU) to the accepting BA
+    assert h.disruption_ms == pytest.approx(1.0) and h.disruption_bounded_by_idle
+    assert h.first_data_ts == T0 + 36.0
+
