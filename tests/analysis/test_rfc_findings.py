@@ -58,17 +58,17 @@ def write(tmp_path: Path, name: str, timed: list[tuple[float, object]]) -> Path:
 
 
 def bu(seq: int, coa: str = COA, **kw):
-    return (Ether() / IPv6(src=coa, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
+    return (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=coa, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
             / MIP6MH_BU(seq=seq, flags="AH", mhtime=25, **kw))  # 100 s
 
 
 def ba(seq: int, coa: str = COA):
-    return (Ether() / IPv6(src=HA, dst=coa) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
+    return (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=coa) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
             / MIP6MH_BA(seq=seq, status=0, mhtime=25))
 
 
 def down(n: int = 100, coa: str = COA, **udp):
-    return (Ether() / IPv6(src=HA, dst=coa) / IPv6(src=CN, dst=HOA)
+    return (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=coa) / IPv6(src=CN, dst=HOA)
             / UDP(sport=5004, dport=5004, **udp) / bytes(n))
 
 
@@ -131,7 +131,7 @@ def test_bad_hao_makes_no_phantom_node(tmp_path: Path):
     """A BU from a second care-of address whose HAO has length 8 (RFC 6275 6.3: 16):
     the home address cannot be read. Before, the BU's source became a second
     mobile node; now it is a finding (bad_home_addr_len) on frame 3 and nothing else."""
-    bad_hao = (Ether() / IPv6(src=COA2, dst=HA)
+    bad_hao = (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=COA2, dst=HA)
                / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\x00\x00"), HAO(optlen=8, hoa=HOA)])
                / MIP6MH_BU(seq=12, flags="AH", mhtime=25))
     path = write(tmp_path, "bad-hao.pcap", [(0.0, bu(11)), (0.02, ba(11)), (1.0, bad_hao),
@@ -156,9 +156,9 @@ def test_mh_type_200_answered_by_binding_error_status_2(tmp_path: Path):
     Errors like ICMPv6 errors, so silence is allowed."""
     path = write(tmp_path, "type-200.pcap", [
         (0.0, bu(11)), (0.02, ba(11)),
-        (1.0, Ether() / IPv6(src=COA, dst=HA) / MIP6MH_Generic(mhtype=200, msg=b"\x00" * 10)),
-        (1.01, Ether() / IPv6(src=HA, dst=COA) / MIP6MH_BE(status=2, ha="::")),
-        (2.0, Ether() / IPv6(src=COA, dst=HA) / MIP6MH_Generic(mhtype=201, msg=b"\x00" * 10)),
+        (1.0, Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=COA, dst=HA) / MIP6MH_Generic(mhtype=200, msg=b"\x00" * 10)),
+        (1.01, Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=COA) / MIP6MH_BE(status=2, ha="::")),
+        (2.0, Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=COA, dst=HA) / MIP6MH_Generic(mhtype=201, msg=b"\x00" * 10)),
     ])
     report = analyze([path])
     assert report.capture.malformed == 0
@@ -226,14 +226,14 @@ def test_summary_lists_discovery_and_refresh_exchanges_per_node(tmp_path: Path):
     first BU, MPS/MPA (6.7, 6.8) with the HAO / RH2, a BRR (6.1.2) and the BU
     answering it: all attributed to the node, counted in its summary record."""
     path = write(tmp_path, "discovery.pcap", [
-        (0.0, Ether() / IPv6(src=COA, dst=HA_ANYCAST) / ICMPv6HAADRequest(id=7)),
-        (0.02, Ether() / IPv6(src=HA, dst=COA) / ICMPv6HAADReply(id=7, addresses=[HA])),
+        (0.0, Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=COA, dst=HA_ANYCAST) / ICMPv6HAADRequest(id=7)),
+        (0.02, Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=COA) / ICMPv6HAADReply(id=7, addresses=[HA])),
         (0.5, bu(11)), (0.52, ba(11)),
-        (1.0, Ether() / IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
+        (1.0, Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
          / ICMPv6MPSol(id=8)),
-        (1.02, Ether() / IPv6(src=HA, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
+        (1.02, Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
          / ICMPv6MPAdv(id=8) / ICMPv6NDOptPrefixInfo(prefix="2001:db8:1::", prefixlen=64)),
-        (50.0, Ether() / IPv6(src=HA, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
+        (50.0, Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
          / MIP6MH_BRR()),
         (50.1, bu(12)), (50.12, ba(12)),
     ])

@@ -48,24 +48,24 @@ RETRANSMISSION_CODES = {"bu_retransmission_reused_sequence", "bu_retransmission_
 
 def bu(seq: int, coa: str = COA1, ha: str = HA, hoa: str = HOA, units: int = 105, flags: str = "AH"):
     """A BU from ``coa`` with a HAO; lifetime in 4 s units (105 = 420 s)."""
-    return (Ether() / IPv6(src=coa, dst=ha) / IPv6ExtHdrDestOpt(options=[HAO(hoa=hoa)])
+    return (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=coa, dst=ha) / IPv6ExtHdrDestOpt(options=[HAO(hoa=hoa)])
             / MIP6MH_BU(seq=seq, flags=flags, mhtime=units))
 
 
 def ba(seq: int, coa: str = COA1, ha: str = HA, hoa: str = HOA, status: int = 0, units: int = 105):
     """The BA to ``coa`` with a type 2 routing header (lifetime 0 when rejecting)."""
-    return (Ether() / IPv6(src=ha, dst=coa) / IPv6ExtHdrRouting(type=2, addresses=[hoa], segleft=1)
+    return (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=ha, dst=coa) / IPv6ExtHdrRouting(type=2, addresses=[hoa], segleft=1)
             / MIP6MH_BA(seq=seq, status=status, mhtime=units if status < 128 else 0))
 
 
 def be(status: int, src: str = CN, coa: str = COA1, hoa: str = HOA):
     """A Binding Error from ``src`` about ``hoa``."""
-    return Ether() / IPv6(src=src, dst=coa) / MIP6MH_BE(status=status, ha=hoa)
+    return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=src, dst=coa) / MIP6MH_BE(status=status, ha=hoa)
 
 
 def ping(t_label: str = "end"):
     """Any later frame: it only moves the capture's end."""
-    return Ether() / IPv6(src=CN, dst="2001:db8:9::1") / ICMPv6EchoRequest(id=1, data=t_label.encode())
+    return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=CN, dst="2001:db8:9::1") / ICMPv6EchoRequest(id=1, data=t_label.encode())
 
 
 def capture(tmp_path: Path, timed: list[tuple[float, object]]) -> Report:

@@ -18,21 +18,21 @@ COA1, COA2 = "2001:db8:2::100", "2001:db8:3::100"
 
 
 def bu(coa: str, seq: int):
-    return (Ether() / IPv6(src=coa, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
+    return (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=coa, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
             / MIP6MH_BU(seq=seq, flags="AH", mhtime=105))
 
 
 def ba(coa: str, seq: int):
-    return (Ether() / IPv6(src=HA, dst=coa) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
+    return (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=coa) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
             / MIP6MH_BA(seq=seq, status=0, mhtime=105))
 
 
 def down(coa: str, n: int):
-    return Ether() / IPv6(src=HA, dst=coa) / IPv6(src=CN, dst=HOA) / UDP(sport=5004, dport=5004) / bytes(n)
+    return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=coa) / IPv6(src=CN, dst=HOA) / UDP(sport=5004, dport=5004) / bytes(n)
 
 
 def up(coa: str, n: int):
-    return Ether() / IPv6(src=coa, dst=HA) / IPv6(src=HOA, dst=CN) / UDP(sport=5004, dport=5004) / bytes(n)
+    return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=coa, dst=HA) / IPv6(src=HOA, dst=CN) / UDP(sport=5004, dport=5004) / bytes(n)
 
 
 def test_scapy_registration_and_handoff(tmp_path: Path):

@@ -51,12 +51,12 @@ def null_header(family: int, order: str) -> bytes:
 
 
 def test_ethernet_ipv6_and_ipv4() -> None:
-    check(LINKTYPE_ETHERNET, bytes(Ether() / V6), "ipv6", 14)
-    check(LINKTYPE_ETHERNET, bytes(Ether() / IP(V4_BYTES)), "ipv4", 14)
+    check(LINKTYPE_ETHERNET, bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / V6), "ipv6", 14)
+    check(LINKTYPE_ETHERNET, bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IP(V4_BYTES)), "ipv4", 14)
 
 
 def test_double_tagged_vlan() -> None:
-    frame = bytes(Ether() / Dot1Q(vlan=100) / Dot1Q(vlan=200) / V6)
+    frame = bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / Dot1Q(vlan=100) / Dot1Q(vlan=200) / V6)
     check(LINKTYPE_ETHERNET, frame, "ipv6", 22, (100, 200))
 
 
@@ -68,13 +68,13 @@ def test_qinq_and_9100_tags_with_priority_bits() -> None:
 
 
 def test_vlan_tagged_non_ip_keeps_the_ids() -> None:
-    frame = bytes(Ether() / Dot1Q(vlan=42) / ARP())
+    frame = bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / Dot1Q(vlan=42) / ARP())
     assert network_layer(LINKTYPE_ETHERNET, frame) == LinkResult(
         "other", 18, (42,), "ethertype 0x0806 (ARP)")
 
 
 def test_arp() -> None:
-    assert network_layer(LINKTYPE_ETHERNET, bytes(Ether() / ARP())) == LinkResult(
+    assert network_layer(LINKTYPE_ETHERNET, bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / ARP())) == LinkResult(
         "other", 14, (), "ethertype 0x0806 (ARP)")
 
 
@@ -95,8 +95,8 @@ def test_ieee_802_3_plain_llc_is_other() -> None:
 
 @pytest.mark.parametrize("frame", [
     b"",
-    bytes(Ether() / V6)[:13],
-    bytes(Ether() / Dot1Q(vlan=5) / V6)[:17],
+    bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / V6)[:13],
+    bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / Dot1Q(vlan=5) / V6)[:17],
     bytes(Dot3() / LLC() / SNAP(code=0x86DD) / V6)[:20],
 ])
 def test_truncated_ethernet_header(frame: bytes) -> None:

@@ -149,8 +149,8 @@ def test_every_prefix_of_a_signalling_packet_never_raises():
 
 
 def test_ipv4_and_arp_are_skipped_with_reason():
-    v4 = bytes(Ether() / IP(dst="192.0.2.1") / UDP())
+    v4 = bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IP(dst="192.0.2.1") / UDP())
     out = decode_frame(raw_frame(v4, linktype=LINKTYPE_ETHERNET))
     assert out.status == "skipped" and out.skip_reason == "IPv4"
-    arp = decode_frame(raw_frame(bytes(Ether() / ARP()), linktype=LINKTYPE_ETHERNET))
+    arp = decode_frame(raw_frame(bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / ARP()), linktype=LINKTYPE_ETHERNET))
     assert arp.status == "skipped" and "ARP" in arp.skip_reason

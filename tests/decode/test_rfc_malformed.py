@@ -98,11 +98,11 @@ def test_bu_checksum_over_the_care_of_address_is_refused(tmp_path: Path):
     address as the pseudo-header source. One computed with the care-of address
     (the IPv6 source) verifies only that way: mh_checksum_over_care_of, and the
     frame is malformed (RFC 6275 9.2: a receiver silently discards it)."""
-    right = Ether() / IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)]) \
+    right = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)]) \
         / MIP6MH_BU(seq=7, flags="AH", mhtime=100)
     over_care_of = scapy_mh_checksum(IPv6(src=COA, dst=HA) / MIP6MH_BU(seq=7, flags="AH", mhtime=100),
                                      MIP6MH_BU)
-    wrong = Ether() / IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)]) \
+    wrong = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)]) \
         / MIP6MH_BU(seq=7, flags="AH", mhtime=100, cksum=over_care_of)
     assert scapy_mh_checksum(right, MIP6MH_BU) != over_care_of  # the HAO changes the sum
     path = write(tmp_path, "care-of-checksum.pcap", [right, wrong])
@@ -121,7 +121,7 @@ def test_ba_checksum_over_the_care_of_destination_is_refused(tmp_path: Path):
     destination is the final one, the home address (RFC 8200 8.1). Checksummed
     over the care-of address instead: mh_checksum_over_care_of."""
     over_care_of = scapy_mh_checksum(IPv6(src=HA, dst=COA) / MIP6MH_BA(seq=7, mhtime=100), MIP6MH_BA)
-    ba = Ether() / IPv6(src=HA, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1) \
+    ba = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1) \
         / MIP6MH_BA(seq=7, mhtime=100, cksum=over_care_of)
     path = write(tmp_path, "care-of-ba.pcap", [ba])
     (frame,) = ours(path).values()
@@ -134,7 +134,7 @@ def test_ba_checksum_over_the_care_of_destination_is_refused(tmp_path: Path):
 def test_mh_type_200_is_reported_and_still_decoded(tmp_path: Path):
     """RFC 6275 9.2: an MH Type the receiver does not know gets a Binding Error,
     status 2. Type 200 is in no registry: mh_type_unknown, a warning."""
-    packet = Ether() / IPv6(src=COA, dst=HA) / MIP6MH_Generic(mhtype=200, msg=b"\x00" * 10)
+    packet = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=COA, dst=HA) / MIP6MH_Generic(mhtype=200, msg=b"\x00" * 10)
     path = write(tmp_path, "type-200.pcap", [packet])
     (frame,) = ours(path).values()
     assert codes(frame) == ["mh_type_unknown"] and frame.status == "decoded"
@@ -147,22 +147,22 @@ def test_mh_type_200_is_reported_and_still_decoded(tmp_path: Path):
 def _checksum_packets() -> list[tuple[object, str | None]]:
     """(packet, the issue we expect) in frame order."""
     def down(l4):
-        return Ether() / IPv6(src=HA, dst=COA) / IPv6(src=CN, dst=HOA) / l4
+        return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=COA) / IPv6(src=CN, dst=HOA) / l4
     return [
         (down(UDP(sport=5004, dport=5004) / bytes(100)), None),
         (down(UDP(sport=5004, dport=5004, chksum=0x1234) / bytes(100)), "bad_udp_checksum"),
         (down(UDP(sport=5004, dport=5004, chksum=0) / bytes(100)), "bad_udp_checksum"),
         (down(TCP(sport=80, dport=4242) / bytes(33)), None),
         (down(TCP(sport=80, dport=4242, chksum=0xBEEF) / bytes(33)), "bad_tcp_checksum"),
-        (Ether() / IPv6(src=CN, dst=HOA) / TCP(sport=80, dport=4242, chksum=1) / b"x", "bad_tcp_checksum"),
-        (Ether() / IPv6(src=CN, dst=HOA) / UDP(sport=53, dport=53) / b"abc", None),
+        (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=CN, dst=HOA) / TCP(sport=80, dport=4242, chksum=1) / b"x", "bad_tcp_checksum"),
+        (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=CN, dst=HOA) / UDP(sport=53, dport=53) / b"abc", None),
         # route-optimised: Scapy puts the HAO / RH2 home address in the pseudo-header
-        (Ether() / IPv6(src=COA, dst=CN) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
+        (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=COA, dst=CN) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
          / TCP(sport=4242, dport=80) / bytes(7), None),
-        (Ether() / IPv6(src=CN, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
+        (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=CN, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
          / UDP(sport=5004, dport=5004) / bytes(9), None),
         # the same with the care-of address in the pseudo-header: wrong
-        (Ether() / IPv6(src=COA, dst=CN) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
+        (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=COA, dst=CN) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
          / UDP(sport=4242, dport=80,
                chksum=IPv6(bytes(IPv6(src=COA, dst=CN) / UDP(sport=4242, dport=80) / bytes(7)))[UDP].chksum)
          / bytes(7), "bad_udp_checksum"),
@@ -193,7 +193,7 @@ def test_inner_checksum_issue_names_the_tunnel(tmp_path: Path):
 def test_a_first_fragment_is_not_checked(tmp_path: Path):
     """The checksum of a fragmented segment covers bytes of later fragments."""
     from scapy.layers.inet6 import IPv6ExtHdrFragment
-    packet = Ether() / IPv6(src=CN, dst=HOA) / IPv6ExtHdrFragment(m=1, offset=0, id=7) \
+    packet = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=CN, dst=HOA) / IPv6ExtHdrFragment(m=1, offset=0, id=7) \
         / UDP(sport=1, dport=2, chksum=0x1111, len=500) / bytes(40)
     (frame,) = ours(write(tmp_path, "frag.pcap", [packet])).values()
     assert codes(frame) == []
@@ -218,11 +218,11 @@ def test_snaplen_96(tmp_path: Path):
        bad_tcp_checksum (tshark: no checksum status at all).
     """
     packets = [
-        Ether() / IPv6(src=HA, dst=COA) / IPv6(src=CN, dst=HOA) / UDP(sport=5004, dport=5004) / bytes(100),
-        Ether() / IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=COA) / IPv6(src=CN, dst=HOA) / UDP(sport=5004, dport=5004) / bytes(100),
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
         / MIP6MH_BU(seq=9, flags="AH", mhtime=100, options=[MIP6OptAltCoA(acoa=COA)]),
-        Ether() / IPv6(src=CN, dst=HOA) / TCP(sport=80, dport=4242) / bytes(300),
-        Ether() / IPv6(src=HA, dst=COA) / IPv6(src=CN, dst=HOA) / TCP(sport=80, dport=4242, chksum=7) / bytes(9),
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=CN, dst=HOA) / TCP(sport=80, dport=4242) / bytes(300),
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=COA) / IPv6(src=CN, dst=HOA) / TCP(sport=80, dport=4242, chksum=7) / bytes(9),
     ]
     full = write(tmp_path, "full.pcap", packets)
     cut = tmp_path / "cut.pcap"
@@ -256,12 +256,12 @@ def test_len_is_tsharks_len(tmp_path: Path):
     """tshark's Len=: UDP payload (Length - 8), TCP payload (segment - Data Offset),
     tunnelled or not, TCP with options too."""
     packets = [
-        Ether() / IPv6(src=CN, dst=HOA) / UDP(sport=1, dport=2) / bytes(17),
-        Ether() / IPv6(src=HA, dst=COA) / IPv6(src=CN, dst=HOA) / UDP(sport=1, dport=2) / bytes(172),
-        Ether() / IPv6(src=CN, dst=HOA) / TCP(sport=80, dport=4242) / bytes(5),
-        Ether() / IPv6(src=HA, dst=COA) / IPv6(src=CN, dst=HOA)
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=CN, dst=HOA) / UDP(sport=1, dport=2) / bytes(17),
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=COA) / IPv6(src=CN, dst=HOA) / UDP(sport=1, dport=2) / bytes(172),
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=CN, dst=HOA) / TCP(sport=80, dport=4242) / bytes(5),
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=COA) / IPv6(src=CN, dst=HOA)
         / TCP(sport=80, dport=4242, options=[("MSS", 1400), ("NOP", None), ("WScale", 7)]) / bytes(11),
-        Ether() / IPv6(src=CN, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=CN, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
         / TCP(sport=80, dport=4242, flags="A"),
     ]
     path = write(tmp_path, "len.pcap", packets)
@@ -280,13 +280,13 @@ def test_hoa_means_a_home_address_option(tmp_path: Path):
     2 routing header is RH2=, a Binding Error's own field home=."""
     from scapy.layers.inet6 import MIP6MH_BE
     packets = [
-        Ether() / IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
         / MIP6MH_BU(seq=1, flags="AH", mhtime=100),
-        Ether() / IPv6(src=HOA, dst=HA) / MIP6MH_BU(seq=2, flags="AH", mhtime=0),
-        Ether() / IPv6(src=HA, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HOA, dst=HA) / MIP6MH_BU(seq=2, flags="AH", mhtime=0),
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=HA, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
         / MIP6MH_BA(seq=1, mhtime=100),
-        Ether() / IPv6(src=CN, dst=COA) / MIP6MH_BE(status=1, ha=HOA),
-        Ether() / IPv6(src=COA, dst=CN) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=CN, dst=COA) / MIP6MH_BE(status=1, ha=HOA),
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=COA, dst=CN) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
         / UDP(sport=1, dport=2) / b"x",
     ]
     rows = [packet_row(f, 0.0).info for f in ours(write(tmp_path, "hoa.pcap", packets)).values()]
