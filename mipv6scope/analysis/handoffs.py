@@ -85,12 +85,15 @@ either direction, to its first on the new one, in either direction:
 * end: the first data packet to or from the new address after the accepting
   BA (``first_data_ts`` or the node's first reverse-tunnelled packet).
 
-When nothing was tunnelled to the old address after ``L`` (nothing lost or
-possibly lost: the node was idle on both sides of the move), traffic marks
-neither end; the disruption is then measured from the node's first packet
-from its new address (``F``: it had left by then) to the accepting BA (its
-home agent reaches it from then), a lower bound without the idle time, and
-``disruption_bounded_by_idle`` is true.
+When the window from start to end holds a silence longer than
+``Settings.DISRUPTION_IDLE_GAP_S`` (no packet to or from the node on either
+path: no missed packet, no BU, BA or data), the application was idle there
+and the window measures its idleness, not the cut (issue 10: "time when the
+application simply sent nothing is not disruption"); so does a move whose
+window cannot be measured. The disruption is then measured from the node's
+first packet from its new address (``F``: it had left by then) to the
+accepting BA (its home agent reaches it from then), a lower bound without
+the idle time, and ``disruption_bounded_by_idle`` is true.
 
 Memory per node: a few timestamps and counters, and at most MAX_FRAMES_KEPT
 (ts, frame) pairs per count: the packets tunnelled to the current care-of
@@ -527,7 +530,8 @@ class HandoffAnalyzer(DataAnalyzer):
         move.possibly, move.possibly_frames = 0, []
         registration = (round((ba_ts - attempt.bu_ts) * 1000, 3)
                         if ba_ts is not None and outcome == COMPLETED else None)
-        disruption, idle = (self._disruption(move, first_data) if outcome == COMPLETED else (None, False))
+        disruption, idle = (self._disruption(move, first_data, attempt, lost_frames + possibly_frames)
+                            if outcome == COMPLETED else (None, False))
         node.handoffs.append(Handoff(
             move.from_care_of, move.to_care_of, move.movement_ts, attempt.bu_ts, ba_ts, first_data,
             registration, disruption, len(attempt.frames) - 1, lost, outcome, status, status_name,
@@ -557,17 +561,22 @@ class HandoffAnalyzer(DataAnalyzer):
         self._frames_left[(certain, hoa)] = left - len(kept)
         return kept
 
-    def _disruption(self, move: _Move, first_data: float | None) -> tuple[float | None, bool]:
+    def _disruption(self, move: _Move, first_data: float | None, attempt: _Attempt,
+                    missed: list[tuple[float, int]]) -> tuple[float | None, bool]:
         """(disruption ms, bounded by idle) of a completed move (module docstring)."""
-        if move.missed == 0:
-            if move.first_new is None or move.ba_ts is None:
-                return None, False
-            return round(max(0.0, move.ba_ts - move.first_new) * 1000, 3), True
         ends = [ts for ts in (first_data, move.first_from_new) if ts is not None]
         starts = [ts for ts in (move.last_old, move.first_missed) if ts is not None]
-        if not ends or not starts:
+        if ends and starts:
+            start, end = max(starts), min(ends)
+            seen = sorted({start, end, attempt.bu_ts, *(ts for ts, _ in missed),
+                           *(ts for ts in (move.first_new, move.ba_ts) if ts is not None)})
+            seen = [ts for ts in seen if start <= ts <= end]
+            silence = max((b - a for a, b in zip(seen, seen[1:], strict=False)), default=0.0)
+            if silence <= self.settings.DISRUPTION_IDLE_GAP_S:
+                return round(max(0.0, end - start) * 1000, 3), False
+        if move.first_new is None or move.ba_ts is None:
             return None, False
-        return round(max(0.0, min(ends) - max(starts)) * 1000, 3), False
+        return round(max(0.0, move.ba_ts - move.first_new) * 1000, 3), True
 
     def _done(self, node: _Node, move: _Move, first_data: float | None) -> None:
         """The accepted move's first data arrived (or never will): record it."""

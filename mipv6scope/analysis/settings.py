@@ -40,6 +40,13 @@ class Settings:
     probe by the home agent, or a tap of unknown place, a packet tunnelled up
     to 2 x this before the node's last packet from the old address (as seen)
     may still have arrived after it: it is possibly lost (see handoffs.py)."""
+    DISRUPTION_IDLE_GAP_S: float = 1.0
+    """A silence longer than this (no packet to or from the node on either
+    path, signalling included) inside a handoff's disruption window means the
+    application was idle there, not cut off: the window is then not the
+    disruption, and the BU -> BA time from the new address stands for it
+    (``disruption_bounded_by_idle``). One second is fifty voice packets (the
+    seed's 20 ms) and several round trips of an interactive flow."""
     MOVEMENT_FROM_FIRST_PACKET: bool = False
     """Also take the first packet from the new care-of address as the movement
     hint when no RA with its prefix was seen (the issue's wording; the truth

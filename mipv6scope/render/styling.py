@@ -4,9 +4,9 @@
 `rich.text.Text` with styles on spans; the characters are unchanged, so the
 coloured view reads exactly like the plain one. Tables are found by their
 rule line (dashes under each column header): a cell is styled by its
-column's header (``severity``; ``lost``; ``ended by``; ``status``: a BA
-status of 128 or more, RFC 6275 6.1.8, or any BE status; ``outside
-binding``). Lines outside tables: a summary's finding lines (by their
+column's header (``severity``; ``lost`` and ``maybe lost``; ``ended by``;
+``outcome``: a handoff that did not complete; ``status``: a BA status of 128
+or more, RFC 6275 6.1.8, or any BE status; ``outside binding``). Lines outside tables: a summary's finding lines (by their
 severity word), "N packets lost", "PARTIAL" and capture issues.
 """
 
@@ -20,6 +20,7 @@ SEVERITY_STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 FAILURE = "bold red"
 LOST = "red"
 WARN = "yellow"
+FAILED_OUTCOMES = frozenset({"rejected", "no_answer", "superseded"})
 BA_REJECTED_FROM = 128  # RFC 6275 6.1.8: status values of 128 and above reject the BU
 
 _RULE = re.compile(r"^\s*-+(?:\s+-+)*\s*$")
@@ -42,6 +43,10 @@ def _cell_style(column: str, cell: str, row: dict[str, str]) -> str | None:
         return SEVERITY_STYLES.get(value)
     if column == "lost":
         return LOST if (_int(value) or 0) > 0 else None
+    if column == "maybe lost":
+        return WARN if (_int(value) or 0) > 0 else None
+    if column == "outcome":
+        return FAILURE if value.split(" ", 1)[0] in FAILED_OUTCOMES else None
     if column in ("ended by", "status name") and value.startswith("rejected"):
         return FAILURE
     if column == "status":

@@ -34,7 +34,8 @@ def tshark_by_peer(path: Path, peers: set[str]) -> tuple[Counter[str], Counter[s
     sizes: Counter[str] = Counter()
     for line in text.splitlines():
         src, dst, length = line.split("\t")
-        (peer,) = {src, dst} & peers
+        # a tunnelled message (a BRR to the home address) lists every header's address
+        (peer,) = {*src.split(","), *dst.split(",")} & peers
         frames[peer] += 1
         sizes[peer] += int(length)
     return frames, sizes

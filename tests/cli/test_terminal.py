@@ -72,10 +72,16 @@ def test_colour_on_a_terminal():
 
 
 def test_failures_and_lost_are_coloured():
-    code, out, _err = run(["bindings", "--no-pager", RECOVERY], env(), stdout_tty=True)
-    assert code == 0 and b"\x1b[1;31mrejected" in out  # two BUs rejected (BA 133, 135)
+    code, out, _err = run(["bindings", "--registrations", "--no-pager", RECOVERY], env(),
+                          stdout_tty=True)
+    # two registrations rejected (BA 135, 133: RFC 6275 6.1.8, 128 and above reject)
+    assert code == 0 and b"\x1b[1;31m135\x1b[0m" in out and b"\x1b[1;31m133\x1b[0m" in out
+    code, out, _err = run(["handoffs", "--no-pager", RECOVERY], env(), stdout_tty=True)
+    assert code == 0 and b"\x1b[1;31mrejected 133" in out  # the 133 handoff failed
     code, out, _err = run(["handoffs", "--no-pager", HANDOFF], env(), stdout_tty=True)
-    assert code == 0 and b"\x1b[31m16\x1b[0m" in out and b"\x1b[31m23\x1b[0m" in out
+    # second move: 1 lost, 15 possibly lost; return home: 23 possibly lost
+    assert code == 0 and b"\x1b[31m1\x1b[0m" in out
+    assert b"\x1b[33m15\x1b[0m" in out and b"\x1b[33m23\x1b[0m" in out
 
 
 def test_no_colour_with_no_color_or_a_pipe():
@@ -197,7 +203,9 @@ def summary(*args: str) -> str:
 
 def node_lines(text: str) -> list[str]:
     block = text.split("Mobile nodes")[1].split("\n\n")[0]
-    return [line for line in block.splitlines()[1:] if not line.startswith("  ...")]
+    # a node's own line is indented two spaces (its signalling and handoff lines four)
+    return [line for line in block.splitlines()[1:]
+            if line.startswith("  ") and not line.startswith(("   ", "  ...", "  total:"))]
 
 
 def test_summary_shows_the_top_20_and_how_many_more(fleet30: Path):

@@ -157,12 +157,12 @@ def test_the_node_list_fills_in_before_the_analysis_ends(monkeypatch):
     release = threading.Event()
     real = workers.analyze
 
-    def held_analyze(paths, analyzers, progress=None, names=None, interim=None):
+    def held_analyze(paths, analyzers, progress=None, names=None, interim=None, vantage="auto"):
         def held(build):
             interim(build)
             if build().mobile_nodes:
                 release.wait(30)
-        return real(paths, analyzers, progress=progress, names=names, interim=held)
+        return real(paths, analyzers, progress=progress, names=names, interim=held, vantage=vantage)
     monkeypatch.setattr(workers, "analyze", held_analyze)
 
     async def run() -> None:

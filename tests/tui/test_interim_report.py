@@ -79,7 +79,7 @@ def test_the_ui_takes_interim_reports_less_often_when_they_cost_more(monkeypatch
     handoff = str(SAMPLES / "scenario-handoff.pcap")
     report = analyze([handoff])
 
-    def fake_analyze(paths, analyzers, progress=None, names=None, interim=None):
+    def fake_analyze(paths, analyzers, progress=None, names=None, interim=None, vantage="auto"):
         def costly() -> Report:
             time.sleep(0.05)  # an interim report that costs 50 ms
             return report
