@@ -31,7 +31,7 @@ class ByteSource:
     it into a CaptureIssue instead of an exception.
     """
 
-    __slots__ = ("_f", "_files", "compressed", "error", "cut_short")
+    __slots__ = ("_f", "_files", "compressed", "error", "cut_short", "live")
 
     def __init__(self, files: list, compressed: bool) -> None:
         self._files = files  # outermost first; the last one is read
@@ -39,6 +39,9 @@ class ByteSource:
         self.compressed = compressed
         self.error: str | None = None
         self.cut_short = False
+        # a pipe or terminal: hand out what has arrived instead of waiting for n bytes,
+        # so `tcpdump -w - | mipv6scope packets -` shows frames as they come
+        self.live = not _regular_file(files[0])
 
     def close(self) -> None:
         """Close the underlying files; safe to call more than once."""
@@ -65,6 +68,8 @@ class ByteSource:
                     break
                 parts.append(piece)
                 got += len(piece)
+                if self.live:
+                    break
         except EOFError as exc:
             self.error = f"compressed data ends early: {exc}"
             self.cut_short = True
@@ -187,6 +192,14 @@ class CaptureReader:
 def _display(path: str) -> str:
     """The path as it can appear inside a one-line message."""
     return path if path.isprintable() else ascii(path)[1:-1]
+
+
+def _regular_file(f) -> bool:
+    """Whether ``f`` reads a regular file (not a pipe, socket or terminal)."""
+    try:
+        return stat.S_ISREG(os.fstat(f.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):
+        return True  # no descriptor (an in-memory file): it is all there already
 
 
 def _open_raw(path: str, shown: str):

@@ -139,6 +139,10 @@ class AnalysisOptions:
 
 
 VANTAGE_CHOICES = ("auto", "mn", "ha", "cn", "tap")
+vantage_option = click.option(
+    "--vantage", type=click.Choice(VANTAGE_CHOICES), default="auto", show_default=True,
+    help="Where the capture was taken: the mobile node's link (mn), the home agent (ha), "
+         "a correspondent (cn), a tap elsewhere (tap); auto infers it from the wire.")
 
 
 ESP_SA_HELP = ("ESP security associations to decrypt with, in the format of Wireshark's "
@@ -183,9 +187,7 @@ def analysis_options(command: F) -> F:
                   help="Report home registration BUs not carried in ESP "
                        "(home_registration_not_protected, RFC 6275 5.1).")
     @esp_sa_option
-    @click.option("--vantage", type=click.Choice(VANTAGE_CHOICES), default="auto", show_default=True,
-                  help="Where the capture was taken: the mobile node's link (mn), the home agent (ha), "
-                       "a correspondent (cn), a tap elsewhere (tap); auto infers it from the wire.")
+    @vantage_option
     @functools.wraps(command)
     def wrapper(*args: Any, from_ts: float | None, to_ts: float | None,
                 names: dict[IPv6Address, str], require_ipsec: bool, vantage: str = "auto",

@@ -26,9 +26,16 @@ from ..filter.fields import BOOLEAN, FLOAT, PROTOCOL, lookup, nearest
 from ..filter.help import field_table_text
 from ..packet_filter import FrameFilter
 from ..render.packet_record import frame_record
-from .output import EXIT_INTERRUPTED, EXIT_WRITE, esp_sa_option, names_option, no_pager_option
+from .output import (
+    EXIT_INTERRUPTED,
+    EXIT_WRITE,
+    esp_sa_option,
+    names_option,
+    no_pager_option,
+    vantage_option,
+)
 from .progress import progress_line
-from .stdin_capture import captures_from
+from .stdin_capture import captures_from, live_input
 from .terminal import paged
 
 MH_TYPE_ALIASES = {"brr": 0, "hoti": 1, "coti": 2, "hot": 3, "cot": 4, "bu": 5, "ba": 6, "be": 7}
@@ -77,11 +84,11 @@ def _compile(text: str | None) -> CompiledFilter | None:
 
 
 def _context(compiled: CompiledFilter | None, captures: tuple[str, ...],
-             names: dict[IPv6Address, str]) -> FilterContext:
+             names: dict[IPv6Address, str], vantage: str = "auto") -> FilterContext:
     """Run the analysis for a filter (or -e fields) that uses analysis fields."""
     progress = progress_line()
     try:
-        report = analyze(list(captures), names=names, progress=progress)
+        report = analyze(list(captures), names=names, progress=progress, vantage=vantage)
     except CaptureError as exc:
         click.echo(f"mipv6scope: {exc}", err=True)
         sys.exit(3)
@@ -254,6 +261,7 @@ def _list_fields(ctx: click.Context, _param: click.Parameter, value: bool) -> No
 @click.option("--names", callback=names_option, metavar="FILE",
               help="Hosts-style file (ADDRESS NAME) naming nodes, for -Y 'mn == NAME'.")
 @esp_sa_option
+@vantage_option
 @click.option("-V", "--detail", is_flag=True,
               help="text: after each frame, its detail tree (every layer, tunnel level, "
                    "extension header, MH field and option), like tshark -V.")
@@ -294,7 +302,7 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
             count: int | None, time_mode: str, detail: bool, hex_bytes: bool,
             tmode: str | None = None, field_names: tuple[str, ...] = (),
             field_options: tuple[str, ...] = (), out_file: str | None = None,
-            no_pager: bool = False) -> None:
+            no_pager: bool = False, vantage: str = "auto") -> None:
     """List the frames of CAPTURE files with their Mobile IPv6 fields decoded.
 
     Files are read in the order given. A summary of how many frames were
@@ -322,7 +330,7 @@ def packets(captures: tuple[str, ...], display_filter: str | None,
         fields is not None and fields.needs_analysis)
     # stdin streams unless it has to be read twice (an analysis first, or -w copying records)
     with captures_from(captures, spool=wants_analysis or out_file is not None) as paths:
-        context = _context(compiled, tuple(paths), names) if wants_analysis else None
+        context = _context(compiled, tuple(paths), names, vantage) if wants_analysis else None
         listing = _Listing(fields, fmt, time_mode, detail, hex_bytes, count)
         with paged(not no_pager and out_file is None):
             kept, stream, interrupted = listing.run(paths, list(captures), frame_filter, compiled,
@@ -355,6 +363,7 @@ class _Listing:
         kept: set[tuple[int, int]] = set()
         stream = DecodeStream(paths)
         out = sys.stdout
+        live = live_input(paths)  # a pipe: each frame is shown as it arrives (as tshark -l)
         printed = 0
         source = -1
         origin = first_ts = 0.0
@@ -382,7 +391,7 @@ class _Listing:
                 else:
                     self._text(out, frame, raw, origin)
                 printed += 1
-                if printed % 64 == 0:
+                if live or printed % 64 == 0:
                     out.flush()
                 if self.count is not None and printed >= self.count:
                     break

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -37,6 +38,17 @@ def check_stdin(captures: Sequence[str]) -> bool:
         raise click.UsageError("'-' reads a capture from stdin, but stdin is a terminal "
                                "(pipe one in: tcpdump -w - | mipv6scope ... -)")
     return bool(count)
+
+
+def live_input(paths: Sequence[str]) -> bool:
+    """Whether ``paths`` stream stdin from a pipe or socket (not a file
+    redirected in): output should then follow each frame as it arrives."""
+    if STDIN_DEVICE not in paths:
+        return False
+    try:
+        return not stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _spool(directory: str | None = None) -> str:

@@ -237,3 +237,20 @@ def test_return_home_after_an_idle_application(tmp_path: Path):
     assert h.disruption_ms == pytest.approx(1.0) and h.disruption_bounded_by_idle
     assert h.first_data_ts == T0 + 36.0
 
+
+
+def test_packets_filter_follows_the_vantage(tmp_path: Path):
+    """`packets --vantage` reaches the analysis behind the filter's analysis fields: the
+    possibly lost frames exist at a tap, not on the node's own link (same rule as above)."""
+    timed = move_seen_by_a_tap(True)
+    path = write(tmp_path, timed)
+    expr = "issue == possibly_lost_to_old_care_of"
+    wanted = [str(frame_at(timed, t)) for t in (0.97, 1.2, 1.4)]
+    for vantage, frames in (("auto", wanted), ("tap", wanted), ("mn", [])):
+        result = CliRunner().invoke(cli, ["packets", "--no-pager", "--vantage", vantage, "-Y", expr,
+                                          "-T", "fields", "-e", "frame.number", str(path)])
+        assert result.exit_code == 0, result.output
+        assert result.stdout.split() == frames, vantage
+    lost = CliRunner().invoke(cli, ["packets", "--no-pager", "--vantage", "mn", "-Y", "lost",
+                                    "-T", "fields", "-e", "frame.number", str(path)])
+    assert lost.stdout.split() == [str(frame_at(timed, t)) for t in (1.6, 1.75)]

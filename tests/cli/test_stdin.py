@@ -200,3 +200,29 @@ def test_tui_reads_the_capture_from_stdin_and_keys_from_the_terminal():
     proc.wait(timeout=60)
     reader.join(timeout=10)
     assert b"EXIT=0" in seen
+
+
+@pytest.mark.parametrize("path", [HANDOFF, VLAN])
+def test_packets_prints_frames_as_they_arrive_on_a_pipe(path: Path):
+    """The first frames are listed while the writer still holds the pipe open (as
+    `tcpdump -U -w - | mipv6scope packets -` needs), not after 1 MiB or at the end."""
+    data = path.read_bytes()
+    expected = direct("packets", "--no-pager", "-c", "3", str(path)).stdout.decode().splitlines()
+    assert len(expected) == 3
+    read_fd, write_fd = os.pipe()
+    tool = subprocess.Popen([sys.executable, "-m", "mipv6scope", "packets", "--no-pager", "-"],
+                            stdin=read_fd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    os.close(read_fd)
+    try:
+        os.write(write_fd, data[:4096])  # the header and the first few frames, no more
+        assert tool.stdout is not None
+        stdout = tool.stdout
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(
+            stdout.readline().decode().rstrip("\n") for _ in range(3)), daemon=True)
+        reader.start()
+        reader.join(timeout=60)
+        assert lines == expected  # read while the pipe is still open: printed as they came
+    finally:
+        os.close(write_fd)
+        tool.communicate(timeout=120)
