@@ -117,3 +117,51 @@ def test_lost_registrations_retransmit_with_new_numbers(tmp_path: Path, vantage:
         assert chains  # some registration needed a retransmission
     else:
         assert chains == 0  # the home agent answers every BU it receives: one BU per attempt there
+
+
+@pytest.mark.parametrize("vantage", ["all", "ha"])
+def test_handoffs_are_chains_and_count_their_own_lost_packets(tmp_path: Path, vantage: str) -> None:
+    # Four access routers for four nodes moving every ~6 s: nodes come back to care-of addresses
+    # they left before. What the home agent tunnelled to an address after the node left it belongs
+    # to that departure's handoff only (not to every handoff from the same address).
+    out = tmp_path / "f.pcap"
+    params = _params(mobile_nodes=4, home_agents=1, correspondents=1, duration=90.0, handoff_rate=1 / 6,
+                     loss=0.1, ro_share=0.0, esp_share=0.0, data_rate=20.0,
+                     options=CaptureOptions(vantage=vantage))
+    run_scenario("fleet", params, out)
+    truth = json.loads(Path(f"{out}.truth.json").read_text())
+    frames = {f.number: f for f in DecodeStream([out])}
+    outside = {t["care_of"]: t["outside_binding"]["frames"] for t in truth["tunnels"]}
+    revisited_with_losses = 0
+    for node in truth["mobile_nodes"]:
+        handoffs = node["handoffs"]
+        arrived = {h["to_care_of"]: [] for h in handoffs}
+        for prev, h in zip([None, *handoffs], handoffs, strict=False):
+            bus = [frames[n] for n in h["bu_frames"]]
+            assert bus and all(f.mh["type"] == 5 and str(f.ip6[0].src) == h["to_care_of"] for f in bus)
+            seqs = [f.mh["seq"] for f in bus]
+            assert all((b - a) % 65536 == 1 for a, b in zip(seqs, seqs[1:], strict=False)), seqs
+            assert h["bu_ts"] == bus[0].ts and h["bu_retransmissions"] == len(bus) - 1
+            assert h["outcome"] in ("completed", "no_answer") and h["status"] is None
+            if h["outcome"] == "completed":
+                (ba,) = [f for f in frames.values() if f.ts == h["ba_ts"] and f.mh and f.mh["type"] == 6]
+                assert ba.mh["seq"] == seqs[-1] and str(ba.ip6[0].dst) == h["to_care_of"]
+                assert h["answered_ts"] == h["ba_ts"]
+                assert h["registration_ms"] == round((h["ba_ts"] - h["bu_ts"]) * 1000, 3)
+            else:
+                assert h["ba_ts"] is None and h["registration_ms"] is None
+            # lost: tunnelled to the address left, after the node had registered it and
+            # no later than this handoff's BA
+            since = prev["ba_ts"] if prev is not None else node["bindings"][0]["start_ts"]
+            lost = [frames[n] for n in h["lost_frames"]]
+            assert h["lost_to_old_care_of"] == len(lost)
+            assert all(f.tunnel_depth and str(f.outer_dst) == h["from_care_of"] for f in lost)
+            assert all(since < f.ts <= (h["ba_ts"] or float("inf")) for f in lost), h
+            arrived.setdefault(h["from_care_of"], []).append(h["lost_frames"])
+        for care_of, lists in arrived.items():
+            flat = [n for frames_of in lists for n in frames_of]
+            assert len(flat) == len(set(flat))  # no packet counted in two handoffs
+            if care_of in outside:
+                assert sorted(flat) == outside[care_of]
+            revisited_with_losses += sum(1 for frames_of in lists if frames_of) > 1
+    assert revisited_with_losses  # the case the per-address count got wrong is exercised

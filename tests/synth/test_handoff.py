@@ -155,6 +155,13 @@ def test_truth_frames_are_what_they_claim(captures):
                 assert str(f.outer_src) == HA and str(f.outer_dst) == h["from_care_of"]
                 assert f.tunnel_depth == 1 and str(f.dst) == HOA
             assert h["lost_to_old_care_of"] == len(h["lost_frames"])
+            # one BU per move here, accepted: a one-BU chain answered by the BA of its number
+            (bu,) = [frames[n] for n in h["bu_frames"]]
+            assert bu.mh["abbrev"] == "BU" and bu.ts == h["bu_ts"] and h["bu_retransmissions"] == 0
+            assert (h["outcome"], h["status"]) == ("completed", None) and h["answered_ts"] == h["ba_ts"]
+            (ba,) = [f for f in frames.values() if f.mh and f.mh["abbrev"] == "BA" and f.ts == h["ba_ts"]]
+            assert ba.mh["seq"] == bu.mh["seq"] and ba.mh["status"] == 0
+            assert h["registration_ms"] == round((ba.ts - bu.ts) * 1000, 3)
         (lost,) = [f["frames"] for f in truth["findings"] if f["code"] == "lost_to_old_care_of"]
         assert lost == sorted(n for h in node["handoffs"] for n in h["lost_frames"])
 

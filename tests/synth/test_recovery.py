@@ -156,28 +156,43 @@ def test_granted_lifetime_brr_and_expiry(captures: dict) -> None:
 
 
 def test_handoff_and_lost_packets(captures: dict) -> None:
+    # Each handoff counts what ha1 tunnelled to the old care-of address while its chain was in
+    # progress: the rejected one up to ha2's 133 BA, the retry after it, up to its accepting BA.
     path, truth = captures["ha"]
     frames = _frames(path)
-    handoff = truth["mobile_nodes"][0]["handoffs"][0]
-    lost = handoff["lost_frames"]
-    assert lost and handoff["lost_to_old_care_of"] == len(lost) == len(_findings(truth)["lost_to_old_care_of"])
-    assert all(str(frames[n].outer_dst) == handoff["from_care_of"] for n in lost)
-    assert all(frames[n].ts <= handoff["ba_ts"] + 0.03 for n in lost)
+    rejected, completed = truth["mobile_nodes"][0]["handoffs"]
+    lost = rejected["lost_frames"] + completed["lost_frames"]
+    assert rejected["lost_frames"] and completed["lost_frames"]
+    assert sorted(lost) == _findings(truth)["lost_to_old_care_of"]
+    for h in (rejected, completed):
+        assert h["lost_to_old_care_of"] == len(h["lost_frames"])
+        assert all(str(frames[n].outer_dst) == h["from_care_of"] for n in h["lost_frames"])
+    assert all(frames[n].ts <= rejected["answered_ts"] for n in rejected["lost_frames"])
+    assert all(rejected["answered_ts"] < frames[n].ts <= completed["ba_ts"] for n in completed["lost_frames"])
     _, mn_truth = captures["mn"]
-    assert mn_truth["mobile_nodes"][0]["handoffs"][0]["lost_frames"] == []
+    assert [h["lost_frames"] for h in mn_truth["mobile_nodes"][0]["handoffs"]] == [[], []]
 
 
-def test_handoff_bu_is_the_first_bu_from_the_new_care_of_even_when_rejected(captures: dict) -> None:
-    # The handoff's BU step is the node's first registration attempt from the new address (here
-    # to HA2, answered 133); its BA the one that accepted the address (from HA1), so the handoff's
-    # registration latency covers the rejection and the retry, as it covers retransmissions.
+def test_rejected_attempt_and_retry_are_two_handoffs(captures: dict) -> None:
+    # RFC 6275 11.7.3: a BA with status >= 128 rejects the registration, which ends the chain of
+    # BUs; the node's retry at another home agent is a new chain, so a new handoff. The rejected
+    # one has the 133 and no accepting BA; the retry's registration time runs from its own BU.
     path, truth = captures["all"]
-    handoff = truth["mobile_nodes"][0]["handoffs"][0]
-    new = handoff["to_care_of"]
+    rejected, completed = truth["mobile_nodes"][0]["handoffs"]
+    new = rejected["to_care_of"]
+    assert (completed["from_care_of"], completed["to_care_of"]) == (rejected["from_care_of"], new)
     from_new = [f for f in DecodeStream([path]) if f.mh and str(f.ip6[0].src) == new and f.mh["type"] == 5]
     to_new = [f for f in DecodeStream([path]) if f.mh and str(f.ip6[0].dst) == new and f.mh["type"] == 6]
-    rejected = next(f for f in to_new if f.mh["status"] == 133)
+    refused = next(f for f in to_new if f.mh["status"] == 133)
     accepted = next(f for f in to_new if f.mh["status"] == 0)
-    assert str(from_new[0].ip6[0].dst) == HA2 and rejected.ts < accepted.ts
-    assert handoff["bu_ts"] == pytest.approx(from_new[0].ts)
-    assert handoff["ba_ts"] == pytest.approx(accepted.ts) and str(accepted.ip6[0].src) == HA1
+    assert str(from_new[0].ip6[0].dst) == HA2 and str(from_new[1].ip6[0].dst) == HA1
+    assert (rejected["outcome"], rejected["status"], rejected["ba_ts"], rejected["first_data_ts"]) == (
+        "rejected", 133, None, None)
+    assert rejected["bu_frames"] == [from_new[0].number] and rejected["bu_ts"] == pytest.approx(from_new[0].ts)
+    assert rejected["answered_ts"] == pytest.approx(refused.ts) and rejected["registration_ms"] is None
+    assert (completed["outcome"], completed["status"]) == ("completed", None)
+    assert completed["bu_frames"] == [from_new[1].number] and completed["bu_ts"] == pytest.approx(from_new[1].ts)
+    assert completed["ba_ts"] == pytest.approx(accepted.ts) == completed["answered_ts"]
+    assert str(accepted.ip6[0].src) == HA1 and refused.ts < from_new[1].ts < accepted.ts
+    assert completed["registration_ms"] == round((accepted.ts - from_new[1].ts) * 1000, 3)
+    assert [h["bu_retransmissions"] for h in (rejected, completed)] == [0, 0]

@@ -20,7 +20,9 @@ it in timestamp order (`fleet_stream`, `fleet_signal`), so memory grows with
 the nodes, not with the frames.
 
 Truth: per node its bindings, handoffs and route-optimisation episodes, with
-engine placeholders for the few signalling frames. The bulk counts (per
+engine placeholders for the few signalling frames. Packets lost to an old
+care-of address are labelled per visit left ({mn}/lost/visit/{pos}), so a
+node that leaves the same care-of address twice has each handoff's own count. The bulk counts (per
 tunnel packets and bytes each way, direct and tunnelled voice per node) are
 tallied by the stream itself while it yields packets, instead of labelling
 every voice packet: a label per packet would make the ledger keep up to
@@ -35,6 +37,7 @@ from ipaddress import IPv6Address
 from typing import Any
 
 from ..engine import Count, FirstFrame, FirstTs, Frames, Packet, Sighting
+from ..truth import handoff_entry
 from . import Built, ScenarioParams
 from .fleet_plan import RO_LIFETIME_UNITS, T0, MNPlan, attempts, plan_mobile_node
 from .fleet_plan import answered as answered_by
@@ -191,16 +194,15 @@ def _home_truth(name: str, ha: str, coas: list[str], plan: MNPlan, vantage: str,
     for reg in plan.registrations:
         if reg.kind != "handoff":
             continue
-        old = coas[reg.pos - 1]
-        first = next((chain for r, chain in answered if r is reg), None)
-        handoffs.append({
-            "from_care_of": old, "to_care_of": coas[reg.pos],
-            "movement_ts": FirstTs(f"{name}/movement/{coas[reg.pos]}"),
-            "bu_ts": FirstTs(f"{name}/bu/{reg.sends[0].seq}"),
-            "ba_ts": FirstTs(f"{name}/ba/{first[-1].seq}") if first else None,
-            "first_data_ts": FirstTs(f"{name}/first_data/{reg.pos}"),
-            "bu_retransmissions": len(first if first else reg.sends) - 1,
-            "lost_to_old_care_of": Count(f"{name}/lost/{old}"),
-            "lost_frames": Frames(f"{name}/lost/{old}"),
-        })
+        # The node stays until it is registered: a handoff is the registration's first
+        # chain as the vantage shows it (a later one re-registers the same address), and
+        # every packet lost to the old address belongs to it (RFC 6275 11.8).
+        chain = attempts(reg, vantage)[0]
+        done = answered_by(chain[-1], vantage)
+        handoffs.append(handoff_entry(
+            coas[reg.pos - 1], coas[reg.pos], movement_label=f"{name}/movement/visit/{reg.pos}",
+            chain_label=f"{name}/attempt/{chain[0].seq}",
+            answer_label=f"{name}/ba/{chain[-1].seq}" if done else None,
+            first_data_label=f"{name}/first_data/{reg.pos}", lost_label=f"{name}/lost/visit/{reg.pos - 1}",
+            outcome="completed" if done else "no_answer"))
     return bindings, handoffs, unanswered

@@ -6,7 +6,8 @@ tunnel, CoTI/CoT direct, BU with Nonce Indices and Binding Authorization
 Data to the correspondent, its BA). Built with the project's layers, a few
 dozen packets per node, so no template is needed here.
 
-Labels (the truth names them): {mn}/movement/{coa}, {mn}/bu/{seq},
+Labels (the truth names them): {mn}/movement/{coa} and {mn}/movement/visit/{pos}
+(the RA of visit pos: an address may be visited twice), {mn}/bu/{seq},
 {mn}/ba/{seq}, {mn}/ro/{seq}/{hoti|coti|hot|cot|bu|ba}, and
 {mn}/attempt/{seq} on every BU of the registration attempt (as the written
 vantage groups them, `fleet_plan.attempts`) whose first BU has that number.
@@ -91,10 +92,11 @@ def signalling_flow(world: World, plan: MNPlan, tally: dict[str, Any]) -> Iterat
         coa = world.coa(plan, pos)
 
         def ra(ts: float = ts, ar_mac: str = ar_mac, ar_ll: str = ar_ll, coa: str = coa,
-               prefix: int = prefix) -> None:
+               prefix: int = prefix, pos: int = pos) -> None:
             from ipaddress import IPv6Address
             data = _ra(ar_ll, ar_mac, str(IPv6Address(prefix)))
-            see(ts, ar_mac, ALL_NODES_MAC, data, (f"{name}/movement/{coa}",), ts, ar_mac, ALL_NODES_MAC, "mn")
+            see(ts, ar_mac, ALL_NODES_MAC, data, (f"{name}/movement/{coa}", f"{name}/movement/visit/{pos}"),
+                ts, ar_mac, ALL_NODES_MAC, "mn")
         add(ts, ra)
 
     for reg in plan.registrations:

@@ -175,7 +175,16 @@ def voice_flow(world: World, plan: MNPlan, tally: dict[str, Any], to_mn: bool) -
     tunnels: dict[int, tuple[bytes, str, dict[str, int]]] = {}
     direct: dict[int, Template] = {}
     seq, rts = rng.randrange(0x10000), rng.getrandbits(32)
-    first_label: dict[int, bool] = {}
+    # {mn}/first_data/{pos}: the first packet tunnelled to a visit's address after
+    # the BA that accepted it, as the vantage sees both (the node's link: the BA's
+    # arrival and the packets that arrive; elsewhere: when the home agent sent them)
+    first_label: dict[int, float] = {}
+    for reg in plan.registrations:
+        accepting = next((s for s in reg.sends if not s.bu_lost), None)
+        if accepting is None or (world.vantage == "mn" and not reg.complete):
+            continue
+        ba_seen = reg.ba_arrival if world.vantage == "mn" else accepting.ba_ts
+        first_label.setdefault(reg.pos, ba_seen)
     t = plan.data_start + rng.uniform(0.0, period)
     ro_counts = tally["ro"]
     while t < end:
@@ -236,7 +245,7 @@ def _tunnel_of(world: World, plan: MNPlan, tunnels: dict, pos: int, inner_len: i
 
 def _downlink_tunnel(world: World, plan: MNPlan, emit: Callable[..., None], inner: bytes, t: float,
                      r: Callable[[], float], loss: float, ha_route: Timeline, location: Timeline,
-                     tunnels: dict, first_label: dict[int, bool], tally: dict[str, Any],
+                     tunnels: dict, first_label: dict[int, float], tally: dict[str, Any],
                      delays: tuple[float, float], ar_mac: list[str]) -> None:
     """CN -> home address (intercepted at the HA), then HA -> care-of address."""
     vantage = world.vantage
@@ -264,9 +273,10 @@ def _downlink_tunnel(world: World, plan: MNPlan, emit: Callable[..., None], inne
     reaches = there and not lost_b
     labels: tuple[str, ...] = ()
     if not there:
-        labels = (f"{plan.name}/lost/{coa}",)
-    elif reaches and pos not in first_label:
-        first_label[pos] = True
+        labels = (f"{plan.name}/lost/{coa}", f"{plan.name}/lost/visit/{pos}")
+    elif (reaches or (there and vantage != "mn")) and (tm if vantage == "mn" else tb) >= first_label.get(
+            pos, float("inf")):
+        del first_label[pos]
         labels = (f"{plan.name}/first_data/{pos}",)
     if vantage in ("all", "ha"):
         emit(tb, ha_mac, ha_up, data, labels, tb, ha_mac, ha_up)

@@ -38,6 +38,7 @@ from ..exchanges import (
     router_advertisement,
     tunnel_label,
 )
+from ..truth import handoff_entry
 from ..world import MobileNode, Node, World
 from . import Built, ScenarioParams
 
@@ -257,15 +258,11 @@ def _truth(mn: MobileNode, routers: list[Node], regs: list[Registration],
             "bu_frames": Frames(reg.bu_label), "ba_frame": FirstFrame(reg.ba_label),
             "status": reg.status})
     handoffs, previous = [], hoa
-    for reg in handoff_regs:
-        handoffs.append({
-            "from_care_of": previous, "to_care_of": reg.care_of,
-            "movement_ts": FirstTs(f"{mn.name}/movement/{reg.care_of}"),
-            "bu_ts": FirstTs(reg.bu_label), "ba_ts": FirstTs(reg.ba_label),
-            "first_data_ts": FirstTs(f"{mn.name}/data_to_mn/{reg.care_of}"),
-            "bu_retransmissions": 0,
-            "lost_to_old_care_of": Count(f"{mn.name}/lost/{previous}"),
-            "lost_frames": Frames(f"{mn.name}/lost/{previous}")})
+    for reg in handoff_regs:  # one BU each, accepted; every address is left once
+        handoffs.append(handoff_entry(
+            previous, reg.care_of, movement_label=f"{mn.name}/movement/{reg.care_of}",
+            chain_label=reg.bu_label, answer_label=reg.ba_label,
+            first_data_label=f"{mn.name}/data_to_mn/{reg.care_of}", lost_label=f"{mn.name}/lost/{previous}"))
         previous = reg.care_of
     coas = [mn.care_of_on(r) for r in routers]
     tunnels = [{

@@ -28,7 +28,11 @@ Story:
    reaches the home link, not tunnelled).
 
 Truth: the bindings in force (a rejected registration is not a binding) and,
-per node, ``rejected_registrations`` (the status 135 and 133 attempts).
+per node, ``rejected_registrations`` (the status 135 and 133 attempts). The
+move of step 4 is two handoffs (two chains of BUs for the new address, RFC
+6275 11.7.3): the one to ha2, rejected with 133, and the retry at ha1,
+completed; each counts the voice lost to the old care-of address while it was
+in progress (the rejected one up to its BA, the retry after it).
 
 Finding codes (snake_case, for the analyzer's code registry; the correct
 back-off chain of step 1 is no finding):
@@ -42,7 +46,8 @@ back-off chain of step 1 is no finding):
 - binding_expired_without_refresh  the accepting BA of the binding that expired
 
 Labels: `exchanges`' ({mn}/bu/{seq}, {mn}/ba/{seq}, tunnel/..., {mn}/lost/{coa},
-flow/...), plus {mn}/brr/{n}, {mn}/bu_retx (retransmissions), {mn}/chain/{seq}
+flow/...), plus {mn}/lost/{coa}/{seq} (the lost packets of the handoff whose
+BU has that number), {mn}/brr/{n}, {mn}/bu_retx (retransmissions), {mn}/chain/{seq}
 (every BU of the registration attempt whose first BU has that number),
 {mn}/lifetime_reduced, {mn}/after_expiry (voice the HA no longer tunnels).
 """
@@ -57,6 +62,7 @@ from .. import exchanges as ex
 from ..build import mh_packet, tunnel, udp_packet
 from ..engine import Bytes, Count, FirstFrame, FirstTs, Frames, for_vantage
 from ..samples import voice_payload
+from ..truth import handoff_entry
 from ..world import MobileNode, Node, World, mac_for
 from . import Built, ScenarioParams
 
@@ -232,6 +238,7 @@ def build(params: ScenarioParams) -> Built:
     mn.home_agent = ha2
     seq4 = mn.next_seq()
     at_ha = st.bu(round(t_move + 0.05, 6), seq4)
+    rejected_at = round(at_ha + ex.HA_PROCESSING_S, 6)  # ha2 sends its 133 BA
     t = st.ba(at_ha, seq4, status=133, granted=0)
     st.rejection(seq4, ha2, coa3, 133, f"{name}/ba/{seq4}")
     mn.home_agent = ha1
@@ -244,11 +251,20 @@ def build(params: ScenarioParams) -> Built:
     while lost_ts + 0.012 < ba5_at_ha:
         st.voice.to_mn(world, round(lost_ts, 6), coa2, reaches_mn=False)
         lost_ts += 0.020
-    handoff = {"from_care_of": coa2, "to_care_of": coa3, "movement_ts": FirstTs(f"{name}/movement/{coa3}"),
-               "bu_ts": FirstTs(f"{name}/bu/{seq4}"), "ba_ts": FirstTs(f"{name}/ba/{seq5}"),
-               "first_data_ts": FirstTs(f"{name}/data_to_mn/{coa3}"), "bu_retransmissions": 0,
-               "lost_to_old_care_of": Count(f"{name}/lost/{coa2}"),
-               "lost_frames": Frames(f"{name}/lost/{coa2}")}
+    # each lost packet counts in the chain in progress when ha1 sent it: the
+    # rejected one up to its BA, the retry after it
+    lost = f"{name}/lost/{coa2}"
+    world.packets = [replace(p, labels=(*p.labels, f"{lost}/{seq4 if p.sent.ts <= rejected_at else seq5}"))
+                     if lost in p.labels else p for p in world.packets]
+    movement = f"{name}/movement/{coa3}"
+    handoffs = [
+        handoff_entry(coa2, coa3, movement_label=movement, chain_label=f"{name}/bu/{seq4}",
+                      answer_label=f"{name}/ba/{seq4}", first_data_label=f"{name}/data_to_mn/{coa3}",
+                      lost_label=f"{lost}/{seq4}", outcome="rejected", status=133),
+        handoff_entry(coa2, coa3, movement_label=movement, chain_label=f"{name}/bu/{seq5}",
+                      answer_label=f"{name}/ba/{seq5}", first_data_label=f"{name}/data_to_mn/{coa3}",
+                      lost_label=f"{lost}/{seq5}"),
+    ]
     t = st.burst(round(t + 0.02, 6), coa3)
     t = st.burst(round(t + 8.0, 6), coa3)
 
@@ -278,7 +294,7 @@ def build(params: ScenarioParams) -> Built:
         "mobile_nodes": [{
             "name": name, "home_address": mn.home_address, "home_agent": ha1.address,
             "care_of_addresses": [coa2, coa3], "bindings": st.bindings,
-            "rejected_registrations": st.rejected, "handoffs": [handoff],
+            "rejected_registrations": st.rejected, "handoffs": handoffs,
             "route_optimization": []}],
         "tunnels": [_tunnel_truth(mn, coa2), _tunnel_truth(mn, coa3)],
         "findings": findings,

@@ -39,6 +39,7 @@ from typing import Any
 from .. import exchanges as ex
 from .. import ro_steps as ro
 from ..engine import Bytes, CaptureEnd, Count, FirstFrame, FirstTs, Frames, for_vantage
+from ..truth import handoff_entry
 from ..world import World
 from . import Built, ScenarioParams
 
@@ -145,11 +146,9 @@ def build(params: ScenarioParams) -> Built:
         _home_binding(ha.address, home2, None, "capture_end"),
         _cn_binding(state, cn_reg3, coa3, None, "capture_end"),
     ]
-    handoff = {"from_care_of": coa2, "to_care_of": coa3, "movement_ts": FirstTs(move_label3),
-               "bu_ts": FirstTs(home2.bu_label), "ba_ts": FirstTs(home2.ba_label),
-               "first_data_ts": FirstTs(f"{mn.name}/data_to_mn/{coa3}"), "bu_retransmissions": 0,
-               "lost_to_old_care_of": Count(f"{mn.name}/lost/{coa2}"),
-               "lost_frames": Frames(f"{mn.name}/lost/{coa2}")}
+    handoff = handoff_entry(coa2, coa3, movement_label=move_label3, chain_label=home2.bu_label,
+                            answer_label=home2.ba_label, first_data_label=f"{mn.name}/data_to_mn/{coa3}",
+                            lost_label=f"{mn.name}/lost/{coa2}")
     route_opt = {
         "correspondent": cn.address,
         "transitions": transitions,
