@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from ipaddress import IPv6Address
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ the vantage cannot see resolves to null (or 0 / [] for counts and frame lists).
 
 Schema (keys always present):
 
-    schema_version: 1
+    schema_version: 2
     scenario, seed, vantage, linktype, format, frames (int), parameters {...}
     mobile_nodes: [{
         name, home_address, home_agent,
@@ -76,7 +76,7 @@ from typing import Any
 
 from .engine import CaptureOptions, Count, FirstTs, Frames, Ledger, resolve
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def truth_document(scenario: str, seed: int, options: CaptureOptions, parameters: dict[str, Any],

@@ -174,4 +174,4 @@ def test_json_report_to_a_file(tmp_path):
     out = tmp_path / "report.json"
     result = CliRunner().invoke(cli, ["report", "-o", str(out), HANDOFF])
     assert result.exit_code == 0
-    assert json.loads(out.read_text())["schema_version"] == 1
+    assert json.loads(out.read_text())["schema_version"] == 2
