@@ -272,6 +272,7 @@ def _brackets(node: MobileNode, window: tuple[float, float]) -> list[Bracket]:
         to_ba = "n/a" if hint is None or h.ba_ts is None else f"{h.ba_ts - hint:.2f} s"
         text = (f"handoff {number}: {hint_word} -> BA {to_ba} · registration "
                 f"{_number(h.registration_ms, 'ms')} · disruption {_number(h.disruption_ms, 'ms')}"
+                f"{' (idle: BU to BA)' if h.disruption_bounded_by_idle else ''}"
                 f" · {h.lost_to_old_care_of} lost · {h.bu_retransmissions} retransmissions")
         if h.possibly_lost_to_old_care_of:
             text += f" · {h.possibly_lost_to_old_care_of} possibly lost"
