@@ -45,6 +45,10 @@ T = TypeVar("T")
 PROGRESS_EVERY_S = 0.1   # at most this often a progress message
 SNAPSHOT_EVERY_S = 1.0   # at most this often an interim report while the analysis runs
 SNAPSHOT_SHARE = 0.1     # and less often when they cost more than this share of the analysis thread
+# and never sooner than this share of the time the analysis has run: the UI's redraw of a
+# report with a thousand nodes costs it more than building it, so interim reports thin
+# out as the capture proves large (at 1, 2, 4, 8 ... s: a handful, whatever its length)
+SNAPSHOT_SPACING = 1.0
 ROWS_BATCH_S = 0.05      # decoded packet-list rows are posted at least this often
 
 
@@ -117,7 +121,8 @@ def run_analysis(paths: Sequence[str], options: AnalysisOptions, post: Post,
     ``SNAPSHOT_EVERY_S`` seconds, and then AnalysisReady; WorkCancelled once
     ``cancel`` is set. An interim report is built in the analysis thread
     (the analyzers' state is not thread-safe), so the next one waits until
-    the one before has cost no more than ``SNAPSHOT_SHARE`` of the time."""
+    the one before has cost no more than ``SNAPSHOT_SHARE`` of the time, and
+    at least ``SNAPSHOT_SPACING`` times the time the analysis has run."""
     throttle = _Throttle()
     next_snapshot = time.monotonic() + SNAPSHOT_EVERY_S
 
@@ -135,7 +140,8 @@ def run_analysis(paths: Sequence[str], options: AnalysisOptions, post: Post,
         report = shown_report(build(), options)
         cost = time.perf_counter() - started
         post(AnalysisSnapshot(report, throttle.elapsed, cost))
-        next_snapshot = time.monotonic() + max(SNAPSHOT_EVERY_S, cost / SNAPSHOT_SHARE)
+        next_snapshot = time.monotonic() + max(SNAPSHOT_EVERY_S, cost / SNAPSHOT_SHARE,
+                                               throttle.elapsed * SNAPSHOT_SPACING)
 
     report = analyze(list(paths), default_analyzers(require_ipsec=options.require_ipsec,
                                                     vantage=options.vantage),
