@@ -185,13 +185,21 @@ def run_analysis(captures: Iterable[str], out: OutputOptions,
         whole = analyse_captures(paths, out.names, out.require_ipsec, given=given,
                                  vantage=out.vantage)
         report = filter_report(whole, out)
-        context = FilterContext.from_report(whole)
-        try:
-            compiled.check_nodes(context)
-        except FilterError as exc:
-            bad_display_filter(exc, compiled.text)
-        frames, owners = matching_frames(paths, compiled, context, whole.capture.first_ts)
+        frames, owners = frames_of_report(paths, compiled, whole)
     return select_by_frames(report, frames, owners)
+
+
+def frames_of_report(paths: Sequence[str], compiled: CompiledFilter, whole: Report
+                     ) -> tuple[frozenset[int], frozenset[IPv6Address]]:
+    """`matching_frames` of ``paths`` with the analysis fields taken from
+    ``whole`` (the unrestricted report); an ``mn ==`` naming no node of it
+    exits 2 with the caret."""
+    context = FilterContext.from_report(whole)
+    try:
+        compiled.check_nodes(context)
+    except FilterError as exc:
+        bad_display_filter(exc, compiled.text)
+    return matching_frames(list(paths), compiled, context, whole.capture.first_ts)
 
 
 @click.command()

@@ -21,15 +21,13 @@ import click
 
 from ..analysis.cache import cache_at, filter_entries
 from ..capture.frame import CaptureError
-from ..filter import FilterContext, FilterError
 from ..render import views_text as vt
 from ..render.tabular import write_rows
 from ..report.model import Report
 from .analysis_commands import (
     EXIT_HELP,
-    bad_display_filter,
     compile_display_filter,
-    matching_frames,
+    frames_of_report,
     run_analysis,
 )
 from .output import (
@@ -216,12 +214,7 @@ def matching_nodes(paths: list[str], display_filter: str, names: dict[IPv6Addres
     if compiled is None:
         raise click.UsageError("-Y: empty display filter")
     whole = analyse_captures(paths, names, given=given)
-    context = FilterContext.from_report(whole)
-    try:
-        compiled.check_nodes(context)
-    except FilterError as exc:
-        bad_display_filter(exc, compiled.text)
-    _frames, owners = matching_frames(paths, compiled, context, whole.capture.first_ts)
+    _frames, owners = frames_of_report(paths, compiled, whole)
     return owners
 
 
