@@ -29,8 +29,10 @@ from .style import FONT, chart_title, clock
 # (Handoff attribute, panel title, axis title, colour)
 METRICS = (
     ("registration_ms", "registration time", "BU to accepting BA (ms)", "#1f5fbf"),
-    ("disruption_ms", "disruption time", "last packet at old to first at new care-of (ms)", "#e6550d"),
-    ("lost_to_old_care_of", "packets lost", "packets tunnelled to the old care-of (packets)", "#8e6bbf"),
+    ("disruption_ms", "disruption time", "last packet on the old path<br>to first on the new (ms)",
+     "#e6550d"),
+    ("lost_to_old_care_of", "packets lost", "tunnelled to the old care-of<br>after the move (packets)",
+     "#8e6bbf"),
 )
 MANY = 200  # more points than this: smaller markers
 _HOVER = ("<b>%{customdata[0]}</b><br>%{fullData.name}: %{VALUE}<br>BU frame %{customdata[1]} at "
@@ -106,13 +108,25 @@ def _box(values: list[tuple[float, HandoffPoint]], name: str, colour: str, value
         hovertemplate=_HOVER.replace("%{VALUE}", "%{y} " + value_axis))
 
 
+def _wrapped(notes: list[str], width: int = 80) -> str:
+    """``notes`` joined by "; ", with a line break wherever a line would pass
+    ``width`` characters (a static export is 700 pixels wide by default)."""
+    lines: list[str] = []
+    for note in notes:
+        if lines and len(lines[-1]) + 2 + len(note) <= width:
+            lines[-1] += "; " + note
+        else:
+            lines.append(note)
+    return "<br>".join(lines)
+
+
 def handoff_stats_figure(report: Report, options: ChartOptions) -> go.Figure:
     """ECDFs and box plots of the selected nodes' handoffs (see the module
     docstring). Raises `ChartInputError` (via `select_nodes`) for no node or
     an unknown ``--mn``."""
     accepted, failed = handoff_points(report, options)
     fig = make_subplots(rows=2, cols=3, subplot_titles=[m[1] for m in METRICS] * 2,
-                        vertical_spacing=0.16, horizontal_spacing=0.07, row_heights=[0.55, 0.45])
+                        vertical_spacing=0.2, horizontal_spacing=0.07, row_heights=[0.55, 0.45])
     counts: dict[str, int] = {}
     for col, (attribute, title, axis, colour) in enumerate(METRICS, start=1):
         values = _values(accepted, attribute)
@@ -139,12 +153,12 @@ def handoff_stats_figure(report: Report, options: ChartOptions) -> go.Figure:
         notes.append(f"{unmeasured} without a measured disruption (no first data at the new care-of)")
     if not accepted:
         notes.append("nothing to plot")
-    fig.add_annotation(text="; ".join(notes), xref="paper", yref="paper", x=0, y=-0.08,
-                       xanchor="left", yanchor="top", showarrow=False, font={"size": 12})
+    fig.add_annotation(text=_wrapped(notes), xref="paper", yref="paper", x=0, y=-0.08,
+                       xanchor="left", yanchor="top", align="left", showarrow=False, font={"size": 12})
     fig.update_layout(
         title={"text": chart_title(report, options, "Handoffs"), "x": 0.01, "xanchor": "left"},
         template="plotly_white", font=FONT, height=options.height or 720, width=options.width,
-        hovermode="closest", margin={"l": 70, "r": 20, "t": 80, "b": 90},
+        hovermode="closest", margin={"l": 70, "r": 20, "t": 80, "b": 110},
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.08, "yanchor": "bottom"},
         meta={"kind": "handoffs", "handoffs": len(accepted) + len(failed), "plotted": len(accepted),
               "failed": len(failed), "measured": counts},
