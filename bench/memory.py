@@ -21,9 +21,11 @@ one's-complement sum and the MH and UDP checksums stay right.
     python bench/memory.py [--nodes 1000,10000,100000] [--handoff-every 4]
                            [--workdir DIR] [--keep] [--profile]
 
---nodes 1000000 is allowed: about 9.5M frames and 1.3 GB of capture; the
-report takes minutes (the table's frames/s say how many) and, at the issue's
-6.2 KB per node, over 6 GB of memory. --profile also runs the analysis
+--nodes 1000000 is allowed: about 9.5M frames and 3.7 GB of capture. On the
+project's 2-core machine (2026-12-07) 100,000 nodes took 159 s and 4.1 GB, so
+a million would take about half an hour and, at today's ~43 KB a node, more
+memory than the machine's 23 GB: run it only where that fits.
+--profile also runs the analysis
 in-process for N = 10,000 under tracemalloc and prints the ten source lines
 holding the most memory at the end (the analysis, not the JSON rendering).
 """
@@ -181,18 +183,27 @@ def check_report(report: dict, nodes: int, frames: int, handoffs: int) -> None:
           f"{handoffs} handoffs, {len(report['tunnels'])} tunnels, {frames} frames decoded")
 
 
+def _where(frame: object) -> str:
+    """``file:line`` of a tracemalloc frame, relative to the repository."""
+    return f"{os.path.relpath(frame.filename, REPO)}:{frame.lineno}"  # type: ignore[attr-defined]
+
+
 def _print_top(snapshot: object, top: int) -> None:
-    """The ``top`` files and source lines holding the most memory in ``snapshot``."""
+    """The ``top`` files and allocation sites (line, and its caller when the
+    line is generated code such as a dataclass ``__init__``) in ``snapshot``."""
     import tracemalloc
 
     assert isinstance(snapshot, tracemalloc.Snapshot)
     snapshot = snapshot.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
-    for key in ("filename", "lineno"):
-        print(f"  by {'file' if key == 'filename' else 'line'}:")
-        for stat in snapshot.statistics(key)[:top]:
-            frame = stat.traceback[0]
-            where = os.path.relpath(frame.filename, REPO) + (f":{frame.lineno}" if key == "lineno" else "")
-            print(f"    {stat.size / 2**20:8.1f} MiB {stat.count:9d} blocks  {where}")
+    print("  by file:")
+    for stat in snapshot.statistics("filename")[:top]:
+        print(f"    {stat.size / 2**20:8.1f} MiB {stat.count:9d} blocks  "
+              f"{os.path.relpath(stat.traceback[0].filename, REPO)}")
+    print("  by line (<- its caller):")
+    for stat in snapshot.statistics("traceback")[:top]:
+        frames = list(stat.traceback)[::-1]  # the allocating line first
+        where = " <- ".join(_where(f) for f in frames[:2]) if len(frames) > 1 else _where(frames[0])
+        print(f"    {stat.size / 2**20:8.1f} MiB {stat.count:9d} blocks  {where}")
 
 
 def profile(capture: Path, nodes: int, top: int = 10) -> None:
@@ -212,9 +223,9 @@ def profile(capture: Path, nodes: int, top: int = 10) -> None:
             at_end.append(tracemalloc.take_snapshot())
 
     def line(what: str, size: int) -> None:
-        print(f"  {what:<44} {size / 2**20:8.1f} MiB {size / nodes:9.0f} B/node")
+        print(f"  {what:<52} {size / 2**20:8.1f} MiB {size / nodes:9.0f} B/node")
 
-    tracemalloc.start()
+    tracemalloc.start(2)  # two frames: the caller of a dataclass __init__
     report = analyze([str(capture)], progress=progress)
     after_report, peak_analysis = tracemalloc.get_traced_memory()
     tracemalloc.reset_peak()
@@ -223,6 +234,10 @@ def profile(capture: Path, nodes: int, top: int = 10) -> None:
     tracemalloc.reset_peak()
     text = json.dumps(as_dict, indent=2)
     peak_text = tracemalloc.get_traced_memory()[1]
+    del text
+    tracemalloc.reset_peak()
+    text = json.dumps(as_dict)
+    peak_compact = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     print(f"\ntracemalloc, {nodes} nodes, in-process analyze() (Python allocations, not RSS):")
     if held:
@@ -231,8 +246,9 @@ def profile(capture: Path, nodes: int, top: int = 10) -> None:
     line("held after analyze() (the Report)", after_report)
     line("held after report.to_dict()", after_dict)
     line("peak of to_dict()", peak_dict)
-    line("peak of json.dumps(indent=2)", peak_text)
-    line("JSON text (characters)", len(text))
+    line("peak of json.dumps(indent=2) (pure-Python encoder)", peak_text)
+    line("peak of json.dumps() (no indent: C encoder)", peak_compact)
+    line("JSON text without indent (characters)", len(text))
     if at_end:
         print(f"top {top} at the end of the pass:")
         _print_top(at_end[0], top)
