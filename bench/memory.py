@@ -25,9 +25,12 @@ one's-complement sum and the MH and UDP checksums stay right.
 project's 2-core machine (2026-12-07) 100,000 nodes took 159 s and 4.1 GB, so
 a million would take about half an hour and, at today's ~43 KB a node, more
 memory than the machine's 23 GB: run it only where that fits.
---profile also runs the analysis
-in-process for N = 10,000 under tracemalloc and prints the ten source lines
-holding the most memory at the end (the analysis, not the JSON rendering).
+
+--profile (about a minute) also analyses 10,000 nodes in-process under
+tracemalloc: Python memory held at the end of the pass, after the Report and
+its dict, the peaks of json.dumps with and without indent, and the ten files
+and allocation sites (with their callers) holding the most at the end of the
+pass. tracemalloc counts Python allocations, not RSS.
 """
 
 from __future__ import annotations
