@@ -9,7 +9,6 @@ only. Exit codes: 0 ok; 1 a finding of the ``--fail-on`` severity or worse;
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -38,6 +37,7 @@ from .output import (
     output_options,
     with_meta,
     write_csv_meta,
+    write_json,
     write_output,
     write_records,
 )
@@ -266,14 +266,13 @@ def report(captures: tuple[str, ...], out_path: str, plotlyjs: str, out: OutputO
     result = run_analysis(captures, out)
     if out.fmt == "html":
         from ..charts.report_page import report_page  # plotly loads only for the page
-        text = report_page(result, plotlyjs=plotlyjs)
-    else:
-        text = json.dumps(result.to_dict(), indent=2) + "\n"
-    if out_path == "-" and out.fmt != "html":
+        write_output(report_page(result, plotlyjs=plotlyjs), out_path,
+                     plotlyjs_beside=plotlyjs == "directory")
+    elif out_path == "-":
         with paged(out.pager):
-            sys.stdout.write(text)
+            write_json(result.to_dict(), "-")
     else:
-        write_output(text, out_path, plotlyjs_beside=out.fmt == "html" and plotlyjs == "directory")
+        write_json(result.to_dict(), out_path)
     finish(CaptureState.of(result), fail_on_hit(result, out.fail_on))
 
 

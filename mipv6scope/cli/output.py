@@ -28,7 +28,7 @@ from ..analysis.engine import analyze, default_analyzers, read_names
 from ..capture.frame import CaptureError
 from ..decode.esp_sa import EMPTY as EMPTY_SAS
 from ..decode.esp_sa import SADatabase, SAFileError, read_sa_file, using_sas
-from ..outfile import write_atomic
+from ..outfile import atomic_path, write_atomic
 from ..render.tabular import csv_record
 from ..report.model import MobileNode, Report
 from ..report.window import node_in_window
@@ -452,6 +452,25 @@ def write_records(records: list[dict[str, Any]], fmt: str, stream: Any = None) -
         stream.write(buf.getvalue())
     else:
         raise ValueError(f"not a record format: {fmt}")
+
+
+def write_json(document: Any, out_path: str) -> None:
+    """``document`` as ``json.dumps(document, indent=2)`` and a newline, to
+    stdout ('-') or, all or nothing, to the file ``out_path``, written as it
+    is encoded: the text is never whole in memory (for a report of 100,000
+    nodes that is most of the peak). One line and exit 1 when the file cannot
+    be written."""
+    if out_path == "-":
+        json.dump(document, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    try:
+        with atomic_path(Path(out_path)) as target, open(target, "w", encoding="utf-8") as out:
+            json.dump(document, out, indent=2)
+            out.write("\n")
+    except OSError as exc:
+        click.echo(f"mipv6scope: cannot write {out_path}: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_WRITE)
 
 
 def write_output(text: str, out_path: str, plotlyjs_beside: bool = False) -> None:
