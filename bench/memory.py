@@ -22,9 +22,10 @@ one's-complement sum and the MH and UDP checksums stay right.
                            [--workdir DIR] [--keep] [--profile]
 
 --nodes 1000000 is allowed: about 9.5M frames and 3.7 GB of capture. On the
-project's 2-core machine (2026-12-07) 100,000 nodes took 159 s and 4.1 GB, so
-a million would take about half an hour and, at today's ~43 KB a node, more
-memory than the machine's 23 GB: run it only where that fits.
+project's 2-core machine (2026-12-07) 100,000 nodes took 157 s and 1.7 GB
+(4.1 GB before `report` streamed its JSON), so a million would take about half
+an hour and, at today's ~17 KB a node, most of the machine's 23 GB: run it
+only where that fits.
 
 --profile (about a minute) also analyses 10,000 nodes in-process under
 tracemalloc: Python memory held at the end of the pass, after the Report and
