@@ -363,6 +363,18 @@ def _vantage(analyzers: Sequence[Analyzer], vantage: str) -> tuple[str, str]:
                 (vantage, "given with --vantage") if vantage != "auto" else ("unknown", "not inferred"))
 
 
+def _capture_info(paths: Sequence[str], state: _Pass, readers: Sequence[CaptureReader],
+                  where: tuple[str, str], frames_read: int | None = None) -> CaptureInfo:
+    """What the pass read: all of it, or (``frames_read`` given, for an
+    interim report) the frames read so far, marked partial."""
+    c = state.counts
+    frames, decoded, partial = ((c.frames, c.decoded, state.partial) if frames_read is None else
+                                (frames_read, frames_read - c.malformed - c.skipped, True))
+    return CaptureInfo(tuple(paths), frames, decoded, c.malformed, c.skipped, state.first_ts,
+                       state.last_ts, partial, dict(c.skip_reasons), _issues(readers),
+                       esp_no_key=c.esp_no_key, vantage=where[0], vantage_reason=where[1])
+
+
 # interim(build): ``build()`` gives the report as it stands (see `analyze`)
 InterimCallback = Callable[[Callable[[], Report]], None]
 
@@ -394,12 +406,7 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
     state = _Pass()
 
     def interim_report(frames_read: int) -> Report:
-        c = state.counts
-        where = _vantage(analyzers, vantage)
-        info = CaptureInfo(tuple(path_list), frames_read, frames_read - c.malformed - c.skipped,
-                           c.malformed, c.skipped, state.first_ts, state.last_ts, True,
-                           dict(c.skip_reasons), _issues(readers), esp_no_key=c.esp_no_key,
-                           vantage=where[0], vantage_reason=where[1])
+        info = _capture_info(path_list, state, readers, _vantage(analyzers, vantage), frames_read)
         return _build_report(analyzers, names, info)
 
     try:
@@ -422,10 +429,5 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
         progress(total, total)
     for analyzer in analyzers:
         analyzer.finish(state.last_ts)
-    counts = state.counts
-    where = _vantage(analyzers, vantage)
-    info = CaptureInfo(tuple(path_list), counts.frames, counts.decoded, counts.malformed,
-                       counts.skipped, state.first_ts, state.last_ts, state.partial,
-                       dict(counts.skip_reasons), _issues(readers), esp_no_key=counts.esp_no_key,
-                       vantage=where[0], vantage_reason=where[1])
+    info = _capture_info(path_list, state, readers, _vantage(analyzers, vantage))
     return _build_report(analyzers, names, info)
