@@ -179,14 +179,14 @@ def is_icmpv6(frame: DecodedFrame, env: Env) -> Values:
     return _TRUE if frame.icmp6 is not None else _NONE
 
 
-def icmp_key(key: str):
-    """A getter for one key of the ICMPv6 dict."""
+def layer_key(layer: str, key: str):
+    """A getter for one key of the frame's ``layer`` dict (``icmp6``, ``esp``)."""
     def get(frame: DecodedFrame, env: Env) -> Values:
-        icmp = frame.icmp6
-        if icmp is None or icmp.get(key) is None:
+        values = getattr(frame, layer)
+        if values is None or values.get(key) is None:
             return _NONE
-        return (icmp[key],)
-    get.__doc__ = f"ICMPv6 {key}"
+        return (values[key],)
+    get.__doc__ = f"{layer} {key}"
     return get
 
 
@@ -202,17 +202,6 @@ def is_esp(frame: DecodedFrame, env: Env) -> Values:
 def is_ah(frame: DecodedFrame, env: Env) -> Values:
     """Protocol test: AH (a header cut short counts, as in tshark)."""
     return _TRUE if frame.ah is not None or _has_issue(frame, "ah_too_short") else _NONE
-
-
-def esp_key(key: str):
-    """A getter for one key of the ESP dict."""
-    def get(frame: DecodedFrame, env: Env) -> Values:
-        esp = frame.esp
-        if esp is None or esp.get(key) is None:
-            return _NONE
-        return (esp[key],)
-    get.__doc__ = f"ESP {key}"
-    return get
 
 
 def transport_is(proto: int):
