@@ -17,6 +17,22 @@ from .node import DetailNode, Fields
 NH_MH, NH_MH_DRAFT = 135, 62
 
 
+def add_esp_trailer(node: DetailNode, f: Fields, start: int, trailer: int, pad: int, icv: int,
+                    verdict: str = "") -> None:
+    """The ESP payload from ``start`` and the RFC 4303 trailer at ``trailer``
+    (padding before it, Pad Length, Next Header, then ``icv`` octets of ICV
+    with ``verdict`` after its value): the same for NULL and decrypted ESP."""
+    node.add(f"ESP Contained Data ({trailer - pad - start} bytes)", start, trailer - pad - start,
+             "esp.contained_data")
+    if pad:
+        f.raw(trailer - pad, pad, "esp.pad", "Pad: {}")
+    f.uint(trailer, 1, "esp.pad_len", "ESP Pad Length: {}")
+    f.uint(trailer + 1, 1, "esp.protocol", lambda v: f"ESP Next Header: {proto_name(v)} ({v})",
+           lambda v: f"0x{v:02x}")
+    if icv:
+        f.raw(trailer + 2, icv, "esp.icv", "ESP ICV: {}" + verdict)
+
+
 def add_decrypted_esp(ctx: Context, node: DetailNode, p: int, end: int) -> bool:
     """Fill ``node`` (the ESP layer at ``p``..``end``) when the decoder opened
     it with an SA still in use; False (nothing added) otherwise."""
@@ -36,16 +52,8 @@ def add_decrypted_esp(ctx: Context, node: DetailNode, p: int, end: int) -> bool:
     f = Fields(view, node)
     if opened.iv_len:
         f.raw(p + ESP_HEADER_LEN, opened.iv_len, "esp.iv", "ESP IV: {}")
-    node.add(f"ESP Contained Data ({trailer - pad - start} bytes)", start, trailer - pad - start,
-             "esp.contained_data")
-    if pad:
-        f.raw(trailer - pad, pad, "esp.pad", "Pad: {}")
-    f.uint(trailer, 1, "esp.pad_len", "ESP Pad Length: {}")
-    f.uint(trailer + 1, 1, "esp.protocol", lambda v: f"ESP Next Header: {proto_name(v)} ({v})",
-           lambda v: f"0x{v:02x}")
-    if icv:
-        verdict = {True: " [correct]", False: " [incorrect]", None: " [unchecked]"}[opened.icv_ok]
-        f.raw(trailer + 2, icv, "esp.icv", "ESP ICV: {}" + verdict)
+    verdict = {True: " [correct]", False: " [incorrect]", None: " [unchecked]"}[opened.icv_ok]
+    add_esp_trailer(node, f, start, trailer, pad, icv, verdict)
     if opened.next_header in (NH_MH, NH_MH_DRAFT):
         ctx.data = view
         try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ipaddress import IPv6Address
 
 from .context import Context, proto_name
-from .esp_decrypted import add_decrypted_esp
+from .esp_decrypted import add_decrypted_esp, add_esp_trailer
 from .icmp6 import add_icmp6
 from .mobility import add_mobility_header
 from .node import DetailNode, Fields, bit_text
@@ -240,15 +240,7 @@ def _esp(ctx: Context, p: int, end: int) -> None:
     icv, pad, inner = esp["icv_len"], esp["pad_len"], esp["next_header"]
     trailer = end - icv - 2
     node.label += " (NULL encryption)"
-    node.add(f"ESP Contained Data ({trailer - pad - p - 8} bytes)", p + 8, trailer - pad - p - 8,
-             "esp.contained_data")
-    if pad:
-        f.raw(trailer - pad, pad, "esp.pad", "Pad: {}")
-    f.uint(trailer, 1, "esp.pad_len", "ESP Pad Length: {}")
-    f.uint(trailer + 1, 1, "esp.protocol", lambda v: f"ESP Next Header: {proto_name(v)} ({v})",
-           lambda v: f"0x{v:02x}")
-    if icv:
-        f.raw(trailer + 2, icv, "esp.icv", "ESP ICV: {}")
+    add_esp_trailer(node, f, p + 8, trailer, pad, icv)
     if inner in (135, 62):
         add_mobility_header(ctx, p + 8, trailer - pad)
 
