@@ -31,12 +31,14 @@ _TEXT = re.compile(r'<text [^>]*clip-path="url\(#terminal-(?:[0-9a-z]+-)?line-(\
 
 
 async def until(pilot: Any, condition: Callable[[], bool], timeout: float = TIMEOUT_S) -> None:
-    """Let the app run until ``condition()`` holds (RuntimeError after ``timeout`` s)."""
+    """Let the app run until ``condition()`` holds (RuntimeError after ``timeout`` s);
+    the Pilot tests wait with it too."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():
         if loop.time() > deadline:
-            raise RuntimeError("the terminal UI did not settle")
+            raise RuntimeError(f"the terminal UI did not settle in {timeout:g} s: waiting for "
+                               f"{getattr(condition, '__qualname__', condition)}")
         await pilot.pause(0.02)
 
 

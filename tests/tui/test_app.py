@@ -20,6 +20,7 @@ from mipv6scope.tui.app import MobilityApp  # noqa: E402
 from mipv6scope.tui.screens.findings import FindingsScreen  # noqa: E402
 from mipv6scope.tui.screens.help import KEYS, HelpScreen, help_text  # noqa: E402
 from mipv6scope.tui.screens.main import MainScreen  # noqa: E402
+from mipv6scope.tui.screenshot import until  # noqa: E402
 from mipv6scope.tui.widgets.cache_view import CacheView  # noqa: E402
 from mipv6scope.tui.widgets.filter_bar import FilterBar  # noqa: E402
 from mipv6scope.tui.widgets.ladder import Ladder  # noqa: E402
@@ -31,16 +32,6 @@ REPO = Path(__file__).resolve().parents[2]
 HANDOFF = str(REPO / "sample_captures" / "scenario-handoff.pcap")
 HOA = "2001:db8:1::100"
 SIZE = (120, 40)
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds (the workers report in their own time)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {condition}")
-        await pilot.pause(0.02)
 
 
 def ready(app: MobilityApp) -> Callable[[], bool]:

@@ -24,6 +24,7 @@ from mipv6scope.tui import workers  # noqa: E402
 from mipv6scope.tui.app import MobilityApp  # noqa: E402
 from mipv6scope.tui.screens.findings import FindingsScreen  # noqa: E402
 from mipv6scope.tui.screens.main import MainScreen  # noqa: E402
+from mipv6scope.tui.screenshot import until  # noqa: E402
 from mipv6scope.tui.widgets.ladder import Ladder  # noqa: E402
 from mipv6scope.tui.widgets.node_list import NodeList  # noqa: E402
 from mipv6scope.tui.widgets.overview import Overview  # noqa: E402
@@ -35,16 +36,6 @@ HANDOFF = str(SAMPLES / "scenario-handoff.pcap")
 AT_HA = str(SAMPLES / "scenario-handoff-vantage-ha.pcap")
 AT_MN = str(SAMPLES / "scenario-handoff-vantage-mn.pcap")
 SIZE = (120, 40)
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Let the app run until ``condition()`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {condition}")
-        await pilot.pause(0.02)
 
 
 class ListApp(App):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,20 +13,11 @@ pytest.importorskip("textual")
 
 from mipv6scope.synth.story import write_story_capture  # noqa: E402
 from mipv6scope.tui.app import MobilityApp  # noqa: E402
+from mipv6scope.tui.screenshot import until  # noqa: E402
 from mipv6scope.tui.widgets.packet_panes import PacketPanes  # noqa: E402
 
 FRAMES = 200_000
 SIZE = (120, 40)
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    """Let the app run until ``condition()`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {condition.__name__}")
-        await pilot.pause(0.02)
 
 
 def test_a_large_capture_opens_and_its_last_frame_is_reachable(tmp_path: Path) -> None:

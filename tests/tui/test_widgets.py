@@ -17,6 +17,7 @@ from mipv6scope.analysis.engine import analyze
 from mipv6scope.browse import FrameSource
 from mipv6scope.report.model import MobileNode, Report
 from mipv6scope.synth.story import write_story_capture
+from mipv6scope.tui.screenshot import until
 from mipv6scope.tui.widgets import (
     HexView,
     Ladder,
@@ -94,15 +95,6 @@ def sync(test):
 
 def strip_text(strip) -> str:
     return "".join(seg.text for seg in strip)
-
-
-async def until(pilot, condition, timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds (rows and frames come from workers)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting for {condition}"
-        await pilot.pause(0.02)
 
 
 # -- packet list ---------------------------------------------------------------
