@@ -41,7 +41,7 @@ class ByteSource:
         self.cut_short = False
         # a pipe or terminal: hand out what has arrived instead of waiting for n bytes,
         # so `tcpdump -w - | mipv6scope packets -` shows frames as they come
-        self.live = not _regular_file(files[0])
+        self.live = not is_regular_file(files[0])
 
     def close(self) -> None:
         """Close the underlying files; safe to call more than once."""
@@ -194,7 +194,7 @@ def _display(path: str) -> str:
     return path if path.isprintable() else ascii(path)[1:-1]
 
 
-def _regular_file(f) -> bool:
+def is_regular_file(f) -> bool:
     """Whether ``f`` reads a regular file (not a pipe, socket or terminal)."""
     try:
         return stat.S_ISREG(os.fstat(f.fileno()).st_mode)

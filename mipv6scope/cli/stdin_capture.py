@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -21,6 +20,7 @@ from dataclasses import replace
 
 import click
 
+from ..capture.reader import is_regular_file
 from ..report.model import Report
 
 STDIN = "-"
@@ -43,12 +43,7 @@ def check_stdin(captures: Sequence[str]) -> bool:
 def live_input(paths: Sequence[str]) -> bool:
     """Whether ``paths`` stream stdin from a pipe or socket (not a file
     redirected in): output should then follow each frame as it arrives."""
-    if STDIN_DEVICE not in paths:
-        return False
-    try:
-        return not stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
-    except (AttributeError, OSError, ValueError):
-        return False
+    return STDIN_DEVICE in paths and sys.stdin is not None and not is_regular_file(sys.stdin)
 
 
 def _spool(directory: str | None = None) -> str:
