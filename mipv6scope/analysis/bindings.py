@@ -179,8 +179,6 @@ class Answered:
     first_bu_ts: float      # the chain's first BU
     retransmissions: int    # BUs in the chain - 1
     bu_frames: tuple[int, ...] = ()
-    bu_seqs: tuple[int, ...] = ()
-    status_name: str | None = None
     order: int = 0          # the chain's number (`BuStep.order`)
 
 
@@ -280,8 +278,7 @@ class BindingsAnalyzer(Analyzer):
         dereg = accepted and (pending.requested == 0 or granted == 0 or pending.care_of == hoa)
         self.last_answered = Answered(hoa, peer, pending.kind, pending.care_of, seq, e.status,
                                       accepted, dereg, pending.first_ts, len(pending.frames) - 1,
-                                      tuple(pending.frames), tuple(pending.seqs), e.status_name,
-                                      pending.order)
+                                      tuple(pending.frames), pending.order)
         if pending.kind == HOME and e.status not in NOT_HOME_AGENT_STATUSES:
             self.home_agents.add(peer)
         if pending.kind == HOME and e.status in NOT_THIS_NODES_HOME_AGENT:
@@ -463,14 +460,6 @@ class BindingsAnalyzer(Analyzer):
         """The care-of addresses the node had accepted, in the order first used."""
         node = self.nodes.get(hoa)
         return list(node.care_of_order) if node else []
-
-    def tried_home_agent_of(self, hoa: IPv6Address) -> IPv6Address | None:
-        """The node's home agent, or, never accepted, the peer its home BUs went to
-        (unless it refused with 131/132/133; see the module docstring)."""
-        node = self.nodes.get(hoa)
-        if node is None:
-            return None
-        return node.home_agent or node.tried_home_agent
 
     def home_agent_of(self, hoa: IPv6Address) -> IPv6Address | None:
         """The peer of the node's latest accepted home registration."""

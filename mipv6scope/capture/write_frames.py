@@ -70,17 +70,6 @@ def _open_input(path: str | os.PathLike[str]) -> BinaryIO:
     return raw
 
 
-def capture_format(path: str | os.PathLike[str]) -> str:
-    """'pcap' or 'pcapng': the format of the capture at ``path`` (what -w writes)."""
-    with _open_input(path) as f:
-        magic = f.read(4)
-    if magic in _PCAP_RECORD_LEN:
-        return "pcap"
-    if magic == _PCAPNG_MAGIC:
-        return "pcapng"
-    raise UnsupportedCapture(f"{os.fspath(path)} is not a pcap or pcapng capture")
-
-
 def _copy_pcap(f: BinaryIO, out: BinaryIO, keep: Container[int]) -> int:
     """pcap: the file header, then the kept records; the number written."""
     header = f.read(FILE_HEADER_LEN)
