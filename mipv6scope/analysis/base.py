@@ -29,6 +29,10 @@ class Analyzer:
     def contribute(self, builder: ReportBuilder) -> None:
         """Add this analyzer's results to the report."""
 
+    def capture_vantage(self) -> tuple[str, str] | None:
+        """(where the capture was taken, why) if this analyzer tells it, else None."""
+        return None
+
 
 DataHandler = Callable[[tuple], None]
 

@@ -359,7 +359,8 @@ def _issues(readers: Sequence[CaptureReader]) -> tuple[str, ...]:
 def _vantage(analyzers: Sequence[Analyzer], vantage: str) -> tuple[str, str]:
     """(vantage, why): what an analyzer inferred or was told (``capture_vantage``),
     else what ``--vantage`` gave."""
-    return next((a.capture_vantage() for a in analyzers if hasattr(a, "capture_vantage")),
+    told = (a.capture_vantage() for a in analyzers)
+    return next((where for where in told if where is not None),
                 (vantage, "given with --vantage") if vantage != "auto" else ("unknown", "not inferred"))
 
 
