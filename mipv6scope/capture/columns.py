@@ -1,7 +1,8 @@
 """The columnar frame pass: a capture as numpy columns, chunk by chunk.
 
 `chunks(reader)` walks the records of an open capture (pcap or pcapng, plain,
-gzip or a pipe) in large chunks and gives, per chunk, the chunk's bytes and
+gzip or a pipe) in chunks (`CHUNK_BYTES` read at a time, at most
+`CHUNK_FRAMES` frames) and gives, per chunk, the chunk's bytes and
 arrays of frame number, timestamp (exactly the float the record readers
 give), captured and wire length, where each frame's bytes start in the chunk,
 link type and interface. Walking is a short Python loop per record (each
@@ -66,7 +67,8 @@ from .pcapng import (
 )
 from .reader import CaptureReader
 
-CHUNK_BYTES = 8 << 20  # bytes read per chunk; a chunk holds the whole records in them
+CHUNK_BYTES = 2 << 20  # bytes read at a time; a chunk holds whole records from them
+CHUNK_FRAMES = 1 << 14  # at most this many frames per chunk (memory stays bounded)
 MAX_VLAN_TAGS = 2
 
 NH_TCP, NH_UDP, NH_IPV6, NH_ROUTING, NH_DSTOPTS = 6, 17, 41, 43, 60
@@ -192,14 +194,15 @@ class Columns:
 
 # -- walking the records -------------------------------------------------------------------------
 
-def chunks(reader: CaptureReader, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
+def chunks(reader: CaptureReader, chunk_bytes: int = CHUNK_BYTES,
+           chunk_frames: int = CHUNK_FRAMES) -> Iterator[Chunk]:
     """The capture's frames as `Chunk`s, in file order, with the same frames,
     numbers, timestamps and ``reader.issues`` as iterating the reader. Only
     before the reader is iterated; closes its file at the end."""
     parser, src = reader.take_stream()
     if isinstance(parser, PcapParser):
-        return _pcap_chunks(parser, src, reader.issues, chunk_bytes)
-    return _pcapng_chunks(parser, src, reader.issues, chunk_bytes)
+        return _pcap_chunks(parser, src, reader.issues, chunk_bytes, chunk_frames)
+    return _pcapng_chunks(parser, src, reader.issues, chunk_bytes, chunk_frames)
 
 
 def _u8(data: bytes) -> np.ndarray:
@@ -230,8 +233,8 @@ def _pcap_chunk(data: bytes, heads: list[int], first_number: int, parser: PcapPa
                  wirelen, start, np.full(n, parser.linktype, np.int64), np.zeros(n, np.int64))
 
 
-def _pcap_chunks(parser: PcapParser, src, issues: list[CaptureIssue],
-                 chunk_bytes: int) -> Iterator[Chunk]:
+def _pcap_chunks(parser: PcapParser, src, issues: list[CaptureIssue], chunk_bytes: int,
+                 chunk_frames: int) -> Iterator[Chunk]:
     """`PcapParser._chunks` with the records of each read gathered into one
     Chunk: the same records, numbers and issues."""
     read = src.read
@@ -249,7 +252,7 @@ def _pcap_chunks(parser: PcapParser, src, issues: list[CaptureIssue],
         keep = heads.append
         first = number + 1
         stop: CaptureIssue | None = None
-        while pos + hlen <= end:
+        while pos + hlen <= end and len(heads) < chunk_frames:
             (caplen,) = caplen_at(buf, pos + 8)
             if caplen > MAX_CAPLEN:
                 number = first + len(heads) - 1
@@ -274,6 +277,8 @@ def _pcap_chunks(parser: PcapParser, src, issues: list[CaptureIssue],
             issues.append(stop)
             src.close()
             return
+        if len(heads) == chunk_frames:
+            continue  # the rest of the buffer first
         chunk = read(chunk_bytes)
         if not chunk:
             break
@@ -295,8 +300,8 @@ def _pcap_chunks(parser: PcapParser, src, issues: list[CaptureIssue],
             issues.append(issue)
 
 
-def _pcapng_chunks(parser: PcapngParser, src, issues: list[CaptureIssue],
-                   chunk_bytes: int) -> Iterator[Chunk]:
+def _pcapng_chunks(parser: PcapngParser, src, issues: list[CaptureIssue], chunk_bytes: int,
+                   chunk_frames: int) -> Iterator[Chunk]:
     """`PcapngParser.frames` with the packets of each read gathered into one
     Chunk: the same packets, numbers, timestamps and issues. The block walk
     stays a Python loop (block lengths chain); timestamps are computed there,
@@ -316,7 +321,7 @@ def _pcapng_chunks(parser: PcapngParser, src, issues: list[CaptureIssue],
         rows: list[tuple] = []
         keep = rows.append
         stop: CaptureIssue | None = None
-        while pos + 12 <= end:
+        while pos + 12 <= end and len(rows) < chunk_frames:
             btype, blen = block(buf, pos)
             nxt = pos + blen
             if btype == BT_EPB and 32 <= blen <= MAX_BLOCK_LEN and not blen & 3:
@@ -395,6 +400,8 @@ def _pcapng_chunks(parser: PcapngParser, src, issues: list[CaptureIssue],
             issues.append(stop)
             src.close()
             return
+        if len(rows) == chunk_frames:
+            continue  # the rest of the buffer first
         chunk = read(chunk_bytes)
         if not chunk:
             break
@@ -520,8 +527,8 @@ def _segment_sums(read: _Bytes, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 
 def _words(block: np.ndarray) -> np.ndarray:
-    """(n, k / 2) big-endian 16-bit words (int64) of an (n, k) uint8 block."""
-    b = block.astype(np.int64)
+    """(n, k / 2) big-endian 16-bit words (int32) of an (n, k) uint8 block."""
+    b = block.astype(np.int32)
     return b[:, 0::2] << 8 | b[:, 1::2]
 
 
@@ -547,7 +554,7 @@ def gather(chunk: Chunk, table: AddressTable) -> Columns:
     # header, inner header (or HAO/RH2 header) and the first 8 bytes of TCP/UDP
     head = read.at(ip, 88)
     words = _words(head)
-    plen, nh = words[:, 2], head[:, 6].astype(np.int64)
+    plen, nh = words[:, 2].astype(np.int64), head[:, 6].astype(np.int64)
     fail((head[:, 0] >> 4 != 6) | (plen == 0) | (off + 40 + plen > caplen), R_IP6)
     tunnel = nh == NH_IPV6
     plain = (nh == NH_TCP) | (nh == NH_UDP)
@@ -555,7 +562,7 @@ def gather(chunk: Chunk, table: AddressTable) -> Columns:
     fail(~(tunnel | plain | routed), R_NEXT)
 
     # the inner header of a tunnel
-    iplen, inh = words[:, 22], head[:, 46].astype(np.int64)
+    iplen, inh = words[:, 22].astype(np.int64), head[:, 46].astype(np.int64)
     fail(tunnel & ((plen < 40) | (head[:, 40] >> 4 != 6) | (iplen == 0) | (40 + iplen > plen)
                    | np.isin(inh, NOT_PLAIN_DATA)), R_INNER)
     # the canonical HAO / RH2 header of route-optimised data

@@ -56,14 +56,15 @@ def external_list() -> list[Path]:
 
 # -- reading columns back as per-frame rows ------------------------------------------------------
 
-def column_rows(path: Path, chunk_bytes: int = 8 << 20) -> tuple[dict[int, tuple], list]:
+def column_rows(path: Path, chunk_bytes: int = 8 << 20, chunk_frames: int = 1 << 14
+                ) -> tuple[dict[int, tuple], list]:
     """frame number -> (ts, caplen, wirelen, bytes, linktype, interface, reason, fields or None),
     and the capture issues. ``fields`` are the DataPacket's fields after (ts, frame, file),
     in classify's order, with address objects from the table."""
     table = AddressTable()
     rows: dict[int, tuple] = {}
     with open_capture(path) as reader:
-        for chunk in chunks(reader, chunk_bytes):
+        for chunk in chunks(reader, chunk_bytes, chunk_frames):
             cols = gather(chunk, table)
             assert len(cols.reason) == len(chunk)
             numbers = chunk.number.tolist()
@@ -103,9 +104,10 @@ def masked_on_purpose(frame) -> bool:
     return tags > 2
 
 
-def assert_same_as_readers_and_classify(path: Path, chunk_bytes: int = 8 << 20) -> dict[int, tuple]:
+def assert_same_as_readers_and_classify(path: Path, chunk_bytes: int = 8 << 20,
+                                        chunk_frames: int = 1 << 14) -> dict[int, tuple]:
     """The columns of ``path`` against the reader's frames and classify, frame by frame."""
-    rows, issues = column_rows(path, chunk_bytes)
+    rows, issues = column_rows(path, chunk_bytes, chunk_frames)
     fast_path = FastPath()
     with open_capture(path) as reader:
         frames = list(reader)
@@ -135,7 +137,9 @@ def test_samples_equal_readers_and_classify(path: Path) -> None:
 @pytest.mark.parametrize("path", [p for p in SAMPLE_CAPTURES if "handoff" in p.name][:3],
                          ids=lambda p: p.name)
 def test_small_chunks_give_the_same_columns(path: Path) -> None:
-    assert column_rows(path, 3000) == column_rows(path)
+    whole = column_rows(path)
+    assert column_rows(path, 3000) == whole
+    assert column_rows(path, 8 << 20, 7) == whole
 
 
 def test_external_captures_equal_readers_and_classify() -> None:
@@ -341,7 +345,7 @@ def test_gzip_and_pcapng_give_the_same_columns(tmp_path: Path) -> None:
     source = SAMPLES / "scenario-handoff.pcap"
     compressed = tmp_path / "h.pcap.gz"
     compressed.write_bytes(gzip.compress(source.read_bytes()))
-    assert column_rows(compressed, 5000) == column_rows(source)
+    assert column_rows(compressed, 5000) == column_rows(source) == column_rows(compressed, 5000, 10)
     assert_same_as_readers_and_classify(SAMPLES / "scenario-handoff-vlan.pcapng", 5000)
 
 
@@ -427,7 +431,8 @@ def test_damaged_files_give_the_readers_frames_and_issues(tmp_path_factory, data
         open_capture(path).close()
     except Exception:  # noqa: BLE001 - the header itself is broken: nothing to compare
         return
-    assert_same_as_readers_and_classify(path, data.draw(st.sampled_from((700, 8 << 20))))
+    assert_same_as_readers_and_classify(path, data.draw(st.sampled_from((700, 8 << 20))),
+                                        data.draw(st.sampled_from((3, 1 << 14))))
 
 
 def test_address_ids_are_exact_for_shared_interface_ids() -> None:
