@@ -3,7 +3,7 @@
 read loop and tshark, on a capture with realistic variety.
 
     python bench/columns.py [--frames N] [--workdir DIR] [--reuse] [--no-tshark]
-                            [--report] [--fleet]
+                            [--report] [--report-only] [--fleet]
 
 The capture (Ethernet, written here, not by `synth`): frame sizes uniform
 80-1400 bytes from a seeded RNG; ~98 % UDP/TCP in IPv6-in-IPv6 between 4 home
@@ -200,12 +200,19 @@ def tshark_fields(path: Path) -> int:
     return proc.stdout.count(b"\n")
 
 
-def report(path: Path, engine: str) -> int:
-    """Run ``mipv6scope report --format json`` with ``engine``; return 0."""
-    subprocess.run([sys.executable, "-m", "mipv6scope", "report", "--format", "json",
-                    "--engine", engine, str(path)], stdout=subprocess.DEVNULL, check=True,
-                   env={**os.environ, "PYTHONPATH": str(REPO)})
-    return 0
+def report(path: Path, engine: str) -> str:
+    """Run ``mipv6scope report --format json`` with ``engine`` as a child
+    process; its peak RSS as ``/usr/bin/time -f %M`` reports it (a child
+    forked from this large process would inherit its peak in wait4's
+    rusage)."""
+    cmd = [sys.executable, "-m", "mipv6scope", "report", "--format", "json", "--engine", engine,
+           str(path)]
+    timer = shutil.which("time") or "/usr/bin/time"
+    proc = subprocess.run([timer, "-f", "%M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, text=True)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"report --engine {engine} failed: {proc.stderr[-500:]}")
+    return f"peak RSS {int(proc.stderr.split()[-1]) // 1024} MiB"
 
 
 def timed(label: str, frames: int, base: float | None, run) -> float:
@@ -215,6 +222,8 @@ def timed(label: str, frames: int, base: float | None, run) -> float:
     rate = frames / seconds
     rel = f"  {rate / base:5.2f} x dpkt" if base else ""
     print(f"  {label:<28} {seconds:7.2f} s  {rate:>11,.0f} frames/s{rel}", flush=True)
+    if isinstance(result, str):
+        print(f"  {'':<28} {result}")
     if isinstance(result, tuple):
         n, reasons = result
         masked = n - reasons["fast"]
@@ -223,13 +232,14 @@ def timed(label: str, frames: int, base: float | None, run) -> float:
     return rate
 
 
-def bench(path: Path, tshark: bool, with_report: bool) -> None:
+def bench(path: Path, tshark: bool, with_report: bool, columns: bool = True) -> None:
     size = path.stat().st_size
     frames = dpkt_loop(path)  # also warms the page cache
     print(f"{path.name}: {frames:,} frames, {size / 1e6:,.0f} MB")
     base = timed("dpkt read loop", frames, None, lambda: dpkt_loop(path))
-    timed("walk (columns.chunks)", frames, base, lambda: walk_only(path))
-    timed("walk + gather + mask", frames, base, lambda: walk_gather(path))
+    if columns:
+        timed("walk (columns.chunks)", frames, base, lambda: walk_only(path))
+        timed("walk + gather + mask", frames, base, lambda: walk_gather(path))
     if tshark and shutil.which("tshark"):
         timed("tshark -T fields", frames, base, lambda: tshark_fields(path))
     if with_report:
@@ -245,20 +255,24 @@ def main() -> None:
     parser.add_argument("--no-tshark", action="store_true")
     parser.add_argument("--report", action="store_true", help="also time report with each engine")
     parser.add_argument("--fleet", action="store_true", help="also on a synth fleet capture")
+    parser.add_argument("--report-only", action="store_true",
+                        help="time only the dpkt loop and report with each engine")
     args = parser.parse_args()
+    if args.report_only:
+        args.report, args.no_tshark = True, True
     args.workdir.mkdir(parents=True, exist_ok=True)
     path = args.workdir / f"realistic-{args.frames}.pcap"
     if not (args.reuse and path.exists()):
         start = time.perf_counter()
         write_realistic(path, args.frames)
         print(f"wrote {path} in {time.perf_counter() - start:.0f} s")
-    bench(path, not args.no_tshark, args.report)
+    bench(path, not args.no_tshark, args.report, not args.report_only)
     if args.fleet:
         from bench.benchmark import generate_fleet
         fleet = args.workdir / f"fleet-{args.frames}.pcap"
         if not (args.reuse and fleet.exists()):
             generate_fleet(fleet, args.frames)
-        bench(fleet, not args.no_tshark, args.report)
+        bench(fleet, not args.no_tshark, args.report, not args.report_only)
 
 
 if __name__ == "__main__":

@@ -83,17 +83,15 @@ class ChunkRows:
         self.chunk = chunk
         self.ts: list[float] = chunk.ts.tolist()
         self.number: list[int] = chunk.number.tolist()
-        route: list[RouteEntry | None] = [None] * n
-        length = [0] * n
-        inner_length = [0] * n
-        for row, entry, size, inner in zip(cols.rows.tolist(), which.tolist(), cols.length.tolist(),
-                                           cols.inner_length.tolist(), strict=True):
-            route[row] = entries[entry]
-            length[row] = size
-            inner_length[row] = inner
-        self.route = route
-        self.length = length
-        self.inner_length = inner_length
+        # each row's index into the routes; masked rows point past them, at None
+        slot = np.full(n, len(entries), np.int64)
+        slot[cols.rows] = which
+        self.route: list[RouteEntry | None] = list(map((entries + [None]).__getitem__, slot.tolist()))
+        length = np.zeros(n, np.int64)
+        length[cols.rows] = cols.length
+        self.length: list[int] = length.tolist()
+        length[cols.rows] = cols.inner_length
+        self.inner_length: list[int] = length.tolist()
         self.fast = len(cols.rows)
 
     def frame(self, i: int) -> Frame:
@@ -103,11 +101,10 @@ class ChunkRows:
                           int(c.linktype[i]), c.frame_bytes(i), int(c.interface[i])))
 
 
-def _time_span(ts: list[float]) -> tuple[float, float]:
+def _time_span(ts: np.ndarray) -> tuple[float, float]:
     """(earliest, latest) of ``ts`` as the reference engine's loop finds them
     (NaN is never earlier or later): (inf, -inf) when there is none."""
-    values = np.array(ts, np.float64)
-    values = values[~np.isnan(values)]
+    values = ts[~np.isnan(ts)]
     if not len(values):
         return math.inf, -math.inf
     return float(values.min()), float(values.max())
@@ -136,7 +133,7 @@ def run_one(reader: CaptureReader, routes: RouteTable, by_kind: Sequence[Sequenc
                 for handler in by_kind[route[2]]:
                     handler(fields)
         finally:
-            saw(*_time_span(rows.ts[:done]))
+            saw(*_time_span(chunk.ts[:done]))
             counted(rows.fast if done == len(rows.ts) else
                     sum(route is not None for route in rows.route[:done]))
         frames_read += len(rows.ts)
