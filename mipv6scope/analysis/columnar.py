@@ -31,6 +31,7 @@ from .base import DataHandler
 from .routes import Route
 
 ROUTES_MAX = 1 << 16  # routes remembered; when full they are forgotten (new Routes)
+ADDRESSES_MAX = 1 << 18  # address ids kept; when full, ids and routes start again
 
 FrameHandler = Callable[[Frame, int], None]
 # (the route's fields after (ts, frame, file), its Route, its kind)
@@ -43,6 +44,14 @@ class RouteTable:
     def __init__(self, addresses: AddressTable) -> None:
         self.addresses = addresses
         self.entries: dict[tuple, RouteEntry] = {}
+
+    def bound(self) -> None:
+        """Between chunks: forget every address id and route once the pass has
+        met `ADDRESSES_MAX` addresses (a scan's), so memory stays bounded."""
+        if len(self.addresses.objects) >= ADDRESSES_MAX:
+            self.addresses.ids.clear()
+            self.addresses.objects.clear()
+            self.entries.clear()
 
     def of_chunk(self, cols: Columns) -> tuple[list[RouteEntry], np.ndarray]:
         """(the chunk's distinct routes, each fast frame's index into them)."""
@@ -77,6 +86,7 @@ class ChunkRows:
     (``frame(i)`` builds its Frame for the decoder)."""
 
     def __init__(self, chunk: Chunk, routes: RouteTable) -> None:
+        routes.bound()
         cols = gather(chunk, routes.addresses)
         entries, which = routes.of_chunk(cols)
         n = len(chunk)

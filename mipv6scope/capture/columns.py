@@ -194,11 +194,15 @@ class Columns:
 
 # -- walking the records -------------------------------------------------------------------------
 
-def chunks(reader: CaptureReader, chunk_bytes: int = CHUNK_BYTES,
-           chunk_frames: int = CHUNK_FRAMES) -> Iterator[Chunk]:
+def chunks(reader: CaptureReader, chunk_bytes: int | None = None,
+           chunk_frames: int | None = None) -> Iterator[Chunk]:
     """The capture's frames as `Chunk`s, in file order, with the same frames,
     numbers, timestamps and ``reader.issues`` as iterating the reader. Only
-    before the reader is iterated; closes its file at the end."""
+    before the reader is iterated; closes its file at the end. Reads
+    ``chunk_bytes`` (`CHUNK_BYTES`) at a time, ``chunk_frames``
+    (`CHUNK_FRAMES`) frames a chunk at most."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    chunk_frames = chunk_frames or CHUNK_FRAMES
     parser, src = reader.take_stream()
     if isinstance(parser, PcapParser):
         return _pcap_chunks(parser, src, reader.issues, chunk_bytes, chunk_frames)

@@ -143,3 +143,21 @@ def test_damaged_captures(tmp_path_factory, data) -> None:
     path.write_bytes(bytes(raw))
     reference, columnar = _reports(path)
     assert columnar == reference
+
+
+def test_forgetting_addresses_and_routes_keeps_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the address and route tables reset at every chunk (bounds of 3
+    addresses and 2 routes), reports stay the reference's."""
+    from mipv6scope.analysis import columnar
+    from mipv6scope.capture import columns
+    monkeypatch.setattr(columnar, "ADDRESSES_MAX", 3)
+    monkeypatch.setattr(columnar, "ROUTES_MAX", 2)
+    monkeypatch.setattr(columns, "CHUNK_FRAMES", 50)
+    resets = []
+    real_bound = columnar.RouteTable.bound
+    monkeypatch.setattr(columnar.RouteTable, "bound", lambda self: resets.append(
+        len(self.addresses.objects) >= 3) or real_bound(self))
+    for name in ("scenario-handoff.pcap", "scenario-route-optimization.pcap", "scenario-fleet.pcap"):
+        path = SAMPLES / name
+        assert analyze([path], engine="columnar").to_dict() == analyze([path], engine="reference").to_dict()
+    assert sum(resets) > 50

@@ -446,3 +446,24 @@ def test_address_ids_are_exact_for_shared_interface_ids() -> None:
     ids = table.map(rows).tolist()
     assert ids[0] == ids[2] != ids[1] == ids[3] == ids[4]
     assert table.objects[ids[0]] == IPv6Address(a) and table.objects[ids[1]] == IPv6Address(b)
+
+
+@pytest.mark.parametrize("order, magic, header_len", [
+    ("<", 0xA1B2C3D4, 16), (">", 0xA1B2C3D4, 16),   # microseconds, both byte orders
+    ("<", 0xA1B23C4D, 16), (">", 0xA1B23C4D, 16),   # nanoseconds
+    ("<", 0xA1B2CD34, 24),                          # "modified" pcap: 8 more bytes a record
+])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 999_999_999), st.binary(max_size=90)),
+                min_size=1, max_size=40))
+def test_pcap_variants_give_the_readers_times(tmp_path: Path, order: str, magic: int, header_len: int,
+                                              records: list[tuple[int, int, bytes]]) -> None:
+    """Every pcap variant, with times anywhere in the 32-bit range: the
+    records' times are the readers' floats, exactly."""
+    out = [struct.pack(order + "IHHiIII", magic, 2, 4, 0, 0, 65535, 101)]
+    for sec, frac, data in records:
+        out.append(struct.pack(order + "IIII", sec, frac, len(data), len(data) + 3)
+                   + bytes(header_len - 16) + data)
+    path = tmp_path / "v.pcap"
+    path.write_bytes(b"".join(out))
+    assert_same_as_readers_and_classify(path, 500, 7)
