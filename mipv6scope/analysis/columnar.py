@@ -24,7 +24,16 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from ..capture.columns import NO_ID, TUNNELLED, AddressTable, Chunk, Columns, chunks, gather
+from ..capture.columns import (
+    NO_ID,
+    TUNNELLED,
+    AddressTable,
+    Chunk,
+    Columns,
+    chunks,
+    gather,
+    unique_rows,
+)
 from ..capture.frame import Frame, new_frame
 from ..capture.reader import CaptureReader
 from .base import DataHandler
@@ -59,17 +68,17 @@ class RouteTable:
                          cols.rh2, cols.proto, cols.sport, cols.dport), axis=1)
         if not len(keys):
             return [], np.zeros(0, np.int64)
-        distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+        first, inverse = unique_rows(keys)
         entries, get = self.entries, self.entries.get
         found = []
-        for key in map(tuple, distinct.tolist()):
+        for key in map(tuple, keys[first].tolist()):
             entry = get(key)
             if entry is None:
                 if len(entries) >= ROUTES_MAX:
                     entries.clear()
                 entry = entries[key] = self._entry(key)
             found.append(entry)
-        return found, inverse.ravel()
+        return found, inverse
 
     def _entry(self, key: tuple) -> RouteEntry:
         kind, outer_src, outer_dst, src, dst, hao, rh2, proto, sport, dport = key

@@ -1,17 +1,26 @@
 """The analysis engine: one streaming pass over one or more captures.
 
-``analyze(paths)`` reads every frame once. Plain data frames are classified
-from raw bytes (`classify`) and go as field tuples to the analyzers' data
-handlers for their kind; the rest are decoded (`decode_frame`) and turned
-into events (`events_from_decoded`). Each event goes to the handlers of the
-analyzers that want it (`base.dispatch_table`). At the end every analyzer
-finishes and contributes to a `ReportBuilder`, which freezes into the Report.
+``analyze(paths)`` reads every frame once. Plain data frames go as field
+tuples to the analyzers' data handlers for their kind; the rest are decoded
+(`decode_frame`) and turned into events (`events_from_decoded`). Each event
+goes to the handlers of the analyzers that want it (`base.dispatch_table`).
+At the end every analyzer finishes and contributes to a `ReportBuilder`,
+which freezes into the Report.
 
-One pcap file is visited record by record (`CaptureReader.visit`): a record
-whose header bytes the fast path already knows goes to its handlers straight
-from the file's buffer, without a Frame or a copy; any other record becomes a
-Frame. Several files, and pcapng, go through the Frame loop; both paths give
-the same report (tests/analysis/test_engine.py).
+Two engines find the data frames and give the same report
+(tests/analysis/test_engine_equivalence.py), chosen with ``engine=`` or
+`using_engine` (``--engine``):
+
+* ``columnar`` (the default, `columnar`): the capture is read in chunks of
+  numpy columns (`capture.columns`), whose mask says which frames need the
+  decoder;
+* ``reference``: frame by frame, each frame classified from raw bytes
+  (`classify`). One pcap file is visited record by record
+  (`CaptureReader.visit`): a record whose header bytes the fast path
+  already knows goes to its handlers straight from the file's buffer,
+  without a Frame or a copy; any other record becomes a Frame. Several
+  files, and pcapng, go through the Frame loop; both paths give the same
+  report (tests/analysis/test_engine.py).
 
 Several files are merged by timestamp (frame numbers stay per file; events
 carry the file's index). A packet seen at two vantage points (identical IPv6

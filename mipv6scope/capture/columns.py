@@ -138,29 +138,38 @@ class AddressTable:
         return found
 
     def map(self, addresses: np.ndarray) -> np.ndarray:
-        """Ids (int64) of the rows of an (n, 16) uint8 array of addresses.
-
-        The rows are grouped by a 64-bit mix of both halves (sorting 64-bit
-        integers is fast), and each group is checked to hold one address, so
-        the ids are exact; a collision falls back to sorting the 16 bytes."""
+        """Ids (int64) of the rows of an (n, 16) uint8 array of addresses."""
         if not len(addresses):
             return np.zeros(0, np.int64)
         addresses = np.ascontiguousarray(addresses)
-        halves = addresses.view(">u8")
-        with np.errstate(over="ignore"):
-            mixed = halves[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ halves[:, 1]
-            mixed ^= mixed >> np.uint64(29)
-        _keys, first, inverse = np.unique(mixed, return_index=True, return_inverse=True)
-        inverse = inverse.ravel()
-        distinct = addresses[first]
-        if not (distinct[inverse] == addresses).all():  # two addresses share a mix
-            keys = addresses.view(np.dtype((np.void, 16))).ravel()
-            _keys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-            inverse = inverse.ravel()
-            distinct = addresses[first]
+        first, inverse = unique_rows(addresses.view(">u8"))
         id_of = self.id_of
-        ids = np.fromiter((id_of(row.tobytes()) for row in distinct), np.int64, len(distinct))
+        ids = np.fromiter((id_of(row.tobytes()) for row in addresses[first]), np.int64, len(first))
         return ids[inverse]
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the index of one row of each distinct value, each row's index into
+    those) of a 2-D integer array, like ``np.unique(rows, axis=0,
+    return_index=True, return_inverse=True)`` but faster: rows are grouped
+    by a 64-bit mix of their columns (sorting 64-bit integers is fast), and
+    each group is checked to hold one value, so the answer is exact; a
+    collision falls back to ``np.unique(axis=0)``."""
+    columns = rows.astype(np.uint64, copy=False)
+    with np.errstate(over="ignore"):
+        mixed = np.zeros(len(rows), np.uint64)
+        for column in columns.T:
+            mixed = (mixed ^ column) * _MIX
+            mixed ^= mixed >> np.uint64(29)
+    _keys, first, inverse = np.unique(mixed, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if not (rows[first][inverse] == rows).all():  # two values share a mix
+        _keys, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+    return first, inverse
 
 
 @dataclass

@@ -467,3 +467,21 @@ def test_pcap_variants_give_the_readers_times(tmp_path: Path, order: str, magic:
     path = tmp_path / "v.pcap"
     path.write_bytes(b"".join(out))
     assert_same_as_readers_and_classify(path, 500, 7)
+
+
+@pytest.mark.parametrize("mix", [0x9E3779B97F4A7C15, 0])
+def test_unique_rows_is_exact_even_when_the_mix_collides(monkeypatch: pytest.MonkeyPatch, mix: int) -> None:
+    """With a mix that maps everything to one value (0), the fallback gives the same groups."""
+    import numpy as np
+
+    from mipv6scope.capture import columns
+    monkeypatch.setattr(columns, "_MIX", np.uint64(mix))
+    rng = np.random.default_rng(5)
+    rows = rng.integers(-1, 4, (500, 6))
+    first, inverse = columns.unique_rows(rows)
+    assert (rows[first][inverse] == rows).all()
+    assert len(first) == len({tuple(r) for r in rows.tolist()})
+    table = AddressTable()
+    a, b = IPv6Address("2001:db8:1::100").packed, IPv6Address("2001:db8:2::100").packed
+    ids = table.map(np.frombuffer(a + b + a, np.uint8).reshape(3, 16)).tolist()
+    assert ids[0] == ids[2] != ids[1]
