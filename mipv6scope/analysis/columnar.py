@@ -135,16 +135,24 @@ def run_one(reader: CaptureReader, routes: RouteTable, by_kind: Sequence[Sequenc
     """One capture, chunk by chunk: fast frames to their kind's handlers,
     masked frames to ``decoded(frame, 0)``. ``saw(first, last)`` gets the
     time span and ``counted(n)`` the fast frames, of every chunk, also when
-    a handler raises (Ctrl-C) part way through one (up to that frame)."""
-    frames_read = 0
-    next_progress = progress_every
+    a handler raises (Ctrl-C) part way through one (up to that frame).
+    ``progress(frames read)`` is called, as the reference engine does, before
+    handing on every ``progress_every``-th frame, after ``saw`` of the
+    frames up to it."""
+    frames_before = 0
+    next_at = progress_every if progress is not None else 0  # 0: never
     for chunk in chunks(reader):
         rows = ChunkRows(chunk, routes)
+        until = next_at - frames_before  # the row (1-based) due for progress
         done = 0
         try:
             for ts, number, route, length, inner_length in zip(
                     rows.ts, rows.number, rows.route, rows.length, rows.inner_length, strict=True):
                 done += 1
+                if done == until:
+                    saw(*_time_span(chunk.ts[:done]))
+                    progress(frames_before + done)  # type: ignore[misc]  # until > 0: progress given
+                    until += progress_every
                 if route is None:
                     decoded(rows.frame(done - 1), 0)
                     continue
@@ -155,10 +163,9 @@ def run_one(reader: CaptureReader, routes: RouteTable, by_kind: Sequence[Sequenc
             saw(*_time_span(chunk.ts[:done]))
             counted(rows.fast if done == len(rows.ts) else
                     sum(route is not None for route in rows.route[:done]))
-        frames_read += len(rows.ts)
-        if progress is not None and frames_read >= next_progress:
-            next_progress = (frames_read // progress_every + 1) * progress_every
-            progress(frames_read)
+        if progress is not None:
+            next_at = frames_before + until
+        frames_before += len(rows.ts)
 
 
 def _keyed(reader: CaptureReader, file: int, routes: RouteTable

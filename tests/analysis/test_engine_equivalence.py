@@ -161,3 +161,20 @@ def test_forgetting_addresses_and_routes_keeps_the_report(monkeypatch: pytest.Mo
         path = SAMPLES / name
         assert analyze([path], engine="columnar").to_dict() == analyze([path], engine="reference").to_dict()
     assert sum(resets) > 50
+
+
+@pytest.mark.parametrize("name", ["scenario-handoff.pcap", "scenario-handoff-vlan.pcapng"])
+def test_interim_reports_come_at_the_same_frames(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """The terminal UI's interim reports (every PROGRESS_EVERY frames) are the
+    same reports from both engines, mid-chunk included."""
+    from mipv6scope.analysis import engine
+    from mipv6scope.capture import columns
+    monkeypatch.setattr(engine, "PROGRESS_EVERY", 333)
+    monkeypatch.setattr(columns, "CHUNK_FRAMES", 1000)
+    interim = {}
+    for which in ENGINES:
+        seen = interim[which] = []
+        analyze([SAMPLES / name], engine=which,
+                interim=lambda build, seen=seen: seen.append(build().to_dict()))
+    assert len(interim["columnar"]) == 3956 // 333
+    assert interim["columnar"] == interim["reference"]
