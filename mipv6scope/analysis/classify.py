@@ -29,10 +29,13 @@ capture times that are not a date from 1970 to 9999 (the decoder flags them
 returns is exactly what the full decoder plus `events_from_frames` would give;
 tests/analysis/test_classify.py checks it on every sample capture.
 
-The engine's record visitor (one pcap file) uses the remembered answers
-without calling `FastPath.fields`: a pcap record's time (unsigned 32-bit
-seconds and fraction) is always a date from 1970 to 2106, so no time the
-decoder would flag reaches that path.
+This is the reference engine's fast path (`engine`, ``--engine reference``);
+the columnar engine reads the same layouts from numpy columns instead
+(`capture.columns`, whose mask is checked against this module frame by
+frame). The reference engine's record visitor (one pcap file) uses the
+remembered answers without calling `FastPath.fields`: a pcap record's time
+(unsigned 32-bit seconds and fraction) is always a date from 1970 to 2106,
+so no time the decoder would flag reaches that path.
 
 The engine gets the fields as a tuple (`FastPath.fields`), not as an event.
 What follows (ts, frame, file) depends only on the bytes read, so it is

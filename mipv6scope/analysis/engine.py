@@ -1,17 +1,26 @@
 """The analysis engine: one streaming pass over one or more captures.
 
-``analyze(paths)`` reads every frame once. Plain data frames are classified
-from raw bytes (`classify`) and go as field tuples to the analyzers' data
-handlers for their kind; the rest are decoded (`decode_frame`) and turned
-into events (`events_from_decoded`). Each event goes to the handlers of the
-analyzers that want it (`base.dispatch_table`). At the end every analyzer
-finishes and contributes to a `ReportBuilder`, which freezes into the Report.
+``analyze(paths)`` reads every frame once. Plain data frames go as field
+tuples to the analyzers' data handlers for their kind; the rest are decoded
+(`decode_frame`) and turned into events (`events_from_decoded`). Each event
+goes to the handlers of the analyzers that want it (`base.dispatch_table`).
+At the end every analyzer finishes and contributes to a `ReportBuilder`,
+which freezes into the Report.
 
-One pcap file is visited record by record (`CaptureReader.visit`): a record
-whose header bytes the fast path already knows goes to its handlers straight
-from the file's buffer, without a Frame or a copy; any other record becomes a
-Frame. Several files, and pcapng, go through the Frame loop; both paths give
-the same report (tests/analysis/test_engine.py).
+Two engines find the data frames and give the same report
+(tests/analysis/test_engine_equivalence.py), chosen with ``engine=`` or
+`using_engine` (``--engine``):
+
+* ``columnar`` (the default, `columnar`): the capture is read in chunks of
+  numpy columns (`capture.columns`), whose mask says which frames need the
+  decoder;
+* ``reference``: frame by frame, each frame classified from raw bytes
+  (`classify`). One pcap file is visited record by record
+  (`CaptureReader.visit`): a record whose header bytes the fast path
+  already knows goes to its handlers straight from the file's buffer,
+  without a Frame or a copy; any other record becomes a Frame. Several
+  files, and pcapng, go through the Frame loop; both paths give the same
+  report (tests/analysis/test_engine.py).
 
 Several files are merged by timestamp (frame numbers stay per file; events
 carry the file's index). A packet seen at two vantage points (identical IPv6
@@ -25,6 +34,7 @@ Memory: nothing here keeps frames; the dedupe window is bounded by time and by
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import math
@@ -36,6 +46,7 @@ from ipaddress import IPv6Address
 from itertools import repeat
 from pathlib import Path
 
+from ..capture.columns import AddressTable
 from ..capture.frame import Frame, new_frame
 from ..capture.reader import CaptureReader, open_capture
 from ..decode.frame_decoder import decode_frame
@@ -44,6 +55,7 @@ from ..events import DataPacket
 from ..names import read_names  # noqa: F401  (here for its former importers)
 from ..report.builder import ReportBuilder
 from ..report.model import CaptureInfo, Report
+from . import columnar
 from .base import Analyzer, DataAnalyzer, DataHandler, data_handler, dispatch_table
 from .bindings import BindingsAnalyzer
 from .classify import (
@@ -205,17 +217,33 @@ def _data_dispatch(analyzers: Sequence[Analyzer], table: Mapping[type, Sequence[
 FrameHandler = Callable[[Frame, int], None]
 
 
+def _decoded_handler(table: Mapping[type, Sequence[Callable]], state: _Pass,
+                     analyzers: Sequence[Analyzer]) -> FrameHandler:
+    """``handle(frame, file)``: the frame through the decoder, to the
+    analyzers that take decoded frames (``on_decoded_frame(decoded, file)``),
+    and its events to their handlers."""
+    counts = state.counts
+    frame_hooks = tuple(a.on_decoded_frame for a in analyzers  # defined by the class, not __getattr__
+                        if hasattr(type(a), "on_decoded_frame"))
+
+    def handle(frame: Frame, file: int) -> None:
+        decoded = decode_frame(frame)
+        counts.add(decoded)
+        for hook in frame_hooks:
+            hook(decoded, file)
+        for ev in events_from_decoded(decoded, file):
+            for handler in table.get(type(ev), ()):
+                handler(ev)
+    return handle
+
+
 def _frame_handler(fast_path: FastPath, by_kind: Sequence[Sequence[DataHandler]],
                    table: Mapping[type, Sequence[Callable]], state: _Pass,
                    analyzers: Sequence[Analyzer]) -> FrameHandler:
     """``handle(frame, file)``: a data frame's field tuple to its kind's
-    handlers, anything else through the decoder, to the analyzers that take
-    decoded frames (``on_decoded_frame(decoded, file)``), and its events to
-    their handlers."""
+    handlers, anything else to `_decoded_handler`."""
     fields_of = fast_path.fields
-    counts = state.counts
-    frame_hooks = tuple(a.on_decoded_frame for a in analyzers  # defined by the class, not __getattr__
-                        if hasattr(type(a), "on_decoded_frame"))
+    decoded = _decoded_handler(table, state, analyzers)
 
     def handle(frame: Frame, file: int) -> None:
         state.handled += 1
@@ -225,13 +253,7 @@ def _frame_handler(fast_path: FastPath, by_kind: Sequence[Sequence[DataHandler]]
             for handler in by_kind[kind_of(fields)]:
                 handler(fields)
             return
-        decoded = decode_frame(frame)
-        counts.add(decoded)
-        for hook in frame_hooks:
-            hook(decoded, file)
-        for ev in events_from_decoded(decoded, file):
-            for handler in table.get(type(ev), ()):
-                handler(ev)
+        decoded(frame, file)
     return handle
 
 
@@ -317,27 +339,91 @@ def _iterate_frames(readers: Sequence[CaptureReader], handle: FrameHandler, stat
         state.saw(first, last)
 
 
+ENGINES = ("columnar", "reference")
+_engines: list[str] = ["columnar"]
+
+
+def active_engine() -> str:
+    """The engine `analyze` uses when not told (`using_engine`); columnar by default."""
+    return _engines[-1]
+
+
+@contextlib.contextmanager
+def using_engine(engine: str) -> Iterator[str]:
+    """Make ``engine`` (columnar|reference) the one `analyze` uses inside the
+    ``with`` block (the command line's ``--engine``)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+    _engines.append(engine)
+    try:
+        yield engine
+    finally:
+        _engines.pop()
+
+
 def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
          progress: Callable[[int], None] | None, visit: bool = True,
-         state: _Pass | None = None) -> _Pass:
+         state: _Pass | None = None, engine: str = "reference") -> _Pass:
     """The streaming pass; returns the counters (``state``, or new ones;
-    partial on Ctrl-C). One pcap file is visited record by record (unless
-    ``visit`` is False), the rest iterated as Frames; both give the same report."""
+    partial on Ctrl-C). The reference engine visits one pcap file record by
+    record (unless ``visit`` is False) and iterates the rest as Frames; the
+    columnar engine reads chunks (`columnar`). All give the same report."""
     table = dispatch_table(analyzers)
     by_kind = _data_dispatch(analyzers, table)
-    fast_path = FastPath()
     state = _Pass() if state is None else state
-    handle = _frame_handler(fast_path, by_kind, table, state, analyzers)
     try:
-        if visit and len(readers) == 1 and readers[0].can_visit:
-            _visit_records(readers[0], fast_path, by_kind, handle, state, progress)
+        if engine == "columnar":
+            _run_columnar(readers, by_kind, _decoded_handler(table, state, analyzers), state,
+                          progress)
         else:
-            _iterate_frames(readers, handle, state, progress)
+            fast_path = FastPath()
+            handle = _frame_handler(fast_path, by_kind, table, state, analyzers)
+            if visit and len(readers) == 1 and readers[0].can_visit:
+                _visit_records(readers[0], fast_path, by_kind, handle, state, progress)
+            else:
+                _iterate_frames(readers, handle, state, progress)
     except KeyboardInterrupt:
         state.partial = True
     state.counts.frames += state.fast
     state.counts.decoded += state.fast
     return state
+
+
+def _run_columnar(readers: Sequence[CaptureReader], by_kind: Sequence[Sequence[DataHandler]],
+                  decoded: FrameHandler, state: _Pass, progress: Callable[[int], None] | None) -> None:
+    """The columnar pass (`columnar`): one capture chunk by chunk; several
+    merged by time, copies skipped, as `_iterate_frames` does."""
+    routes = columnar.RouteTable(AddressTable())
+    if len(readers) == 1:
+        def counted(fast: int) -> None:
+            state.fast += fast
+        columnar.run_one(readers[0], routes, by_kind, decoded, state.saw, counted, progress,
+                         PROGRESS_EVERY)
+        return
+    counts = state.counts
+    dedupe = _Dedupe()
+    n = 0
+    first, last = math.inf, -math.inf
+    try:
+        for item in columnar.merged(readers, routes):
+            n += 1
+            ts = item[0]
+            if ts > last:
+                last = ts
+            if ts < first:
+                first = ts
+            if progress is not None and not n % PROGRESS_EVERY:
+                state.saw(first, last)
+                progress(n)
+            if dedupe.duplicate(item[3], item[1]):
+                counts.frames += 1
+                counts.skipped += 1
+                counts.skip_reasons[DUPLICATE_REASON] += 1
+                continue
+            if columnar.dispatch(item, by_kind, decoded):
+                state.fast += 1
+    finally:
+        state.saw(first, last)
 
 
 def _build_report(analyzers: Sequence[Analyzer], names: Mapping[IPv6Address, str] | None,
@@ -383,8 +469,13 @@ InterimCallback = Callable[[Callable[[], Report]], None]
 def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyzer] | None = None,
             progress: ProgressCallback | None = None,
             names: Mapping[IPv6Address, str] | None = None,
-            interim: InterimCallback | None = None, vantage: str = "auto") -> Report:
+            interim: InterimCallback | None = None, vantage: str = "auto",
+            engine: str | None = None) -> Report:
     """Analyse the captures at ``paths`` in one pass and return the Report.
+
+    ``engine`` is ``columnar`` (`columnar`: the captures read in chunks of
+    numpy columns) or ``reference`` (frame by frame, with the fast path's
+    header memo); both give the same report. None: `active_engine`.
 
     ``analyzers`` default to the project's analyzers that are installed (see
     `default_analyzers`). ``progress(bytes_read, bytes_total)`` is called every
@@ -422,7 +513,7 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
                 interim(lambda: interim_report(frames_read))
 
         _run(readers, analyzers, tick if progress is not None or interim is not None else None,
-             state=state)
+             state=state, engine=engine or active_engine())
     finally:
         for reader in readers:
             reader.close()

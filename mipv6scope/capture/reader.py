@@ -169,6 +169,15 @@ class CaptureReader:
         self._frames = iter(())
         self._parser.visit(self.issues, visitor)
 
+    def take_stream(self) -> tuple[PcapParser | PcapngParser, ByteSource]:
+        """(parser, byte source) for a reader of its own (`columns.chunks`),
+        which then owns the records: only before iterating; iteration and
+        `visit` end here. ``issues`` are still this reader's to fill."""
+        if self._frames is not None:
+            raise TypeError(f"{self!r} was already read")
+        self._frames = iter(())
+        return self._parser, self._src
+
     def close(self) -> None:
         """Release the file and end iteration; safe to call more than once."""
         frames, self._frames = self._frames, iter(())

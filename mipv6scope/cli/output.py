@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..analysis.engine import analyze, default_analyzers, read_names
+from ..analysis.engine import ENGINES, analyze, default_analyzers, read_names, using_engine
 from ..capture.frame import CaptureError
 from ..decode.esp_sa import EMPTY as EMPTY_SAS
 from ..decode.esp_sa import SADatabase, SAFileError, read_sa_file, using_sas
@@ -175,9 +175,24 @@ def esp_sa_option(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def engine_option(command: F) -> F:
+    """Decorator: ``--engine columnar|reference``; the command runs with it
+    as the analysis engine (`analysis.engine.using_engine`) and does not see
+    the option."""
+    @click.option("--engine", type=click.Choice(ENGINES), default=ENGINES[0], show_default=True,
+                  help="Analysis engine: columnar (the capture read in numpy chunks) or reference "
+                       "(frame by frame); both give the same report.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, engine: str, **kwargs: Any) -> Any:
+        with using_engine(engine):
+            return command(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
 def analysis_options(command: F) -> F:
-    """Decorator: ``--from``, ``--to``, ``--names``, ``--require-ipsec`` and
-    ``--vantage``; the command receives ``analysis: AnalysisOptions``."""
+    """Decorator: ``--from``, ``--to``, ``--names``, ``--require-ipsec``,
+    ``--vantage`` and ``--engine``; the command receives ``analysis:
+    AnalysisOptions``."""
     @click.option("--from", "from_ts", callback=_ts, metavar="TS",
                   help="Only what happened at or after TS (epoch seconds or ISO date-time).")
     @click.option("--to", "to_ts", callback=_ts, metavar="TS", help="Only what happened up to TS.")
@@ -188,6 +203,7 @@ def analysis_options(command: F) -> F:
                        "(home_registration_not_protected, RFC 6275 5.1).")
     @esp_sa_option
     @vantage_option
+    @engine_option
     @functools.wraps(command)
     def wrapper(*args: Any, from_ts: float | None, to_ts: float | None,
                 names: dict[IPv6Address, str], require_ipsec: bool, vantage: str = "auto",

@@ -178,18 +178,20 @@ def test_names_name_the_nodes(tmp_path: Path):
     assert report.mobile_nodes[0].name == "laptop"
 
 
-def _peak(path: Path) -> int:
+def _peak(path: Path, engine: str) -> int:
     tracemalloc.start()
-    analyze([path], analyzers=[Recorder.__base__()])
+    analyze([path], analyzers=[Recorder.__base__()], engine=engine)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak
 
 
-def test_memory_does_not_grow_with_frames(tmp_path: Path):
-    one = write(tmp_path / "one.pcap", [(10.0 + i * 1e-3, tunnelled(i % 1000)) for i in range(20_000)])
-    two = write(tmp_path / "two.pcap", [(10.0 + i * 1e-3, tunnelled(i % 1000)) for i in range(40_000)])
-    small, large = _peak(one), _peak(two)
+@pytest.mark.parametrize("engine_name", ["reference", "columnar"])
+def test_memory_does_not_grow_with_frames(tmp_path: Path, engine_name: str):
+    # both captures span several of the columnar engine's chunks (columns.CHUNK_FRAMES)
+    one = write(tmp_path / "one.pcap", [(10.0 + i * 1e-3, tunnelled(i % 1000)) for i in range(40_000)])
+    two = write(tmp_path / "two.pcap", [(10.0 + i * 1e-3, tunnelled(i % 1000)) for i in range(80_000)])
+    small, large = _peak(one, engine_name), _peak(two, engine_name)
     assert large < small * 1.3
 
 
@@ -208,10 +210,10 @@ def test_visiting_records_gives_the_report_iterating_frames_gives(path: Path, mo
     calls = []
     real_visit = CaptureReader.visit
     monkeypatch.setattr(CaptureReader, "visit", lambda self, v: calls.append(1) or real_visit(self, v))
-    visited = analyze([path]).to_dict()
+    visited = analyze([path], engine="reference").to_dict()
     assert calls == [1]
     iterating_frames(monkeypatch)
-    iterated = analyze([path]).to_dict()
+    iterated = analyze([path], engine="reference").to_dict()
     assert visited == iterated
 
 
@@ -225,12 +227,12 @@ def test_remembered_headers_keep_their_own_frames_across_flows(tmp_path: Path):
     assert rec.data == [(0, i + 1, 10.0 + i * 0.001, 4000 + i % 3) for i in range(300)]
 
 
-def test_progress_and_ctrl_c_on_both_paths(tmp_path: Path, monkeypatch):
+def test_progress_and_ctrl_c_on_every_path(tmp_path: Path, monkeypatch):
     a = write(tmp_path / "a.pcap", [(10.0 + i, tunnelled(i)) for i in range(10)])
-    for path_kind in ("visit", "iterate"):
+    for path_kind in ("columnar", "visit", "iterate"):
         if path_kind == "iterate":
             iterating_frames(monkeypatch)
         rec = Interrupting()
-        report = analyze([a], analyzers=[rec])
+        report = analyze([a], analyzers=[rec], engine="columnar" if path_kind == "columnar" else "reference")
         assert report.capture.partial, path_kind
         assert report.capture.frames == 3 and (report.capture.first_ts, report.capture.last_ts) == (10.0, 12.0)

@@ -1,0 +1,644 @@
+"""The columnar frame pass: a capture as numpy columns, chunk by chunk.
+
+`chunks(reader)` walks the records of an open capture (pcap or pcapng, plain,
+gzip or a pipe) in chunks (`CHUNK_BYTES` read at a time, at most
+`CHUNK_FRAMES` frames) and gives, per chunk, the chunk's bytes and
+arrays of frame number, timestamp (exactly the float the record readers
+give), captured and wire length, where each frame's bytes start in the chunk,
+link type and interface. Walking is a short Python loop per record (each
+record's place depends on the one before); everything after it is numpy.
+
+`gather(chunk, table)` then reads the fixed-layout fields of all frames of the
+chunk at once with fancy indexing: the link header (Ethernet with up to
+`MAX_VLAN_TAGS` VLAN tags, raw IPv6, null/loop, Linux cooked SLL and SLL2),
+the outer IPv6 header, for IPv6-in-IPv6 the inner header, the canonical
+RFC 6275 route-optimised layouts (`analysis.classify`), TCP/UDP ports, and
+verifies every TCP/UDP checksum, vectorised. It gives `Columns`: the fields a
+`DataPacket` needs for every frame the fast layouts explain, with addresses
+as small integer ids into one `AddressTable`, and for every other frame a
+reason code (`REASONS`): the *mask*, the frames that must go to the full
+decoder. The mask is what `analysis.classify.FastPath.fields` returns None
+for (tests/capture/test_columns.py checks it frame by frame), except IPv6
+over 802.2 LLC/SNAP and more than `MAX_VLAN_TAGS` VLAN tags, which are masked
+here and decoded in full (the same events).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from ipaddress import IPv6Address
+
+import numpy as np
+
+from ..decode.addresses import address
+from ..decode.issues import MAX_DATE_TS, MIN_DATE_TS
+from .frame import (
+    ISSUE_CORRUPT_BLOCK,
+    ISSUE_CORRUPT_RECORD,
+    LINKTYPE_ETHERNET,
+    LINKTYPE_IPV6,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_LINUX_SLL2,
+    LINKTYPE_LOOP,
+    LINKTYPE_NULL,
+    LINKTYPE_RAW,
+    MAX_CAPLEN,
+    CaptureIssue,
+)
+from .link import ETHERTYPE_IPV6, NULL_FAMILIES_IPV6, VLAN_TPIDS
+from .pcap import FILE_HEADER_LEN, EmptyRun, PcapParser
+from .pcapng import (
+    _BLOCK_NAMES,
+    _LE,
+    _MIN_LEN,
+    _PACKET_BLOCKS,
+    BT_EPB,
+    BT_IDB,
+    BT_PB,
+    BT_SHB,
+    BT_SPB,
+    MAX_BLOCK_LEN,
+    PcapngParser,
+    _check_shb,
+    _packet_problem,
+    parse_idb,
+)
+from .reader import CaptureReader
+
+CHUNK_BYTES = 2 << 20  # bytes read at a time; a chunk holds whole records from them
+CHUNK_FRAMES = 1 << 14  # at most this many frames per chunk (memory stays bounded)
+MAX_VLAN_TAGS = 2
+
+NH_TCP, NH_UDP, NH_IPV6, NH_ROUTING, NH_DSTOPTS = 6, 17, 41, 43, 60
+# inner next headers that need the full decoder (`classify.NOT_PLAIN_DATA`)
+NOT_PLAIN_DATA = np.array(sorted((0, 43, 44, 50, 51, 58, 60, 135, 62, NH_IPV6)))
+_HAO_LAYOUT = np.frombuffer(b"\x02\x01\x02\x00\x00\xc9\x10", np.uint8)  # ext[1:8]
+_RH2_LAYOUT = np.frombuffer(b"\x02\x02\x01", np.uint8)  # ext[1:4]
+
+# Kinds of data packet (`classify.TUNNELLED`, `ROUTE_OPTIMISED`, `PLAIN`)
+TUNNELLED, ROUTE_OPTIMISED, PLAIN = 0, 1, 2
+
+# Why a frame is masked (goes to the full decoder); 0: it is not.
+REASONS = (
+    "fast",                     # 0: not masked
+    "cut by snap length",       # caplen < wirelen
+    "time not a date",          # outside 1970-9999 or NaN
+    "link layer not fast",      # not IPv6, or a link layout the gather does not read
+    "IPv6 header short",        # fewer than 40 bytes, version not 6, payload length 0 or past the frame
+    "next header not fast",     # extension headers (other than canonical HAO/RH2), ICMPv6, MH, ESP, ...
+    "inner header not fast",    # tunnelled: inner header short or odd, or its next header not data
+    "segment short",            # TCP/UDP shorter than its header
+    "UDP length or zero checksum",
+    "bad TCP/UDP checksum",
+)
+(R_FAST, R_SNAPLEN, R_TIME, R_LINK, R_IP6, R_NEXT, R_INNER, R_SEGMENT, R_UDP,
+ R_CHECKSUM) = range(len(REASONS))
+NO_ID = -1  # no address (hao/rh2 absent) or no port
+
+
+@dataclass
+class Chunk:
+    """Whole records of a capture read at once: ``data`` holds them, the
+    arrays (one row per frame, in file order) say where each frame is."""
+
+    data: bytes
+    number: np.ndarray    # int64, 1-based in the file
+    ts: np.ndarray        # float64 epoch seconds, as the record readers give
+    caplen: np.ndarray    # int64
+    wirelen: np.ndarray   # int64
+    start: np.ndarray     # int64, where the frame's bytes start in ``data``
+    linktype: np.ndarray  # int64
+    interface: np.ndarray  # int64 (pcapng interface slot; 0 for pcap)
+
+    def __len__(self) -> int:
+        return len(self.number)
+
+    def frame_bytes(self, i: int) -> bytes:
+        """The captured bytes of row ``i``."""
+        start = int(self.start[i])
+        return self.data[start:start + int(self.caplen[i])]
+
+
+class AddressTable:
+    """16-byte addresses -> small integer ids, and id -> `decode.addresses.address`
+    object; ids are full 128-bit keys (no hash), stable for a whole pass."""
+
+    def __init__(self) -> None:
+        self.ids: dict[bytes, int] = {}
+        self.objects: list[IPv6Address] = []
+
+    def id_of(self, packed: bytes) -> int:
+        """The id of one address (added if new)."""
+        found = self.ids.get(packed)
+        if found is None:
+            found = self.ids[packed] = len(self.objects)
+            self.objects.append(address(packed))
+        return found
+
+    def map(self, addresses: np.ndarray) -> np.ndarray:
+        """Ids (int64) of the rows of an (n, 16) uint8 array of addresses."""
+        if not len(addresses):
+            return np.zeros(0, np.int64)
+        addresses = np.ascontiguousarray(addresses)
+        first, inverse = unique_rows(addresses.view(">u8"))
+        id_of = self.id_of
+        ids = np.fromiter((id_of(row.tobytes()) for row in addresses[first]), np.int64, len(first))
+        return ids[inverse]
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the index of one row of each distinct value, each row's index into
+    those) of a 2-D integer array, like ``np.unique(rows, axis=0,
+    return_index=True, return_inverse=True)`` but faster: rows are grouped
+    by a 64-bit mix of their columns (sorting 64-bit integers is fast), and
+    each group is checked to hold one value, so the answer is exact; a
+    collision falls back to ``np.unique(axis=0)``."""
+    columns = rows.astype(np.uint64, copy=False)
+    with np.errstate(over="ignore"):
+        mixed = np.zeros(len(rows), np.uint64)
+        for column in columns.T:
+            mixed = (mixed ^ column) * _MIX
+            mixed ^= mixed >> np.uint64(29)
+    _keys, first, inverse = np.unique(mixed, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if not (rows[first][inverse] == rows).all():  # two values share a mix
+        _keys, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+    return first, inverse
+
+
+@dataclass
+class Columns:
+    """What `gather` read from one chunk. ``reason`` has one code per frame
+    (`REASONS`; 0 for a fast frame); the other arrays have one row per fast
+    frame (``rows``: their row numbers in the chunk), in frame order. Address
+    columns hold `AddressTable` ids; ``hao``, ``rh2``, ``sport`` and ``dport``
+    hold `NO_ID` where absent."""
+
+    reason: np.ndarray
+    rows: np.ndarray
+    kind: np.ndarray
+    outer_src: np.ndarray
+    outer_dst: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    hao: np.ndarray
+    rh2: np.ndarray
+    proto: np.ndarray
+    sport: np.ndarray
+    dport: np.ndarray
+    length: np.ndarray
+    inner_length: np.ndarray
+
+    @property
+    def mask(self) -> np.ndarray:
+        """True for every frame the full decoder must take."""
+        return self.reason != R_FAST
+
+
+# -- walking the records -------------------------------------------------------------------------
+
+def chunks(reader: CaptureReader, chunk_bytes: int | None = None,
+           chunk_frames: int | None = None) -> Iterator[Chunk]:
+    """The capture's frames as `Chunk`s, in file order, with the same frames,
+    numbers, timestamps and ``reader.issues`` as iterating the reader. Only
+    before the reader is iterated; closes its file at the end. Reads
+    ``chunk_bytes`` (`CHUNK_BYTES`) at a time, ``chunk_frames``
+    (`CHUNK_FRAMES`) frames a chunk at most."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    chunk_frames = chunk_frames or CHUNK_FRAMES
+    parser, src = reader.take_stream()
+    if isinstance(parser, PcapParser):
+        return _pcap_chunks(parser, src, reader.issues, chunk_bytes, chunk_frames)
+    return _pcapng_chunks(parser, src, reader.issues, chunk_bytes, chunk_frames)
+
+
+def _u8(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, np.uint8)
+
+
+def _u32_at(u8: np.ndarray, at: np.ndarray, little: bool) -> np.ndarray:
+    """The 32-bit unsigned integers at byte offsets ``at`` (int64)."""
+    b = u8[at[:, None] + np.arange(4)].astype(np.int64)
+    if little:
+        return b[:, 0] | b[:, 1] << 8 | b[:, 2] << 16 | b[:, 3] << 24
+    return b[:, 3] | b[:, 2] << 8 | b[:, 1] << 16 | b[:, 0] << 24
+
+
+def _pcap_chunk(data: bytes, heads: list[int], first_number: int, parser: PcapParser) -> Chunk:
+    head = np.array(heads, np.int64)
+    start = head + parser.record_header_len
+    u8 = _u8(data)
+    little = parser._record.format[0] == "<"  # noqa: SLF001 - the parser's byte order
+    sec = _u32_at(u8, head, little)
+    frac = _u32_at(u8, head + 4, little)
+    caplen = _u32_at(u8, head + 8, little)
+    wirelen = _u32_at(u8, head + 12, little)
+    # as `PcapParser`: sec + frac / div, each operation rounded once as Python does
+    ts = sec.astype(np.float64) + frac.astype(np.float64) / float(parser.ts_divisor)
+    n = len(start)
+    return Chunk(data, np.arange(first_number, first_number + n, dtype=np.int64), ts, caplen,
+                 wirelen, start, np.full(n, parser.linktype, np.int64), np.zeros(n, np.int64))
+
+
+def _pcap_chunks(parser: PcapParser, src, issues: list[CaptureIssue], chunk_bytes: int,
+                 chunk_frames: int) -> Iterator[Chunk]:
+    """`PcapParser._chunks` with the records of each read gathered into one
+    Chunk: the same records, numbers and issues."""
+    read = src.read
+    hlen = parser.record_header_len
+    order = parser._record.format[0]  # noqa: SLF001 - the parser's byte order
+    caplen_at = struct.Struct(order + "I").unpack_from
+    buf, parser._head = parser._head, b""  # noqa: SLF001
+    pos = FILE_HEADER_LEN
+    base = 0
+    number = 0
+    empty = EmptyRun()
+    while True:
+        end = len(buf)
+        heads: list[int] = []  # where each record's header starts
+        keep = heads.append
+        first = number + 1
+        stop: CaptureIssue | None = None
+        while pos + hlen <= end and len(heads) < chunk_frames:
+            (caplen,) = caplen_at(buf, pos + 8)
+            if caplen > MAX_CAPLEN:
+                number = first + len(heads) - 1
+                stop = CaptureIssue(
+                    ISSUE_CORRUPT_RECORD,
+                    f"record {number + 1} at {src.where(base + pos)} claims {caplen} "
+                    f"captured bytes (limit {MAX_CAPLEN}); reading stopped", number + 1)
+                break
+            nxt = pos + hlen + caplen
+            if nxt > end:
+                break
+            if not caplen and empty.add(first + len(heads), caplen_at(buf, pos + 12)[0],
+                                        buf[pos:pos + hlen], base + pos):
+                stop = empty.issue(src, "records")
+                break
+            keep(pos)
+            pos = nxt
+        number = first + len(heads) - 1
+        if heads:
+            yield _pcap_chunk(buf, heads, first, parser)
+        if stop is not None:
+            issues.append(stop)
+            src.close()
+            return
+        if len(heads) == chunk_frames:
+            continue  # the rest of the buffer first
+        chunk = read(chunk_bytes)
+        if not chunk:
+            break
+        base += pos
+        buf = buf[pos:] + chunk
+        pos = 0
+    src.close()
+    have = len(buf) - pos
+    if have:
+        if have < hlen:
+            what = f"{have} of {hlen} record header bytes"
+        else:
+            what = f"{have - hlen} of {caplen_at(buf, pos + 8)[0]} data bytes"
+        issues.append(src.cut_issue(
+            f"record {number + 1} at {src.where(base + pos)} is cut short: {what}", number + 1))
+    else:
+        issue = src.eof_issue(base + pos, number + 1)
+        if issue is not None:
+            issues.append(issue)
+
+
+def _pcapng_chunks(parser: PcapngParser, src, issues: list[CaptureIssue], chunk_bytes: int,
+                   chunk_frames: int) -> Iterator[Chunk]:
+    """`PcapngParser.frames` with the packets of each read gathered into one
+    Chunk: the same packets, numbers, timestamps and issues. The block walk
+    stays a Python loop (block lengths chain); timestamps are computed there,
+    as the reader does, since a 64-bit count divided exactly is not what
+    float64 arithmetic gives."""
+    read = src.read
+    buf, parser._head = parser._head, b""  # noqa: SLF001
+    pos = base = number = 0
+    o = _LE
+    block, epb, u32 = o.block, o.epb, o.u32
+    ifaces: list = []
+    n_ifaces = 0
+    problem: str | None = None
+    empty = EmptyRun()
+    while True:
+        end = len(buf)
+        rows: list[tuple] = []
+        keep = rows.append
+        stop: CaptureIssue | None = None
+        while pos + 12 <= end and len(rows) < chunk_frames:
+            btype, blen = block(buf, pos)
+            nxt = pos + blen
+            if btype == BT_EPB and 32 <= blen <= MAX_BLOCK_LEN and not blen & 3:
+                if nxt > end:
+                    break
+                iface, hi, lo, caplen, wirelen = epb(buf, pos + 8)
+                if (caplen > blen - 32 or caplen > MAX_CAPLEN or iface >= n_ifaces
+                        or u32(buf, nxt - 4)[0] != blen):
+                    problem = _packet_problem(buf, pos, blen, caplen, iface, n_ifaces, o)
+                    break
+                lt, _snap, div, off = ifaces[iface]
+                number += 1
+                if not caplen and empty.add(number, wirelen, buf[pos + 8:pos + 28], base + pos):
+                    stop = empty.issue(src, "packet blocks")
+                    break
+                keep((number, (((hi << 32) | lo) + off) / div, caplen, wirelen, pos + 28, lt, iface))
+                pos = nxt
+                continue
+            if btype == BT_SHB:
+                o, blen, problem = _check_shb(buf, pos)
+                if problem is not None:
+                    break
+                block, epb, u32 = o.block, o.epb, o.u32
+                nxt = pos + blen
+            elif blen < _MIN_LEN.get(btype, 12) or blen & 3 or blen > MAX_BLOCK_LEN:
+                problem = f"impossible block length {blen}"
+                break
+            if nxt > end:
+                break
+            if u32(buf, nxt - 4)[0] != blen:
+                problem = f"trailing length {u32(buf, nxt - 4)[0]} != leading length {blen}"
+                break
+            if btype == BT_IDB:
+                ifaces.append(parse_idb(buf, pos, blen, o))
+                n_ifaces += 1
+            elif btype == BT_SPB:
+                if not ifaces:
+                    problem = "interface 0 is not defined (0 in section)"
+                    break
+                wirelen = u32(buf, pos + 8)[0]
+                lt, snap = ifaces[0][:2]
+                caplen = min(wirelen, blen - 16, snap or MAX_CAPLEN)
+                number += 1
+                if not caplen and empty.add(number, wirelen, buf[pos + 4:pos + 12], base + pos):
+                    stop = empty.issue(src, "packet blocks")
+                    break
+                keep((number, 0.0, caplen, wirelen, pos + 12, lt, 0))
+            elif btype == BT_PB:
+                iface, _drops, hi, lo, caplen, wirelen = o.pb(buf, pos + 8)
+                problem = _packet_problem(buf, pos, blen, caplen, iface, n_ifaces, o)
+                if problem is not None:
+                    break
+                lt, _snap, div, off = ifaces[iface]
+                number += 1
+                if not caplen and empty.add(number, wirelen, buf[pos + 8:pos + 28], base + pos):
+                    stop = empty.issue(src, "packet blocks")
+                    break
+                keep((number, (((hi << 32) | lo) + off) / div, caplen, wirelen, pos + 28, lt, iface))
+            elif btype == BT_SHB:
+                major, minor = o.shb(buf, pos + 12)
+                if major != 1:
+                    problem = f"unsupported pcapng version {major}.{minor}"
+                    break
+                ifaces = []
+                n_ifaces = 0
+            pos = nxt
+        if rows:
+            yield _pcapng_chunk(buf, rows)
+        if problem is not None:
+            btype = block(buf, pos)[0]
+            name = _BLOCK_NAMES.get(btype, f"block type 0x{btype:08x}")
+            stop = CaptureIssue(ISSUE_CORRUPT_BLOCK,
+                                f"{name} at {src.where(base + pos)}: {problem}; reading stopped",
+                                number + 1 if btype in _PACKET_BLOCKS else None)
+        if stop is not None:
+            issues.append(stop)
+            src.close()
+            return
+        if len(rows) == chunk_frames:
+            continue  # the rest of the buffer first
+        chunk = read(chunk_bytes)
+        if not chunk:
+            break
+        base += pos
+        buf = buf[pos:] + chunk
+        pos = 0
+    src.close()
+    parser._report_end(issues, buf, pos, base, number, o)  # noqa: SLF001 - the same end report
+
+
+def _pcapng_chunk(data: bytes, rows: list[tuple]) -> Chunk:
+    number, ts, caplen, wirelen, start, linktype, interface = zip(*rows, strict=True)
+    return Chunk(data, np.array(number, np.int64), np.array(ts, np.float64),
+                 np.array(caplen, np.int64), np.array(wirelen, np.int64), np.array(start, np.int64),
+                 np.array(linktype, np.int64), np.array(interface, np.int64))
+
+
+# -- gathering the fields -------------------------------------------------------------------------
+
+class _Bytes:
+    """Reads at per-frame offsets of one chunk; offsets past the chunk read
+    zeros (the caller's length checks reject those frames anyway)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.u8 = _u8(data)
+        self._padded: np.ndarray | None = None
+
+    def at(self, where: np.ndarray, width: int = 1) -> np.ndarray:
+        """(n, width) uint8 (or (n,) for width 1) of the bytes at ``where``."""
+        if self._padded is None or len(self._padded) < len(self.u8) + width:
+            self._padded = np.concatenate((self.u8, np.zeros(max(width, 128), np.uint8)))
+        padded = self._padded
+        where = np.minimum(where, len(self.u8))
+        if width == 1:
+            return padded[where]
+        # rows of a sliding window: numpy copies each row's bytes at once
+        return np.lib.stride_tricks.sliding_window_view(padded, width)[where]
+
+    def be16(self, where: np.ndarray) -> np.ndarray:
+        b = self.at(where, 2).astype(np.int64)
+        return b[:, 0] << 8 | b[:, 1]
+
+
+def _after_ethertype(read: _Bytes, start: np.ndarray, ethertype: np.ndarray, offset: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(is IPv6, where it starts in the frame) after ``ethertype`` read just
+    before ``offset`` of frames at ``start``, through up to `MAX_VLAN_TAGS`
+    VLAN tags (`link._after_ethertype`)."""
+    ethertype, offset = ethertype.copy(), offset.copy()
+    tpids = np.array(sorted(VLAN_TPIDS))
+    for _ in range(MAX_VLAN_TAGS):
+        tagged = np.isin(ethertype, tpids)
+        if not tagged.any():
+            break
+        ethertype[tagged] = read.be16(start[tagged] + offset[tagged] + 2)
+        offset[tagged] += 4
+    return ethertype == ETHERTYPE_IPV6, offset
+
+
+def _link_offsets(read: _Bytes, chunk: Chunk) -> tuple[np.ndarray, np.ndarray]:
+    """(is IPv6 in a layout read here, where the IPv6 header starts in the frame)."""
+    n = len(chunk)
+    ok = np.zeros(n, bool)
+    off = np.zeros(n, np.int64)
+    for linktype in np.unique(chunk.linktype).tolist():
+        rows = np.flatnonzero(chunk.linktype == linktype) if n else np.zeros(0, np.int64)
+        start = chunk.start[rows]
+        if linktype == LINKTYPE_ETHERNET:
+            is6, at = _after_ethertype(read, start, read.be16(start + 12), np.full(len(rows), 14, np.int64))
+        elif linktype == LINKTYPE_LINUX_SLL:
+            protocol = read.be16(start + 14)
+            is6, at = _after_ethertype(read, start, protocol, np.full(len(rows), 16, np.int64))
+        elif linktype == LINKTYPE_LINUX_SLL2:
+            protocol = read.be16(start)
+            is6, at = _after_ethertype(read, start, protocol, np.full(len(rows), 20, np.int64))
+        elif linktype == LINKTYPE_RAW:
+            is6, at = (read.at(start) >> 4) == 6, np.zeros(len(rows), np.int64)
+        elif linktype == LINKTYPE_IPV6:
+            is6, at = np.ones(len(rows), bool), np.zeros(len(rows), np.int64)
+        elif linktype in (LINKTYPE_NULL, LINKTYPE_LOOP):
+            b = read.at(start, 4).astype(np.int64)
+            family = b[:, 0] | b[:, 1] << 8 | b[:, 2] << 16 | b[:, 3] << 24
+            family = np.where(family > 0xFFFF, b[:, 3] | b[:, 2] << 8 | b[:, 1] << 16 | b[:, 0] << 24,
+                              family)
+            is6, at = np.isin(family, sorted(NULL_FAMILIES_IPV6)), np.full(len(rows), 4, np.int64)
+        else:
+            continue
+        ok[rows] = is6
+        off[rows] = at
+    return ok, off
+
+
+def _segment_sums(read: _Bytes, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The one's complement sums (modulo 0xFFFF) of the byte ranges
+    ``[lo, hi)`` of the chunk, each read as big-endian 16-bit words from its
+    own first byte (an odd last byte padded with zero), as
+    `classify.segment_verifies` reads them. Ranges are in increasing order,
+    do not overlap, and are at least 8 bytes long.
+
+    Since 2^16 = 1 modulo 0xFFFF, a little-endian 32-bit word of the chunk
+    is worth its bytes at even offsets times 1 plus those at odd offsets
+    times 256: one `np.add.reduceat` over the chunk's aligned 32-bit words
+    sums every range's whole words, the up to 3 bytes at either end are
+    added one by one, and the result is the range's sum times 256 (a range
+    starting at an even offset) or the sum itself (odd)."""
+    u8 = read.u8
+    words = u8[:len(u8) & ~3].view("<u4")
+    first = (lo + 3) >> 2          # first whole word inside the range
+    stop = hi >> 2                 # one past the last whole word
+    bounds = np.empty(2 * len(lo), np.int64)
+    bounds[0::2] = first
+    bounds[1::2] = stop
+    if len(bounds) and bounds[-1] >= len(words):
+        bounds = bounds[:-1]  # the last range runs to the end of the words
+    total = np.add.reduceat(words, bounds, dtype=np.uint64)[0::2].astype(np.int64)
+    total %= 0xFFFF
+    # the bytes before the first whole word and after the last
+    for k in range(3):
+        for at, inside in ((lo + k, lo + k < first << 2), ((stop << 2) + k, (stop << 2) + k < hi)):
+            weight = np.where(at & 1, 256, 1)
+            total += np.where(inside, read.at(at).astype(np.int64) * weight, 0)
+    return np.where(lo & 1, total, total << 8) % 0xFFFF
+
+
+def _words(block: np.ndarray) -> np.ndarray:
+    """(n, k / 2) big-endian 16-bit words (int32) of an (n, k) uint8 block."""
+    b = block.astype(np.int32)
+    return b[:, 0::2] << 8 | b[:, 1::2]
+
+
+def gather(chunk: Chunk, table: AddressTable) -> Columns:
+    """The fields of every fast frame of ``chunk``, and the reason every
+    other frame is masked (see the module docstring)."""
+    n = len(chunk)
+    read = _Bytes(chunk.data)
+    reason = np.zeros(n, np.int8)
+
+    def fail(where: np.ndarray, code: int) -> None:
+        reason[where & (reason == R_FAST)] = code
+
+    caplen = chunk.caplen
+    fail(caplen < chunk.wirelen, R_SNAPLEN)
+    ts = chunk.ts
+    fail(~((ts >= MIN_DATE_TS) & (ts < MAX_DATE_TS)), R_TIME)
+    is6, off = _link_offsets(read, chunk)
+    fail(~is6, R_LINK)
+    fail(caplen - off < 40, R_IP6)
+    ip = chunk.start + off
+    # every field read is in the first 88 bytes from the IPv6 header: outer
+    # header, inner header (or HAO/RH2 header) and the first 8 bytes of TCP/UDP
+    head = read.at(ip, 88)
+    words = _words(head)
+    plen, nh = words[:, 2].astype(np.int64), head[:, 6].astype(np.int64)
+    fail((head[:, 0] >> 4 != 6) | (plen == 0) | (off + 40 + plen > caplen), R_IP6)
+    tunnel = nh == NH_IPV6
+    plain = (nh == NH_TCP) | (nh == NH_UDP)
+    routed = (nh == NH_DSTOPTS) | (nh == NH_ROUTING)
+    fail(~(tunnel | plain | routed), R_NEXT)
+
+    # the inner header of a tunnel
+    iplen, inh = words[:, 22].astype(np.int64), head[:, 46].astype(np.int64)
+    fail(tunnel & ((plen < 40) | (head[:, 40] >> 4 != 6) | (iplen == 0) | (40 + iplen > plen)
+                   | np.isin(inh, NOT_PLAIN_DATA)), R_INNER)
+    # the canonical HAO / RH2 header of route-optimised data
+    hao_layout = (nh == NH_DSTOPTS) & (head[:, 41:48] == _HAO_LAYOUT).all(axis=1)
+    rh2_layout = (nh == NH_ROUTING) & (head[:, 41:44] == _RH2_LAYOUT).all(axis=1)
+    ext_nh = head[:, 40].astype(np.int64)
+    fail(routed & ((plen < 28) | ~(hao_layout | rh2_layout)
+                   | ~((ext_nh == NH_TCP) | (ext_nh == NH_UDP))), R_NEXT)
+
+    # the TCP/UDP segment of each kind: where (in 16-bit words from the IPv6
+    # header), how long, which protocol
+    proto = np.where(tunnel, inh, np.where(routed, ext_nh, nh))
+    seg_word = np.where(tunnel, 40, np.where(routed, 32, 20))
+    seg_len = np.where(tunnel, iplen, np.where(routed, plen - 24, plen))
+    rows = np.arange(n)
+    sport, dport = words[rows, seg_word], words[rows, seg_word + 1]
+    is_tcp, is_udp = proto == NH_TCP, proto == NH_UDP
+    fail((is_tcp & (seg_len < 20)) | (is_udp & (seg_len < 8)), R_SEGMENT)
+    fail(is_udp & ((words[rows, seg_word + 2] != seg_len) | (words[rows, seg_word + 3] == 0)), R_UDP)
+
+    # pseudo-header addresses: the inner ones; HAO for the source, RH2 for the destination
+    outer_src, outer_dst = words[:, 4:12].sum(axis=1), words[:, 12:20].sum(axis=1)
+    third, fourth = words[:, 24:32].sum(axis=1), words[:, 32:40].sum(axis=1)
+    checked = np.flatnonzero((reason == R_FAST) & (is_tcp | is_udp))
+    if len(checked):
+        c = checked
+        src = np.where(tunnel[c] | hao_layout[c], third[c], outer_src[c])
+        dst = np.where(tunnel[c], fourth[c], np.where(rh2_layout[c], third[c], outer_dst[c]))
+        length = seg_len[c]
+        pseudo = src + dst + (length >> 16) + (length & 0xFFFF) + proto[c]
+        lo = ip[c] + 2 * seg_word[c]
+        bad = np.zeros(n, bool)
+        bad[c] = (_segment_sums(read, lo, lo + length) + pseudo) % 0xFFFF != 0
+        fail(bad, R_CHECKSUM)
+
+    fast = np.flatnonzero(reason == R_FAST)
+    ported = is_tcp | is_udp
+    return _fast_columns(table, reason, fast, head[fast], tunnel[fast], hao_layout[fast],
+                         rh2_layout[fast], proto[fast], np.where(ported, sport, NO_ID)[fast],
+                         np.where(ported, dport, NO_ID)[fast], plen[fast], iplen[fast])
+
+
+def _fast_columns(table: AddressTable, reason: np.ndarray, rows: np.ndarray, head: np.ndarray,
+                  tunnel: np.ndarray, hao: np.ndarray, rh2: np.ndarray, proto: np.ndarray,
+                  sport: np.ndarray, dport: np.ndarray, plen: np.ndarray,
+                  iplen: np.ndarray) -> Columns:
+    """The DataPacket columns of the fast ``rows`` (their header blocks and
+    fields given)."""
+    m = len(rows)
+    # one address table lookup for the addresses the frames carry: both outer
+    # ones, the inner pair of a tunnel, the HAO's or RH2's
+    third_rows, fourth_rows = np.flatnonzero(tunnel | hao | rh2), np.flatnonzero(tunnel)
+    ids = table.map(np.concatenate((head[:, 8:24], head[:, 24:40], head[third_rows, 48:64],
+                                    head[fourth_rows, 64:80])))
+    outer_src, outer_dst = ids[:m], ids[m:2 * m]
+    third = np.full(m, NO_ID, np.int64)
+    third[third_rows] = ids[2 * m:2 * m + len(third_rows)]
+    fourth = np.full(m, NO_ID, np.int64)
+    fourth[fourth_rows] = ids[2 * m + len(third_rows):]
+    src = np.where(tunnel, third, np.where(hao, third, outer_src))
+    dst = np.where(tunnel, fourth, np.where(rh2, third, outer_dst))
+    length = 40 + plen
+    kind = np.where(tunnel, TUNNELLED, np.where(hao | rh2, ROUTE_OPTIMISED, PLAIN))
+    return Columns(reason, rows, kind, outer_src, outer_dst, src, dst,
+                   np.where(hao, third, NO_ID), np.where(rh2, third, NO_ID), proto, sport, dport,
+                   length, np.where(tunnel, 40 + iplen, length))
