@@ -62,8 +62,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from ..outfile import atomic_path
 from .frame import MAX_CAPLEN, CaptureIssue
 from .index import COLUMNS, Cancel, FrameIndex, ProgressCallback
@@ -445,6 +443,8 @@ def check_columns(columns: dict[str, array], interfaces: int, file_size: int) ->
     the capture: equal lengths, frames in file order without overlap and
     inside the file, caplen at most MAX_CAPLEN, slots naming an interface,
     finite timestamps."""
+    import numpy as np  # here: every command imports this module, few load an entry
+
     lengths = {len(columns[name]) for name in COLUMNS}
     _want(len(lengths) == 1, "columns of unequal length")
     if not lengths.pop():

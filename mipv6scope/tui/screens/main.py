@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...analysis.cache import CacheSnapshot
 from ...capture.index import IndexCancelled
+from ...capture.index_store import IndexStore
 from ...charts.window import handoff_span
 from ...cli.output import AnalysisOptions
 from ...report.model import Finding, MobileNode, Report
@@ -86,11 +87,14 @@ class MainScreen(Screen[None]):
         Binding("escape", "back", "Back", show=False),
     ]
 
-    def __init__(self, paths: list[str], options: AnalysisOptions, cancel: threading.Event) -> None:
+    def __init__(self, paths: list[str], options: AnalysisOptions, cancel: threading.Event,
+                 index_store: IndexStore | None = None, save_index: bool = True) -> None:
         super().__init__()
         self.paths = paths
         self.options = options
         self.cancel = cancel
+        self.index_store = index_store  # where stored frame indexes are read (None: always built)
+        self.save_index = save_index    # whether the indexes built are stored there
         self.report: Report | None = None
         self.interim: Report | None = None         # the latest report so far, until `report`
         self.snapshots: list[float] = []           # what each interim report cost the analysis (s)
@@ -153,7 +157,8 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="index", exit_on_error=False)
     def _index(self) -> None:
-        workers.build_source(self.paths, self.post_message, self.cancel)
+        workers.build_source(self.paths, self.post_message, self.cancel, self.index_store,
+                             self.save_index)
 
     @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
     def _analyse(self) -> None:
@@ -203,7 +208,7 @@ class MainScreen(Screen[None]):
             return
         self.source = message.source
         self.indexed = len(message.source)
-        self.query_one(LoadProgress).index_done(self.indexed, message.elapsed_s)
+        self.query_one(LoadProgress).index_done(self.indexed, message.elapsed_s, message.loaded)
         if self.report is None:
             self.query_one(CaptureHeader).show(self.paths, self.indexed, None)
             self.query_one(Overview).show_progress(self.indexed, self.paths)
