@@ -24,9 +24,10 @@ Layout of an entry file (all integers little-endian)::
     4 bytes  manifest length M (u32)
    32 bytes  blake2b digest of every byte after this header
     M bytes  manifest: UTF-8 JSON (key, format, frames, interfaces, issues,
-             columns: [[name, numpy dtype string], ...])
-    then each column in the manifest's order, ``frames`` values of its dtype,
-    starting at the next multiple of 64 bytes (zero padding)
+             columns: [[name, numpy dtype string, values], ...])
+    then each column in the manifest's order, ``frames`` values of its dtype
+    (every column lists ``frames`` as its count), starting at the next
+    multiple of 64 bytes (zero padding)
 
 Today's five columns take 26 bytes a frame plus a few hundred bytes. More
 columns (address ids, ports, a "needs full decode" mask) are added under new
@@ -305,7 +306,7 @@ def write_entry(entry: Path, index: FrameIndex, key: CaptureKey) -> int:
         "frames": len(index),
         "interfaces": [list(i) for i in index.interfaces],
         "issues": [[i.code, i.detail, i.frame] for i in index.issues],
-        "columns": [[name, DTYPES[name]] for name in columns],
+        "columns": [[name, DTYPES[name], len(column)] for name, column in columns.items()],
     }, separators=(",", ":")).encode("utf-8")
     digest = hashlib.blake2b(manifest, digest_size=DIGEST_SIZE)
     parts: list[bytes | array] = [manifest]
@@ -362,9 +363,11 @@ def read_entry(entry: Path, capture: str, key: CaptureKey,
         if os.path.islink(entry):
             raise EntryRejected("a symlink; not followed") from None
         raise exc
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise EntryRejected("not a regular file")
     with open(fd, "rb", buffering=0) as f:
-        st = os.fstat(f.fileno())
-        _want(stat.S_ISREG(st.st_mode), "not a regular file")
         head = f.read(HEADER.size)
         _want(len(head) == HEADER.size, "truncated")
         magic, version, manifest_len, stored_digest = HEADER.unpack(head)
@@ -382,10 +385,10 @@ def read_entry(entry: Path, capture: str, key: CaptureKey,
         position = HEADER.size + manifest_len
         columns: dict[str, array] = {}
         for listed in columns_listed:
-            _want(isinstance(listed, list) and len(listed) == 2
-                  and all(isinstance(x, str) for x in listed) and listed[1] in TYPECODES,
-                  "corrupt manifest")
-            name, dtype = listed
+            _want(isinstance(listed, list) and len(listed) == 3 and isinstance(listed[0], str)
+                  and listed[1] in TYPECODES and type(listed[2]) is int, "corrupt manifest")
+            name, dtype, length = listed
+            _want(length == frames, "columns of unequal length")
             typecode = TYPECODES[dtype]
             pad = _padding(position)
             size = frames * array(typecode).itemsize
