@@ -239,7 +239,7 @@ class MainScreen(Screen[None]):
             chosen = self.query_one(NodeList).chosen()
             self.query_one(NodeHeader).show(chosen, message.report, so_far=True)
 
-    def on_analysis_ready(self, message: AnalysisReady) -> None:
+    async def on_analysis_ready(self, message: AnalysisReady) -> None:
         """The report is here: fill in everything that depends on it."""
         report = self.report = message.report
         self.query_one(LoadProgress).analysis_done(message.elapsed_s)
@@ -248,10 +248,18 @@ class MainScreen(Screen[None]):
         self.query_one(FilterBar).report = report
         self.query_one(NodeHeader).show(None, report)
         self._mark_lost()
-        self.query_one(NodeList).show_report(report)
+        nodes = self.query_one(NodeList)
+        nodes.show_report(report)
         if not report.mobile_nodes:
             self.query_one(NodeHeader).update("no mobile node in this capture")
             self._update_view()
+            return
+        # the node under the cursor was chosen while only an interim report
+        # was there (show_node waits for the final one); when the final rows
+        # are the same, the list does not redraw and nothing chooses it again
+        chosen = nodes.chosen()
+        if self.node is None and chosen is not None:
+            await self.show_node(chosen)
 
     def _mark_lost(self) -> None:
         if self.source is None or self.report is None:
