@@ -244,11 +244,10 @@ class IndexStore:
     # -- both ---------------------------------------------------------------------------------------
 
     def open(self, capture: str | os.PathLike[str], progress: ProgressCallback | None = None,
-             cancel: Cancel | None = None, force: bool = False, save: bool = True,
-             save_min_bytes: int = 0) -> Opened:
+             cancel: Cancel | None = None, force: bool = False, save: bool = True) -> Opened:
         """The index of ``capture``: a valid stored entry's (unless ``force``),
         else built from the file (`FrameIndex.build`: its errors) and, with
-        ``save`` and a capture of at least ``save_min_bytes``, stored."""
+        ``save``, stored (see `store`)."""
         started = time.perf_counter()
         capture = os.fsdecode(capture)
         try:
@@ -265,7 +264,7 @@ class IndexStore:
                 return opened
         index = FrameIndex.build(capture, progress, cancel)
         opened = Opened(index, BUILT if reason is None else REBUILT, key, reason=reason)
-        if save and key is not None and key.size >= save_min_bytes:
+        if save:
             self.store(opened)
         opened.seconds = time.perf_counter() - started
         return opened
