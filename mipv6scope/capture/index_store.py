@@ -452,12 +452,14 @@ def check_columns(columns: dict[str, array], interfaces: int, file_size: int) ->
     if not lengths.pop():
         return
     offsets = np.frombuffer(columns["offsets"], dtype=np.int64)
-    caplens = np.frombuffer(columns["caplens"], dtype=np.uint32).astype(np.int64)
-    ends = offsets + caplens
-    _want(int(offsets[0]) > 0, "an offset before the file's start")
-    _want(int(ends[-1]) <= file_size, "a frame past the end of the capture")
-    _want(bool((offsets[1:] >= ends[:-1]).all()), "frames out of order or overlapping")
+    caplens = np.frombuffer(columns["caplens"], dtype=np.uint32)
     _want(int(caplens.max()) <= MAX_CAPLEN, "a caplen above the maximum")
+    _want(int(offsets.min()) > 0, "an offset before the file's start")
+    _want(int(offsets.max()) <= file_size, "a frame past the end of the capture")
+    ends = caplens.astype(np.int64)  # no overflow: offsets and caplens are bounded now
+    ends += offsets
+    _want(int(ends.max()) <= file_size, "a frame past the end of the capture")
+    _want(bool((offsets[1:] >= ends[:-1]).all()), "frames out of order or overlapping")
     _want(int(np.frombuffer(columns["slots"], dtype=np.uint16).max()) < interfaces,
           "a frame on an undefined interface")
     _want(bool(np.isfinite(np.frombuffer(columns["ts"], dtype=np.float64)).all()),

@@ -286,6 +286,8 @@ def tampered(path: Path, entry: Path, change) -> None:
     (lambda ix: ix.caplens.__setitem__(-1, ix.caplens[-1] + 64), "past the end"),
     (lambda ix: ix.offsets.__setitem__(1, ix.offsets[0]), "overlapping"),
     (lambda ix: ix.offsets.__setitem__(0, -5), "before the file"),
+    (lambda ix: ix.offsets.__setitem__(-1, 2**63 - 10), "past the end"),  # + caplen overflows
+    (lambda ix: ix.caplens.__setitem__(0, 1 << 31), "caplen above"),
     (lambda ix: ix.slots.__setitem__(0, 3), "undefined interface"),
     (lambda ix: ix.ts.__setitem__(1, float("nan")), "not finite"),
 ])
