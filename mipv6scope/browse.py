@@ -15,8 +15,8 @@ Frames are decoded when asked for and kept in a bounded LRU cache, so scrolling
 a capture of millions of frames decodes only the rows on screen, and memory is
 the index's columns (about 26 bytes a frame) plus the cache. `open` can take
 the index from a stored entry (`capture.index_store`) instead of reading the
-file. Reads are
-thread-safe: the index reads with ``os.pread`` and the cache is locked.
+file. Reads are thread-safe: the index reads with ``os.pread`` and the cache
+is locked.
 
 No UI here: nothing in this module imports textual, rich or click.
 """
