@@ -14,6 +14,8 @@ import struct
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mipv6scope.capture.index import COLUMNS, FrameIndex
 from mipv6scope.capture.index_store import (
@@ -30,7 +32,8 @@ from mipv6scope.capture.index_store import (
     read_entry,
     write_entry,
 )
-from tests.capture.test_index import two_interface_pcapng
+from tests.capture.test_index import pcap_bytes, two_interface_pcapng
+from tests.capture.test_pcapng_reader import epb, idb, shb
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_captures"
 
@@ -463,3 +466,36 @@ def test_a_missing_capture_is_the_builds_error(tmp_path: Path, store: IndexStore
 
     with pytest.raises(CaptureError):
         store.open(tmp_path / "nothing.pcap")
+
+
+# -- generated captures -----------------------------------------------------------------------
+
+def reused_equals_fresh(tmp_path: Path, path: Path) -> None:
+    """Store, then load: REUSED and equal to a fresh build (never rejected: a
+    valid entry must not be refused for what its capture holds)."""
+    store = IndexStore(tmp_path / "gen-store")
+    store.open(path, save=True).index.close()
+    opened = store.open(path)
+    with opened.index as index:
+        assert opened.status == REUSED, opened.reason
+        same_as_fresh(index, path)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 999_999),
+                                  st.binary(max_size=200)), max_size=10),
+       order=st.sampled_from("<>"), cut=st.integers(0, 30))
+def test_generated_pcaps_round_trip(tmp_path: Path, records: list[tuple[int, int, bytes]],
+                                    order: str, cut: int) -> None:
+    blob = pcap_bytes(records, order=order)
+    path = tmp_path / "gen.pcap"
+    path.write_bytes(blob[:len(blob) - cut] if len(blob) - cut >= 24 else blob)
+    reused_equals_fresh(tmp_path, path)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tail=st.binary(max_size=400), order=st.sampled_from("<>"))
+def test_random_pcapng_tails_round_trip(tmp_path: Path, tail: bytes, order: str) -> None:
+    path = tmp_path / "fuzz.pcapng"
+    path.write_bytes(shb(order) + idb(1, order=order) + epb(0, 1, bytes(20), order=order) + tail)
+    reused_equals_fresh(tmp_path, path)
