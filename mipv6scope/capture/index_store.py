@@ -49,6 +49,7 @@ the next location tried.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -110,7 +111,10 @@ class CaptureKey:
 
 def capture_key(path: str | os.PathLike[str]) -> CaptureKey:
     """The key of the capture at ``path`` as it is now (reads at most 128 KiB).
-    Raises OSError when it cannot be read."""
+    Raises OSError when it cannot be read or is not a regular file (a fifo
+    has nothing to key an entry by)."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
     with open(path, "rb", buffering=0) as f:
         st = os.fstat(f.fileno())
         size = st.st_size

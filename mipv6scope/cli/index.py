@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 
@@ -80,7 +81,7 @@ def index(captures: tuple[str, ...], force: bool, index_dir: str | None, fmt: st
 
     \b
     Exit codes: 0 ok; 1 an index could not be stored anywhere; 2 usage
-    error (e.g. '-': stdin has no file to index); 3 a capture could not be
+    error (e.g. '-' or a fifo: no file to index); 3 a capture could not be
     read, or only in part (its index is still stored); 4 internal error;
     130 interrupted (Ctrl-C).
     """
@@ -89,6 +90,10 @@ def index(captures: tuple[str, ...], force: bool, index_dir: str | None, fmt: st
     if STDIN in captures:
         raise click.UsageError("index: '-' (stdin) has no file to keep an index for; "
                                "save the capture to a file first")
+    for capture in captures:
+        if os.path.exists(capture) and not os.path.isfile(capture):  # a fifo, a device
+            raise click.UsageError(f"index: {_display(capture)} is not a regular file; "
+                                   "an index is kept for a file that can be read again")
     store = IndexStore.from_env(index_dir)
     results: list[IndexResult] = []
     code = 0

@@ -499,3 +499,10 @@ def test_random_pcapng_tails_round_trip(tmp_path: Path, tail: bytes, order: str)
     path = tmp_path / "fuzz.pcapng"
     path.write_bytes(shb(order) + idb(1, order=order) + epb(0, 1, bytes(20), order=order) + tail)
     reused_equals_fresh(tmp_path, path)
+
+
+def test_a_fifo_has_no_key(tmp_path: Path) -> None:
+    fifo = tmp_path / "live.pcap"
+    os.mkfifo(fifo)  # nobody writes to it: opening it to read would wait forever
+    with pytest.raises(OSError, match="not a regular file"):
+        capture_key(fifo)

@@ -88,9 +88,14 @@ def test_index_dir_option_and_environment(capture: Path, tmp_path: Path,
     assert not Path(f"{capture}{SUFFIX}").exists()
 
 
-def test_stdin_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_stdin_and_a_fifo_are_usage_errors(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["index", "-"], capsys)
     assert code == 2 and out == "" and "stdin" in err and "Traceback" not in err
+    fifo = tmp_path / "live.pcap"
+    os.mkfifo(fifo)  # nobody writes to it: opening it to read would wait forever
+    code, out, err = run(["index", str(fifo)], capsys)
+    assert code == 2 and out == "" and "not a regular file" in err
 
 
 def test_unreadable_captures_exit_3_and_the_others_are_indexed(
