@@ -13,8 +13,10 @@ file, as the report numbers them (an event's ``frame`` and ``file``).
 
 Frames are decoded when asked for and kept in a bounded LRU cache, so scrolling
 a capture of millions of frames decodes only the rows on screen, and memory is
-the index's columns (about 26 bytes a frame) plus the cache. Reads are
-thread-safe: the index reads with ``os.pread`` and the cache is locked.
+the index's columns (about 26 bytes a frame) plus the cache. `open` can take
+the index from a stored entry (`capture.index_store`) instead of reading the
+file. Reads are thread-safe: the index reads with ``os.pread`` and the cache
+is locked.
 
 No UI here: nothing in this module imports textual, rich or click.
 """
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .capture.frame import Frame
 from .capture.index import Cancel, FrameIndex, ProgressCallback
+from .capture.index_store import IndexStore, Opened
 from .decode.detail import DetailNode, build_detail
 from .decode.frame_decoder import decode_frame
 from .decode.model import MALFORMED, SKIPPED, DecodedFrame
@@ -144,17 +147,26 @@ class FrameSource:
         self._cache: OrderedDict[int, CachedFrame] = OrderedDict()
         self._lock = threading.Lock()
         self._lost: frozenset[int] = frozenset()
+        # how each file's index was had (`IndexStore.open`), when `open` used a store
+        self.opened: list[Opened] = []
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
              progress: ProgressCallback | None = None, cancel: Cancel | None = None,
-             cache_frames: int = DEFAULT_CACHE_FRAMES) -> FrameSource:
+             cache_frames: int = DEFAULT_CACHE_FRAMES,
+             store: IndexStore | None = None) -> FrameSource:
         """Index the capture at ``path`` (or each of several paths, in turn;
         see `FrameIndex.build` for ``cancel`` and the errors raised) and
         return their FrameSource. ``progress(frames, bytes done, bytes
-        total)`` counts over all the files."""
+        total)`` counts over all the files.
+
+        With ``store``, a file's valid stored index is used instead of reading
+        the file (`IndexStore.open`); nothing is written here: ``opened``
+        lists how each index was had, and the caller stores the built ones
+        (`IndexStore.store`) when it sees fit, e.g. after showing them."""
         paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
         sizes = [os.stat(p).st_size for p in paths]
+        opened: list[Opened] = []
         indexes: list[FrameIndex] = []
         try:
             for n, p in enumerate(paths):
@@ -164,12 +176,18 @@ class FrameSource:
                          bb: int = bytes_before) -> None:
                     if progress is not None:
                         progress(fb + frames, bb + done, sum(sizes))
-                indexes.append(FrameIndex.build(p, each, cancel))
+                if store is None:
+                    indexes.append(FrameIndex.build(p, each, cancel))
+                else:
+                    opened.append(store.open(p, each, cancel, save=False))
+                    indexes.append(opened[-1].index)
         except BaseException:
             for i in indexes:
                 i.close()
             raise
-        return cls(indexes, cache_frames)
+        source = cls(indexes, cache_frames)
+        source.opened = opened
+        return source
 
     def __len__(self) -> int:
         return self.starts[-1]

@@ -22,7 +22,7 @@ import os
 import sys
 import threading
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from . import pcapng as ng
@@ -41,6 +41,9 @@ from .reader import ByteSource, CaptureReader, _display, open_capture
 # progress(frames indexed, bytes done, bytes total); called from the indexing thread
 ProgressCallback = Callable[[int, int, int], object]
 Cancel = threading.Event | Callable[[], bool]
+
+# the per-frame columns of a FrameIndex and their array typecodes
+COLUMNS = {"offsets": "q", "caplens": "I", "wirelens": "I", "ts": "d", "slots": "H"}
 
 DEFAULT_CHUNK_FRAMES = 65536
 PROGRESS_BYTES = 8 << 20  # report at least this often, for captures of big frames
@@ -62,11 +65,11 @@ class IndexColumns:
 
     def __init__(self, bytes_total: int, progress: ProgressCallback | None,
                  cancel: Cancel | None, chunk_frames: int) -> None:
-        self.offsets = array("q")
-        self.caplens = array("I")
-        self.wirelens = array("I")
-        self.ts = array("d")
-        self.slots = array("H")
+        self.offsets = array(COLUMNS["offsets"])
+        self.caplens = array(COLUMNS["caplens"])
+        self.wirelens = array(COLUMNS["wirelens"])
+        self.ts = array(COLUMNS["ts"])
+        self.slots = array(COLUMNS["slots"])
         # (link type, interface id in its section) per slot
         self.interfaces: list[tuple[int, int]] = []
         self._slot_of: dict[tuple[int, int, int], int] = {}
@@ -100,7 +103,7 @@ class IndexColumns:
 
     def trim(self) -> None:
         """Give back the columns' spare capacity (arrays over-allocate as they grow)."""
-        for name in ("offsets", "caplens", "wirelens", "ts", "slots"):
+        for name in COLUMNS:
             setattr(self, name, array(getattr(self, name).typecode, getattr(self, name)))
 
 
@@ -273,18 +276,21 @@ class FrameIndex:
     Use as a context manager, or call ``close()``.
     """
 
-    def __init__(self, path: str, fmt: str, cols: IndexColumns, issues: list[CaptureIssue],
+    def __init__(self, path: str, fmt: str, columns: dict[str, array],
+                 interfaces: Sequence[tuple[int, int]], issues: list[CaptureIssue],
                  file_size: int) -> None:
+        """An index over ``columns`` (every name of `COLUMNS`, equal lengths);
+        `build` makes one from the file, `capture.index_store` from a stored entry."""
         self.path = path
         self.format = fmt
         self.issues = issues
         self.file_size = file_size
-        self.offsets = cols.offsets
-        self.caplens = cols.caplens
-        self.wirelens = cols.wirelens
-        self.ts = cols.ts
-        self.slots = cols.slots
-        self.interfaces = tuple(cols.interfaces)
+        self.offsets = columns["offsets"]
+        self.caplens = columns["caplens"]
+        self.wirelens = columns["wirelens"]
+        self.ts = columns["ts"]
+        self.slots = columns["slots"]
+        self.interfaces = tuple(interfaces)
         self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
 
     @classmethod
@@ -314,7 +320,8 @@ class FrameIndex:
                 issues = walk_pcapng(ByteSource([f], compressed=False), cols)
             cols.tick(len(cols.offsets), size)
         cols.trim()
-        return cls(path, reader.format, cols, issues, size)
+        return cls(path, reader.format, {name: getattr(cols, name) for name in COLUMNS},
+                   cols.interfaces, issues, size)
 
     def __len__(self) -> int:
         return len(self.offsets)
@@ -355,11 +362,14 @@ class FrameIndex:
         linktype, iface = self.interfaces[self.slots[i]]
         return new_frame((i + 1, self.ts[i], caplen, self.wirelens[i], linktype, data, iface))
 
+    def columns(self) -> dict[str, array]:
+        """The per-frame columns by name (`COLUMNS`), as the index holds them."""
+        return {name: getattr(self, name) for name in COLUMNS}
+
     @property
     def nbytes(self) -> int:
         """Memory held by the per-frame columns (allocated, with object headers), in bytes."""
-        return sum(sys.getsizeof(a) for a in
-                   (self.offsets, self.caplens, self.wirelens, self.ts, self.slots))
+        return sum(sys.getsizeof(getattr(self, name)) for name in COLUMNS)
 
     def close(self) -> None:
         """Close the file; safe to call more than once."""

@@ -20,6 +20,7 @@ try:  # Ctrl-C while the commands load: exit 130, no traceback
     from .. import __version__
     from .analysis_commands import report, summary
     from .chart import chart
+    from .index import index
     from .packets import packets
     from .samples import samples
     from .stats import stats
@@ -69,6 +70,7 @@ cli.add_command(samples)
 cli.add_command(synth)
 cli.add_command(chart)
 cli.add_command(tui)
+cli.add_command(index)
 cli.add_command(stats)
 for _view in VIEW_COMMANDS:
     cli.add_command(_view)

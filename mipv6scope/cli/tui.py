@@ -35,16 +35,24 @@ def check_captures(captures: tuple[str, ...]) -> None:
 @click.command()
 @click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @analysis_options
-def tui(captures: tuple[str, ...], analysis: AnalysisOptions) -> None:
+@click.option("--index-dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Read and store the frame indexes in DIR (default: $MIPV6SCOPE_INDEX_DIR, "
+                   "else next to the capture or in ~/.cache/mipv6scope/index; see `index`).")
+@click.option("--no-index-store", is_flag=True,
+              help="Write no frame index file (a valid stored one is still used).")
+def tui(captures: tuple[str, ...], analysis: AnalysisOptions, index_dir: str | None,
+        no_index_store: bool) -> None:
     """Browse CAPTURE files by mobile node in the terminal: overview, node
     list, per-node timeline, ladder, binding caches, tunnels and route
     optimisation, findings, and Wireshark's three packet panes with a
     display filter (press ? inside for every key).
 
     The first screen is up at once; the capture is indexed and analysed in
-    the background. Several files are analysed together; the packet panes
-    browse the first one. '-' reads the capture from stdin (kept in a
-    temporary file while the UI runs); the keys then come from the terminal.
+    the background. The frame index of a capture of 16 MiB or more is stored
+    (as `mipv6scope index` does) and used the next time, when still valid.
+    Several files are analysed together; the packet panes browse all of them.
+    '-' reads the capture from stdin (kept in a temporary file while the UI
+    runs); the keys then come from the terminal.
 
     \b
     Exit codes: 0 ok, 1 textual is not installed, 2 usage error,
@@ -59,7 +67,11 @@ def tui(captures: tuple[str, ...], analysis: AnalysisOptions) -> None:
         except ImportError as exc:  # textual is an optional extra
             raise click.ClickException(f"the terminal UI needs textual ({exc}): "
                                        "pip install textual") from None
-        app = MobilityApp(paths, analysis)
+        from ..capture.index_store import IndexStore
+
+        spooled = STDIN in captures  # a temporary copy: its index would never be used again
+        store = None if spooled else IndexStore.from_env(index_dir)
+        app = MobilityApp(paths, analysis, store, save_index=not no_index_store)
         try:
             app.run()
         except KeyboardInterrupt:

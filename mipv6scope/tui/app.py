@@ -16,6 +16,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from ..capture.index_store import IndexStore
 from ..cli.output import AnalysisOptions
 from .screens.help import KEYS, HelpScreen
 from .screens.main import MainScreen
@@ -36,16 +37,22 @@ class MobilityApp(App[None]):
         Binding("question_mark", "help", "Help"),
     ]
 
-    def __init__(self, paths: list[str], options: AnalysisOptions | None = None) -> None:
+    def __init__(self, paths: list[str], options: AnalysisOptions | None = None,
+                 index_store: IndexStore | None = None, save_index: bool = True) -> None:
+        """``index_store``: where the captures' stored frame indexes are looked
+        for (None: every capture is indexed from its file, nothing is stored);
+        ``save_index``: store there the indexes built (large captures only)."""
         super().__init__()
         self.paths = [str(p) for p in paths]
         self.options = options or AnalysisOptions(None, None, {})
+        self.index_store = index_store
+        self.save_index = save_index
         self.cancel = threading.Event()
         self.sub_title = Path(self.paths[0]).name
 
     def get_default_screen(self) -> Screen:
         """The main screen is the first (and bottom) screen."""
-        return MainScreen(self.paths, self.options, self.cancel)
+        return MainScreen(self.paths, self.options, self.cancel, self.index_store, self.save_index)
 
     @property
     def main(self) -> MainScreen:

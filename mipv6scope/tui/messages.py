@@ -28,12 +28,14 @@ class IndexProgress(Message):
 
 
 class IndexReady(Message):
-    """The captures are indexed: ``source`` (a FrameSource) browses them."""
+    """The captures are indexed: ``source`` (a FrameSource) browses them;
+    ``loaded``: every index came from a stored entry (none was read from the capture)."""
 
-    def __init__(self, source: Any, elapsed_s: float) -> None:
+    def __init__(self, source: Any, elapsed_s: float, loaded: bool = False) -> None:
         super().__init__()
         self.source = source
         self.elapsed_s = elapsed_s
+        self.loaded = loaded
 
 
 class AnalysisProgress(Message):

@@ -23,6 +23,7 @@ from textual.message import Message
 
 from ..analysis.cache import cache_at
 from ..analysis.engine import analyze, default_analyzers
+from ..capture.index_store import IndexStore
 from ..cli.output import AnalysisOptions, OutputOptions, filter_report
 from ..report.model import MobileNode, Report
 from ..safe_text import safe_report
@@ -97,11 +98,16 @@ class _Throttle:
         return time.monotonic() - self.start
 
 
-def build_source(paths: Sequence[str], post: Post, cancel: threading.Event) -> Any:
+def build_source(paths: Sequence[str], post: Post, cancel: threading.Event,
+                 store: IndexStore | None = None, save: bool = True) -> Any:
     """Index the captures at ``paths`` (in turn) into one FrameSource, posting
     IndexProgress and then IndexReady; the index build stops (IndexCancelled)
-    when ``cancel`` is set."""
+    when ``cancel`` is set. With ``store``, a capture's valid stored index is
+    used instead of reading it; with ``save`` too, the indexes built are
+    stored after IndexReady (captures of ``IMPLICIT_MIN_BYTES`` or more:
+    smaller ones index in a blink), unless cancelled meanwhile."""
     from ..browse import FrameSource
+    from ..capture.index_store import IMPLICIT_MIN_BYTES, REUSED
 
     throttle = _Throttle()
 
@@ -109,8 +115,15 @@ def build_source(paths: Sequence[str], post: Post, cancel: threading.Event) -> A
         if throttle.due() or bytes_done >= bytes_total:
             post(IndexProgress(frames, bytes_done, bytes_total, throttle.elapsed))
 
-    source = FrameSource.open(list(paths), progress=progress, cancel=cancel)
-    post(IndexReady(source, throttle.elapsed))
+    source = FrameSource.open(list(paths), progress=progress, cancel=cancel, store=store)
+    loaded = bool(source.opened) and all(o.status == REUSED for o in source.opened)
+    post(IndexReady(source, throttle.elapsed, loaded))
+    if store is not None and save:
+        for opened in source.opened:
+            if cancel.is_set():
+                break
+            if opened.key is not None and opened.key.size >= IMPLICIT_MIN_BYTES:
+                store.store(opened)
     return source
 
 

@@ -180,6 +180,38 @@ def test_the_node_list_fills_in_before_the_analysis_ends(monkeypatch):
     asyncio.run(run())
 
 
+def test_the_node_is_shown_when_the_final_report_has_the_interim_reports_rows(monkeypatch):
+    """The node list keeps its rows when the final report's equal the last
+    interim report's (no redraw, no new highlight): the node under the cursor,
+    highlighted while only the interim report was there, is shown all the same."""
+    monkeypatch.setattr(workers, "SNAPSHOT_EVERY_S", 0.0)
+    release = threading.Event()
+    real = workers.analyze
+
+    def analyze_then_hold(paths, analyzers, progress=None, names=None, interim=None,
+                          vantage="auto"):
+        report = real(paths, analyzers, progress=progress, names=names, vantage=vantage)
+        interim(lambda: report)  # an interim report with the final rows
+        release.wait(30)
+        return report
+    monkeypatch.setattr(workers, "analyze", analyze_then_hold)
+
+    async def run() -> None:
+        app = MobilityApp([HANDOFF])
+        async with app.run_test(size=SIZE) as pilot:
+            main = app.main
+            try:
+                await until(pilot, lambda: main.query_one(NodeList).chosen() is not None)
+                await pilot.pause(0.2)  # the highlight's NodeChosen comes and goes
+                assert main.report is None and main.node is None
+            finally:
+                release.set()
+            await until(pilot, lambda: main.report is not None and main.node is not None)
+            await until(pilot, lambda: main.view is not None and main.view.node is not None
+                        and main.shown == main.view)
+    asyncio.run(run())
+
+
 def two_captures_ready(app: MobilityApp) -> Callable[[], bool]:
     def check() -> bool:
         main = app.main

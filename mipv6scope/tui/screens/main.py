@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...analysis.cache import CacheSnapshot
 from ...capture.index import IndexCancelled
+from ...capture.index_store import IndexStore
 from ...charts.window import handoff_span
 from ...cli.output import AnalysisOptions
 from ...report.model import Finding, MobileNode, Report
@@ -86,11 +87,14 @@ class MainScreen(Screen[None]):
         Binding("escape", "back", "Back", show=False),
     ]
 
-    def __init__(self, paths: list[str], options: AnalysisOptions, cancel: threading.Event) -> None:
+    def __init__(self, paths: list[str], options: AnalysisOptions, cancel: threading.Event,
+                 index_store: IndexStore | None = None, save_index: bool = True) -> None:
         super().__init__()
         self.paths = paths
         self.options = options
         self.cancel = cancel
+        self.index_store = index_store  # where stored frame indexes are read (None: always built)
+        self.save_index = save_index    # whether the indexes built are stored there
         self.report: Report | None = None
         self.interim: Report | None = None         # the latest report so far, until `report`
         self.snapshots: list[float] = []           # what each interim report cost the analysis (s)
@@ -153,7 +157,8 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="index", exit_on_error=False)
     def _index(self) -> None:
-        workers.build_source(self.paths, self.post_message, self.cancel)
+        workers.build_source(self.paths, self.post_message, self.cancel, self.index_store,
+                             self.save_index)
 
     @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
     def _analyse(self) -> None:
@@ -203,7 +208,7 @@ class MainScreen(Screen[None]):
             return
         self.source = message.source
         self.indexed = len(message.source)
-        self.query_one(LoadProgress).index_done(self.indexed, message.elapsed_s)
+        self.query_one(LoadProgress).index_done(self.indexed, message.elapsed_s, message.loaded)
         if self.report is None:
             self.query_one(CaptureHeader).show(self.paths, self.indexed, None)
             self.query_one(Overview).show_progress(self.indexed, self.paths)
@@ -234,7 +239,7 @@ class MainScreen(Screen[None]):
             chosen = self.query_one(NodeList).chosen()
             self.query_one(NodeHeader).show(chosen, message.report, so_far=True)
 
-    def on_analysis_ready(self, message: AnalysisReady) -> None:
+    async def on_analysis_ready(self, message: AnalysisReady) -> None:
         """The report is here: fill in everything that depends on it."""
         report = self.report = message.report
         self.query_one(LoadProgress).analysis_done(message.elapsed_s)
@@ -243,10 +248,18 @@ class MainScreen(Screen[None]):
         self.query_one(FilterBar).report = report
         self.query_one(NodeHeader).show(None, report)
         self._mark_lost()
-        self.query_one(NodeList).show_report(report)
+        nodes = self.query_one(NodeList)
+        nodes.show_report(report)
         if not report.mobile_nodes:
             self.query_one(NodeHeader).update("no mobile node in this capture")
             self._update_view()
+            return
+        # the node under the cursor was chosen while only an interim report
+        # was there (show_node waits for the final one); when the final rows
+        # are the same, the list does not redraw and nothing chooses it again
+        chosen = nodes.chosen()
+        if self.node is None and chosen is not None:
+            await self.show_node(chosen)
 
     def _mark_lost(self) -> None:
         if self.source is None or self.report is None:

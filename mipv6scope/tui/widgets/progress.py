@@ -53,10 +53,10 @@ class LoadProgress(Horizontal):
         self.query_one("#index-bar", ProgressBar).update(total=max(total, 1), progress=done)
         self.query_one("#index-text", Label).update(rate_text(frames, done, total, elapsed_s))
 
-    def index_done(self, frames: int, elapsed_s: float) -> None:
-        """Indexing finished."""
+    def index_done(self, frames: int, elapsed_s: float, loaded: bool = False) -> None:
+        """Indexing finished (``loaded``: the index came from a stored entry)."""
         self.query_one("#index-bar", ProgressBar).update(total=1, progress=1)
-        self.query_one("#index-label", Label).update("indexed")
+        self.query_one("#index-label", Label).update("loaded" if loaded else "indexed")
         self.query_one("#index-text", Label).update(rate_text(frames, 1, 1, elapsed_s))
         self._finished("index")
 
