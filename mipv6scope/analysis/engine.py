@@ -46,7 +46,6 @@ from ipaddress import IPv6Address
 from itertools import repeat
 from pathlib import Path
 
-from ..capture.columns import AddressTable
 from ..capture.frame import Frame, new_frame
 from ..capture.reader import CaptureReader, open_capture
 from ..decode.frame_decoder import decode_frame
@@ -55,7 +54,7 @@ from ..events import DataPacket
 from ..names import read_names  # noqa: F401  (here for its former importers)
 from ..report.builder import ReportBuilder
 from ..report.model import CaptureInfo, Report
-from . import columnar
+from . import columnar, parallel
 from .base import Analyzer, DataAnalyzer, DataHandler, data_handler, dispatch_table
 from .bindings import BindingsAnalyzer
 from .classify import (
@@ -361,9 +360,30 @@ def using_engine(engine: str) -> Iterator[str]:
         _engines.pop()
 
 
+_jobs: list[int | None] = [None]
+
+
+def active_jobs() -> int:
+    """The processes `analyze` uses when not told (`using_jobs`): all cores by default."""
+    return _jobs[-1] or parallel.default_jobs()
+
+
+@contextlib.contextmanager
+def using_jobs(jobs: int | None) -> Iterator[int]:
+    """Make ``jobs`` (None: all cores) the processes `analyze` uses inside the
+    ``with`` block (the command line's ``--jobs``)."""
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"jobs must be at least 1, not {jobs}")
+    _jobs.append(jobs)
+    try:
+        yield active_jobs()
+    finally:
+        _jobs.pop()
+
+
 def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
          progress: Callable[[int], None] | None, visit: bool = True,
-         state: _Pass | None = None, engine: str = "reference") -> _Pass:
+         state: _Pass | None = None, engine: str = "reference", jobs: int = 1) -> _Pass:
     """The streaming pass; returns the counters (``state``, or new ones;
     partial on Ctrl-C). The reference engine visits one pcap file record by
     record (unless ``visit`` is False) and iterates the rest as Frames; the
@@ -374,7 +394,7 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
     try:
         if engine == "columnar":
             _run_columnar(readers, by_kind, _decoded_handler(table, state, analyzers), state,
-                          progress)
+                          progress, jobs)
         else:
             fast_path = FastPath()
             handle = _frame_handler(fast_path, by_kind, table, state, analyzers)
@@ -390,22 +410,39 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
 
 
 def _run_columnar(readers: Sequence[CaptureReader], by_kind: Sequence[Sequence[DataHandler]],
-                  decoded: FrameHandler, state: _Pass, progress: Callable[[int], None] | None) -> None:
+                  decoded: FrameHandler, state: _Pass, progress: Callable[[int], None] | None,
+                  jobs: int = 1) -> None:
     """The columnar pass (`columnar`): one capture chunk by chunk; several
-    merged by time, copies skipped, as `_iterate_frames` does."""
-    routes = columnar.RouteTable(AddressTable())
-    if len(readers) == 1:
+    merged by time, copies skipped, as `_iterate_frames` does. With ``jobs``
+    > 1 each capture is gathered in a producer process (`parallel`)."""
+    one = len(readers) == 1
+    if jobs > 1:
+        sources = [parallel.produced(reader, keep_frames=not one) for reader in readers]
+    else:
+        sources = [columnar.gathered_here(reader) for reader in readers]
+    try:
+        _feed_columnar(sources, by_kind, decoded, state, progress)
+    finally:
+        for source in sources:
+            source.close()
+
+
+def _feed_columnar(sources: Sequence[Iterator[columnar.Gathered]],
+                   by_kind: Sequence[Sequence[DataHandler]], decoded: FrameHandler, state: _Pass,
+                   progress: Callable[[int], None] | None) -> None:
+    """The gathered chunks of every capture to the analyzers, in frame order."""
+    if len(sources) == 1:
         def counted(fast: int) -> None:
             state.fast += fast
-        columnar.run_one(readers[0], routes, by_kind, decoded, state.saw, counted, progress,
-                         PROGRESS_EVERY)
+        columnar.run_one(sources[0], columnar.RouteTable(), by_kind, decoded, state.saw, counted,
+                         progress, PROGRESS_EVERY)
         return
     counts = state.counts
     dedupe = _Dedupe()
     n = 0
     first, last = math.inf, -math.inf
     try:
-        for item in columnar.merged(readers, routes):
+        for item in columnar.merged(sources):
             n += 1
             ts = item[0]
             if ts > last:
@@ -470,12 +507,15 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
             progress: ProgressCallback | None = None,
             names: Mapping[IPv6Address, str] | None = None,
             interim: InterimCallback | None = None, vantage: str = "auto",
-            engine: str | None = None) -> Report:
+            engine: str | None = None, jobs: int | None = None) -> Report:
     """Analyse the captures at ``paths`` in one pass and return the Report.
 
     ``engine`` is ``columnar`` (`columnar`: the captures read in chunks of
     numpy columns) or ``reference`` (frame by frame, with the fast path's
     header memo); both give the same report. None: `active_engine`.
+    ``jobs`` (columnar engine): 1 reads and analyses in this process; more
+    gathers each capture's columns in a producer process (`parallel`) while
+    this one analyses; the same report. None: `active_jobs` (all cores).
 
     ``analyzers`` default to the project's analyzers that are installed (see
     `default_analyzers`). ``progress(bytes_read, bytes_total)`` is called every
@@ -513,7 +553,7 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
                 interim(lambda: interim_report(frames_read))
 
         _run(readers, analyzers, tick if progress is not None or interim is not None else None,
-             state=state, engine=engine or active_engine())
+             state=state, engine=engine or active_engine(), jobs=jobs or active_jobs())
     finally:
         for reader in readers:
             reader.close()

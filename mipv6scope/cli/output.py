@@ -24,7 +24,14 @@ from typing import Any, TypeVar
 
 import click
 
-from ..analysis.engine import ENGINES, analyze, default_analyzers, read_names, using_engine
+from ..analysis.engine import (
+    ENGINES,
+    analyze,
+    default_analyzers,
+    read_names,
+    using_engine,
+    using_jobs,
+)
 from ..capture.frame import CaptureError
 from ..decode.esp_sa import EMPTY as EMPTY_SAS
 from ..decode.esp_sa import SADatabase, SAFileError, read_sa_file, using_sas
@@ -189,10 +196,24 @@ def engine_option(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def jobs_option(command: F) -> F:
+    """Decorator: ``--jobs N``; the command runs with N processes for the
+    analysis (`analysis.engine.using_jobs`) and does not see the option."""
+    @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+                  help="Processes for the columnar engine: 1 reads and analyses in one; more read "
+                       "each capture in its own process while one analyses (same report). "
+                       "Default: all cores.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, jobs: int | None, **kwargs: Any) -> Any:
+        with using_jobs(jobs):
+            return command(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
 def analysis_options(command: F) -> F:
     """Decorator: ``--from``, ``--to``, ``--names``, ``--require-ipsec``,
-    ``--vantage`` and ``--engine``; the command receives ``analysis:
-    AnalysisOptions``."""
+    ``--vantage``, ``--engine`` and ``--jobs``; the command receives
+    ``analysis: AnalysisOptions``."""
     @click.option("--from", "from_ts", callback=_ts, metavar="TS",
                   help="Only what happened at or after TS (epoch seconds or ISO date-time).")
     @click.option("--to", "to_ts", callback=_ts, metavar="TS", help="Only what happened up to TS.")
@@ -204,6 +225,7 @@ def analysis_options(command: F) -> F:
     @esp_sa_option
     @vantage_option
     @engine_option
+    @jobs_option
     @functools.wraps(command)
     def wrapper(*args: Any, from_ts: float | None, to_ts: float | None,
                 names: dict[IPv6Address, str], require_ipsec: bool, vantage: str = "auto",
