@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from itertools import repeat
 from pathlib import Path
+from typing import Any
 
 from ..capture.frame import Frame, new_frame
 from ..capture.reader import CaptureReader, open_capture
@@ -54,7 +55,7 @@ from ..events import DataPacket
 from ..names import read_names  # noqa: F401  (here for its former importers)
 from ..report.builder import ReportBuilder
 from ..report.model import CaptureInfo, Report
-from . import columnar, parallel
+from . import cluster, columnar, parallel
 from .base import Analyzer, DataAnalyzer, DataHandler, data_handler, dispatch_table
 from .bindings import BindingsAnalyzer
 from .classify import (
@@ -361,6 +362,18 @@ def using_engine(engine: str) -> Iterator[str]:
 
 
 _jobs: list[int | None] = [None]
+_clusters: list[str | None] = [None]
+
+
+@contextlib.contextmanager
+def using_cluster(address: str | None) -> Iterator[str | None]:
+    """Make the Dask scheduler at ``address`` (None: none) the one `analyze`
+    gathers the captures on inside the ``with`` block (``--cluster``)."""
+    _clusters.append(address)
+    try:
+        yield address
+    finally:
+        _clusters.pop()
 
 
 def active_jobs() -> int:
@@ -383,7 +396,8 @@ def using_jobs(jobs: int | None) -> Iterator[int]:
 
 def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
          progress: Callable[[int], None] | None, visit: bool = True,
-         state: _Pass | None = None, engine: str = "reference", jobs: int = 1) -> _Pass:
+         state: _Pass | None = None, engine: str = "reference", jobs: int = 1,
+         client: Any = None) -> _Pass:
     """The streaming pass; returns the counters (``state``, or new ones;
     partial on Ctrl-C). The reference engine visits one pcap file record by
     record (unless ``visit`` is False) and iterates the rest as Frames; the
@@ -394,7 +408,7 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
     try:
         if engine == "columnar":
             _run_columnar(readers, by_kind, _decoded_handler(table, state, analyzers), state,
-                          progress, jobs)
+                          progress, jobs, client)
         else:
             fast_path = FastPath()
             handle = _frame_handler(fast_path, by_kind, table, state, analyzers)
@@ -411,12 +425,15 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
 
 def _run_columnar(readers: Sequence[CaptureReader], by_kind: Sequence[Sequence[DataHandler]],
                   decoded: FrameHandler, state: _Pass, progress: Callable[[int], None] | None,
-                  jobs: int = 1) -> None:
+                  jobs: int = 1, client: Any = None) -> None:
     """The columnar pass (`columnar`): one capture chunk by chunk; several
     merged by time, copies skipped, as `_iterate_frames` does. With ``jobs``
-    > 1 each capture is gathered in a producer process (`parallel`)."""
+    > 1 each capture is gathered in a producer process (`parallel`); with a
+    Dask ``client``, by a task on its cluster (`cluster`)."""
     one = len(readers) == 1
-    if jobs > 1:
+    if client is not None:
+        sources = [cluster.produced_on(client, reader, keep_frames=not one) for reader in readers]
+    elif jobs > 1:
         sources = [parallel.produced(reader, keep_frames=not one) for reader in readers]
     else:
         sources = [columnar.gathered_here(reader) for reader in readers]
@@ -507,7 +524,8 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
             progress: ProgressCallback | None = None,
             names: Mapping[IPv6Address, str] | None = None,
             interim: InterimCallback | None = None, vantage: str = "auto",
-            engine: str | None = None, jobs: int | None = None) -> Report:
+            engine: str | None = None, jobs: int | None = None,
+            cluster_address: str | None = None) -> Report:
     """Analyse the captures at ``paths`` in one pass and return the Report.
 
     ``engine`` is ``columnar`` (`columnar`: the captures read in chunks of
@@ -516,6 +534,10 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
     ``jobs`` (columnar engine): 1 reads and analyses in this process; more
     gathers each capture's columns in a producer process (`parallel`) while
     this one analyses; the same report. None: `active_jobs` (all cores).
+    ``cluster_address`` (columnar engine; None: `using_cluster`'s):
+    each capture is gathered by a task on that Dask scheduler's workers
+    (`cluster`), which must see the capture at the same path; raises
+    `cluster.ClusterError` when it cannot be used.
 
     ``analyzers`` default to the project's analyzers that are installed (see
     `default_analyzers`). ``progress(bytes_read, bytes_total)`` is called every
@@ -536,6 +558,9 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
         analyzers = default_analyzers(vantage=vantage)
     readers: list[CaptureReader] = []
     state = _Pass()
+    engine = engine or active_engine()
+    cluster_address = cluster_address or _clusters[-1]
+    client = cluster.connect(cluster_address) if cluster_address and engine == "columnar" else None
 
     def interim_report(frames_read: int) -> Report:
         info = _capture_info(path_list, state, readers, _vantage(analyzers, vantage), frames_read)
@@ -553,10 +578,12 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
                 interim(lambda: interim_report(frames_read))
 
         _run(readers, analyzers, tick if progress is not None or interim is not None else None,
-             state=state, engine=engine or active_engine(), jobs=jobs or active_jobs())
+             state=state, engine=engine, jobs=jobs or active_jobs(), client=client)
     finally:
         for reader in readers:
             reader.close()
+        if client is not None:
+            client.close()
     if progress is not None:
         progress(total, total)
     for analyzer in analyzers:

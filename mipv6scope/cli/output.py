@@ -24,11 +24,13 @@ from typing import Any, TypeVar
 
 import click
 
+from ..analysis.cluster import ClusterError
 from ..analysis.engine import (
     ENGINES,
     analyze,
     default_analyzers,
     read_names,
+    using_cluster,
     using_engine,
     using_jobs,
 )
@@ -45,6 +47,7 @@ from .stdin_capture import captures_from, shown_as_given
 EXIT_FINDINGS = 1
 EXIT_WRITE = 1
 EXIT_CAPTURE = 3
+EXIT_USAGE = 2  # also: --cluster cannot be used
 EXIT_INTERRUPTED = 130
 FORMATS = ("text", "json", "jsonl", "csv")
 SEVERITIES = ("error", "warning", "info")  # worst first
@@ -197,16 +200,25 @@ def engine_option(command: F) -> F:
 
 
 def jobs_option(command: F) -> F:
-    """Decorator: ``--jobs N``; the command runs with N processes for the
-    analysis (`analysis.engine.using_jobs`) and does not see the option."""
+    """Decorator: ``--jobs N`` and ``--cluster tcp://HOST:PORT``; the command
+    runs with N processes for the analysis (`analysis.engine.using_jobs`), or
+    the cluster (`using_cluster`; unusable: one line, exit 2), and does not
+    see the options."""
     @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
                   help="Processes for the columnar engine: 1 reads and analyses in one; more read "
                        "each capture in its own process while one analyses (same report). "
                        "Default: all cores.")
+    @click.option("--cluster", "cluster_address", metavar="tcp://HOST:PORT",
+                  help="Gather each capture on this Dask scheduler's workers (pip install "
+                       "'mipv6scope[cluster]'); they must see the captures at the same paths.")
     @functools.wraps(command)
-    def wrapper(*args: Any, jobs: int | None, **kwargs: Any) -> Any:
-        with using_jobs(jobs):
-            return command(*args, **kwargs)
+    def wrapper(*args: Any, jobs: int | None, cluster_address: str | None, **kwargs: Any) -> Any:
+        with using_jobs(jobs), using_cluster(cluster_address):
+            try:
+                return command(*args, **kwargs)
+            except ClusterError as exc:
+                click.echo(f"mipv6scope: {exc}", err=True)
+                sys.exit(EXIT_USAGE)
     return wrapper  # type: ignore[return-value]
 
 
