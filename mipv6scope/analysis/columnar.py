@@ -74,10 +74,10 @@ class Gathered:
     number: np.ndarray        # int64
     reset: bool
     addresses: list[bytes]
-    keys: np.ndarray          # (routes, 10) int64: kind, address ids, proto, ports
-    slot: np.ndarray          # int64 per row: its route's index in ``keys``; len(keys) if masked
-    length: np.ndarray        # int64 per row (0 if masked)
-    inner_length: np.ndarray  # int64 per row (0 if masked)
+    keys: np.ndarray          # (routes, 10) int32: kind, address ids, proto, ports
+    slot: np.ndarray          # int32 per row: its route's index in ``keys``; len(keys) if masked
+    length: np.ndarray        # int32 per row (0 if masked)
+    inner_length: np.ndarray  # int32 per row (0 if masked)
     fast: int                 # rows not masked
     frames: Chunk             # the rows ``ChunkRows.frame`` can give: all, or the masked ones
     frame_rows: np.ndarray | None  # rows of the chunk ``frames`` holds (None: all)
@@ -124,9 +124,11 @@ class Gatherer:
         if not self.keep_frames:
             frame_rows = np.flatnonzero(cols.mask)
             frames = _rows_of(chunk, frame_rows)
+        # 32 bits hold every id, port and length: half the bytes a producer sends
         return Gathered(chunk.ts, chunk.number, reset,
                         self.addresses.objects[known:],  # type: ignore[arg-type]  # bytes
-                        keys, slot, length, inner_length, len(cols.rows), frames, frame_rows)
+                        keys.astype(np.int32), slot.astype(np.int32), length.astype(np.int32),
+                        inner_length.astype(np.int32), len(cols.rows), frames, frame_rows)
 
 
 def _rows_of(chunk: Chunk, rows: np.ndarray) -> Chunk:
