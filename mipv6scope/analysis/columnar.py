@@ -4,7 +4,11 @@ Each chunk of a capture is gathered at once (`columns.gather`): the frames
 the fast layouts explain go to the analyzers' data handlers as the same
 field tuples the reference engine's fast path gives (`classify`), and the
 masked ones are decoded in full (`decode_frame`) as there, all in frame
-order. Several captures are merged by time, with the same duplicate check,
+order. The work is in two halves: `Gatherer` (walk, gather, distinct routes:
+no analyzer state, so it can run in this process, a ``--jobs`` producer
+process (`parallel`) or a cluster task (`cluster`)) makes a `Gathered` per
+chunk, and `ChunkRows` / `run_one` / `merged` in the analysing process turn
+it into field tuples and Frames for the analyzers. Several captures are merged by time, with the same duplicate check,
 as in the reference engine (`engine._frames`, `engine._Dedupe`).
 
 A field tuple is (ts, frame, file) + the route's fields (outer source and

@@ -22,6 +22,11 @@ Two engines find the data frames and give the same report
   files, and pcapng, go through the Frame loop; both paths give the same
   report (tests/analysis/test_engine.py).
 
+The columnar engine can gather each capture in a producer process
+(``jobs=``, ``--jobs``: `parallel`) or on a Dask cluster
+(``cluster_address=``, ``--cluster``: `cluster`) while this process runs the
+analyzers; the report is the same.
+
 Several files are merged by timestamp (frame numbers stay per file; events
 carry the file's index). A packet seen at two vantage points (identical IPv6
 bytes apart from the hop limit, in different files, within ``DEDUPE_WINDOW_S``)
