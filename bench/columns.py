@@ -3,7 +3,7 @@
 read loop and tshark, on a capture with realistic variety.
 
     python bench/columns.py [--frames N] [--workdir DIR] [--reuse] [--no-tshark]
-                            [--report] [--report-only] [--fleet]
+                            [--report] [--report-only] [--fleet] [--jobs]
 
 The capture (Ethernet, written here, not by `synth`): frame sizes uniform
 80-1400 bytes from a seeded RNG; ~98 % UDP/TCP in IPv6-in-IPv6 between 4 home
@@ -19,7 +19,9 @@ cache): the dpkt loop (``for ts, buf in dpkt.pcap.Reader(f)``), walking the
 records into chunks, walking + gathering + masking, and as a child process
 tshark printing the same columns with ``-T fields``. ``--report`` also runs
 ``mipv6scope report --format json`` with each engine (child processes), and
-``--fleet`` repeats everything on a ``synth fleet`` capture.
+``--fleet`` repeats everything on a ``synth fleet`` capture. ``--jobs`` times
+``report --jobs 1`` and ``--jobs 2`` on the capture, and on two captures of
+half as many frames (other seeds) merged by time.
 """
 
 from __future__ import annotations
@@ -200,18 +202,18 @@ def tshark_fields(path: Path) -> int:
     return proc.stdout.count(b"\n")
 
 
-def report(path: Path, engine: str) -> str:
-    """Run ``mipv6scope report --format json`` with ``engine`` as a child
+def report(paths: list[Path], *options: str) -> str:
+    """Run ``mipv6scope report --format json OPTIONS PATHS`` as a child
     process; its peak RSS as ``/usr/bin/time -f %M`` reports it (a child
     forked from this large process would inherit its peak in wait4's
-    rusage)."""
-    cmd = [sys.executable, "-m", "mipv6scope", "report", "--format", "json", "--engine", engine,
-           str(path)]
+    rusage; with ``--jobs``, the peak of the largest of its processes)."""
+    cmd = [sys.executable, "-m", "mipv6scope", "report", "--format", "json", *options,
+           *map(str, paths)]
     timer = shutil.which("time") or "/usr/bin/time"
     proc = subprocess.run([timer, "-f", "%M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           env={**os.environ, "PYTHONPATH": str(REPO)}, text=True)
     if proc.returncode not in (0, 1):
-        raise SystemExit(f"report --engine {engine} failed: {proc.stderr[-500:]}")
+        raise SystemExit(f"report {' '.join(options)} failed: {proc.stderr[-500:]}")
     return f"peak RSS {int(proc.stderr.split()[-1]) // 1024} MiB"
 
 
@@ -232,7 +234,8 @@ def timed(label: str, frames: int, base: float | None, run) -> float:
     return rate
 
 
-def bench(path: Path, tshark: bool, with_report: bool, columns: bool = True) -> None:
+def bench(path: Path, tshark: bool, with_report: bool, columns: bool = True,
+          jobs: bool = False) -> None:
     size = path.stat().st_size
     frames = dpkt_loop(path)  # also warms the page cache
     print(f"{path.name}: {frames:,} frames, {size / 1e6:,.0f} MB")
@@ -244,7 +247,22 @@ def bench(path: Path, tshark: bool, with_report: bool, columns: bool = True) -> 
         timed("tshark -T fields", frames, base, lambda: tshark_fields(path))
     if with_report:
         for engine in ("reference", "columnar"):
-            timed(f"report --engine {engine}", frames, base, lambda e=engine: report(path, e))
+            timed(f"report --engine {engine}", frames, base,
+                  lambda e=engine: report([path], "--engine", e, "--jobs", "1"))
+    if jobs:
+        for n in ("1", "2"):
+            timed(f"report --jobs {n}", frames, base, lambda n=n: report([path], "--jobs", n))
+
+
+def bench_several(paths: list[Path]) -> None:
+    """``report --jobs 1`` and ``--jobs 2`` on several captures merged by time,
+    against the dpkt loop over all of them."""
+    frames = sum(dpkt_loop(p) for p in paths)
+    print(f"{len(paths)} captures merged: {frames:,} frames, "
+          f"{sum(p.stat().st_size for p in paths) / 1e6:,.0f} MB")
+    base = timed("dpkt read loop (each)", frames, None, lambda: sum(dpkt_loop(p) for p in paths))
+    for n in ("1", "2"):
+        timed(f"report --jobs {n}", frames, base, lambda n=n: report(paths, "--jobs", n))
 
 
 def main() -> None:
@@ -255,6 +273,9 @@ def main() -> None:
     parser.add_argument("--no-tshark", action="store_true")
     parser.add_argument("--report", action="store_true", help="also time report with each engine")
     parser.add_argument("--fleet", action="store_true", help="also on a synth fleet capture")
+    parser.add_argument("--jobs", action="store_true",
+                        help="time report --jobs 1 and 2, on the capture and on two captures "
+                             "of half as many frames each merged by time")
     parser.add_argument("--report-only", action="store_true",
                         help="time only the dpkt loop and report with each engine")
     args = parser.parse_args()
@@ -266,7 +287,13 @@ def main() -> None:
         start = time.perf_counter()
         write_realistic(path, args.frames)
         print(f"wrote {path} in {time.perf_counter() - start:.0f} s")
-    bench(path, not args.no_tshark, args.report, not args.report_only)
+    bench(path, not args.no_tshark, args.report, not args.report_only, args.jobs)
+    if args.jobs:
+        halves = [args.workdir / f"realistic-{args.frames // 2}-seed{seed}.pcap" for seed in (2, 3)]
+        for seed, half in zip((2, 3), halves, strict=True):
+            if not (args.reuse and half.exists()):
+                write_realistic(half, args.frames // 2, seed)
+        bench_several(halves)
     if args.fleet:
         from bench.benchmark import generate_fleet
         fleet = args.workdir / f"fleet-{args.frames}.pcap"

@@ -22,6 +22,11 @@ Two engines find the data frames and give the same report
   files, and pcapng, go through the Frame loop; both paths give the same
   report (tests/analysis/test_engine.py).
 
+The columnar engine can gather each capture in a producer process
+(``jobs=``, ``--jobs``: `parallel`) or on a Dask cluster
+(``cluster_address=``, ``--cluster``: `cluster`) while this process runs the
+analyzers; the report is the same.
+
 Several files are merged by timestamp (frame numbers stay per file; events
 carry the file's index). A packet seen at two vantage points (identical IPv6
 bytes apart from the hop limit, in different files, within ``DEDUPE_WINDOW_S``)
@@ -45,8 +50,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from itertools import repeat
 from pathlib import Path
+from typing import Any
 
-from ..capture.columns import AddressTable
 from ..capture.frame import Frame, new_frame
 from ..capture.reader import CaptureReader, open_capture
 from ..decode.frame_decoder import decode_frame
@@ -55,7 +60,7 @@ from ..events import DataPacket
 from ..names import read_names  # noqa: F401  (here for its former importers)
 from ..report.builder import ReportBuilder
 from ..report.model import CaptureInfo, Report
-from . import columnar
+from . import cluster, columnar, parallel
 from .base import Analyzer, DataAnalyzer, DataHandler, data_handler, dispatch_table
 from .bindings import BindingsAnalyzer
 from .classify import (
@@ -361,9 +366,43 @@ def using_engine(engine: str) -> Iterator[str]:
         _engines.pop()
 
 
+_jobs: list[int | None] = [None]
+_clusters: list[str | None] = [None]
+
+
+@contextlib.contextmanager
+def using_cluster(address: str | None) -> Iterator[str | None]:
+    """Make the Dask scheduler at ``address`` (None: none) the one `analyze`
+    gathers the captures on inside the ``with`` block (``--cluster``)."""
+    _clusters.append(address)
+    try:
+        yield address
+    finally:
+        _clusters.pop()
+
+
+def active_jobs() -> int:
+    """The processes `analyze` uses when not told (`using_jobs`): all cores by default."""
+    return _jobs[-1] or parallel.default_jobs()
+
+
+@contextlib.contextmanager
+def using_jobs(jobs: int | None) -> Iterator[int]:
+    """Make ``jobs`` (None: all cores) the processes `analyze` uses inside the
+    ``with`` block (the command line's ``--jobs``)."""
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"jobs must be at least 1, not {jobs}")
+    _jobs.append(jobs)
+    try:
+        yield active_jobs()
+    finally:
+        _jobs.pop()
+
+
 def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
          progress: Callable[[int], None] | None, visit: bool = True,
-         state: _Pass | None = None, engine: str = "reference") -> _Pass:
+         state: _Pass | None = None, engine: str = "reference", jobs: int = 1,
+         client: Any = None) -> _Pass:
     """The streaming pass; returns the counters (``state``, or new ones;
     partial on Ctrl-C). The reference engine visits one pcap file record by
     record (unless ``visit`` is False) and iterates the rest as Frames; the
@@ -374,7 +413,7 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
     try:
         if engine == "columnar":
             _run_columnar(readers, by_kind, _decoded_handler(table, state, analyzers), state,
-                          progress)
+                          progress, jobs, client)
         else:
             fast_path = FastPath()
             handle = _frame_handler(fast_path, by_kind, table, state, analyzers)
@@ -390,22 +429,42 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
 
 
 def _run_columnar(readers: Sequence[CaptureReader], by_kind: Sequence[Sequence[DataHandler]],
-                  decoded: FrameHandler, state: _Pass, progress: Callable[[int], None] | None) -> None:
+                  decoded: FrameHandler, state: _Pass, progress: Callable[[int], None] | None,
+                  jobs: int = 1, client: Any = None) -> None:
     """The columnar pass (`columnar`): one capture chunk by chunk; several
-    merged by time, copies skipped, as `_iterate_frames` does."""
-    routes = columnar.RouteTable(AddressTable())
-    if len(readers) == 1:
+    merged by time, copies skipped, as `_iterate_frames` does. With ``jobs``
+    > 1 each capture is gathered in a producer process (`parallel`); with a
+    Dask ``client``, by a task on its cluster (`cluster`)."""
+    one = len(readers) == 1
+    if client is not None:
+        sources = [cluster.produced_on(client, reader, keep_frames=not one) for reader in readers]
+    elif jobs > 1:
+        sources = [parallel.produced(reader, keep_frames=not one) for reader in readers]
+    else:
+        sources = [columnar.gathered_here(reader) for reader in readers]
+    try:
+        _feed_columnar(sources, by_kind, decoded, state, progress)
+    finally:
+        for source in sources:
+            source.close()
+
+
+def _feed_columnar(sources: Sequence[Iterator[columnar.Gathered]],
+                   by_kind: Sequence[Sequence[DataHandler]], decoded: FrameHandler, state: _Pass,
+                   progress: Callable[[int], None] | None) -> None:
+    """The gathered chunks of every capture to the analyzers, in frame order."""
+    if len(sources) == 1:
         def counted(fast: int) -> None:
             state.fast += fast
-        columnar.run_one(readers[0], routes, by_kind, decoded, state.saw, counted, progress,
-                         PROGRESS_EVERY)
+        columnar.run_one(sources[0], columnar.RouteTable(), by_kind, decoded, state.saw, counted,
+                         progress, PROGRESS_EVERY)
         return
     counts = state.counts
     dedupe = _Dedupe()
     n = 0
     first, last = math.inf, -math.inf
     try:
-        for item in columnar.merged(readers, routes):
+        for item in columnar.merged(sources):
             n += 1
             ts = item[0]
             if ts > last:
@@ -470,12 +529,20 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
             progress: ProgressCallback | None = None,
             names: Mapping[IPv6Address, str] | None = None,
             interim: InterimCallback | None = None, vantage: str = "auto",
-            engine: str | None = None) -> Report:
+            engine: str | None = None, jobs: int | None = None,
+            cluster_address: str | None = None) -> Report:
     """Analyse the captures at ``paths`` in one pass and return the Report.
 
     ``engine`` is ``columnar`` (`columnar`: the captures read in chunks of
     numpy columns) or ``reference`` (frame by frame, with the fast path's
     header memo); both give the same report. None: `active_engine`.
+    ``jobs`` (columnar engine): 1 reads and analyses in this process; more
+    gathers each capture's columns in a producer process (`parallel`) while
+    this one analyses; the same report. None: `active_jobs` (all cores).
+    ``cluster_address`` (columnar engine; None: `using_cluster`'s):
+    each capture is gathered by a task on that Dask scheduler's workers
+    (`cluster`), which must see the capture at the same path; raises
+    `cluster.ClusterError` when it cannot be used.
 
     ``analyzers`` default to the project's analyzers that are installed (see
     `default_analyzers`). ``progress(bytes_read, bytes_total)`` is called every
@@ -496,6 +563,9 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
         analyzers = default_analyzers(vantage=vantage)
     readers: list[CaptureReader] = []
     state = _Pass()
+    engine = engine or active_engine()
+    cluster_address = cluster_address or _clusters[-1]
+    client = cluster.connect(cluster_address) if cluster_address and engine == "columnar" else None
 
     def interim_report(frames_read: int) -> Report:
         info = _capture_info(path_list, state, readers, _vantage(analyzers, vantage), frames_read)
@@ -513,10 +583,12 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
                 interim(lambda: interim_report(frames_read))
 
         _run(readers, analyzers, tick if progress is not None or interim is not None else None,
-             state=state, engine=engine or active_engine())
+             state=state, engine=engine, jobs=jobs or active_jobs(), client=client)
     finally:
         for reader in readers:
             reader.close()
+        if client is not None:
+            client.close()
     if progress is not None:
         progress(total, total)
     for analyzer in analyzers:

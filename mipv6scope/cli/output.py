@@ -24,7 +24,16 @@ from typing import Any, TypeVar
 
 import click
 
-from ..analysis.engine import ENGINES, analyze, default_analyzers, read_names, using_engine
+from ..analysis.cluster import ClusterError
+from ..analysis.engine import (
+    ENGINES,
+    analyze,
+    default_analyzers,
+    read_names,
+    using_cluster,
+    using_engine,
+    using_jobs,
+)
 from ..capture.frame import CaptureError
 from ..decode.esp_sa import EMPTY as EMPTY_SAS
 from ..decode.esp_sa import SADatabase, SAFileError, read_sa_file, using_sas
@@ -38,6 +47,7 @@ from .stdin_capture import captures_from, shown_as_given
 EXIT_FINDINGS = 1
 EXIT_WRITE = 1
 EXIT_CAPTURE = 3
+EXIT_USAGE = 2  # also: --cluster cannot be used
 EXIT_INTERRUPTED = 130
 FORMATS = ("text", "json", "jsonl", "csv")
 SEVERITIES = ("error", "warning", "info")  # worst first
@@ -189,10 +199,33 @@ def engine_option(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def jobs_option(command: F) -> F:
+    """Decorator: ``--jobs N`` and ``--cluster tcp://HOST:PORT``; the command
+    runs with N processes for the analysis (`analysis.engine.using_jobs`), or
+    the cluster (`using_cluster`; unusable: one line, exit 2), and does not
+    see the options."""
+    @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+                  help="Processes for the columnar engine: 1 reads and analyses in one; more read "
+                       "each capture in its own process while one analyses (same report). "
+                       "Default: all cores.")
+    @click.option("--cluster", "cluster_address", metavar="tcp://HOST:PORT",
+                  help="Gather each capture on this Dask scheduler's workers (pip install "
+                       "'mipv6scope[cluster]'); they must see the captures at the same paths.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, jobs: int | None, cluster_address: str | None, **kwargs: Any) -> Any:
+        with using_jobs(jobs), using_cluster(cluster_address):
+            try:
+                return command(*args, **kwargs)
+            except ClusterError as exc:
+                click.echo(f"mipv6scope: {exc}", err=True)
+                sys.exit(EXIT_USAGE)
+    return wrapper  # type: ignore[return-value]
+
+
 def analysis_options(command: F) -> F:
     """Decorator: ``--from``, ``--to``, ``--names``, ``--require-ipsec``,
-    ``--vantage`` and ``--engine``; the command receives ``analysis:
-    AnalysisOptions``."""
+    ``--vantage``, ``--engine`` and ``--jobs``; the command receives
+    ``analysis: AnalysisOptions``."""
     @click.option("--from", "from_ts", callback=_ts, metavar="TS",
                   help="Only what happened at or after TS (epoch seconds or ISO date-time).")
     @click.option("--to", "to_ts", callback=_ts, metavar="TS", help="Only what happened up to TS.")
@@ -204,6 +237,7 @@ def analysis_options(command: F) -> F:
     @esp_sa_option
     @vantage_option
     @engine_option
+    @jobs_option
     @functools.wraps(command)
     def wrapper(*args: Any, from_ts: float | None, to_ts: float | None,
                 names: dict[IPv6Address, str], require_ipsec: bool, vantage: str = "auto",

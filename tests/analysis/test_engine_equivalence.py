@@ -154,12 +154,14 @@ def test_forgetting_addresses_and_routes_keeps_the_report(monkeypatch: pytest.Mo
     monkeypatch.setattr(columnar, "ROUTES_MAX", 2)
     monkeypatch.setattr(columns, "CHUNK_FRAMES", 50)
     resets = []
-    real_bound = columnar.RouteTable.bound
-    monkeypatch.setattr(columnar.RouteTable, "bound", lambda self: resets.append(
+    real_bound = columnar.Gatherer.bound
+    monkeypatch.setattr(columnar.Gatherer, "bound", lambda self: resets.append(
         len(self.addresses.objects) >= 3) or real_bound(self))
     for name in ("scenario-handoff.pcap", "scenario-route-optimization.pcap", "scenario-fleet.pcap"):
         path = SAMPLES / name
-        assert analyze([path], engine="columnar").to_dict() == analyze([path], engine="reference").to_dict()
+        reference = analyze([path], engine="reference").to_dict()
+        assert analyze([path], engine="columnar", jobs=1).to_dict() == reference
+        assert analyze([path], engine="columnar", jobs=2).to_dict() == reference  # resets in a producer
     assert sum(resets) > 50
 
 
