@@ -72,7 +72,7 @@ MAX_UNMATCHED_KEPT = 1000  # unmatched BA events kept; their home addresses are 
 _INF, _NEG_INF = float("inf"), float("-inf")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     """A registration attempt (a chain of BUs) waiting for its BA."""
 
@@ -117,7 +117,7 @@ class _Pending:
             tuple(self.seqs), self.gaps_ms())
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     """The binding in force for one (node, peer)."""
 
@@ -137,7 +137,7 @@ class _Open:
         return self.start_ts + self.granted
 
 
-@dataclass
+@dataclass(slots=True)
 class _Peer:
     """State of one (node, peer) pair."""
 
@@ -149,7 +149,7 @@ class _Peer:
     closed: list[tuple[int, Binding]] = field(default_factory=list)  # (order, binding)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     """What the bindings analyzer keeps for one mobile node."""
 
@@ -164,7 +164,7 @@ class _Node:
     mobile_router: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Answered:
     """The registration the latest BA answered (read by later analyzers)."""
 
@@ -182,7 +182,7 @@ class Answered:
     order: int = 0          # the chain's number (`BuStep.order`)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BuStep:
     """Where the latest BU went: its chain (``order``) and its place in it
     (``index`` 0 = the first BU); read by the conformance analyzer."""

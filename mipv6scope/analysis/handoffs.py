@@ -105,7 +105,6 @@ nodes: the first packet seen from each of at most NETWORKS_KEPT addresses.
 from __future__ import annotations
 
 import statistics
-from collections import deque
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv6Address, IPv6Network, ip_network
 
@@ -123,7 +122,7 @@ NETWORKS_KEPT = 1 << 14  # addresses whose candidate networks (or first packet) 
 COMPLETED, REJECTED, NO_ANSWER, SUPERSEDED = "completed", "rejected", "no_answer", "superseded"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Attempt:
     """One chain of home BUs for the move's new address."""
 
@@ -134,7 +133,7 @@ class _Attempt:
     lost_frames: list[tuple[float, int]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Move:
     """A move away from ``from_care_of`` in progress (first BU seen, accepting
     BA or first data still to come); its attempts are recorded as they end."""
@@ -155,7 +154,7 @@ class _Move:
     first_from_new: float | None = None  # first data from the new address after the BA
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     """Per mobile node: where it is, signs of life at the current address."""
 
@@ -166,7 +165,7 @@ class _Node:
     last_to: float | None = None    # last packet seen tunnelled to the current address
     # (ts, frame) tunnelled to the current address after last_from - reach (possibly lost if
     # the node moves now), the newest MAX_FRAMES_KEPT; ``overflow`` counts the older ones
-    candidates: deque[tuple[float, int]] = field(default_factory=deque)
+    candidates: list[tuple[float, int]] = field(default_factory=list)
     overflow: int = 0
     booted: bool = False
     ha_ingress: bool = False
@@ -374,7 +373,7 @@ class HandoffAnalyzer(DataAnalyzer):
                 candidates = node.candidates
                 candidates.append((ts, t[1]))
                 if len(candidates) > MAX_FRAMES_KEPT:
-                    candidates.popleft()
+                    del candidates[0]
                     node.overflow += 1
         if source is not None:
             self._from_node(source, t)
@@ -426,8 +425,9 @@ class HandoffAnalyzer(DataAnalyzer):
             floor = ts - (node.reach if node.reach is not None else self._reach(node))
             if candidates[0][0] <= floor:
                 node.overflow = 0  # older than the oldest kept: below the floor too
-                while candidates and candidates[0][0] <= floor:
-                    candidates.popleft()
+                kept = next((i for i, (ts_kept, _f) in enumerate(candidates) if ts_kept > floor),
+                            len(candidates))
+                del candidates[:kept]
 
     def _vantage_of(self, node: _Node) -> str:
         """The vantage for ``node``'s counts: as given, else inferred (module docstring)."""

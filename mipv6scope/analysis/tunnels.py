@@ -235,7 +235,7 @@ class TunnelLegs:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class _TunnelState:
     start_ts: float
     end_ts: float
