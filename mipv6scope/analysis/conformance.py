@@ -305,6 +305,8 @@ class ConformanceAnalyzer(DataAnalyzer):
         if attempt is not None:
             for order in [q for q, a in state.attempts.items() if a.order <= attempt.order]:
                 self._settle(hoa, state.attempts.pop(order), out_of_window and order == attempt.order)
+            if not state.attempts:
+                state.attempts = {}  # a dict emptied by pop keeps its table (224 bytes); a new one has none
         # one rejection, one finding: status 135 is the out-of-window finding, the others ba_status_failure
         if out_of_window:
             frames = [*(attempt.frames if attempt is not None else answered.bu_frames), e.frame]

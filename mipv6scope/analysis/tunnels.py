@@ -43,6 +43,7 @@ from .series import Series
 TOP_FLOWS = 50            # inner flows reported per tunnel; the rest are summed into one
 MAX_TRACKED_FLOWS = 2000  # distinct flows tracked per tunnel; later new ones go to "other"
 MAX_OUTSIDE_FRAMES = 1000  # outside-binding frame numbers kept per tunnel
+FLOWS_SCANNED = 8         # a tunnel's flows are scanned up to this many, then indexed by ports
 OTHER_FLOW_ADDRESS = IPv6Address("::")
 OTHER_FLOW_PROTO = -1     # marks the summed "other flows" entry
 
@@ -243,11 +244,12 @@ class _TunnelState:
     to_mn: list[Any] = field(default_factory=lambda: [0, 0, None, -math.inf])
     from_mn: list[Any] = field(default_factory=lambda: [0, 0, None, -math.inf])
     outside_packets: int = 0
-    outside_frames: list[int] = field(default_factory=list)
-    # every flow [packets, bytes, first, last, proto, src, dst, sport, dport], first seen first,
-    # found by (proto, sport, dport): integers hash in C, addresses in Python
+    outside_frames: list[int] | None = None  # made by the first one
+    # every flow [packets, bytes, first, last, proto, src, dst, sport, dport], first seen first;
+    # past FLOWS_SCANNED of them also found by (proto, sport, dport): integers hash in C,
+    # addresses in Python (most tunnels carry a flow or two: an index would cost more than it saves)
     flows: list[list[Any]] = field(default_factory=list)
-    by_ports: dict[tuple[int, int | None, int | None], list[list[Any]]] = field(default_factory=dict)
+    by_ports: dict[tuple[int, int | None, int | None], list[list[Any]]] | None = None
     other: list[Any] | None = None
 
 
@@ -308,12 +310,12 @@ class TunnelAnalyzer(DataAnalyzer):
             state = self._new_state(ha, coa, hoa, ts)
         counter = state.to_mn if direction == TO_MN else state.from_mn
         flow = None
-        same_ports = state.by_ports.get((proto, sport, dport))
-        if same_ports is not None:
-            for f in same_ports:
-                if (f[5] is src or f[5] == src) and (f[6] is dst or f[6] == dst):
-                    flow = f
-                    break
+        by_ports = state.by_ports
+        for f in state.flows if by_ports is None else by_ports.get((proto, sport, dport), ()):
+            if (f[4] == proto and f[7] == sport and f[8] == dport
+                    and (f[5] is src or f[5] == src) and (f[6] is dst or f[6] == dst)):
+                flow = f
+                break
         if flow is None:
             flow = self._new_flow(state, proto, src, dst, sport, dport, ts)
         return state, counter, flow
@@ -341,8 +343,14 @@ class TunnelAnalyzer(DataAnalyzer):
                 state.other = [0, 0, ts, ts]
             return state.other
         flow = [0, 0, ts, ts, proto, src, dst, sport, dport]
-        state.flows.append(flow)
-        state.by_ports.setdefault((proto, sport, dport), []).append(flow)
+        flows = state.flows
+        flows.append(flow)
+        if state.by_ports is not None:
+            state.by_ports.setdefault((proto, sport, dport), []).append(flow)
+        elif len(flows) > FLOWS_SCANNED:
+            state.by_ports = {}
+            for f in flows:
+                state.by_ports.setdefault((f[4], f[7], f[8]), []).append(f)
         return flow
 
     def _judge(self, state: _TunnelState, hoa: IPv6Address, coa: IPv6Address, ts: float,
@@ -356,7 +364,9 @@ class TunnelAnalyzer(DataAnalyzer):
         if self._coas_of is not None and not self._coas_of(hoa):
             return  # nothing known about this node's registrations: do not guess
         state.outside_packets += 1
-        if len(state.outside_frames) < MAX_OUTSIDE_FRAMES:
+        if state.outside_frames is None:
+            state.outside_frames = [frame]
+        elif len(state.outside_frames) < MAX_OUTSIDE_FRAMES:
             state.outside_frames.append(frame)
 
     # -- results -----------------------------------------------------------------------------
@@ -367,7 +377,7 @@ class TunnelAnalyzer(DataAnalyzer):
         for (ha, coa, hoa), s in self.tunnels.items():
             out.append(Tunnel(ha, coa, hoa, s.start_ts, s.end_ts, Counter(*s.to_mn[:2]),
                               Counter(*s.from_mn[:2]),
-                              OutsideBinding(s.outside_packets, tuple(s.outside_frames)),
+                              OutsideBinding(s.outside_packets, tuple(s.outside_frames or ())),
                               _top_flows(s), _frozen(s.to_mn), _frozen(s.from_mn)))
         return out
 
