@@ -164,8 +164,9 @@ class _Node:
     last_from: float | None = None  # L at the current address
     last_to: float | None = None    # last packet seen tunnelled to the current address
     # (ts, frame) tunnelled to the current address after last_from - reach (possibly lost if
-    # the node moves now), the newest MAX_FRAMES_KEPT; ``overflow`` counts the older ones
-    candidates: list[tuple[float, int]] = field(default_factory=list)
+    # the node moves now), the newest MAX_FRAMES_KEPT; ``overflow`` counts the older ones.
+    # Flat, ts then frame (ts, frame, ts, frame, ...): no tuple per packet
+    candidates: list[float | int] = field(default_factory=list)
     overflow: int = 0
     booted: bool = False
     ha_ingress: bool = False
@@ -371,9 +372,10 @@ class HandoffAnalyzer(DataAnalyzer):
             elif outer_dst is node.current or outer_dst == node.current:
                 node.last_to = ts
                 candidates = node.candidates
-                candidates.append((ts, t[1]))
-                if len(candidates) > MAX_FRAMES_KEPT:
-                    del candidates[0]
+                candidates.append(ts)
+                candidates.append(t[1])
+                if len(candidates) > 2 * MAX_FRAMES_KEPT:
+                    del candidates[:2]
                     node.overflow += 1
         if source is not None:
             self._from_node(source, t)
@@ -423,9 +425,9 @@ class HandoffAnalyzer(DataAnalyzer):
         candidates = node.candidates
         if candidates:
             floor = ts - (node.reach if node.reach is not None else self._reach(node))
-            if candidates[0][0] <= floor:
+            if candidates[0] <= floor:
                 node.overflow = 0  # older than the oldest kept: below the floor too
-                kept = next((i for i, (ts_kept, _f) in enumerate(candidates) if ts_kept > floor),
+                kept = next((i for i in range(0, len(candidates), 2) if candidates[i] > floor),
                             len(candidates))
                 del candidates[:kept]
 
@@ -490,8 +492,8 @@ class HandoffAnalyzer(DataAnalyzer):
                      _Attempt(e.ts, [e.frame], e.ts))
         if node.candidates and old == node.current:
             # what was tunnelled to the old address since L - reach: lost after F, else possibly
-            move.first_missed = node.candidates[0][0]
-            for ts, frame in node.candidates:
+            move.first_missed = node.candidates[0]
+            for ts, frame in zip(node.candidates[::2], node.candidates[1::2], strict=True):
                 if ts > first_new:
                     self._lost(move, ts, frame)
                 else:
