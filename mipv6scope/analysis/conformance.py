@@ -458,13 +458,10 @@ class ConformanceAnalyzer(DataAnalyzer):
                                  f"{b.kind} binding with {peer} (care-of {b.care_of}) expired "
                                  f"after {b.granted_lifetime_s} s")
         self._losses()
-        if self.tunnels is not None and hasattr(self.tunnels, "results"):
-            for t in self.tunnels.results():
-                if t.outside_binding.packets:
-                    self.add("tunnel_without_binding", t.home_address,
-                             t.start_ts, t.outside_binding.frames,
-                             f"{t.outside_binding.packets} packets tunnelled by {t.home_agent} to "
-                             f"{t.care_of} outside any binding")
+        if self.tunnels is not None:
+            for ha, coa, hoa, start_ts, packets, frames in self.tunnels.outside_bindings():
+                self.add("tunnel_without_binding", hoa, start_ts, frames,
+                         f"{packets} packets tunnelled by {ha} to {coa} outside any binding")
 
     def _losses(self) -> None:
         """``lost_to_old_care_of`` and ``possibly_lost_to_old_care_of``, one

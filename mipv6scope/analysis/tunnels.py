@@ -48,6 +48,7 @@ OTHER_FLOW_ADDRESS = IPv6Address("::")
 OTHER_FLOW_PROTO = -1     # marks the summed "other flows" entry
 
 TO_MN, FROM_MN = "to_mn", "from_mn"
+_NOTHING, _NO_OUTSIDE = Counter(), OutsideBinding()  # shared by the tunnels they describe
 _NO_MEMO: dict = {}  # stands in when the bindings analyzer remembers no answers
 
 
@@ -371,13 +372,20 @@ class TunnelAnalyzer(DataAnalyzer):
 
     # -- results -----------------------------------------------------------------------------
 
+    def outside_bindings(self) -> list[tuple[IPv6Address, IPv6Address, IPv6Address, float, int, tuple[int, ...]]]:
+        """(home agent, care-of, home address, tunnel start, packets, their frames) of
+        each tunnel with packets outside any binding, without building the report's
+        Tunnels (for the conformance analyzer's finding)."""
+        return [(ha, coa, hoa, s.start_ts, s.outside_packets, tuple(s.outside_frames or ()))
+                for (ha, coa, hoa), s in self.tunnels.items() if s.outside_packets]
+
     def results(self) -> list[Tunnel]:
         """The tunnels seen so far, as report models."""
         out = []
         for (ha, coa, hoa), s in self.tunnels.items():
-            out.append(Tunnel(ha, coa, hoa, s.start_ts, s.end_ts, Counter(*s.to_mn[:2]),
-                              Counter(*s.from_mn[:2]),
-                              OutsideBinding(s.outside_packets, tuple(s.outside_frames or ())),
+            out.append(Tunnel(ha, coa, hoa, s.start_ts, s.end_ts, _counter(s.to_mn), _counter(s.from_mn),
+                              OutsideBinding(s.outside_packets, tuple(s.outside_frames or ()))
+                              if s.outside_packets else _NO_OUTSIDE,
                               _top_flows(s), _frozen(s.to_mn), _frozen(s.from_mn)))
         return out
 
@@ -386,6 +394,11 @@ class TunnelAnalyzer(DataAnalyzer):
         for tunnel in self.results():
             builder.tunnels.append(tunnel)
             builder.home_agents.add(tunnel.home_agent)
+
+
+def _counter(counts: list[Any]) -> Counter:
+    """The report's Counter of one direction's [packets, bytes, ...] (one shared when empty)."""
+    return Counter(counts[0], counts[1]) if counts[0] else _NOTHING
 
 
 def _frozen(counter: list[Any]) -> TrafficSeries | None:
