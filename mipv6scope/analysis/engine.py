@@ -41,6 +41,7 @@ import math
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from itertools import repeat
@@ -403,6 +404,16 @@ def _capture_info(paths: Sequence[str], state: _Pass, readers: Sequence[CaptureR
                        esp_no_key=c.esp_no_key, vantage=where[0], vantage_reason=where[1])
 
 
+@contextmanager
+def _collector_given_back() -> Iterator[None]:
+    """On the way out, whatever way: give the cyclic collector back what the
+    pass froze (`gc.unfreeze`, see the module docstring)."""
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 # interim(build): ``build()`` gives the report as it stands (see `analyze`)
 InterimCallback = Callable[[Callable[[], Report]], None]
 
@@ -437,7 +448,7 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
         info = _capture_info(path_list, state, readers, _vantage(analyzers, vantage), frames_read)
         return _build_report(analyzers, names, info)
 
-    try:
+    with _collector_given_back():
         try:
             for path in path_list:
                 readers.append(open_capture(path))
@@ -459,7 +470,5 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
         for analyzer in analyzers:
             analyzer.finish(state.last_ts)
         info = _capture_info(path_list, state, readers, _vantage(analyzers, vantage))
-        gc.freeze()
+        gc.freeze()  # the report build makes one object or more a node: no need to walk the rest
         return _build_report(analyzers, names, info)
-    finally:
-        gc.unfreeze()
