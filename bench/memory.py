@@ -23,9 +23,9 @@ one's-complement sum and the MH and UDP checksums stay right.
                            [--workdir DIR] [--keep] [--profile]
 
 --nodes 1000000 is allowed: about 9.5M frames and 3.7 GB of capture. On the
-project's 2-core machine (2026-12-07) 100,000 nodes took 145 s and 1.1 GB, so
-a million takes about half an hour and, at ~11 KB a node, about 11 GB: run it
-only where that fits.
+project's 2-core machine (2026-12-07, shared) 100,000 nodes took 152 s and
+1.1 GiB, a million 23 minutes and 9.6 GiB (10.3 KB a node): run it only where
+that fits.
 
 --profile (about a minute) also analyses 10,000 nodes in-process under
 tracemalloc: Python memory held at the end of the pass, after the Report, the
