@@ -9,8 +9,9 @@ moves to a second care-of address (a second BU/BA and more tunnelled data).
 It runs `mipv6scope report --format json` on it as a child process and prints
 peak RSS (os.wait4's ru_maxrss), the peak RSS of a one-node capture as the
 baseline, (RSS - baseline) / N as bytes per node, wall time and frames/s.
-The smallest capture's report is checked: N mobile nodes, N + handoffs
-accepted registrations, and the handoffs as built.
+The smallest capture's report is checked (if it has at most CHECK_MAX_NODES
+nodes: the check loads the whole report, several times the child's memory):
+N mobile nodes, N + handoffs accepted registrations, and the handoffs as built.
 
 Packets are built once per size with `mipv6scope.synth.build` around a marker
 interface identifier and copied per node with the node's identifier in its
@@ -22,16 +23,15 @@ one's-complement sum and the MH and UDP checksums stay right.
                            [--workdir DIR] [--keep] [--profile]
 
 --nodes 1000000 is allowed: about 9.5M frames and 3.7 GB of capture. On the
-project's 2-core machine (2026-12-07) 100,000 nodes took 157 s and 1.7 GB
-(4.1 GB before `report` streamed its JSON), so a million would take about half
-an hour and, at today's ~17 KB a node, most of the machine's 23 GB: run it
-only where that fits.
+project's 2-core machine (2026-12-07, shared) 100,000 nodes took 152 s and
+1.1 GiB, a million 23 minutes and 9.6 GiB (10.3 KB a node): run it only where
+that fits.
 
 --profile (about a minute) also analyses 10,000 nodes in-process under
-tracemalloc: Python memory held at the end of the pass, after the Report and
-its dict, the peaks of json.dumps with and without indent, and the ten files
-and allocation sites (with their callers) holding the most at the end of the
-pass. tracemalloc counts Python allocations, not RSS.
+tracemalloc: Python memory held at the end of the pass, after the Report, the
+peak of writing its JSON as `report` does (`report.json_text`, streamed), and
+the ten files and allocation sites (with their callers) holding the most at
+the end of the pass. tracemalloc counts Python allocations, not RSS.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ DATA_EACH_WAY = 3            # after the first registration
 HANDOFF_DATA_EACH_WAY = 2    # after the handoff
 STEP_S = 0.0001              # between a node's frames
 _RECORD = struct.Struct("<IIII")
+CHECK_MAX_NODES = 100_000    # larger reports are not loaded to be checked
 
 
 def iid(n: int) -> bytes:
@@ -212,11 +213,12 @@ def _print_top(snapshot: object, top: int) -> None:
 
 def profile(capture: Path, nodes: int, top: int = 10) -> None:
     """Analyse ``capture`` in-process under tracemalloc: memory held at the end of
-    the pass (the analyzers' state), after the report is built, and the peaks of
-    building the JSON dict and its text (what `report --format json` does next)."""
+    the pass (the analyzers' state), after the report is built, and the peak of
+    writing its JSON text (what `report --format json` does next)."""
     import tracemalloc
 
     from mipv6scope.analysis.engine import analyze
+    from mipv6scope.report.json_text import json_chunks
 
     at_end: list[object] = []
     held: list[int] = []
@@ -233,30 +235,24 @@ def profile(capture: Path, nodes: int, top: int = 10) -> None:
     report = analyze([str(capture)], progress=progress)
     after_report, peak_analysis = tracemalloc.get_traced_memory()
     tracemalloc.reset_peak()
-    as_dict = report.to_dict()
-    after_dict, peak_dict = tracemalloc.get_traced_memory()
-    tracemalloc.reset_peak()
-    text = json.dumps(as_dict, indent=2)
-    peak_text = tracemalloc.get_traced_memory()[1]
-    del text
-    tracemalloc.reset_peak()
-    text = json.dumps(as_dict)
-    peak_compact = tracemalloc.get_traced_memory()[1]
+    written = 0
+    with open(os.devnull, "w", encoding="utf-8") as out:
+        for chunk in json_chunks(report):
+            written += len(chunk)
+            out.write(chunk)
+    peak_write = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     print(f"\ntracemalloc, {nodes} nodes, in-process analyze() (Python allocations, not RSS):")
     if held:
         line("held at the end of the pass (analyzer state)", held[0])
     line("peak during analyze() (pass + report build)", peak_analysis)
     line("held after analyze() (the Report)", after_report)
-    line("held after report.to_dict()", after_dict)
-    line("peak of to_dict()", peak_dict)
-    line("peak of json.dumps(indent=2) (pure-Python encoder)", peak_text)
-    line("peak of json.dumps() (no indent: C encoder)", peak_compact)
-    line("JSON text without indent (characters)", len(text))
+    line("peak of writing the JSON (streamed, as `report` does)", peak_write)
+    line("JSON text, indent=2 (characters)", written)
     if at_end:
         print(f"top {top} at the end of the pass:")
         _print_top(at_end[0], top)
-    del report, as_dict, text
+    del report
 
 
 def main() -> None:
@@ -286,8 +282,10 @@ def main() -> None:
             frames, handoffs = write_capture(cap, n, args.handoff_every)
             write_s = time.perf_counter() - start
             res = run_report(cap, out)
-            if i == 0:
+            if i == 0 and n <= CHECK_MAX_NODES:
                 check_report(json.loads(out.read_text()), n, frames, handoffs)
+            elif i == 0:
+                print(f"the {n}-node report is not checked (more than {CHECK_MAX_NODES} nodes)")
             per_node = (res["rss"] - baseline) / n
             print(f"{n:>9} {handoffs:>9} {frames:>10} {cap.stat().st_size / 2**20:>12.1f} {write_s:>8.1f} "
                   f"{res['wall_s']:>9.1f} {frames / res['wall_s']:>9.0f} {res['rss'] / 2**20:>13.1f} "

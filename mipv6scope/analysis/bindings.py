@@ -72,7 +72,7 @@ MAX_UNMATCHED_KEPT = 1000  # unmatched BA events kept; their home addresses are 
 _INF, _NEG_INF = float("inf"), float("-inf")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     """A registration attempt (a chain of BUs) waiting for its BA."""
 
@@ -117,7 +117,7 @@ class _Pending:
             tuple(self.seqs), self.gaps_ms())
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     """The binding in force for one (node, peer)."""
 
@@ -137,7 +137,7 @@ class _Open:
         return self.start_ts + self.granted
 
 
-@dataclass
+@dataclass(slots=True)
 class _Peer:
     """State of one (node, peer) pair."""
 
@@ -149,7 +149,7 @@ class _Peer:
     closed: list[tuple[int, Binding]] = field(default_factory=list)  # (order, binding)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     """What the bindings analyzer keeps for one mobile node."""
 
@@ -159,12 +159,19 @@ class _Node:
     care_of_order: list[IPv6Address] = field(default_factory=list)
     home_agent: IPv6Address | None = None
     tried_home_agent: IPv6Address | None = None  # peer of the latest H-flag BU not refused as HA
-    refused_by: set[IPv6Address] = field(default_factory=set)  # peers that said they are not its HA
-    sources: set[str] = field(default_factory=set)  # identity.IDENTIFIED_BY names
+    # peers that said they are not its HA, and the identity.IDENTIFIED_BY names of what named it:
+    # tuples, mostly empty or of one to three (an empty set costs 216 bytes)
+    refused_by: tuple[IPv6Address, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    def identified_by(self, source: str) -> None:
+        """Add ``source`` (an identity.IDENTIFIED_BY name) to `sources`."""
+        if source not in self.sources:
+            self.sources += (source,)
     mobile_router: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Answered:
     """The registration the latest BA answered (read by later analyzers)."""
 
@@ -182,7 +189,7 @@ class Answered:
     order: int = 0          # the chain's number (`BuStep.order`)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BuStep:
     """Where the latest BU went: its chain (``order``) and its place in it
     (``index`` 0 = the first BU); read by the conformance analyzer."""
@@ -228,7 +235,7 @@ class BindingsAnalyzer(Analyzer):
         kind = HOME if "H" in e.flags else CORRESPONDENT
         state = self._peer(hoa, peer, kind)
         node = self.nodes[hoa]
-        node.sources.add(BINDING_UPDATE)
+        node.identified_by(BINDING_UPDATE)
         if "R" in e.flags:  # NEMO mobile router (RFC 3963 6.1.1)
             node.mobile_router = True
             for prefix in e.mobile_network_prefixes:
@@ -270,7 +277,7 @@ class BindingsAnalyzer(Analyzer):
             self.unmatched_ack_homes.add(hoa)
             return
         self._expire(hoa, peer, state, e.ts)
-        node.sources.add(BINDING_ACK)
+        node.identified_by(BINDING_ACK)
         accepted = e.status < 128
         granted = e.lifetime_s if accepted else 0
         seq = e.seq if e.seq in pending.seqs else pending.seq
@@ -282,7 +289,8 @@ class BindingsAnalyzer(Analyzer):
         if pending.kind == HOME and e.status not in NOT_HOME_AGENT_STATUSES:
             self.home_agents.add(peer)
         if pending.kind == HOME and e.status in NOT_THIS_NODES_HOME_AGENT:
-            node.refused_by.add(peer)
+            if peer not in node.refused_by:
+                node.refused_by += (peer,)
             if node.tried_home_agent == peer:
                 node.tried_home_agent = None
         if not accepted:
@@ -315,7 +323,7 @@ class BindingsAnalyzer(Analyzer):
             return
         self._forget_home(e.home_address)
         node = self._node(e.home_address)
-        node.sources.add(BINDING_ERROR)
+        node.identified_by(BINDING_ERROR)
         state = node.peers.get(e.src)
         if state is None or state.current is None or e.status != BE_UNKNOWN_BINDING:
             return

@@ -52,7 +52,7 @@ def seq_greater(a: int, b: int) -> bool:
     return 0 < (a - b) % SEQ_MOD < SEQ_WINDOW
 
 
-@dataclass
+@dataclass(slots=True)
 class _Group:
     """One finding being collected: a code on a node."""
 
@@ -64,7 +64,7 @@ class _Group:
     count: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Attempt:
     """A registration attempt to one peer (the bindings analyzer's BU chain,
     ``order`` its number) waiting for its BA."""
@@ -83,13 +83,13 @@ class _Attempt:
     deferred: list[tuple[float, int, str]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class _PeerState:
     """What the analyzer keeps per (home address, peer)."""
 
     attempts: dict[int, _Attempt] = field(default_factory=dict)
     last_seq: int | None = None
-    recent_bus: deque[float] = field(default_factory=deque)
+    recent_bus: list[float] = field(default_factory=list)  # the latest MAX_UPDATE_RATE + 1
     brr: tuple[float, int] | None = None   # unanswered BRR (ts, frame)
     ro_expiry: float = float("-inf")       # correspondent binding valid until
     ro_waiting_ba: bool = False            # BU with A sent to the CN, no BA yet
@@ -187,8 +187,8 @@ class ConformanceAnalyzer(DataAnalyzer):
         # rate: more than MAX_UPDATE_RATE BUs within one second to one destination (RFC 6275 11.8)
         recent = state.recent_bus
         recent.append(e.ts)
-        while len(recent) > s.MAX_UPDATE_RATE + 1:
-            recent.popleft()
+        if len(recent) > s.MAX_UPDATE_RATE + 1:
+            del recent[:len(recent) - s.MAX_UPDATE_RATE - 1]
         if len(recent) > s.MAX_UPDATE_RATE and e.ts - recent[0] < 1.0:
             self.add("bu_rate_exceeded", hoa, e.ts, (e.frame,),
                      f"{len(recent)} BUs to {peer} within {e.ts - recent[0]:.3f} s")
@@ -305,6 +305,8 @@ class ConformanceAnalyzer(DataAnalyzer):
         if attempt is not None:
             for order in [q for q, a in state.attempts.items() if a.order <= attempt.order]:
                 self._settle(hoa, state.attempts.pop(order), out_of_window and order == attempt.order)
+            if not state.attempts:
+                state.attempts = {}  # a dict emptied by pop keeps its table (224 bytes); a new one has none
         # one rejection, one finding: status 135 is the out-of-window finding, the others ba_status_failure
         if out_of_window:
             frames = [*(attempt.frames if attempt is not None else answered.bu_frames), e.frame]
@@ -456,13 +458,10 @@ class ConformanceAnalyzer(DataAnalyzer):
                                  f"{b.kind} binding with {peer} (care-of {b.care_of}) expired "
                                  f"after {b.granted_lifetime_s} s")
         self._losses()
-        if self.tunnels is not None and hasattr(self.tunnels, "results"):
-            for t in self.tunnels.results():
-                if t.outside_binding.packets:
-                    self.add("tunnel_without_binding", t.home_address,
-                             t.start_ts, t.outside_binding.frames,
-                             f"{t.outside_binding.packets} packets tunnelled by {t.home_agent} to "
-                             f"{t.care_of} outside any binding")
+        if self.tunnels is not None:
+            for ha, coa, hoa, start_ts, packets, frames in self.tunnels.outside_bindings():
+                self.add("tunnel_without_binding", hoa, start_ts, frames,
+                         f"{packets} packets tunnelled by {ha} to {coa} outside any binding")
 
     def _losses(self) -> None:
         """``lost_to_old_care_of`` and ``possibly_lost_to_old_care_of``, one

@@ -35,11 +35,21 @@ the analyzers still finish, and the report is marked partial.
 
 Memory: nothing here keeps frames; the dedupe window is bounded by time and by
 ``DEDUPE_MAX_ENTRIES``.
+
+Garbage collection: the pass makes no reference cycles, but the cyclic
+collector's full collections walk every object the analyzers hold, again and
+again as their state grows (on a capture of 10,000 new nodes, 4 s of a 12 s
+pass, collecting nothing). Every ``FREEZE_EVERY`` frames the pass moves what
+exists into the collector's permanent generation (`gc.freeze`), so collections
+look only at what is newer; `analyze` gives it all back (`gc.unfreeze`) when
+the report is built. Objects freed by their reference counts are freed as
+always.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import heapq
 import logging
 import math
@@ -86,6 +96,12 @@ DEDUPE_WINDOW_S = 0.05
 DEDUPE_MAX_ENTRIES = 1 << 16
 DUPLICATE_REASON = "duplicate of a frame in another capture"
 PROGRESS_EVERY = 1 << 15  # frames between progress callbacks
+FREEZE_EVERY = 1 << 12    # frames between gc.freeze() calls
+
+
+def _tick_every() -> int:
+    """Frames between the pass's ticks: a divisor of FREEZE_EVERY and PROGRESS_EVERY."""
+    return math.gcd(FREEZE_EVERY, PROGRESS_EVERY)
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -273,6 +289,7 @@ def _visit_records(reader: CaptureReader, fast_path: FastPath, by_kind: Sequence
     nh_at = base + 6
     last_number = 0
     first, last = math.inf, -math.inf
+    every = _tick_every()
 
     def visit(number: int, ts: float, caplen: int, wirelen: int, linktype: int, buf: bytes,
               start: int) -> None:
@@ -282,7 +299,7 @@ def _visit_records(reader: CaptureReader, fast_path: FastPath, by_kind: Sequence
             last = ts
         if ts < first:
             first = ts
-        if progress is not None and not number % PROGRESS_EVERY:
+        if progress is not None and not number % every:
             state.saw(first, last)  # the time span so far, for an interim report
             progress(number)
         # `FastPath.fields` for a remembered header, inlined: the same checks, the same key
@@ -323,6 +340,7 @@ def _iterate_frames(readers: Sequence[CaptureReader], handle: FrameHandler, stat
     frames = zip(repeat(0), readers[0]) if len(readers) == 1 else _frames(readers)
     n = 0
     first, last = math.inf, -math.inf
+    every = _tick_every()
     try:
         for file, frame in frames:
             n += 1
@@ -331,7 +349,7 @@ def _iterate_frames(readers: Sequence[CaptureReader], handle: FrameHandler, stat
                 last = ts
             if ts < first:
                 first = ts
-            if progress is not None and not n % PROGRESS_EVERY:
+            if progress is not None and not n % every:
                 state.saw(first, last)
                 progress(n)
             if dedupe is not None and dedupe.duplicate(frame, file):
@@ -410,17 +428,26 @@ def _run(readers: Sequence[CaptureReader], analyzers: Sequence[Analyzer],
     table = dispatch_table(analyzers)
     by_kind = _data_dispatch(analyzers, table)
     state = _Pass() if state is None else state
+
+    def tick(frames_read: int) -> None:
+        """Every FREEZE_EVERY frames: freeze (see the module docstring), and
+        every PROGRESS_EVERY the caller's ``progress``."""
+        if not frames_read % FREEZE_EVERY:
+            gc.freeze()
+        if progress is not None and not frames_read % PROGRESS_EVERY:
+            progress(frames_read)
+
     try:
         if engine == "columnar":
             _run_columnar(readers, by_kind, _decoded_handler(table, state, analyzers), state,
-                          progress, jobs, client)
+                          tick, jobs, client)
         else:
             fast_path = FastPath()
             handle = _frame_handler(fast_path, by_kind, table, state, analyzers)
             if visit and len(readers) == 1 and readers[0].can_visit:
-                _visit_records(readers[0], fast_path, by_kind, handle, state, progress)
+                _visit_records(readers[0], fast_path, by_kind, handle, state, tick)
             else:
-                _iterate_frames(readers, handle, state, progress)
+                _iterate_frames(readers, handle, state, tick)
     except KeyboardInterrupt:
         state.partial = True
     state.counts.frames += state.fast
@@ -457,12 +484,13 @@ def _feed_columnar(sources: Sequence[Iterator[columnar.Gathered]],
         def counted(fast: int) -> None:
             state.fast += fast
         columnar.run_one(sources[0], columnar.RouteTable(), by_kind, decoded, state.saw, counted,
-                         progress, PROGRESS_EVERY)
+                         progress, _tick_every())
         return
     counts = state.counts
     dedupe = _Dedupe()
     n = 0
     first, last = math.inf, -math.inf
+    every = _tick_every()
     try:
         for item in columnar.merged(sources):
             n += 1
@@ -471,7 +499,7 @@ def _feed_columnar(sources: Sequence[Iterator[columnar.Gathered]],
                 last = ts
             if ts < first:
                 first = ts
-            if progress is not None and not n % PROGRESS_EVERY:
+            if progress is not None and not n % every:
                 state.saw(first, last)
                 progress(n)
             if dedupe.duplicate(item[3], item[1]):
@@ -519,6 +547,16 @@ def _capture_info(paths: Sequence[str], state: _Pass, readers: Sequence[CaptureR
     return CaptureInfo(tuple(paths), frames, decoded, c.malformed, c.skipped, state.first_ts,
                        state.last_ts, partial, dict(c.skip_reasons), _issues(readers),
                        esp_no_key=c.esp_no_key, vantage=where[0], vantage_reason=where[1])
+
+
+@contextlib.contextmanager
+def _collector_given_back() -> Iterator[None]:
+    """On the way out, whatever way: give the cyclic collector back what the
+    pass froze (`gc.unfreeze`, see the module docstring)."""
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 # interim(build): ``build()`` gives the report as it stands (see `analyze`)
@@ -571,27 +609,29 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
         info = _capture_info(path_list, state, readers, _vantage(analyzers, vantage), frames_read)
         return _build_report(analyzers, names, info)
 
-    try:
-        for path in path_list:
-            readers.append(open_capture(path))
-        total = sum(_file_size(p) for p in path_list)
+    with _collector_given_back():
+        try:
+            for path in path_list:
+                readers.append(open_capture(path))
+            total = sum(_file_size(p) for p in path_list)
 
-        def tick(frames_read: int) -> None:
-            if progress is not None:
-                progress(min(total, sum(_position(r) for r in readers)), total)
-            if interim is not None:
-                interim(lambda: interim_report(frames_read))
+            def tick(frames_read: int) -> None:
+                if progress is not None:
+                    progress(min(total, sum(_position(r) for r in readers)), total)
+                if interim is not None:
+                    interim(lambda: interim_report(frames_read))
 
-        _run(readers, analyzers, tick if progress is not None or interim is not None else None,
-             state=state, engine=engine, jobs=jobs or active_jobs(), client=client)
-    finally:
-        for reader in readers:
-            reader.close()
-        if client is not None:
-            client.close()
-    if progress is not None:
-        progress(total, total)
-    for analyzer in analyzers:
-        analyzer.finish(state.last_ts)
-    info = _capture_info(path_list, state, readers, _vantage(analyzers, vantage))
-    return _build_report(analyzers, names, info)
+            _run(readers, analyzers, tick if progress is not None or interim is not None else None,
+                 state=state, engine=engine, jobs=jobs or active_jobs(), client=client)
+        finally:
+            for reader in readers:
+                reader.close()
+            if client is not None:
+                client.close()
+        if progress is not None:
+            progress(total, total)
+        for analyzer in analyzers:
+            analyzer.finish(state.last_ts)
+        info = _capture_info(path_list, state, readers, _vantage(analyzers, vantage))
+        gc.freeze()  # the report build makes one object or more a node: no need to walk the rest
+        return _build_report(analyzers, names, info)

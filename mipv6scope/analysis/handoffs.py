@@ -105,7 +105,6 @@ nodes: the first packet seen from each of at most NETWORKS_KEPT addresses.
 from __future__ import annotations
 
 import statistics
-from collections import deque
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv6Address, IPv6Network, ip_network
 
@@ -123,7 +122,7 @@ NETWORKS_KEPT = 1 << 14  # addresses whose candidate networks (or first packet) 
 COMPLETED, REJECTED, NO_ANSWER, SUPERSEDED = "completed", "rejected", "no_answer", "superseded"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Attempt:
     """One chain of home BUs for the move's new address."""
 
@@ -134,7 +133,7 @@ class _Attempt:
     lost_frames: list[tuple[float, int]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Move:
     """A move away from ``from_care_of`` in progress (first BU seen, accepting
     BA or first data still to come); its attempts are recorded as they end."""
@@ -155,7 +154,7 @@ class _Move:
     first_from_new: float | None = None  # first data from the new address after the BA
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     """Per mobile node: where it is, signs of life at the current address."""
 
@@ -165,8 +164,9 @@ class _Node:
     last_from: float | None = None  # L at the current address
     last_to: float | None = None    # last packet seen tunnelled to the current address
     # (ts, frame) tunnelled to the current address after last_from - reach (possibly lost if
-    # the node moves now), the newest MAX_FRAMES_KEPT; ``overflow`` counts the older ones
-    candidates: deque[tuple[float, int]] = field(default_factory=deque)
+    # the node moves now), the newest MAX_FRAMES_KEPT; ``overflow`` counts the older ones.
+    # Flat, ts then frame (ts, frame, ts, frame, ...): no tuple per packet
+    candidates: list[float | int] = field(default_factory=list)
     overflow: int = 0
     booted: bool = False
     ha_ingress: bool = False
@@ -372,9 +372,10 @@ class HandoffAnalyzer(DataAnalyzer):
             elif outer_dst is node.current or outer_dst == node.current:
                 node.last_to = ts
                 candidates = node.candidates
-                candidates.append((ts, t[1]))
-                if len(candidates) > MAX_FRAMES_KEPT:
-                    candidates.popleft()
+                candidates.append(ts)
+                candidates.append(t[1])
+                if len(candidates) > 2 * MAX_FRAMES_KEPT:
+                    del candidates[:2]
                     node.overflow += 1
         if source is not None:
             self._from_node(source, t)
@@ -424,10 +425,11 @@ class HandoffAnalyzer(DataAnalyzer):
         candidates = node.candidates
         if candidates:
             floor = ts - (node.reach if node.reach is not None else self._reach(node))
-            if candidates[0][0] <= floor:
+            if candidates[0] <= floor:
                 node.overflow = 0  # older than the oldest kept: below the floor too
-                while candidates and candidates[0][0] <= floor:
-                    candidates.popleft()
+                kept = next((i for i in range(0, len(candidates), 2) if candidates[i] > floor),
+                            len(candidates))
+                del candidates[:kept]
 
     def _vantage_of(self, node: _Node) -> str:
         """The vantage for ``node``'s counts: as given, else inferred (module docstring)."""
@@ -490,8 +492,8 @@ class HandoffAnalyzer(DataAnalyzer):
                      _Attempt(e.ts, [e.frame], e.ts))
         if node.candidates and old == node.current:
             # what was tunnelled to the old address since L - reach: lost after F, else possibly
-            move.first_missed = node.candidates[0][0]
-            for ts, frame in node.candidates:
+            move.first_missed = node.candidates[0]
+            for ts, frame in zip(node.candidates[::2], node.candidates[1::2], strict=True):
                 if ts > first_new:
                     self._lost(move, ts, frame)
                 else:

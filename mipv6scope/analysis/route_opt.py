@@ -76,7 +76,7 @@ IN_PROGRESS = frozenset((RR_STARTED, RR_DONE, BU_SENT, RO_ACTIVE))
 Pair = tuple[IPv6Address, IPv6Address]  # (home address, correspondent)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Round:
     """One return routability round."""
 
@@ -88,7 +88,7 @@ class _Round:
     done: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class PairState:
     """Route optimisation state of one (home address, correspondent) pair."""
 
@@ -464,7 +464,7 @@ class RouteOptAnalyzer(DataAnalyzer):
         return RRState(state, pair.home_nonce, pair.careof_nonce)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RRState:
     """What `RouteOptAnalyzer.rr_state` answers for one (home address, correspondent)."""
 

@@ -18,7 +18,8 @@ DHAAD request usually comes before the first BU from that care-of address, so
 what is still unknown is looked up again at the end), the target of an NA.
 
 Memory: at most `MAX_PER_NODE` messages per node and `MAX_MESSAGES` in all, the
-first ones kept; the rest are counted in ``signalling_dropped``.
+first ones kept; the rest are counted in ``signalling_dropped``. Messages with
+the same arrow label share its text.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .base import Analyzer
 
 MAX_MESSAGES = 100_000
 MAX_PER_NODE = 10_000
+MAX_LABELS = 4096  # distinct arrow labels shared between messages (most repeat across nodes)
 
 _ICMP_KINDS = {144: "DHAAD request", 145: "DHAAD reply", 146: "MPS", 147: "MPA"}
 _MH_KINDS = {0: "BRR", 1: "HoTI", 2: "CoTI", 3: "HoT", 4: "CoT", 5: "BU", 6: "BA", 7: "BE"}
@@ -63,6 +65,7 @@ class SignallingAnalyzer(Analyzer):
         self._kept_ra: set[tuple[int, int]] = set()  # (file, frame) of the RAs kept
         self._last_care_of: dict[IPv6Address, IPv6Address] = {}  # node -> care-of of its last BU
         self._home_addresses: set[IPv6Address] = set()
+        self._labels: dict[str, str] = {}  # one copy of each label text (bounded)
 
     def on_decoded_frame(self, decoded: DecodedFrame, _file: int) -> None:
         """The engine hands every fully decoded frame before its events."""
@@ -200,8 +203,18 @@ class SignallingAnalyzer(Analyzer):
     def _message(self, e: ev.Event, kind: str, src: IPv6Address, dst: IPv6Address,
                  node: IPv6Address | None, label: str, seq: int | None = None,
                  status: int | None = None) -> SignallingMessage:
-        return SignallingMessage(e.ts, e.frame, e.file, kind, src, dst, node, label, self._info(e),
-                                 self._tunnel(e), seq, status, bool(getattr(e, "esp", False)))
+        return SignallingMessage(e.ts, e.frame, e.file, kind, src, dst, node, self._label(label),
+                                 self._info(e), self._tunnel(e), seq, status, bool(getattr(e, "esp", False)))
+
+    def _label(self, label: str) -> str:
+        """The shared copy of ``label``: "BU seq=1 A H 4000s" is the same text for many nodes."""
+        labels = self._labels
+        shared = labels.get(label)
+        if shared is None:
+            if len(labels) >= MAX_LABELS:
+                labels.clear()
+            shared = labels[label] = label
+        return shared
 
     def _keep(self, e: ev.Event, kind: str, src: IPv6Address, dst: IPv6Address,
               node: IPv6Address | None, label: str, seq: int | None = None,

@@ -43,10 +43,12 @@ from .series import Series
 TOP_FLOWS = 50            # inner flows reported per tunnel; the rest are summed into one
 MAX_TRACKED_FLOWS = 2000  # distinct flows tracked per tunnel; later new ones go to "other"
 MAX_OUTSIDE_FRAMES = 1000  # outside-binding frame numbers kept per tunnel
+FLOWS_SCANNED = 8         # a tunnel's flows are scanned up to this many, then indexed by ports
 OTHER_FLOW_ADDRESS = IPv6Address("::")
 OTHER_FLOW_PROTO = -1     # marks the summed "other flows" entry
 
 TO_MN, FROM_MN = "to_mn", "from_mn"
+_NOTHING, _NO_OUTSIDE = Counter(), OutsideBinding()  # shared by the tunnels they describe
 _NO_MEMO: dict = {}  # stands in when the bindings analyzer remembers no answers
 
 
@@ -235,7 +237,7 @@ class TunnelLegs:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class _TunnelState:
     start_ts: float
     end_ts: float
@@ -243,11 +245,12 @@ class _TunnelState:
     to_mn: list[Any] = field(default_factory=lambda: [0, 0, None, -math.inf])
     from_mn: list[Any] = field(default_factory=lambda: [0, 0, None, -math.inf])
     outside_packets: int = 0
-    outside_frames: list[int] = field(default_factory=list)
-    # every flow [packets, bytes, first, last, proto, src, dst, sport, dport], first seen first,
-    # found by (proto, sport, dport): integers hash in C, addresses in Python
+    outside_frames: list[int] | None = None  # made by the first one
+    # every flow [packets, bytes, first, last, proto, src, dst, sport, dport], first seen first;
+    # past FLOWS_SCANNED of them also found by (proto, sport, dport): integers hash in C,
+    # addresses in Python (most tunnels carry a flow or two: an index would cost more than it saves)
     flows: list[list[Any]] = field(default_factory=list)
-    by_ports: dict[tuple[int, int | None, int | None], list[list[Any]]] = field(default_factory=dict)
+    by_ports: dict[tuple[int, int | None, int | None], list[list[Any]]] | None = None
     other: list[Any] | None = None
 
 
@@ -308,12 +311,12 @@ class TunnelAnalyzer(DataAnalyzer):
             state = self._new_state(ha, coa, hoa, ts)
         counter = state.to_mn if direction == TO_MN else state.from_mn
         flow = None
-        same_ports = state.by_ports.get((proto, sport, dport))
-        if same_ports is not None:
-            for f in same_ports:
-                if (f[5] is src or f[5] == src) and (f[6] is dst or f[6] == dst):
-                    flow = f
-                    break
+        by_ports = state.by_ports
+        for f in state.flows if by_ports is None else by_ports.get((proto, sport, dport), ()):
+            if (f[4] == proto and f[7] == sport and f[8] == dport
+                    and (f[5] is src or f[5] == src) and (f[6] is dst or f[6] == dst)):
+                flow = f
+                break
         if flow is None:
             flow = self._new_flow(state, proto, src, dst, sport, dport, ts)
         return state, counter, flow
@@ -341,8 +344,14 @@ class TunnelAnalyzer(DataAnalyzer):
                 state.other = [0, 0, ts, ts]
             return state.other
         flow = [0, 0, ts, ts, proto, src, dst, sport, dport]
-        state.flows.append(flow)
-        state.by_ports.setdefault((proto, sport, dport), []).append(flow)
+        flows = state.flows
+        flows.append(flow)
+        if state.by_ports is not None:
+            state.by_ports.setdefault((proto, sport, dport), []).append(flow)
+        elif len(flows) > FLOWS_SCANNED:
+            state.by_ports = {}
+            for f in flows:
+                state.by_ports.setdefault((f[4], f[7], f[8]), []).append(f)
         return flow
 
     def _judge(self, state: _TunnelState, hoa: IPv6Address, coa: IPv6Address, ts: float,
@@ -356,18 +365,27 @@ class TunnelAnalyzer(DataAnalyzer):
         if self._coas_of is not None and not self._coas_of(hoa):
             return  # nothing known about this node's registrations: do not guess
         state.outside_packets += 1
-        if len(state.outside_frames) < MAX_OUTSIDE_FRAMES:
+        if state.outside_frames is None:
+            state.outside_frames = [frame]
+        elif len(state.outside_frames) < MAX_OUTSIDE_FRAMES:
             state.outside_frames.append(frame)
 
     # -- results -----------------------------------------------------------------------------
+
+    def outside_bindings(self) -> list[tuple[IPv6Address, IPv6Address, IPv6Address, float, int, tuple[int, ...]]]:
+        """(home agent, care-of, home address, tunnel start, packets, their frames) of
+        each tunnel with packets outside any binding, without building the report's
+        Tunnels (for the conformance analyzer's finding)."""
+        return [(ha, coa, hoa, s.start_ts, s.outside_packets, tuple(s.outside_frames or ()))
+                for (ha, coa, hoa), s in self.tunnels.items() if s.outside_packets]
 
     def results(self) -> list[Tunnel]:
         """The tunnels seen so far, as report models."""
         out = []
         for (ha, coa, hoa), s in self.tunnels.items():
-            out.append(Tunnel(ha, coa, hoa, s.start_ts, s.end_ts, Counter(*s.to_mn[:2]),
-                              Counter(*s.from_mn[:2]),
-                              OutsideBinding(s.outside_packets, tuple(s.outside_frames)),
+            out.append(Tunnel(ha, coa, hoa, s.start_ts, s.end_ts, _counter(s.to_mn), _counter(s.from_mn),
+                              OutsideBinding(s.outside_packets, tuple(s.outside_frames or ()))
+                              if s.outside_packets else _NO_OUTSIDE,
                               _top_flows(s), _frozen(s.to_mn), _frozen(s.from_mn)))
         return out
 
@@ -376,6 +394,11 @@ class TunnelAnalyzer(DataAnalyzer):
         for tunnel in self.results():
             builder.tunnels.append(tunnel)
             builder.home_agents.add(tunnel.home_agent)
+
+
+def _counter(counts: list[Any]) -> Counter:
+    """The report's Counter of one direction's [packets, bytes, ...] (one shared when empty)."""
+    return Counter(counts[0], counts[1]) if counts[0] else _NOTHING
 
 
 def _frozen(counter: list[Any]) -> TrafficSeries | None:

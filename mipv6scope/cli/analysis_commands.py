@@ -270,9 +270,9 @@ def report(captures: tuple[str, ...], out_path: str, plotlyjs: str, out: OutputO
                      plotlyjs_beside=plotlyjs == "directory")
     elif out_path == "-":
         with paged(out.pager):
-            write_json(result.to_dict(), "-")
+            write_json(result, "-")
     else:
-        write_json(result.to_dict(), out_path)
+        write_json(result, out_path)
     finish(CaptureState.of(result), fail_on_hit(result, out.fail_on))
 
 

@@ -39,6 +39,7 @@ from ..decode.esp_sa import EMPTY as EMPTY_SAS
 from ..decode.esp_sa import SADatabase, SAFileError, read_sa_file, using_sas
 from ..outfile import atomic_path, write_atomic
 from ..render.tabular import csv_record
+from ..report.json_text import json_chunks
 from ..report.model import MobileNode, Report
 from ..report.window import node_in_window
 from .progress import progress_line
@@ -507,20 +508,30 @@ def write_records(records: list[dict[str, Any]], fmt: str, stream: Any = None) -
 def write_json(document: Any, out_path: str) -> None:
     """``document`` as ``json.dumps(document, indent=2)`` and a newline, to
     stdout ('-') or, all or nothing, to the file ``out_path``, written as it
-    is encoded: the text is never whole in memory (for a report of 100,000
-    nodes that is most of the peak). One line and exit 1 when the file cannot
-    be written."""
+    is encoded: the text is never whole in memory. A `Report` is written as
+    its ``to_dict()`` would be, one top-level key and one node, tunnel,
+    finding or message at a time (`report.json_text`), so its dict copy is
+    never whole either (for a report of 100,000 nodes that was most of the
+    peak). One line and exit 1 when the file cannot be written."""
     if out_path == "-":
-        json.dump(document, sys.stdout, indent=2)
+        _dump(document, sys.stdout)
         sys.stdout.write("\n")
         return
     try:
         with atomic_path(Path(out_path)) as target, open(target, "w", encoding="utf-8") as out:
-            json.dump(document, out, indent=2)
+            _dump(document, out)
             out.write("\n")
     except OSError as exc:
         click.echo(f"mipv6scope: cannot write {out_path}: {exc.strerror or exc}", err=True)
         sys.exit(EXIT_WRITE)
+
+
+def _dump(document: Any, out: Any) -> None:
+    """``document`` (a Report, or JSON-ready) as indent=2 JSON text to the stream ``out``."""
+    if isinstance(document, Report):
+        out.writelines(json_chunks(document))
+    else:
+        json.dump(document, out, indent=2)
 
 
 def write_output(text: str, out_path: str, plotlyjs_beside: bool = False) -> None:

@@ -32,7 +32,13 @@ from dpkt.utils import inet_to_str
 
 from mipv6scope.decode.checksum import upper_layer_checksum
 from mipv6scope.decode.issues import Issue
-from mipv6scope.decode.mh_options import MobilityOption, align_options, padding, parse_options
+from mipv6scope.decode.mh_options import (
+    MobilityOption,
+    align_options,
+    padding,
+    parse_options,
+    walk_options,
+)
 from mipv6scope.decode.names import (
     BA_STATUS_NAMES,
     BE_STATUS_NAMES,
@@ -92,8 +98,7 @@ class _Message(dpkt.Packet):
     def unpack(self, buf: bytes) -> None:
         """Fixed fields, then the options to the end of ``buf``."""
         dpkt.Packet.unpack(self, buf)
-        self.opts, self.option_issues = parse_options(self.data, base_offset=self.data_end)
-        used = sum(len(bytes(o)) for o in self.opts)
+        self.opts, self.option_issues, used = walk_options(self.data, base_offset=self.data_end)
         self.data = self.data[used:]
 
     def __bytes__(self) -> bytes:

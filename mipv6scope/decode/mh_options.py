@@ -430,7 +430,17 @@ def align_options(options: list[MobilityOption], offset: int) -> list[MobilityOp
 def parse_options(
     buf: bytes, base_offset: int = 0, wire_len: int | None = None
 ) -> tuple[list[MobilityOption], list[Issue]]:
-    """Walk the mobility options in ``buf``; never raises.
+    """The options and issues of `walk_options` (see there)."""
+    opts, issues, _used = walk_options(buf, base_offset, wire_len)
+    return opts, issues
+
+
+def walk_options(
+    buf: bytes, base_offset: int = 0, wire_len: int | None = None
+) -> tuple[list[MobilityOption], list[Issue], int]:
+    """Walk the mobility options in ``buf``; never raises. Returns the
+    options, the issues and how many octets of ``buf`` the options took (the
+    rest could not be read as options).
 
     ``base_offset`` is buf's offset in the Mobility Header (for issue details).
     ``wire_len`` is how long the options area is on the wire when the capture
@@ -492,4 +502,4 @@ def parse_options(
                     f"length {opt.prefix_len}, at most {MAX_PREFIX_LENGTH}"))
         opts.append(opt)
         i = end
-    return opts, issues
+    return opts, issues, i

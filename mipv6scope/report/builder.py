@@ -22,7 +22,7 @@ from .model import (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeParts:
     """What the analyzers know of one mobile node, before freezing."""
 
@@ -99,7 +99,7 @@ def _handoff_time(h: Handoff) -> float:
     return 0.0
 
 
-@dataclass
+@dataclass(slots=True)
 class ReportBuilder:
     """Collects the analyzers' contributions."""
 

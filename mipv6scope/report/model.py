@@ -15,7 +15,7 @@ from typing import Any
 SCHEMA_VERSION = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaptureInfo:
     """What was read: files, frame counts, time span, whether the pass was cut short."""
 
@@ -36,7 +36,7 @@ class CaptureInfo:
     vantage_reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrafficSeries:
     """Packets over time in equal bins: bin ``i`` counts the packets seen in
     [start_ts + i * width_s, start_ts + (i + 1) * width_s). The width doubles
@@ -52,7 +52,7 @@ class TrafficSeries:
         return [(self.start_ts + i * self.width_s, n) for i, n in enumerate(self.counts) if n]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SignallingMessage:
     """One signalling message as a ladder draws it (`analysis.signalling`).
 
@@ -79,7 +79,7 @@ class SignallingMessage:
     esp: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Binding:
     """One interval in which a binding between a mobile node and a peer (HA or
     CN) was in force, from the accepting BA. A rejected registration is not a
@@ -99,7 +99,7 @@ class Binding:
     clipped: bool = False  # cut to the --from/--to window (set only by that filter)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Registration:
     """One registration attempt (RFC 6275 11.8): the chain of BUs a node sent to
     one peer for one care-of address (same H/A flags and requested lifetime)
@@ -128,7 +128,7 @@ class Registration:
     bu_gaps_ms: tuple[float, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Handoff:
     """One attempt to change the care-of address of the home binding (leaving
     home and returning home included), with how it ended: ``outcome`` is
@@ -155,7 +155,7 @@ class Handoff:
     clipped: bool = False  # set only by --from/--to
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Transition:
     """One route-optimisation state change for an (MN, CN) pair."""
 
@@ -165,7 +165,7 @@ class Transition:
     reason: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Interval:
     """A period route optimisation was active.
 
@@ -181,7 +181,7 @@ class Interval:
     clipped: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RouteOptimization:
     """Route optimisation between one mobile node and one correspondent."""
 
@@ -195,7 +195,7 @@ class RouteOptimization:
     home_address: IPv6Address | None = None  # which of the node's home addresses it is about
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MobileNode:
     """Everything the capture says about one mobile node.
 
@@ -223,7 +223,7 @@ class MobileNode:
     home_agents: dict[IPv6Address, IPv6Address] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccessRouter:
     """A router that sent RAs (its source address) and the prefixes it advertised
     ("network/len", in the order first advertised)."""
@@ -232,7 +232,7 @@ class AccessRouter:
     prefixes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Counter:
     """Packets and bytes one way through a tunnel."""
 
@@ -240,7 +240,7 @@ class Counter:
     bytes: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InnerFlow:
     """One flow inside a tunnel."""
 
@@ -255,7 +255,7 @@ class InnerFlow:
     last_ts: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutsideBinding:
     """Packets tunnelled to a care-of address with no valid binding."""
 
@@ -263,7 +263,7 @@ class OutsideBinding:
     frames: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tunnel:
     """The HA <-> CoA tunnel for one home address."""
 
@@ -280,7 +280,7 @@ class Tunnel:
     from_mn_series: TrafficSeries | None = None  # packets from the MN over time
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One finding: a registry code seen on some frames of one node."""
 
@@ -293,7 +293,7 @@ class Finding:
     rfc: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Report:
     """The whole analysis of one or more captures."""
 

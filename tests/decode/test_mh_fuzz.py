@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from mipv6scope.decode.issues import ISSUE_KINDS, Issue
 from mipv6scope.decode.mh import MH, parse_mh
-from mipv6scope.decode.mh_options import parse_options
+from mipv6scope.decode.mh_options import parse_options, walk_options
 
 H = bytes.fromhex
 VALID = [  # one of each message, most with options (hand-written, see test_mh_messages)
@@ -105,3 +105,14 @@ def test_dpkt_ip6_with_mh_never_raises(mh_bytes):
     assert isinstance(pkt.data, (MH, bytes))
     if isinstance(pkt.data, MH):
         assert bytes(pkt.data) == mh_bytes
+
+
+@SETTINGS
+@given(st.binary(max_size=64), st.integers(0, 300))
+def test_walk_options_tells_the_octets_the_options_took(buf, wire_len):
+    """The consumed length `_Message.unpack` cuts ``data`` at is what the
+    options give back when serialised, and the rest is not an option."""
+    opts, issues, used = walk_options(buf, wire_len=wire_len)
+    parsed, parse_issues = parse_options(buf, wire_len=wire_len)
+    assert [bytes(o) for o in opts] == [bytes(o) for o in parsed] and issues == parse_issues
+    assert b"".join(bytes(o) for o in opts) == buf[:used]

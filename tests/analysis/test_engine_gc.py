@@ -1,0 +1,48 @@
+"""The pass freezes the cyclic collector's view of its state (engine module
+docstring) and gives it back however `analyze` ends."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+
+from mipv6scope.analysis import engine
+from mipv6scope.analysis.engine import analyze
+from mipv6scope.capture.frame import CaptureError
+
+REPO = Path(__file__).resolve().parents[2]
+HANDOFF = REPO / "sample_captures" / "scenario-handoff.pcap"
+
+
+def test_the_pass_freezes_and_analyze_gives_it_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "FREEZE_EVERY", 8)
+    monkeypatch.setattr(engine, "PROGRESS_EVERY", 16)
+    frozen_during: list[int] = []
+    gc.unfreeze()
+    report = analyze([HANDOFF], progress=lambda done, total: frozen_during.append(gc.get_freeze_count()))
+    assert report.mobile_nodes
+    assert max(frozen_during) > 0  # objects were frozen while the pass ran
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_failed_analysis_gives_the_collector_back(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-capture.pcap"
+    bad.write_bytes(b"this is not a capture file at all")
+    with pytest.raises(CaptureError):
+        analyze([HANDOFF, bad])
+    assert gc.get_freeze_count() == 0
+
+
+def test_interrupted_pass_gives_the_collector_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "FREEZE_EVERY", 8)
+    monkeypatch.setattr(engine, "PROGRESS_EVERY", 8)
+
+    def interrupt(done: int, total: int) -> None:
+        if done < total:
+            raise KeyboardInterrupt
+
+    report = analyze([HANDOFF], progress=interrupt)
+    assert report.capture.partial
+    assert gc.get_freeze_count() == 0

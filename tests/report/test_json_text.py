@@ -1,0 +1,68 @@
+"""The streamed report JSON (`report.json_text`) is the text
+``json.dumps(report.to_dict(), indent=2)`` gives: on every sample capture, on
+generated report structures, and as `report --format json` writes it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from ipaddress import IPv6Address
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mipv6scope.analysis.engine import analyze
+from mipv6scope.report.json_text import json_chunks
+from mipv6scope.report.model import CaptureInfo, Report
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = sorted(p for p in (REPO / "sample_captures").iterdir() if p.suffix in (".pcap", ".pcapng"))
+
+
+def _dumped(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2)
+
+
+def test_there_are_samples() -> None:
+    assert len(SAMPLES) >= 20
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_sample_report_streams_as_dumped(path: Path) -> None:
+    report = analyze([path])
+    assert "".join(json_chunks(report)) == _dumped(report)
+
+
+def test_empty_report_streams_as_dumped() -> None:
+    report = Report(CaptureInfo((), 0, 0, 0, 0, None, None))
+    text = "".join(json_chunks(report))
+    assert text == _dumped(report)
+    assert json.loads(text)["mobile_nodes"] == []
+
+
+addresses = st.builds(IPv6Address, st.integers(min_value=0, max_value=2**128 - 1))
+st.register_type_strategy(IPv6Address, addresses)
+# every field from its type hint: nested dataclasses, optional fields, tuples of any length,
+# dicts keyed by addresses, text with newlines, quotes and non-ASCII, floats with NaN and inf
+reports = st.from_type(Report)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(reports)
+def test_generated_report_streams_as_dumped(report: Report) -> None:
+    assert "".join(json_chunks(report)) == _dumped(report)
+
+
+def test_report_command_writes_the_dumped_text(tmp_path: Path) -> None:
+    capture = REPO / "sample_captures" / "scenario-route-optimization.pcap"
+    out = tmp_path / "report.json"
+    subprocess.run([sys.executable, "-m", "mipv6scope", "report", "--format", "json", "-o", str(out),
+                    str(capture)], check=True, capture_output=True)
+    stdout = subprocess.run([sys.executable, "-m", "mipv6scope", "report", "--format", "json",
+                             str(capture)], check=True, capture_output=True, text=True).stdout
+    expected = _dumped(analyze([capture])) + "\n"
+    assert out.read_text(encoding="utf-8") == expected
+    assert stdout == expected
