@@ -159,7 +159,7 @@ def run_analysis(paths: Sequence[str], options: AnalysisOptions, post: Post,
     report = analyze(list(paths), default_analyzers(require_ipsec=options.require_ipsec,
                                                     vantage=options.vantage),
                      progress=progress, names=options.names, interim=interim,
-                     vantage=options.vantage)
+                     vantage=options.vantage, jobs=1)  # no fork from the UI's threads
     if cancel.is_set():
         raise WorkCancelled
     report = shown_report(report, options)
