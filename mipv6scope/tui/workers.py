@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from textual.message import Message
 
 from ..analysis.cache import cache_at
-from ..analysis.engine import analyze, default_analyzers
+from ..analysis.engine import analyze, default_analyzers, using_jobs
 from ..capture.index_store import IndexStore
 from ..cli.output import AnalysisOptions, OutputOptions, filter_report
 from ..report.model import MobileNode, Report
@@ -156,10 +156,11 @@ def run_analysis(paths: Sequence[str], options: AnalysisOptions, post: Post,
         next_snapshot = time.monotonic() + max(SNAPSHOT_EVERY_S, cost / SNAPSHOT_SHARE,
                                                throttle.elapsed * SNAPSHOT_SPACING)
 
-    report = analyze(list(paths), default_analyzers(require_ipsec=options.require_ipsec,
-                                                    vantage=options.vantage),
-                     progress=progress, names=options.names, interim=interim,
-                     vantage=options.vantage, jobs=1)  # no fork from the UI's threads
+    with using_jobs(1):  # no producer processes forked from the UI's threads
+        report = analyze(list(paths), default_analyzers(require_ipsec=options.require_ipsec,
+                                                        vantage=options.vantage),
+                         progress=progress, names=options.names, interim=interim,
+                         vantage=options.vantage)
     if cancel.is_set():
         raise WorkCancelled
     report = shown_report(report, options)
