@@ -18,15 +18,16 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..capture.columns import chunks
 from ..capture.frame import CaptureIssue
 from ..capture.reader import CaptureReader, open_capture
-from .columnar import Gathered, Gatherer
 
 CONNECT_TIMEOUT_S = 10
 INSTALL_HINT = "pip install 'mipv6scope[cluster]'"
+
+if TYPE_CHECKING:
+    from .columnar import Gathered
 
 
 class ClusterError(Exception):
@@ -50,6 +51,9 @@ def connect(address: str) -> Any:
 def _gather_capture(path: str, keep_frames: bool) -> tuple[list[Gathered], list[CaptureIssue]]:
     """On a worker: every chunk of the capture at ``path`` gathered, and its issues."""
     with open_capture(path) as reader:
+        from ..capture.columns import chunks  # numpy: only where a capture is gathered
+        from .columnar import Gatherer
+
         gatherer = Gatherer(keep_frames)
         return [gatherer(chunk) for chunk in chunks(reader)], list(reader.issues)
 

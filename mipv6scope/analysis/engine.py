@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..capture.frame import Frame, new_frame
 from ..capture.reader import CaptureReader, open_capture
@@ -70,7 +70,6 @@ from ..events import DataPacket
 from ..names import read_names  # noqa: F401  (here for its former importers)
 from ..report.builder import ReportBuilder
 from ..report.model import CaptureInfo, Report
-from . import cluster, columnar, parallel
 from .base import Analyzer, DataAnalyzer, DataHandler, data_handler, dispatch_table
 from .bindings import BindingsAnalyzer
 from .classify import (
@@ -89,6 +88,9 @@ from .route_opt import RouteOptAnalyzer
 from .settings import Settings
 from .signalling import SignallingAnalyzer
 from .tunnels import TunnelAnalyzer
+
+if TYPE_CHECKING:
+    from . import columnar
 
 log = logging.getLogger(__name__)
 
@@ -401,6 +403,8 @@ def using_cluster(address: str | None) -> Iterator[str | None]:
 
 def active_jobs() -> int:
     """The processes `analyze` uses when not told (`using_jobs`): all cores by default."""
+    from . import parallel  # numpy: not at start-up (the TUI's first screen)
+
     return _jobs[-1] or parallel.default_jobs()
 
 
@@ -462,6 +466,8 @@ def _run_columnar(readers: Sequence[CaptureReader], by_kind: Sequence[Sequence[D
     merged by time, copies skipped, as `_iterate_frames` does. With ``jobs``
     > 1 each capture is gathered in a producer process (`parallel`); with a
     Dask ``client``, by a task on its cluster (`cluster`)."""
+    from . import cluster, columnar, parallel  # numpy: not at start-up (the TUI's first screen)
+
     one = len(readers) == 1
     if client is not None:
         sources = [cluster.produced_on(client, reader, keep_frames=not one) for reader in readers]
@@ -480,6 +486,8 @@ def _feed_columnar(sources: Sequence[Iterator[columnar.Gathered]],
                    by_kind: Sequence[Sequence[DataHandler]], decoded: FrameHandler, state: _Pass,
                    progress: Callable[[int], None] | None) -> None:
     """The gathered chunks of every capture to the analyzers, in frame order."""
+    from . import columnar
+
     if len(sources) == 1:
         def counted(fast: int) -> None:
             state.fast += fast
@@ -603,7 +611,11 @@ def analyze(paths: Iterable[str | os.PathLike[str]], analyzers: Sequence[Analyze
     state = _Pass()
     engine = engine or active_engine()
     cluster_address = cluster_address or _clusters[-1]
-    client = cluster.connect(cluster_address) if cluster_address and engine == "columnar" else None
+    client = None
+    if cluster_address and engine == "columnar":
+        from . import cluster
+
+        client = cluster.connect(cluster_address)
 
     def interim_report(frames_read: int) -> Report:
         info = _capture_info(path_list, state, readers, _vantage(analyzers, vantage), frames_read)
