@@ -334,6 +334,13 @@ def _visit_records(reader: CaptureReader, fast_path: FastPath, by_kind: Sequence
         state.saw(first, last)
 
 
+def _count_duplicate(counts: FrameCounts) -> None:
+    """Count a frame skipped as a copy of one another capture showed (`_Dedupe`)."""
+    counts.frames += 1
+    counts.skipped += 1
+    counts.skip_reasons[DUPLICATE_REASON] += 1
+
+
 def _iterate_frames(readers: Sequence[CaptureReader], handle: FrameHandler, state: _Pass,
                     progress: Callable[[int], None] | None) -> None:
     """Frames of one or several files (merged by time, copies skipped) to ``handle``."""
@@ -355,9 +362,7 @@ def _iterate_frames(readers: Sequence[CaptureReader], handle: FrameHandler, stat
                 state.saw(first, last)
                 progress(n)
             if dedupe is not None and dedupe.duplicate(frame, file):
-                counts.frames += 1
-                counts.skipped += 1
-                counts.skip_reasons[DUPLICATE_REASON] += 1
+                _count_duplicate(counts)
                 continue
             handle(frame, file)
     finally:
@@ -511,9 +516,7 @@ def _feed_columnar(sources: Sequence[Iterator[columnar.Gathered]],
                 state.saw(first, last)
                 progress(n)
             if dedupe.duplicate(item[3], item[1]):
-                counts.frames += 1
-                counts.skipped += 1
-                counts.skip_reasons[DUPLICATE_REASON] += 1
+                _count_duplicate(counts)
                 continue
             if columnar.dispatch(item, by_kind, decoded):
                 state.fast += 1
