@@ -334,13 +334,6 @@ def _visit_records(reader: CaptureReader, fast_path: FastPath, by_kind: Sequence
         state.saw(first, last)
 
 
-def _count_duplicate(counts: FrameCounts) -> None:
-    """Count a frame skipped as a copy of one another capture showed (`_Dedupe`)."""
-    counts.frames += 1
-    counts.skipped += 1
-    counts.skip_reasons[DUPLICATE_REASON] += 1
-
-
 def _iterate_frames(readers: Sequence[CaptureReader], handle: FrameHandler, state: _Pass,
                     progress: Callable[[int], None] | None) -> None:
     """Frames of one or several files (merged by time, copies skipped) to ``handle``."""
@@ -362,7 +355,9 @@ def _iterate_frames(readers: Sequence[CaptureReader], handle: FrameHandler, stat
                 state.saw(first, last)
                 progress(n)
             if dedupe is not None and dedupe.duplicate(frame, file):
-                _count_duplicate(counts)
+                counts.frames += 1
+                counts.skipped += 1
+                counts.skip_reasons[DUPLICATE_REASON] += 1
                 continue
             handle(frame, file)
     finally:
@@ -516,7 +511,9 @@ def _feed_columnar(sources: Sequence[Iterator[columnar.Gathered]],
                 state.saw(first, last)
                 progress(n)
             if dedupe.duplicate(item[3], item[1]):
-                _count_duplicate(counts)
+                counts.frames += 1
+                counts.skipped += 1
+                counts.skip_reasons[DUPLICATE_REASON] += 1
                 continue
             if columnar.dispatch(item, by_kind, decoded):
                 state.fast += 1
