@@ -25,7 +25,6 @@ here and decoded in full (the same events).
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from ipaddress import IPv6Address
@@ -35,8 +34,6 @@ import numpy as np
 from ..decode.addresses import address
 from ..decode.issues import MAX_DATE_TS, MIN_DATE_TS
 from .frame import (
-    ISSUE_CORRUPT_BLOCK,
-    ISSUE_CORRUPT_RECORD,
     LINKTYPE_ETHERNET,
     LINKTYPE_IPV6,
     LINKTYPE_LINUX_SLL,
@@ -44,27 +41,10 @@ from .frame import (
     LINKTYPE_LOOP,
     LINKTYPE_NULL,
     LINKTYPE_RAW,
-    MAX_CAPLEN,
-    CaptureIssue,
 )
 from .link import ETHERTYPE_IPV6, NULL_FAMILIES_IPV6, VLAN_TPIDS
-from .pcap import FILE_HEADER_LEN, EmptyRun, PcapParser
-from .pcapng import (
-    _BLOCK_NAMES,
-    _LE,
-    _MIN_LEN,
-    _PACKET_BLOCKS,
-    BT_EPB,
-    BT_IDB,
-    BT_PB,
-    BT_SHB,
-    BT_SPB,
-    MAX_BLOCK_LEN,
-    PcapngParser,
-    _check_shb,
-    _packet_problem,
-    parse_idb,
-)
+from .pcap import PcapParser
+from .pcapng import PacketRow
 from .reader import CaptureReader
 
 CHUNK_BYTES = 2 << 20  # bytes read at a time; a chunk holds whole records from them
@@ -212,10 +192,12 @@ def chunks(reader: CaptureReader, chunk_bytes: int | None = None,
     (`CHUNK_FRAMES`) frames a chunk at most."""
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     chunk_frames = chunk_frames or CHUNK_FRAMES
-    parser, src = reader.take_stream()
+    parser, _src = reader.take_stream()
     if isinstance(parser, PcapParser):
-        return _pcap_chunks(parser, src, reader.issues, chunk_bytes, chunk_frames)
-    return _pcapng_chunks(parser, src, reader.issues, chunk_bytes, chunk_frames)
+        return (_pcap_chunk(buf, heads, first, parser)
+                for buf, _base, heads, first in parser.batches(reader.issues, chunk_bytes, chunk_frames))
+    return (_pcapng_chunk(buf, rows)
+            for buf, _base, rows in parser.batches(reader.issues, chunk_bytes, chunk_frames))
 
 
 def _u8(data: bytes) -> np.ndarray:
@@ -246,187 +228,8 @@ def _pcap_chunk(data: bytes, heads: list[int], first_number: int, parser: PcapPa
                  wirelen, start, np.full(n, parser.linktype, np.int64), np.zeros(n, np.int64))
 
 
-def _pcap_chunks(parser: PcapParser, src, issues: list[CaptureIssue], chunk_bytes: int,
-                 chunk_frames: int) -> Iterator[Chunk]:
-    """`PcapParser._chunks` with the records of each read gathered into one
-    Chunk: the same records, numbers and issues."""
-    read = src.read
-    hlen = parser.record_header_len
-    order = parser._record.format[0]  # noqa: SLF001 - the parser's byte order
-    caplen_at = struct.Struct(order + "I").unpack_from
-    buf, parser._head = parser._head, b""  # noqa: SLF001
-    pos = FILE_HEADER_LEN
-    base = 0
-    number = 0
-    empty = EmptyRun()
-    while True:
-        end = len(buf)
-        heads: list[int] = []  # where each record's header starts
-        keep = heads.append
-        first = number + 1
-        stop: CaptureIssue | None = None
-        while pos + hlen <= end and len(heads) < chunk_frames:
-            (caplen,) = caplen_at(buf, pos + 8)
-            if caplen > MAX_CAPLEN:
-                number = first + len(heads) - 1
-                stop = CaptureIssue(
-                    ISSUE_CORRUPT_RECORD,
-                    f"record {number + 1} at {src.where(base + pos)} claims {caplen} "
-                    f"captured bytes (limit {MAX_CAPLEN}); reading stopped", number + 1)
-                break
-            nxt = pos + hlen + caplen
-            if nxt > end:
-                break
-            if not caplen and empty.add(first + len(heads), caplen_at(buf, pos + 12)[0],
-                                        buf[pos:pos + hlen], base + pos):
-                stop = empty.issue(src, "records")
-                break
-            keep(pos)
-            pos = nxt
-        number = first + len(heads) - 1
-        if heads:
-            yield _pcap_chunk(buf, heads, first, parser)
-        if stop is not None:
-            issues.append(stop)
-            src.close()
-            return
-        if len(heads) == chunk_frames:
-            continue  # the rest of the buffer first
-        chunk = read(chunk_bytes)
-        if not chunk:
-            break
-        base += pos
-        buf = buf[pos:] + chunk
-        pos = 0
-    src.close()
-    have = len(buf) - pos
-    if have:
-        if have < hlen:
-            what = f"{have} of {hlen} record header bytes"
-        else:
-            what = f"{have - hlen} of {caplen_at(buf, pos + 8)[0]} data bytes"
-        issues.append(src.cut_issue(
-            f"record {number + 1} at {src.where(base + pos)} is cut short: {what}", number + 1))
-    else:
-        issue = src.eof_issue(base + pos, number + 1)
-        if issue is not None:
-            issues.append(issue)
-
-
-def _pcapng_chunks(parser: PcapngParser, src, issues: list[CaptureIssue], chunk_bytes: int,
-                   chunk_frames: int) -> Iterator[Chunk]:
-    """`PcapngParser.frames` with the packets of each read gathered into one
-    Chunk: the same packets, numbers, timestamps and issues. The block walk
-    stays a Python loop (block lengths chain); timestamps are computed there,
-    as the reader does, since a 64-bit count divided exactly is not what
-    float64 arithmetic gives."""
-    read = src.read
-    buf, parser._head = parser._head, b""  # noqa: SLF001
-    pos = base = number = 0
-    o = _LE
-    block, epb, u32 = o.block, o.epb, o.u32
-    ifaces: list = []
-    n_ifaces = 0
-    problem: str | None = None
-    empty = EmptyRun()
-    while True:
-        end = len(buf)
-        rows: list[tuple] = []
-        keep = rows.append
-        stop: CaptureIssue | None = None
-        while pos + 12 <= end and len(rows) < chunk_frames:
-            btype, blen = block(buf, pos)
-            nxt = pos + blen
-            if btype == BT_EPB and 32 <= blen <= MAX_BLOCK_LEN and not blen & 3:
-                if nxt > end:
-                    break
-                iface, hi, lo, caplen, wirelen = epb(buf, pos + 8)
-                if (caplen > blen - 32 or caplen > MAX_CAPLEN or iface >= n_ifaces
-                        or u32(buf, nxt - 4)[0] != blen):
-                    problem = _packet_problem(buf, pos, blen, caplen, iface, n_ifaces, o)
-                    break
-                lt, _snap, div, off = ifaces[iface]
-                number += 1
-                if not caplen and empty.add(number, wirelen, buf[pos + 8:pos + 28], base + pos):
-                    stop = empty.issue(src, "packet blocks")
-                    break
-                keep((number, (((hi << 32) | lo) + off) / div, caplen, wirelen, pos + 28, lt, iface))
-                pos = nxt
-                continue
-            if btype == BT_SHB:
-                o, blen, problem = _check_shb(buf, pos)
-                if problem is not None:
-                    break
-                block, epb, u32 = o.block, o.epb, o.u32
-                nxt = pos + blen
-            elif blen < _MIN_LEN.get(btype, 12) or blen & 3 or blen > MAX_BLOCK_LEN:
-                problem = f"impossible block length {blen}"
-                break
-            if nxt > end:
-                break
-            if u32(buf, nxt - 4)[0] != blen:
-                problem = f"trailing length {u32(buf, nxt - 4)[0]} != leading length {blen}"
-                break
-            if btype == BT_IDB:
-                ifaces.append(parse_idb(buf, pos, blen, o))
-                n_ifaces += 1
-            elif btype == BT_SPB:
-                if not ifaces:
-                    problem = "interface 0 is not defined (0 in section)"
-                    break
-                wirelen = u32(buf, pos + 8)[0]
-                lt, snap = ifaces[0][:2]
-                caplen = min(wirelen, blen - 16, snap or MAX_CAPLEN)
-                number += 1
-                if not caplen and empty.add(number, wirelen, buf[pos + 4:pos + 12], base + pos):
-                    stop = empty.issue(src, "packet blocks")
-                    break
-                keep((number, 0.0, caplen, wirelen, pos + 12, lt, 0))
-            elif btype == BT_PB:
-                iface, _drops, hi, lo, caplen, wirelen = o.pb(buf, pos + 8)
-                problem = _packet_problem(buf, pos, blen, caplen, iface, n_ifaces, o)
-                if problem is not None:
-                    break
-                lt, _snap, div, off = ifaces[iface]
-                number += 1
-                if not caplen and empty.add(number, wirelen, buf[pos + 8:pos + 28], base + pos):
-                    stop = empty.issue(src, "packet blocks")
-                    break
-                keep((number, (((hi << 32) | lo) + off) / div, caplen, wirelen, pos + 28, lt, iface))
-            elif btype == BT_SHB:
-                major, minor = o.shb(buf, pos + 12)
-                if major != 1:
-                    problem = f"unsupported pcapng version {major}.{minor}"
-                    break
-                ifaces = []
-                n_ifaces = 0
-            pos = nxt
-        if rows:
-            yield _pcapng_chunk(buf, rows)
-        if problem is not None:
-            btype = block(buf, pos)[0]
-            name = _BLOCK_NAMES.get(btype, f"block type 0x{btype:08x}")
-            stop = CaptureIssue(ISSUE_CORRUPT_BLOCK,
-                                f"{name} at {src.where(base + pos)}: {problem}; reading stopped",
-                                number + 1 if btype in _PACKET_BLOCKS else None)
-        if stop is not None:
-            issues.append(stop)
-            src.close()
-            return
-        if len(rows) == chunk_frames:
-            continue  # the rest of the buffer first
-        chunk = read(chunk_bytes)
-        if not chunk:
-            break
-        base += pos
-        buf = buf[pos:] + chunk
-        pos = 0
-    src.close()
-    parser._report_end(issues, buf, pos, base, number, o)  # noqa: SLF001 - the same end report
-
-
-def _pcapng_chunk(data: bytes, rows: list[tuple]) -> Chunk:
-    number, ts, caplen, wirelen, start, linktype, interface = zip(*rows, strict=True)
+def _pcapng_chunk(data: bytes, rows: list[PacketRow]) -> Chunk:
+    number, ts, caplen, wirelen, start, linktype, interface, _section = zip(*rows, strict=True)
     return Chunk(data, np.array(number, np.int64), np.array(ts, np.float64),
                  np.array(caplen, np.int64), np.array(wirelen, np.int64), np.array(start, np.int64),
                  np.array(linktype, np.int64), np.array(interface, np.int64))

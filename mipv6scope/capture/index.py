@@ -27,8 +27,6 @@ from types import TracebackType
 
 from . import pcapng as ng
 from .frame import (
-    ISSUE_CORRUPT_BLOCK,
-    MAX_CAPLEN,
     CaptureError,
     CaptureIssue,
     Frame,
@@ -92,6 +90,11 @@ class IndexColumns:
             self.interfaces.append((linktype, iface))
         return slot
 
+    @property
+    def batch_frames(self) -> int:
+        """Frames between two progress reports at most."""
+        return self._chunk
+
     def tick(self, frames: int, bytes_done: int) -> None:
         """Report progress; raise IndexCancelled if cancellation was asked for."""
         self.next_frames = frames + self._chunk
@@ -134,134 +137,21 @@ def _visit_pcap(reader: CaptureReader, fd: int, cols: IndexColumns) -> list[Capt
 
 def walk_pcapng(src: ByteSource, cols: IndexColumns) -> list[CaptureIssue]:
     """Index every packet block of the pcapng stream ``src`` (an uncompressed
-    file read from its start) into ``cols``; the capture issues as
-    ``PcapngParser.frames`` reports them (the same checks, in the same order)."""
+    file read from its start) into ``cols``; the capture issues as the
+    reader reports them (`pcapng.walk_blocks`, the one walk)."""
     issues: list[CaptureIssue] = []
-    add_offset, add_caplen = cols.offsets.append, cols.caplens.append
-    add_wirelen, add_ts, add_slot = cols.wirelens.append, cols.ts.append, cols.slots.append
-    buf = b""
-    pos = base = number = section = 0
-    o = ng._LE
-    block, epb, u32 = o.block, o.epb, o.u32
-    # per interface of the current section: (link type, snaplen, divisor, offset units, slot)
-    ifaces: list[tuple[int, int, int, int, int]] = []
-    n_ifaces = 0
-    problem: str | None = None
-    while True:
-        end = len(buf)
-        while pos + 12 <= end:
-            btype, blen = block(buf, pos)
-            nxt = pos + blen
-            if btype == ng.BT_EPB and 32 <= blen <= ng.MAX_BLOCK_LEN and not blen & 3:
-                if nxt > end:
-                    break
-                iface, hi, lo, caplen, wirelen = epb(buf, pos + 8)
-                if (caplen > blen - 32 or caplen > MAX_CAPLEN or iface >= n_ifaces
-                        or u32(buf, nxt - 4)[0] != blen):
-                    problem = ng._packet_problem(buf, pos, blen, caplen, iface, n_ifaces, o)
-                    break
-                _lt, _snap, div, off, slot = ifaces[iface]
-                number += 1
-                add_offset(base + pos + 28)
-                add_caplen(caplen)
-                add_wirelen(wirelen)
-                add_ts((((hi << 32) | lo) + off) / div)
-                add_slot(slot)
-                pos = nxt
-                if number >= cols.next_frames or base + pos >= cols.next_bytes:
-                    cols.tick(number, base + pos)
-                continue
-            if btype == ng.BT_SHB:
-                o, blen, problem = ng._check_shb(buf, pos)
-                if problem is not None:
-                    break
-                block, epb, u32 = o.block, o.epb, o.u32
-                nxt = pos + blen
-            elif blen < ng._MIN_LEN.get(btype, 12) or blen & 3 or blen > ng.MAX_BLOCK_LEN:
-                problem = f"impossible block length {blen}"
-                break
-            if nxt > end:
-                break
-            if u32(buf, nxt - 4)[0] != blen:
-                problem = f"trailing length {u32(buf, nxt - 4)[0]} != leading length {blen}"
-                break
-            if btype == ng.BT_IDB:
-                lt, snap, div, off = ng.parse_idb(buf, pos, blen, o)
-                ifaces.append((lt, snap, div, off, cols.slot(section, n_ifaces, lt)))
-                n_ifaces += 1
-            elif btype == ng.BT_SPB:
-                if not ifaces:
-                    problem = "interface 0 is not defined (0 in section)"
-                    break
-                wirelen = u32(buf, pos + 8)[0]
-                lt, snap, _div, _off, slot = ifaces[0]
-                number += 1
-                add_offset(base + pos + 12)
-                add_caplen(min(wirelen, blen - 16, snap or MAX_CAPLEN))
-                add_wirelen(wirelen)
-                add_ts(0.0)
-                add_slot(slot)
-            elif btype == ng.BT_PB:
-                iface, _drops, hi, lo, caplen, wirelen = o.pb(buf, pos + 8)
-                problem = ng._packet_problem(buf, pos, blen, caplen, iface, n_ifaces, o)
-                if problem is not None:
-                    break
-                _lt, _snap, div, off, slot = ifaces[iface]
-                number += 1
-                add_offset(base + pos + 28)
-                add_caplen(caplen)
-                add_wirelen(wirelen)
-                add_ts((((hi << 32) | lo) + off) / div)
-                add_slot(slot)
-            elif btype == ng.BT_SHB:
-                major, minor = o.shb(buf, pos + 12)
-                if major != 1:
-                    problem = f"unsupported pcapng version {major}.{minor}"
-                    break
-                ifaces = []
-                n_ifaces = 0
-                section += 1
-            pos = nxt
-        if problem is not None:
-            btype = block(buf, pos)[0]
-            name = ng._BLOCK_NAMES.get(btype, f"block type 0x{btype:08x}")
-            issues.append(CaptureIssue(
-                ISSUE_CORRUPT_BLOCK,
-                f"{name} at {src.where(base + pos)}: {problem}; reading stopped",
-                number + 1 if btype in ng._PACKET_BLOCKS else None))
-            src.close()
-            return issues
-        if number >= cols.next_frames or base + pos >= cols.next_bytes:
-            cols.tick(number, base + pos)
-        chunk = src.read()
-        if not chunk:
-            break
-        base += pos
-        buf = buf[pos:] + chunk
-        pos = 0
-    src.close()
-    issue = _end_issue(src, buf, pos, base, number, o)
-    if issue is not None:
-        issues.append(issue)
+    slots: dict[tuple[int, int, int], int] = {}  # (section, interface, link type) -> slot
+    for _buf, base, rows in ng.walk_blocks(src, b"", issues, batch_frames=cols.batch_frames):
+        number, ts, caplen, wirelen, start, linktype, iface, section = zip(*rows, strict=True)
+        cols.offsets.extend([base + s for s in start])
+        cols.caplens.extend(caplen)
+        cols.wirelens.extend(wirelen)
+        cols.ts.extend(ts)
+        cols.slots.extend([slots[key] if key in slots else slots.setdefault(key, cols.slot(*key))
+                           for key in zip(section, iface, linktype, strict=True)])
+        last = rows[-1]
+        cols.tick(number[-1], base + last[4] + last[2])
     return issues
-
-
-def _end_issue(src: ByteSource, buf: bytes, pos: int, base: int, number: int,
-               o: ng._Order) -> CaptureIssue | None:
-    """The issue for the end of a pcapng stream, worded as ``PcapngParser`` words it."""
-    have = len(buf) - pos
-    if not have:
-        return src.eof_issue(base + pos, number + 1)
-    btype = o.u32(buf, pos)[0] if have >= 4 else None
-    if have < 8:
-        what = f"{have} of 8 block header bytes"
-    else:
-        if btype == ng.BT_SHB and have >= 12:
-            o = ng._order_for(buf[pos + 8:pos + 12]) or o
-        what = f"{have} of {o.u32(buf, pos + 4)[0]} bytes"
-    name = "block" if btype is None else ng._BLOCK_NAMES.get(btype, f"block type 0x{btype:08x}")
-    frame = number + 1 if btype in ng._PACKET_BLOCKS else None
-    return src.cut_issue(f"{name} at {src.where(base + pos)} is cut short: {what}", frame)
 
 
 class FrameIndex:

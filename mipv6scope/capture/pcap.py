@@ -38,6 +38,7 @@ PCAP_MAGICS = frozenset(_VARIANTS)
 # decompression-bomb file would otherwise give hundreds of millions of them).
 ISSUE_IMPLAUSIBLE_RECORDS = "implausible_records"
 IMPLAUSIBLE_RUN = 1000
+BATCH_FRAMES = 4096  # records handed on at a time at most (`walk_records`)
 
 # visitor(number, ts, caplen, wirelen, linktype, buf, start): one record, whose
 # captured bytes are buf[start:start + caplen] (see `PcapParser.visit`)
@@ -75,85 +76,105 @@ class PcapParser:
 
     def frames(self, issues: list[CaptureIssue]) -> Iterator[Frame]:
         """Yield every whole record as a Frame; append an issue and stop at damage."""
-        batch: list[Frame] = []
-        for _chunk in self._chunks(issues, None, batch):
-            yield from batch
-            batch.clear()
+        unpack, hlen, div, linktype = self._record.unpack_from, self.record_header_len, self.ts_divisor, self.linktype
+        for buf, _base, heads, number in self.batches(issues):
+            for pos in heads:
+                sec, frac, caplen, wirelen = unpack(buf, pos)
+                start = pos + hlen
+                yield new_frame((number, sec + frac / div, caplen, wirelen, linktype, buf[start:start + caplen], 0))
+                number += 1
 
     def visit(self, issues: list[CaptureIssue], visitor: RecordVisitor) -> None:
         """Call ``visitor(number, ts, caplen, wirelen, linktype, buf, start)``
         for every whole record, in order, where the record's captured bytes
         are ``buf[start:start + caplen]``: what `frames` gives, without making
         a Frame or copying the bytes. Append an issue and stop at damage."""
-        for _chunk in self._chunks(issues, visitor, None):
-            pass
-
-    def _chunks(self, issues: list[CaptureIssue], visitor: RecordVisitor | None,
-                batch: list[Frame] | None) -> Iterator[None]:
-        """Read the file chunk by chunk, handing each whole record to
-        ``visitor``, or as a Frame to ``batch`` when there is no visitor;
-        yield after each chunk; append an issue and stop at damage."""
-        keep = batch.append if batch is not None else None
-        src = self._src
-        read = src.read
-        unpack = self._record.unpack_from
-        hlen = self.record_header_len
-        div = self.ts_divisor
-        linktype = self.linktype
-        buf, self._head = self._head, b""
-        pos = FILE_HEADER_LEN
-        base = 0  # stream offset of buf[0]
-        number = 0
-        empty = EmptyRun()
-        while True:
-            end = len(buf)
-            while pos + hlen <= end:
+        unpack, hlen, div, linktype = self._record.unpack_from, self.record_header_len, self.ts_divisor, self.linktype
+        for buf, _base, heads, number in self.batches(issues):
+            for pos in heads:
                 sec, frac, caplen, wirelen = unpack(buf, pos)
-                if caplen > MAX_CAPLEN:
-                    yield None  # the records before it first
-                    issues.append(CaptureIssue(
-                        ISSUE_CORRUPT_RECORD,
-                        f"record {number + 1} at {src.where(base + pos)} claims {caplen} "
-                        f"captured bytes (limit {MAX_CAPLEN}); reading stopped",
-                        number + 1))
-                    src.close()
-                    return
-                start = pos + hlen
-                nxt = start + caplen
-                if nxt > end:
-                    break
+                visitor(number, sec + frac / div, caplen, wirelen, linktype, buf, pos + hlen)
                 number += 1
-                if not caplen and empty.add(number, wirelen, buf[pos:start], base + pos):
-                    yield None  # the records before the run first
-                    issues.append(empty.issue(src, "records"))
-                    src.close()
-                    return
-                if keep is not None:
-                    keep(new_frame((number, sec + frac / div, caplen, wirelen, linktype, buf[start:nxt], 0)))
-                else:
-                    visitor(number, sec + frac / div, caplen, wirelen, linktype, buf, start)
-                pos = nxt
-            yield None
-            chunk = read()
-            if not chunk:
+
+    def batches(self, issues: list[CaptureIssue], read_size: int | None = None,
+                batch_frames: int = BATCH_FRAMES) -> Iterator[tuple[bytes, int, list[int], int]]:
+        """`walk_records` from the end of the file header (once)."""
+        head, self._head = self._head, b""
+        return walk_records(self._src, head, FILE_HEADER_LEN, self._record.format[0], self.record_header_len,
+                            issues, read_size, batch_frames)
+
+
+
+def walk_records(src: ByteSource, buf: bytes, pos: int, order: str, hlen: int, issues: list[CaptureIssue],
+                 read_size: int | None = None, batch_frames: int = BATCH_FRAMES
+                 ) -> Iterator[tuple[bytes, int, list[int], int]]:
+    """Walk the pcap records of the stream whose first bytes are ``buf`` and
+    the rest ``src``, from ``pos`` (``order``: the struct byte order,
+    ``hlen``: the record header length): yield ``(buffer, stream offset of
+    buffer[0], where each record header starts in buffer, number of the first
+    record)`` with at most ``batch_frames`` records at a time. The one walk
+    every reader of pcap uses (frames, visit, the columnar chunks, the frame
+    index): on damage (an impossible captured length, an implausible run of
+    empty records, a cut-short end) it appends the capture issue after the
+    records before it and stops. ``read_size`` bytes are read at a time
+    (None: the source's default)."""
+    read = src.read if read_size is None else lambda: src.read(read_size)
+    caplen_at = struct.Struct(order + "I").unpack_from
+    base = 0  # stream offset of buf[0]
+    number = 0
+    empty = EmptyRun()
+    while True:
+        end = len(buf)
+        heads: list[int] = []
+        keep = heads.append
+        first = number + 1
+        stop: CaptureIssue | None = None
+        while pos + hlen <= end and len(heads) < batch_frames:
+            (caplen,) = caplen_at(buf, pos + 8)
+            if caplen > MAX_CAPLEN:
+                at = first + len(heads)
+                stop = CaptureIssue(
+                    ISSUE_CORRUPT_RECORD,
+                    f"record {at} at {src.where(base + pos)} claims {caplen} "
+                    f"captured bytes (limit {MAX_CAPLEN}); reading stopped", at)
                 break
-            base += pos
-            buf = buf[pos:] + chunk
-            pos = 0
-        src.close()
-        have = len(buf) - pos
-        if have:
-            if have < hlen:
-                what = f"{have} of {hlen} record header bytes"
-            else:
-                caplen = unpack(buf, pos)[2]
-                what = f"{have - hlen} of {caplen} data bytes"
-            issues.append(src.cut_issue(
-                f"record {number + 1} at {src.where(base + pos)} is cut short: {what}", number + 1))
+            nxt = pos + hlen + caplen
+            if nxt > end:
+                break
+            if not caplen and empty.add(first + len(heads), caplen_at(buf, pos + 12)[0],
+                                        buf[pos:pos + hlen], base + pos):
+                stop = empty.issue(src, "records")
+                break
+            keep(pos)
+            pos = nxt
+        number = first + len(heads) - 1
+        if heads:
+            yield buf, base, heads, first
+        if stop is not None:
+            issues.append(stop)
+            src.close()
+            return
+        if len(heads) == batch_frames:
+            continue  # the rest of the buffer first
+        chunk = read()
+        if not chunk:
+            break
+        base += pos
+        buf = buf[pos:] + chunk
+        pos = 0
+    src.close()
+    have = len(buf) - pos
+    if have:
+        if have < hlen:
+            what = f"{have} of {hlen} record header bytes"
         else:
-            issue = src.eof_issue(base + pos, number + 1)
-            if issue is not None:
-                issues.append(issue)
+            what = f"{have - hlen} of {caplen_at(buf, pos + 8)[0]} data bytes"
+        issues.append(src.cut_issue(
+            f"record {number + 1} at {src.where(base + pos)} is cut short: {what}", number + 1))
+    else:
+        issue = src.eof_issue(base + pos, number + 1)
+        if issue is not None:
+            issues.append(issue)
 
 
 class EmptyRun:

@@ -37,6 +37,9 @@ OPT_IF_TSRESOL = 9
 OPT_IF_TSOFFSET = 14
 
 MAX_BLOCK_LEN = 16 << 20
+BATCH_FRAMES = 4096  # packets handed on at a time at most (`walk_blocks`)
+# (number, ts, caplen, wirelen, start in the batch's buffer, link type, interface, section)
+PacketRow = tuple[int, float, int, int, int, int, int, int]
 _BOM_LE = b"\x4d\x3c\x2b\x1a"
 _BOM_BE = b"\x1a\x2b\x3c\x4d"
 
@@ -142,130 +145,151 @@ class PcapngParser:
 
     def frames(self, issues: list[CaptureIssue]) -> Iterator[Frame]:
         """Yield the packets of every section; append an issue and stop at damage."""
-        src = self._src
-        read = src.read
-        buf, self._head = self._head, b""
-        pos = base = number = 0
-        o = _LE
-        block, epb, u32 = o.block, o.epb, o.u32
-        ifaces: list[Interface] = []
-        n_ifaces = 0
-        problem: str | None = None
-        empty = EmptyRun()
-        while True:
-            end = len(buf)
-            while pos + 12 <= end:
-                btype, blen = block(buf, pos)
-                nxt = pos + blen
-                # fast path: a well-formed EPB, by far the most common block
-                if btype == BT_EPB and 32 <= blen <= MAX_BLOCK_LEN and not blen & 3:
-                    if nxt > end:
-                        break
-                    iface, hi, lo, caplen, wirelen = epb(buf, pos + 8)
-                    if (caplen > blen - 32 or caplen > MAX_CAPLEN or iface >= n_ifaces
-                            or u32(buf, nxt - 4)[0] != blen):
-                        problem = _packet_problem(buf, pos, blen, caplen, iface, n_ifaces, o)
-                        break
-                    lt, _snap, div, off = ifaces[iface]
-                    number += 1
-                    if not caplen and empty.add(number, wirelen, buf[pos + 8:pos + 28], base + pos):
-                        self._implausible(issues, empty)
-                        return
-                    yield new_frame((number, (((hi << 32) | lo) + off) / div, caplen, wirelen, lt,
-                                     buf[pos + 28:pos + 28 + caplen], iface))
-                    pos = nxt
-                    continue
-                if btype == BT_SHB:
-                    o, blen, problem = _check_shb(buf, pos)
-                    if problem is not None:
-                        break
-                    block, epb, u32 = o.block, o.epb, o.u32
-                    nxt = pos + blen
-                elif blen < _MIN_LEN.get(btype, 12) or blen & 3 or blen > MAX_BLOCK_LEN:
-                    problem = f"impossible block length {blen}"
-                    break
+        for buf, _base, rows in self.batches(issues):
+            for number, ts, caplen, wirelen, start, linktype, iface, _section in rows:
+                yield new_frame((number, ts, caplen, wirelen, linktype, buf[start:start + caplen], iface))
+
+    def batches(self, issues: list[CaptureIssue], read_size: int | None = None,
+                batch_frames: int = BATCH_FRAMES) -> Iterator[tuple[bytes, int, list[PacketRow]]]:
+        """`walk_blocks` from where the section header left the stream (once)."""
+        head, self._head = self._head, b""
+        return walk_blocks(self._src, head, issues, read_size, batch_frames)
+
+
+
+def walk_blocks(src: ByteSource, buf: bytes, issues: list[CaptureIssue], read_size: int | None = None,
+                batch_frames: int = BATCH_FRAMES) -> Iterator[tuple[bytes, int, list[PacketRow]]]:
+    """Walk the pcapng stream whose first bytes are ``buf`` and the rest
+    ``src``: yield ``(buffer, stream offset of buffer[0], rows)`` with at most
+    ``batch_frames`` packet rows (`PacketRow`) at a time, each packet's
+    captured bytes ``buffer[start:start + caplen]``. The one walk every
+    reader of pcapng uses (frames, the columnar chunks, the frame index): on
+    damage (a bad block, an implausible run of empty packets, a cut-short
+    end) it appends the capture issue after the rows before it and stops.
+    ``read_size`` bytes are read at a time (None: the source's default)."""
+    read = src.read if read_size is None else lambda: src.read(read_size)
+    pos = base = number = section = 0
+    o = _LE
+    block, epb, u32 = o.block, o.epb, o.u32
+    ifaces: list[Interface] = []
+    n_ifaces = 0
+    problem: str | None = None
+    empty = EmptyRun()
+    while True:
+        end = len(buf)
+        rows: list[PacketRow] = []
+        keep = rows.append
+        stop: CaptureIssue | None = None
+        while pos + 12 <= end and len(rows) < batch_frames:
+            btype, blen = block(buf, pos)
+            nxt = pos + blen
+            # fast path: a well-formed EPB, by far the most common block
+            if btype == BT_EPB and 32 <= blen <= MAX_BLOCK_LEN and not blen & 3:
                 if nxt > end:
                     break
-                if u32(buf, nxt - 4)[0] != blen:
-                    problem = f"trailing length {u32(buf, nxt - 4)[0]} != leading length {blen}"
-                    break
-                if btype == BT_IDB:
-                    ifaces.append(parse_idb(buf, pos, blen, o))
-                    n_ifaces += 1
-                elif btype == BT_SPB:
-                    if not ifaces:
-                        problem = "interface 0 is not defined (0 in section)"
-                        break
-                    wirelen = u32(buf, pos + 8)[0]
-                    lt, snap = ifaces[0][:2]
-                    caplen = min(wirelen, blen - 16, snap or MAX_CAPLEN)
-                    number += 1
-                    if not caplen and empty.add(number, wirelen, buf[pos + 4:pos + 12], base + pos):
-                        self._implausible(issues, empty)
-                        return
-                    # an SPB has no timestamp; 0.0 is what Wireshark shows too
-                    yield new_frame((number, 0.0, caplen, wirelen, lt,
-                                     buf[pos + 12:pos + 12 + caplen], 0))
-                elif btype == BT_PB:
-                    iface, _drops, hi, lo, caplen, wirelen = o.pb(buf, pos + 8)
+                iface, hi, lo, caplen, wirelen = epb(buf, pos + 8)
+                if (caplen > blen - 32 or caplen > MAX_CAPLEN or iface >= n_ifaces
+                        or u32(buf, nxt - 4)[0] != blen):
                     problem = _packet_problem(buf, pos, blen, caplen, iface, n_ifaces, o)
-                    if problem is not None:
-                        break
-                    lt, _snap, div, off = ifaces[iface]
-                    number += 1
-                    if not caplen and empty.add(number, wirelen, buf[pos + 8:pos + 28], base + pos):
-                        self._implausible(issues, empty)
-                        return
-                    yield new_frame((number, (((hi << 32) | lo) + off) / div, caplen, wirelen, lt,
-                                     buf[pos + 28:pos + 28 + caplen], iface))
-                elif btype == BT_SHB:
-                    major, minor = o.shb(buf, pos + 12)
-                    if major != 1:
-                        problem = f"unsupported pcapng version {major}.{minor}"
-                        break
-                    ifaces = []
-                    n_ifaces = 0
+                    break
+                lt, _snap, div, off = ifaces[iface]
+                number += 1
+                if not caplen and empty.add(number, wirelen, buf[pos + 8:pos + 28], base + pos):
+                    stop = empty.issue(src, "packet blocks")
+                    break
+                keep((number, (((hi << 32) | lo) + off) / div, caplen, wirelen, pos + 28, lt, iface, section))
                 pos = nxt
-            if problem is not None:
-                btype = block(buf, pos)[0]
-                name = _BLOCK_NAMES.get(btype, f"block type 0x{btype:08x}")
-                issues.append(CaptureIssue(
-                    ISSUE_CORRUPT_BLOCK,
-                    f"{name} at {src.where(base + pos)}: {problem}; reading stopped",
-                    number + 1 if btype in _PACKET_BLOCKS else None))
-                src.close()
-                return
-            chunk = read()
-            if not chunk:
+                continue
+            if btype == BT_SHB:
+                o, blen, problem = _check_shb(buf, pos)
+                if problem is not None:
+                    break
+                block, epb, u32 = o.block, o.epb, o.u32
+                nxt = pos + blen
+            elif blen < _MIN_LEN.get(btype, 12) or blen & 3 or blen > MAX_BLOCK_LEN:
+                problem = f"impossible block length {blen}"
                 break
-            base += pos
-            buf = buf[pos:] + chunk
-            pos = 0
-        src.close()
-        self._report_end(issues, buf, pos, base, number, o)
-
-    def _implausible(self, issues: list[CaptureIssue], empty: EmptyRun) -> None:
-        """Stop at a run of packets that cannot be real (see `pcap.EmptyRun`)."""
-        issues.append(empty.issue(self._src, "packet blocks"))
-        self._src.close()
-
-    def _report_end(self, issues: list[CaptureIssue], buf: bytes, pos: int, base: int,
-                    number: int, o: _Order) -> None:
-        src = self._src
-        have = len(buf) - pos
-        if not have:
-            issue = src.eof_issue(base + pos, number + 1)
-            if issue is not None:
-                issues.append(issue)
+            if nxt > end:
+                break
+            if u32(buf, nxt - 4)[0] != blen:
+                problem = f"trailing length {u32(buf, nxt - 4)[0]} != leading length {blen}"
+                break
+            if btype == BT_IDB:
+                ifaces.append(parse_idb(buf, pos, blen, o))
+                n_ifaces += 1
+            elif btype == BT_SPB:
+                if not ifaces:
+                    problem = "interface 0 is not defined (0 in section)"
+                    break
+                wirelen = u32(buf, pos + 8)[0]
+                lt, snap = ifaces[0][:2]
+                caplen = min(wirelen, blen - 16, snap or MAX_CAPLEN)
+                number += 1
+                if not caplen and empty.add(number, wirelen, buf[pos + 4:pos + 12], base + pos):
+                    stop = empty.issue(src, "packet blocks")
+                    break
+                # an SPB has no timestamp; 0.0 is what Wireshark shows too
+                keep((number, 0.0, caplen, wirelen, pos + 12, lt, 0, section))
+            elif btype == BT_PB:
+                iface, _drops, hi, lo, caplen, wirelen = o.pb(buf, pos + 8)
+                problem = _packet_problem(buf, pos, blen, caplen, iface, n_ifaces, o)
+                if problem is not None:
+                    break
+                lt, _snap, div, off = ifaces[iface]
+                number += 1
+                if not caplen and empty.add(number, wirelen, buf[pos + 8:pos + 28], base + pos):
+                    stop = empty.issue(src, "packet blocks")
+                    break
+                keep((number, (((hi << 32) | lo) + off) / div, caplen, wirelen, pos + 28, lt, iface, section))
+            elif btype == BT_SHB:
+                major, minor = o.shb(buf, pos + 12)
+                if major != 1:
+                    problem = f"unsupported pcapng version {major}.{minor}"
+                    break
+                ifaces = []
+                n_ifaces = 0
+                section += 1
+            pos = nxt
+        if rows:
+            yield buf, base, rows
+        if problem is not None:
+            btype = block(buf, pos)[0]
+            name = _BLOCK_NAMES.get(btype, f"block type 0x{btype:08x}")
+            stop = CaptureIssue(ISSUE_CORRUPT_BLOCK,
+                                f"{name} at {src.where(base + pos)}: {problem}; reading stopped",
+                                number + 1 if btype in _PACKET_BLOCKS else None)
+        if stop is not None:
+            issues.append(stop)
+            src.close()
             return
-        # with fewer than 4 bytes the block type, so whether a packet was cut, is unknown
-        btype = o.u32(buf, pos)[0] if have >= 4 else None
-        if have < 8:
-            what = f"{have} of 8 block header bytes"
-        else:
-            if btype == BT_SHB and have >= 12:
-                o = _order_for(buf[pos + 8:pos + 12]) or o
-            what = f"{have} of {o.u32(buf, pos + 4)[0]} bytes"
-        name = "block" if btype is None else _BLOCK_NAMES.get(btype, f"block type 0x{btype:08x}")
-        frame = number + 1 if btype in _PACKET_BLOCKS else None
-        issues.append(src.cut_issue(f"{name} at {src.where(base + pos)} is cut short: {what}", frame))
+        if len(rows) == batch_frames:
+            continue  # the rest of the buffer first
+        chunk = read()
+        if not chunk:
+            break
+        base += pos
+        buf = buf[pos:] + chunk
+        pos = 0
+    src.close()
+    issue = _end_issue(src, buf, pos, base, number, o)
+    if issue is not None:
+        issues.append(issue)
+
+
+def _end_issue(src: ByteSource, buf: bytes, pos: int, base: int, number: int,
+               o: _Order) -> CaptureIssue | None:
+    """The issue for the end of a pcapng stream: None at a clean end."""
+    have = len(buf) - pos
+    if not have:
+        return src.eof_issue(base + pos, number + 1)
+    # with fewer than 4 bytes the block type, so whether a packet was cut, is unknown
+    btype = o.u32(buf, pos)[0] if have >= 4 else None
+    if have < 8:
+        what = f"{have} of 8 block header bytes"
+    else:
+        if btype == BT_SHB and have >= 12:
+            o = _order_for(buf[pos + 8:pos + 12]) or o
+        what = f"{have} of {o.u32(buf, pos + 4)[0]} bytes"
+    name = "block" if btype is None else _BLOCK_NAMES.get(btype, f"block type 0x{btype:08x}")
+    frame = number + 1 if btype in _PACKET_BLOCKS else None
+    return src.cut_issue(f"{name} at {src.where(base + pos)} is cut short: {what}", frame)

@@ -114,3 +114,23 @@ def test_empty_pcapng_packet_blocks_are_implausible(tmp_path):
         frames, issues = _read(path)
         assert frames < IMPLAUSIBLE_RUN, name
         assert [i.code for i in issues] == [ISSUE_IMPLAUSIBLE_RECORDS], name
+
+
+def test_the_frame_index_stops_at_an_empty_run_as_the_reader_does(tmp_path):
+    """`FrameIndex.build` walks the file with the readers' own walk: the same
+    frames and the same implausible-run issue, for pcap and pcapng."""
+    from mipv6scope.capture.index import FrameIndex
+
+    epb = struct.pack("<IIIIIIII", 6, 32, 0, 0, 0, 0, 0, 32)
+    real = struct.pack("<IIIIIII", 6, 32 + 40, 0, 0, 7, 40, 40) + PACKET + struct.pack("<I", 32 + 40)
+    captures = {"bomb.pcap": PCAP_HEADER + _record(1_700_000_000, PACKET) * 3 + bytes(16 * 3000),
+                "bomb.pcapng": _pcapng(real * 3 + epb * 3000)}
+    for name, data in captures.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        frames, issues = _read(path)
+        with FrameIndex.build(path) as index:
+            assert len(index) == frames, name
+            assert [(i.code, i.frame) for i in index.issues] == [(i.code, i.frame) for i in issues], name
+            assert [i.code for i in index.issues] == [ISSUE_IMPLAUSIBLE_RECORDS], name
+            assert index.read_frame(2).data == PACKET, name
