@@ -3,8 +3,8 @@
 
 Generates a large capture (mostly tunnelled data with signalling mixed in, from
 the home-registration sample's frames), then runs each tool once as a child
-process on the same file and reports frames/s and peak RSS (from wait4's
-rusage). mipv6scope also runs on a capture twice as large, to show that its
+process on the same file and reports frames/s and peak RSS (GNU time's
+%M, `bench/peak_rss.py`). mipv6scope also runs on a capture twice as large, to show that its
 memory does not grow with the number of frames.
 
     python bench/benchmark.py [--frames N] [--workdir DIR] [--no-tshark] [--reuse]
@@ -26,7 +26,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,18 +33,19 @@ sys.path.insert(0, str(REPO))
 
 from mipv6scope.synth.story import write_story_capture  # noqa: E402
 
+sys.path.insert(0, str(REPO / "bench"))
+from peak_rss import measured  # noqa: E402
+
 generate = write_story_capture  # the story's frames repeated (mipv6scope/synth/story.py)
 
 
 def run(cmd: list[str]) -> tuple[float, int]:
-    """Run ``cmd`` with output discarded; return (seconds, peak RSS in MiB)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed ({status}): {' '.join(cmd)}: {proc.stderr.read().decode()[-500:]}")
-    return elapsed, usage.ru_maxrss // 1024
+    """Run ``cmd`` with output discarded; return (seconds, peak RSS in MiB as
+    ``/usr/bin/time -f %M`` reports it: `peak_rss`)."""
+    m = measured(cmd)
+    if m.returncode != 0:
+        raise SystemExit(f"failed ({m.returncode}): {' '.join(cmd)}: {m.stderr[-500:]}")
+    return m.wall_s, int(m.peak_rss_mib)
 
 
 def generate_fleet(path: Path, frames: int, mobile_nodes: int = 1000) -> None:

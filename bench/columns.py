@@ -39,6 +39,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from peak_rss import measured  # noqa: E402
 
 from mipv6scope.capture import open_capture  # noqa: E402
 from mipv6scope.capture.columns import REASONS, AddressTable, chunks, gather  # noqa: E402
@@ -204,17 +207,14 @@ def tshark_fields(path: Path) -> int:
 
 def report(paths: list[Path], *options: str) -> str:
     """Run ``mipv6scope report --format json OPTIONS PATHS`` as a child
-    process; its peak RSS as ``/usr/bin/time -f %M`` reports it (a child
-    forked from this large process would inherit its peak in wait4's
-    rusage; with ``--jobs``, the peak of the largest of its processes)."""
+    process; its peak RSS as ``/usr/bin/time -f %M`` reports it
+    (`peak_rss.measured`; with ``--jobs``, the peak of the largest of its processes)."""
     cmd = [sys.executable, "-m", "mipv6scope", "report", "--format", "json", *options,
            *map(str, paths)]
-    timer = shutil.which("time") or "/usr/bin/time"
-    proc = subprocess.run([timer, "-f", "%M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          env={**os.environ, "PYTHONPATH": str(REPO)}, text=True)
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"report {' '.join(options)} failed: {proc.stderr[-500:]}")
-    return f"peak RSS {int(proc.stderr.split()[-1]) // 1024} MiB"
+    m = measured(cmd, env={**os.environ, "PYTHONPATH": str(REPO)})
+    if m.returncode not in (0, 1):
+        raise SystemExit(f"report {' '.join(options)} failed: {m.stderr[-500:]}")
+    return f"peak RSS {int(m.peak_rss_mib)} MiB"
 
 
 def timed(label: str, frames: int, base: float | None, run) -> float:

@@ -7,7 +7,7 @@ Address option, BA with a type 2 routing header) and send and receive a few
 tunnelled UDP packets of varied sizes; every ``--handoff-every``-th node then
 moves to a second care-of address (a second BU/BA and more tunnelled data).
 It runs `mipv6scope report --format json` on it as a child process and prints
-peak RSS (os.wait4's ru_maxrss), the peak RSS of a one-node capture as the
+peak RSS (GNU time's %M, `bench/peak_rss.py`), the peak RSS of a one-node capture as the
 baseline, (RSS - baseline) / N as bytes per node, wall time and frames/s.
 The smallest capture's report is checked (if it has at most CHECK_MAX_NODES
 nodes: the check loads the whole report, several times the child's memory):
@@ -41,7 +41,6 @@ import json
 import os
 import platform
 import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +53,9 @@ if str(REPO) not in sys.path:
 from mipv6scope.capture.frame import LINKTYPE_RAW  # noqa: E402
 from mipv6scope.synth.build import mh_packet, tunnel, udp_packet  # noqa: E402
 from mipv6scope.synth.samples import ba_message, bu_message  # noqa: E402
+
+sys.path.insert(0, str(REPO / "bench"))
+from peak_rss import measured  # noqa: E402
 
 HOME, COA1, COA2 = "2001:db8:1", "2001:db8:a", "2001:db8:b"
 HA, CN = "2001:db8:1::1", "2001:db8:ff::10"
@@ -154,15 +156,10 @@ def run_report(capture: Path, out: Path) -> dict:
     """`mipv6scope report` as a child process; its peak RSS, wall and CPU time."""
     cmd = [sys.executable, "-m", "mipv6scope", "report", "--format", "json", "-o", str(out), str(capture)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        err = proc.stderr.read().decode()[-800:] if proc.stderr else ""
-        raise SystemExit(f"report exited {code} on {capture}: {err}")
-    return {"rss": usage.ru_maxrss * 1024, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime}
+    m = measured(cmd, cwd=REPO, env=env)
+    if m.returncode != 0:
+        raise SystemExit(f"report exited {m.returncode} on {capture}: {m.stderr[-800:]}")
+    return {"rss": m.peak_rss_bytes, "wall_s": m.wall_s, "cpu_s": m.cpu_s}
 
 
 def check_report(report: dict, nodes: int, frames: int, handoffs: int) -> None:

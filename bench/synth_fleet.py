@@ -2,7 +2,7 @@
 """Benchmark of `synth fleet`: 1,000 mobile nodes, ~2,000,000 and ~4,000,000 frames.
 
 Each run is the `mipv6scope synth fleet` command as a child process; reports
-frames, wall time, frames/s and peak RSS (os.wait4's ru_maxrss). Memory should
+frames, wall time, frames/s and peak RSS (GNU time's %M, `bench/peak_rss.py`). Memory should
 be the same for both sizes.
 
     python bench/synth_fleet.py [--mobile-nodes 1000] [--frames 2000000] [--workdir DIR]
@@ -14,13 +14,14 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+from peak_rss import measured  # noqa: E402
+
 FRAMES_PER_MN_S = 150.0  # 50 voice packets/s each way: 4 frames through the tunnel, 2 direct (ro_share 0.5)
 
 
@@ -29,15 +30,12 @@ def run(mobile_nodes: int, frames: int, out: Path) -> dict:
     duration = frames / (mobile_nodes * FRAMES_PER_MN_S) + 1.0
     cmd = [sys.executable, "-m", "mipv6scope", "synth", "fleet", "-o", str(out), "--seed", "1",
            "--mobile-nodes", str(mobile_nodes), "--duration", f"{duration:.3f}"]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(proc.stderr.read().decode()[-800:] if proc.stderr else "failed")
+    m = measured(cmd, cwd=REPO)
+    if m.returncode != 0:
+        raise SystemExit(m.stderr[-800:] or "failed")
     written = json.loads(Path(f"{out}.truth.json").read_text())["frames"]
-    return {"frames": written, "wall_s": round(wall, 2), "frames_per_s": round(written / wall),
-            "peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+    return {"frames": written, "wall_s": round(m.wall_s, 2), "frames_per_s": round(written / m.wall_s),
+            "peak_rss_mib": round(m.peak_rss_mib, 1), "cpu_s": round(m.cpu_s, 2),
             "capture_mib": round(out.stat().st_size / 2**20, 1)}
 
 

@@ -14,7 +14,7 @@ done (the packet list is up), to the analysis done (the node list filled), and
 then the time to go from the first to the last frame of the packet list
 showing every frame (End pressed, until the last frame is selected, the
 rows on screen decoded by the row worker and its details shown by the frame
-worker). The peak RSS is the child's, from wait4's rusage. While the
+worker). The peak RSS is the child's, as GNU time's %M reports it (`bench/peak_rss.py`). While the
 analysis runs the app shows interim reports about once a second: the table
 gives how many and the longest one took in the analysis thread.
 The result is a markdown table with the machine line.
@@ -52,6 +52,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
+
+from peak_rss import measured  # noqa: E402
 
 SAMPLES = ("scenario-handoff.pcap", "scenario-route-optimization.pcap",
            "scenario-recovery.pcap", "scenario-fleet.pcap")
@@ -145,15 +147,12 @@ def measure(path: Path, index_dir: Path | None = None) -> dict[str, float | int]
     """One fresh child process on ``path`` (reading its stored index from
     ``index_dir`` when given): its timings and peak RSS (MiB)."""
     started = time.time()
-    proc = subprocess.Popen([sys.executable, __file__, "--child", str(path), str(started),
-                             str(index_dir or "")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    stdout, stderr = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed ({status}) on {path}: {stderr[-2000:]}")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    result["rss_mib"] = usage.ru_maxrss // 1024
+    m = measured([sys.executable, __file__, "--child", str(path), str(started), str(index_dir or "")],
+                 capture_stdout=True)
+    if m.returncode != 0:
+        raise SystemExit(f"failed ({m.returncode}) on {path}: {m.stderr[-2000:]}")
+    result = json.loads(m.stdout.strip().splitlines()[-1])
+    result["rss_mib"] = int(m.peak_rss_mib)
     return result
 
 
