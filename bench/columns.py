@@ -3,7 +3,7 @@
 read loop and tshark, on a capture with realistic variety.
 
     python bench/columns.py [--frames N] [--workdir DIR] [--reuse] [--no-tshark]
-                            [--report] [--report-only] [--fleet] [--jobs]
+                            [--report] [--report-only] [--fleet] [--jobs] [--linearity]
 
 The capture (Ethernet, written here, not by `synth`): frame sizes uniform
 80-1400 bytes from a seeded RNG; ~98 % UDP/TCP in IPv6-in-IPv6 between 4 home
@@ -21,7 +21,9 @@ tshark printing the same columns with ``-T fields``. ``--report`` also runs
 ``mipv6scope report --format json`` with each engine (child processes), and
 ``--fleet`` repeats everything on a ``synth fleet`` capture. ``--jobs`` times
 ``report --jobs 1`` and ``--jobs 2`` on the capture, and on two captures of
-half as many frames (other seeds) merged by time.
+half as many frames (other seeds) merged by time. ``--linearity`` only times
+``report --jobs 1`` (beside the dpkt loop) on 0.2M, 2M and 20M frames, the
+20M capture being the 2M one ten times over with its timestamps moved on.
 """
 
 from __future__ import annotations
@@ -161,6 +163,49 @@ def write_realistic(path: Path, frames: int, seed: int = 1) -> None:
         out.write(b"".join(batch))
 
 
+def write_repeated(source: Path, path: Path, times: int) -> None:
+    """``source`` (a little-endian microsecond pcap) ``times`` over, each copy's
+    timestamps moved past the one before: the same population of nodes and
+    flows for ``times`` as long, to see whether the cost per frame stays."""
+    data = np.fromfile(source, np.uint8)
+    heads = []
+    at = 24
+    while at + 16 <= len(data):
+        heads.append(at)
+        at += 16 + int(data[at + 8:at + 12].view("<u4")[0])
+    sec_at = np.array(heads, np.int64)
+    secs = np.stack([data[sec_at + k] for k in range(4)], axis=1).copy().view("<u4").ravel()
+    span = int(secs.max()) - int(secs.min()) + 1
+    with open(path, "wb") as out:
+        out.write(data[:24].tobytes())
+        copy = data[24:].copy()
+        for k in range(times):
+            shifted = (secs + k * span).astype("<u4").view(np.uint8).reshape(-1, 4)
+            for j in range(4):
+                copy[sec_at - 24 + j] = shifted[:, j]
+            out.write(copy.tobytes())
+
+
+def linearity(workdir: Path, reuse: bool) -> None:
+    """`report --jobs 1` and the dpkt loop on 0.2M, 2M and 20M frames (20M: the
+    2M capture ten times over, see `write_repeated`): frames/s of each, and
+    each size's rate against the 2M one (issue 15: within 15 %)."""
+    small, mid, large = (workdir / f"realistic-{n}.pcap" for n in (200_000, 2_000_000, "20000000-repeated"))
+    for path, frames in ((small, 200_000), (mid, 2_000_000)):
+        if not (reuse and path.exists()):
+            write_realistic(path, frames)
+    if not (reuse and large.exists()):
+        write_repeated(mid, large, 10)
+    rates = {}
+    for path in (small, mid, large):
+        frames = dpkt_loop(path)
+        print(f"{path.name}: {frames:,} frames, {path.stat().st_size / 1e9:,.2f} GB")
+        base = timed("dpkt read loop", frames, None, lambda p=path: dpkt_loop(p))
+        rates[path] = timed("report --jobs 1", frames, base, lambda p=path: report([p], "--jobs", "1"))
+    for path in (small, large):
+        print(f"  {path.name}: report at {rates[path] / rates[mid]:.2f} x the 2M rate")
+
+
 def dpkt_loop(path: Path) -> int:
     """Frames read by a bare dpkt loop."""
     import dpkt
@@ -276,12 +321,18 @@ def main() -> None:
     parser.add_argument("--jobs", action="store_true",
                         help="time report --jobs 1 and 2, on the capture and on two captures "
                              "of half as many frames each merged by time")
+    parser.add_argument("--linearity", action="store_true",
+                        help="only time report --jobs 1 on 0.2M, 2M and 20M frames (20M: the 2M "
+                             "capture ten times over, about 15 GB in WORKDIR)")
     parser.add_argument("--report-only", action="store_true",
                         help="time only the dpkt loop and report with each engine")
     args = parser.parse_args()
     if args.report_only:
         args.report, args.no_tshark = True, True
     args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.linearity:
+        linearity(args.workdir, args.reuse)
+        return
     path = args.workdir / f"realistic-{args.frames}.pcap"
     if not (args.reuse and path.exists()):
         start = time.perf_counter()
