@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mipv6scope.analysis.engine import DUPLICATE_REASON, analyze
-from mipv6scope.capture.frame import CaptureError
 from mipv6scope.cli.main import cli
 from mipv6scope.synth.engine import CaptureOptions
 from mipv6scope.synth.run import run_scenario
 from mipv6scope.synth.scenarios import ScenarioParams
+from tests.analysis.damage import draw_damaged_capture, reports_by
 from tests.conftest import REPO_ROOT, external_captures
 
 SAMPLES = REPO_ROOT / "sample_captures"
@@ -110,38 +111,17 @@ def test_stdin(how: str) -> None:
     assert outputs[0] and outputs[0] == outputs[1]
 
 
-def _reports(path: Path) -> tuple[dict | str, ...]:
-    found = []
-    for engine in ENGINES:
-        try:
-            found.append(analyze([path], engine=engine).to_dict())
-        except CaptureError as exc:
-            found.append(f"CaptureError: {exc}")
-    return tuple(found)
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_damaged_captures(tmp_path_factory, data) -> None:
     """Bit flips, truncation and corrupted record headers: the same report
     (capture issues, frames counted, findings) from both engines."""
-    source = data.draw(st.sampled_from(("scenario-handoff.pcap", "scenario-route-optimization.pcap",
-                                        "scenario-handoff-vlan.pcapng", "scenario-malformed.pcap",
-                                        "home-registration.pcap")))
-    raw = bytearray((SAMPLES / source).read_bytes()[:data.draw(st.integers(2000, 60000))])
-    for _ in range(data.draw(st.integers(0, 12))):
-        at = data.draw(st.integers(24, len(raw) - 1))
-        raw[at] ^= 1 << data.draw(st.integers(0, 7))
-    if source.endswith(".pcap") and data.draw(st.booleans()):
-        # a record header's captured length made absurd or slightly off
-        at = data.draw(st.integers(24, len(raw) - 16))
-        raw[at + 8:at + 12] = data.draw(st.sampled_from((b"\xff\xff\xff\x00", b"\x10\x00\x00\x00",
-                                                        b"\x00\x00\x00\x00")))
-    if data.draw(st.booleans()):
-        del raw[data.draw(st.integers(24, len(raw))):]
-    path = tmp_path_factory.mktemp("damaged") / f"d{Path(source).suffix}"
-    path.write_bytes(bytes(raw))
-    reference, columnar = _reports(path)
+    sources = ("scenario-handoff.pcap", "scenario-route-optimization.pcap", "scenario-handoff-vlan.pcapng",
+               "scenario-malformed.pcap", "home-registration.pcap")
+    # a record header's captured length made absurd or slightly off
+    path = draw_damaged_capture(data, tmp_path_factory.mktemp("damaged"), sources,
+                                (b"\xff\xff\xff\x00", b"\x10\x00\x00\x00", b"\x00\x00\x00\x00"))
+    reference, columnar = reports_by(path, (partial(analyze, engine=engine) for engine in ENGINES))
     assert columnar == reference
 
 

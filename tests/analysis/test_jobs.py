@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,9 @@ from hypothesis import strategies as st
 from mipv6scope.analysis import parallel
 from mipv6scope.analysis.engine import DUPLICATE_REASON, analyze
 from mipv6scope.capture import columns
-from mipv6scope.capture.frame import CaptureError
 from mipv6scope.cli.main import cli
 from mipv6scope.synth.story import write_story_capture
+from tests.analysis.damage import draw_damaged_capture, reports_by
 from tests.conftest import REPO_ROOT
 
 SAMPLES = REPO_ROOT / "sample_captures"
@@ -114,33 +115,16 @@ def test_truncated_capture_issues_and_exit_code(tmp_path: Path) -> None:
     assert report_run([cut], "--jobs", "2")[0] == 3
 
 
-def _reports(path: Path) -> tuple[dict | str, ...]:
-    found = []
-    for jobs in (1, 2):
-        try:
-            found.append(analyze([path], jobs=jobs).to_dict())
-        except CaptureError as exc:
-            found.append(f"CaptureError: {exc}")
-    return tuple(found)
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_damaged_captures(tmp_path_factory, data) -> None:
     """Bit flips, truncation and corrupted record headers: the same report
     (capture issues, frames counted, findings) with 1 and 2 processes."""
-    source = data.draw(st.sampled_from(("scenario-handoff.pcap", "scenario-handoff-vlan.pcapng",
-                                        "scenario-malformed.pcap", "home-registration.pcap")))
-    raw = bytearray((SAMPLES / source).read_bytes()[:data.draw(st.integers(2000, 60000))])
-    for _ in range(data.draw(st.integers(0, 12))):
-        at = data.draw(st.integers(24, len(raw) - 1))
-        raw[at] ^= 1 << data.draw(st.integers(0, 7))
-    if source.endswith(".pcap") and data.draw(st.booleans()):
-        at = data.draw(st.integers(24, len(raw) - 16))
-        raw[at + 8:at + 12] = data.draw(st.sampled_from((b"\xff\xff\xff\x00", b"\x00\x00\x00\x00")))
-    path = tmp_path_factory.mktemp("damaged") / f"d{Path(source).suffix}"
-    path.write_bytes(bytes(raw))
-    one, two = _reports(path)
+    sources = ("scenario-handoff.pcap", "scenario-handoff-vlan.pcapng", "scenario-malformed.pcap",
+               "home-registration.pcap")
+    path = draw_damaged_capture(data, tmp_path_factory.mktemp("damaged"), sources,
+                                (b"\xff\xff\xff\x00", b"\x00\x00\x00\x00"))
+    one, two = reports_by(path, (partial(analyze, jobs=jobs) for jobs in (1, 2)))
     assert two == one
 
 
