@@ -7,9 +7,9 @@ packet data, caplen, wirelen, timestamp and interface slot, in
 ``read_frame(i)`` re-reads frame ``i`` with ``os.pread``, so worker threads
 can read frames concurrently without sharing a file position.
 
-pcap records are found with ``CaptureReader.visit``; pcapng blocks are walked
-here with the pcapng reader's own block checks and IDB parsing, so both give
-the frames, timestamps and capture issues ``open_capture`` gives.
+pcap records are found with ``CaptureReader.visit``, pcapng blocks with
+`pcapng.walk_blocks`: the readers' own walks, so the index has the frames,
+timestamps and capture issues ``open_capture`` gives.
 
 gzip-compressed captures are refused with a CaptureError: random access needs
 the uncompressed file (``gunzip -k capture.pcap.gz``); nothing is decompressed
