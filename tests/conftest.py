@@ -15,6 +15,18 @@ from mipv6scope.synth.run import run_scenario
 from mipv6scope.synth.scenarios import ScenarioParams
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLES_DIR = REPO_ROOT / "sample_captures"
+
+
+@pytest.fixture(autouse=True)
+def _samples_left_as_they_were():
+    """Fail the test that leaves a file among the samples (an index stored next
+    to one, say): later tests that list the samples would take it for one."""
+    before = set(os.listdir(SAMPLES_DIR))
+    yield
+    left = sorted(set(os.listdir(SAMPLES_DIR)) - before)
+    if left:
+        pytest.fail(f"the test left {', '.join(left)} in sample_captures/")
 
 
 def shared_dir() -> Path:

@@ -34,7 +34,8 @@ def invocation(command: str, option: str, value: str, tmp: Path) -> list[str]:
         return ["synth", "handoff", "--force", "-o", str(tmp / "s.pcap"), option, value]
     if command == "report" and option == "--plotlyjs":
         return ["report", HANDOFF, "--format", "html", "-o", str(tmp / "r.html"), option, value]
-    extra = {"cache": ["--at", "#2000"]}.get(command, [])
+    # an index goes to the test's directory, not next to the sample (where later tests would meet it)
+    extra = {"cache": ["--at", "#2000"], "index": ["--index-dir", str(tmp / "index")]}.get(command, [])
     return [command, HANDOFF, *extra, option, value]
 
 
