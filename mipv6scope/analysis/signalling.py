@@ -31,7 +31,7 @@ from typing import Any
 
 from .. import events as ev
 from ..decode.model import DecodedFrame
-from ..decode.packet_list import packet_row
+from ..decode.packet_list import packet_info
 from ..report.builder import ReportBuilder
 from ..report.model import SignallingMessage
 from .base import Analyzer
@@ -193,7 +193,7 @@ class SignallingAnalyzer(Analyzer):
         decoded = self._decoded
         if decoded is None or decoded.number != e.frame or decoded.ts != e.ts:
             return ""
-        return packet_row(decoded, decoded.ts).info
+        return packet_info(decoded)
 
     def _tunnel(self, e: ev.Event) -> tuple[IPv6Address, IPv6Address] | None:
         if isinstance(e, ev.MobilityMessage) and e.tunnelled:

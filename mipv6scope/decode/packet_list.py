@@ -157,6 +157,20 @@ def packet_row(frame: DecodedFrame, time_origin: float) -> PacketRow:
     if not frame.ip6:
         return PacketRow(frame.number, t, "", "", "IPv6", _issue_suffix(frame).strip())
     inner = frame.ip6[-1]
+    proto, info = _protocol_info(frame)
+    return PacketRow(frame.number, t, _text(inner.src), _text(inner.dst), proto, info)
+
+
+def packet_info(frame: DecodedFrame) -> str:
+    """The Info column of `packet_row` alone (what the analysis keeps)."""
+    if frame.status == SKIPPED or not frame.ip6:
+        return packet_row(frame, 0.0).info
+    return _protocol_info(frame)[1]
+
+
+def _protocol_info(frame: DecodedFrame) -> tuple[str, str]:
+    """(Protocol, Info) of a frame with an IPv6 header."""
+    inner = frame.ip6[-1]
     tunnel = "".join(f"[{_text(h.src)} → {_text(h.dst)}] " for h in frame.ip6[:-1])
     if frame.mh is not None:
         proto, info = "MIPv6", mh_info(frame, frame.mh)
@@ -187,8 +201,7 @@ def packet_row(frame: DecodedFrame, time_origin: float) -> PacketRow:
         info += f" RH2={_text(inner.rh2)}"
     if tunnel:
         info = "IPv6-in-IPv6 " + tunnel + info
-    return PacketRow(frame.number, t, _text(inner.src), _text(inner.dst), proto,
-                     (info + _issue_suffix(frame)).strip())
+    return proto, (info + _issue_suffix(frame)).strip()
 
 
 def _issue_suffix(frame: DecodedFrame) -> str:
