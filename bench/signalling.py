@@ -21,7 +21,12 @@ malformed, N mobile nodes each with its home address and care-of address, and
 N x R accepted registrations.
 
     python bench/signalling.py [--nodes 100000] [--rounds 1] [--engine columnar]
-                               [--runs 1] [--workdir DIR] [--keep CAPTURE]
+                               [--runs 1] [--vs TREE] [--workdir DIR] [--keep CAPTURE]
+
+``--vs TREE`` runs another source tree's report (a git worktree of an older
+commit) alternately with this one's, on the same file: a paired comparison on
+a machine whose load changes. CPU seconds (user + system) are printed beside
+the wall time: on a shared machine they move less.
 
 Profile the same command with py-spy:
 
@@ -142,27 +147,28 @@ def dpkt_loop(path: Path) -> int:
     return n
 
 
-def run_report(capture: Path, out: Path, engine: str) -> tuple[float, int]:
-    """`mipv6scope report --format json -o OUT` as a child process: (wall
-    seconds, peak RSS in bytes)."""
+def run_report(capture: Path, out: Path, engine: str, tree: Path = REPO) -> tuple[float, float, int]:
+    """`mipv6scope report --format json -o OUT` of the source tree ``tree`` as
+    a child process: (wall seconds, CPU seconds, peak RSS in bytes)."""
     cmd = [sys.executable, "-m", "mipv6scope", "report", "--format", "json", "--engine", engine,
            "-o", str(out), str(capture)]
     timer = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     start = time.perf_counter()
     if timer:
-        proc = subprocess.run([timer, "-f", "%M", *cmd], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run([timer, "-f", "%M %U %S", *cmd], cwd=tree, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wall = time.perf_counter() - start
         if proc.returncode != 0:
             raise SystemExit(f"report exited {proc.returncode}: {proc.stderr[-800:]}")
-        return wall, int(proc.stderr.split()[-1]) * 1024
-    child = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rss, user, system = proc.stderr.split()[-3:]
+        return wall, float(user) + float(system), int(rss) * 1024
+    child = subprocess.Popen(cmd, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _pid, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"report exited {os.waitstatus_to_exitcode(status)}")
-    return wall, usage.ru_maxrss * 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
 def _text(address: bytes) -> str:
@@ -206,6 +212,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1, help="report runs, one after the other (default 1)")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--keep", type=Path, default=None, help="write the capture here and keep it")
+    ap.add_argument("--vs", type=Path, default=None, metavar="TREE",
+                    help="also run the report of another source tree (e.g. a worktree of main), "
+                         "alternating with this one's, for a paired comparison")
     args = ap.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cpus, {platform.system()} {platform.release()}, "
           f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}")
@@ -221,14 +230,16 @@ def main() -> None:
         dpkt_loop(capture)
         base = frames / (time.perf_counter() - start)
         print(f"  {'bare dpkt read loop':<34} {base:>11,.0f} frames/s")
+        trees = [("this tree", REPO)] + ([(str(args.vs), args.vs.resolve())] if args.vs else [])
         for run in range(args.runs):
-            out = tmp / "report.json"
-            wall, rss = run_report(capture, out, args.engine)
-            print(f"  {'report --engine ' + args.engine:<34} {frames / wall:>11,.0f} frames/s  "
-                  f"{wall:6.2f} s  {frames / wall / base:5.2f} x dpkt  peak RSS {rss / 2**20:.0f} MiB",
-                  flush=True)
-            if run == 0:
-                check_report(json.loads(out.read_text()), args.nodes, args.rounds, frames)
+            for label, tree in trees:
+                out = tmp / "report.json"
+                wall, cpu, rss = run_report(capture, out, args.engine, tree)
+                print(f"  report --engine {args.engine} ({label}): {frames / wall:>9,.0f} frames/s  "
+                      f"wall {wall:6.2f} s  CPU {cpu:6.2f} s ({frames / cpu:,.0f} frames/CPU-s)  "
+                      f"{frames / wall / base:5.2f} x dpkt  peak RSS {rss / 2**20:.0f} MiB", flush=True)
+                if run == 0:
+                    check_report(json.loads(out.read_text()), args.nodes, args.rounds, frames)
     finally:
         for path in tmp.iterdir():
             path.unlink()

@@ -17,13 +17,17 @@ def upper_layer_checksum(src16: bytes, dst16: bytes, next_header: int, data: byt
     """The checksum ``data`` should carry at ``checksum_offset``, computed over
     the pseudo-header (src16, dst16, len(data), next_header) and ``data`` with
     its checksum field taken as zero."""
-    body = bytes(data)
-    if len(body) >= checksum_offset + 2:
-        body = body[:checksum_offset] + b"\x00\x00" + body[checksum_offset + 2:]
-    total = pseudo_header_sum(src16, dst16, len(body), next_header) + words_sum(body, 0, len(body))
+    # the pseudo-header and the data as 16-bit words, summed modulo 0xFFFF (see
+    # `words_sum`: 2^16 is 1 modulo 0xFFFF, so each field adds its value), less the
+    # checksum field's word, which is taken as zero
+    total = (int.from_bytes(src16, "big") + int.from_bytes(dst16, "big") + len(data) + next_header
+             + words_sum(data, 0, len(data)))
+    if len(data) >= checksum_offset + 2:
+        total -= int.from_bytes(data[checksum_offset:checksum_offset + 2], "big")
+    total %= ONES_MODULUS
     # The folded sum is never zero (the pseudo-header's next header is not), so a
     # multiple of 0xFFFF is the sum 0xFFFF, whose complement is 0.
-    return ONES_MODULUS - total % ONES_MODULUS if total % ONES_MODULUS else 0
+    return ONES_MODULUS - total if total else 0
 
 
 ONES_MODULUS = 0xFFFF

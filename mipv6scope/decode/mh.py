@@ -391,15 +391,14 @@ _SPANS: dict[int, dict[str, tuple[int, int]]] = {
 }
 
 
-def _flag_lists(letters: str, width: int) -> tuple[tuple[str, ...], ...]:
-    """For every value of a ``width``-bit flags field, the letters of its set
-    flags (``letters[0]`` is the most significant bit, as dpkt's bit fields)."""
-    return tuple(tuple(c for i, c in enumerate(letters) if value >> (width - 1 - i) & 1)
-                 for value in range(1 << width))
+def _flag_letters(letters: str, width: int, value: int) -> tuple[str, ...]:
+    """The letters of the flags set in ``value``, a ``width``-bit field
+    (``letters[0]`` is its most significant bit, as dpkt's bit fields)."""
+    return tuple(c for i, c in enumerate(letters) if value >> (width - 1 - i) & 1)
 
 
-_BU_FLAGS = _flag_lists(BU_FLAG_LETTERS, 16)
-_BA_FLAGS = _flag_lists(BA_FLAG_LETTERS, 8)
+_BU_FLAGS: dict[int, tuple[str, ...]] = {}  # flags and reserved field -> its letters
+_BA_FLAGS = tuple(_flag_letters(BA_FLAG_LETTERS, 8, v) for v in range(256))
 _BU_FIXED = struct.Struct("!HHH")   # Sequence #, flags and reserved, Lifetime
 _BA_FIXED = struct.Struct("!BBHH")  # Status, flags and reserved, Sequence #, Lifetime
 
@@ -407,7 +406,10 @@ _BA_FIXED = struct.Struct("!BBHH")  # Status, flags and reserved, Sequence #, Li
 def _bu_fields(buf: bytes) -> dict[str, Any]:
     """BU.dict_fields of a BU whose fixed fields were all captured."""
     seq, flags, lifetime = _BU_FIXED.unpack_from(buf, MH_COMMON_LEN)
-    return {"seq": seq, "flags": list(_BU_FLAGS[flags]), "lifetime_units": lifetime,
+    letters = _BU_FLAGS.get(flags)
+    if letters is None:
+        letters = _BU_FLAGS[flags] = _flag_letters(BU_FLAG_LETTERS, 16, flags)
+    return {"seq": seq, "flags": list(letters), "lifetime_units": lifetime,
             "lifetime_s": lifetime * 4}
 
 
@@ -475,6 +477,11 @@ def _message_dict(buf: bytes, avail: int, header_end: int, mtype: int,
     return out
 
 
+# (name, abbreviation, minimum Header Len) of each MH Type
+_TYPE_TEXTS = tuple((name_or_unknown(MH_TYPE_NAMES, t), name_or_unknown(MH_TYPE_ABBREV, t),
+                     mh_minimum_length(t)) for t in range(256))
+
+
 def _parse(buf: bytes, snap_cut: bool, issues: list[Issue],
            build: bool = True) -> tuple[MH | None, dict | None]:
     n = len(buf)
@@ -492,11 +499,11 @@ def _parse(buf: bytes, snap_cut: bool, issues: list[Issue],
     header_end = (hlen + 1) * 8
     if proto != IP_PROTO_NONE:
         issues.append(Issue("mh_payload_proto_not_59", "mh", f"Payload Proto is {proto}"))
+    name, abbrev, minimum = _TYPE_TEXTS[mtype]
     if mtype not in MH_TYPE_NAMES:
         issues.append(Issue("mh_type_unknown", "mh",
                             f"MH Type {mtype} is not defined: a receiver answers with a "
                             "Binding Error, status 2"))
-    minimum = mh_minimum_length(mtype)
     if hlen < minimum:
         issues.append(Issue(
             "mh_len_below_minimum", "mh",
@@ -514,8 +521,8 @@ def _parse(buf: bytes, snap_cut: bool, issues: list[Issue],
     avail = min(n, header_end)
     d: dict[str, Any] = {
         "type": mtype,
-        "name": name_or_unknown(MH_TYPE_NAMES, mtype),
-        "abbrev": name_or_unknown(MH_TYPE_ABBREV, mtype),
+        "name": name,
+        "abbrev": abbrev,
         "payload_proto": proto,
         "header_len": hlen,
         "length": header_end,

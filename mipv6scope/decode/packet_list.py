@@ -96,9 +96,9 @@ def mh_info(frame: DecodedFrame, fields: dict[str, Any]) -> str:
             alt = next((o.get("address") for o in fields.get("options") or [] if o.get("type") == 3), None)
             # HoA= is a Home Address option on the wire (added below); without one the
             # home address is the IPv6 source (RFC 6275 6.1.7, 11.7.1)
-            parts.append(f"HoA={inner.hao}" if inner.hao is not None
+            parts.append("HoA=" + str(inner.hao) if inner.hao is not None
                          else f"home={inner.src} (source, no HAO)")
-            parts.append(f"CoA={alt or inner.src}")
+            parts.append("CoA=" + str(alt or inner.src))
     elif mh_type == 6:
         parts += [f"seq={_v(fields.get('seq'))}", f"status={_v(fields.get('status'))}"
                   f" ({_v(fields.get('status_name'))})", _flags(fields), _lifetime(fields)]
@@ -107,7 +107,7 @@ def mh_info(frame: DecodedFrame, fields: dict[str, Any]) -> str:
                   f"home={_v(fields.get('home_address'))}"]
     elif fields.get("body") is not None:
         parts.append(f"body={len(fields['body']) // 2} bytes")
-    text = " ".join(p for p in parts if p)
+    text = " ".join(filter(None, parts))
     options = "".join(_option_text(o) for o in fields.get("options") or [])
     if options:
         text += " " + options
