@@ -113,7 +113,7 @@ def _record_encoder(cls: type, newline: str) -> Callable[[Any], str]:
             return "{}"
     else:
         inner = newline + _INDENT
-        template = "".join(("{" if i == 0 else ",") + inner + key + "%s"
+        template = "".join(("{" if i == 0 else ",") + inner + key.replace("%", "%%") + "%s"
                            for i, (_name, key) in enumerate(names)) + newline + "}"
         lines = ["def encoder(value):"]
         for i, (name, _key) in enumerate(names):
@@ -121,8 +121,7 @@ def _record_encoder(cls: type, newline: str) -> Callable[[Any], str]:
                       "    f = scalar(type(x))",
                       f"    s{i} = f(x) if f is not None else _text(x, inner)"]
         lines.append(f"    return template % ({''.join(f's{i}, ' for i in range(len(names)))})")
-        scope = {"scalar": _SCALARS.get, "_text": _text, "inner": inner,
-                 "template": template.replace("%", "%%").replace("%%s", "%s")}
+        scope = {"scalar": _SCALARS.get, "_text": _text, "inner": inner, "template": template}
         exec("\n".join(lines), scope)  # noqa: S102 - generated from the dataclass's field names
         encoder = scope["encoder"]
     _RECORD_ENCODERS[(cls, newline)] = encoder
