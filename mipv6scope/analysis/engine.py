@@ -43,7 +43,11 @@ pass, collecting nothing). Every ``FREEZE_EVERY`` frames the pass moves what
 exists into the collector's permanent generation (`gc.freeze`), so collections
 look only at what is newer; `analyze` gives it all back (`gc.unfreeze`) when
 the report is built. Objects freed by their reference counts are freed as
-always.
+always. The young generation is collected every ``YOUNG_THRESHOLD``
+allocations during `analyze` instead of CPython's 700: a frame of signalling
+makes dozens of objects, all alive until the frame is done or kept for the
+report, so the frequent young collections found nothing to free (on 20,000
+nodes' BU/BA, about 15 % of the pass's CPU).
 """
 
 from __future__ import annotations
@@ -99,6 +103,7 @@ DEDUPE_MAX_ENTRIES = 1 << 16
 DUPLICATE_REASON = "duplicate of a frame in another capture"
 PROGRESS_EVERY = 1 << 15  # frames between progress callbacks
 FREEZE_EVERY = 1 << 12    # frames between gc.freeze() calls
+YOUNG_THRESHOLD = 20_000  # allocations between young-generation collections during analyze
 
 
 def _tick_every() -> int:
@@ -559,12 +564,18 @@ def _capture_info(paths: Sequence[str], state: _Pass, readers: Sequence[CaptureR
 
 @contextlib.contextmanager
 def _collector_given_back() -> Iterator[None]:
-    """On the way out, whatever way: give the cyclic collector back what the
-    pass froze (`gc.unfreeze`, see the module docstring)."""
+    """Collect the young generation every ``YOUNG_THRESHOLD`` allocations (unless
+    collection is off); on the way out, whatever way, give the cyclic collector
+    back what the pass froze (`gc.unfreeze`) and its thresholds (see the module
+    docstring)."""
+    thresholds = gc.get_threshold()
+    if 0 < thresholds[0] < YOUNG_THRESHOLD:
+        gc.set_threshold(YOUNG_THRESHOLD, *thresholds[1:])
     try:
         yield
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 # interim(build): ``build()`` gives the report as it stands (see `analyze`)

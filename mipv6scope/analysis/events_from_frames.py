@@ -23,7 +23,7 @@ from typing import Any
 
 from .. import events as ev
 from ..decode.issues import MAX_PREFIX_LENGTH
-from ..decode.model import MALFORMED, DecodedFrame, IP6Header
+from ..decode.model import MALFORMED, DecodedFrame
 
 NH_ESP = 50
 NH_ICMPV6 = 58
@@ -78,20 +78,26 @@ def _alt_care_of(alt: dict[str, Any] | None, default: IPv6Address) -> IPv6Addres
     return default if found is None else found
 
 
-def _option(fields: dict[str, Any], otype: int) -> dict[str, Any] | None:
+_FLAG_SETS: dict[tuple[str, ...], frozenset[str]] = {}  # a message's flag letters -> their set
+
+
+def _flag_set(flags: Any) -> frozenset[str]:
+    """``frozenset(flags)``, one shared set per distinct list of letters."""
+    key = tuple(flags or ())
+    found = _FLAG_SETS.get(key)
+    if found is None:
+        if len(_FLAG_SETS) >= 1024:
+            _FLAG_SETS.clear()
+        found = _FLAG_SETS[key] = frozenset(key)
+    return found
+
+
+def _options_by_type(fields: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """The first option of each type (the Mobile Network Prefixes: every one, see `_prefixes`)."""
+    found: dict[int, dict[str, Any]] = {}
     for opt in fields.get("options") or ():
-        if opt.get("type") == otype:
-            return opt
-    return None
-
-
-def _mh_common(decoded: DecodedFrame, hdr: IP6Header) -> dict[str, Any]:
-    outer = decoded.ip6[0]
-    return {
-        "ts": decoded.ts, "frame": decoded.number, "src": hdr.upper_src, "dst": hdr.upper_dst,
-        "wire_src": hdr.src, "wire_dst": hdr.dst, "outer_src": outer.src, "outer_dst": outer.dst,
-        "tunnelled": len(decoded.ip6) > 1, "esp": decoded.esp is not None, "hao": hdr.hao, "rh2": hdr.rh2,
-    }
+        found.setdefault(opt.get("type"), opt)
+    return found
 
 
 def _mobility_event(decoded: DecodedFrame, file: int) -> ev.Event | None:
@@ -100,52 +106,51 @@ def _mobility_event(decoded: DecodedFrame, file: int) -> ev.Event | None:
     if fields is None:
         return None
     hdr = decoded.ip6[-1]
-    base = _mh_common(decoded, hdr)
-    base["file"] = file
+    outer = decoded.ip6[0]
+    src, dst = hdr.upper_src, hdr.upper_dst
+    # the MobilityMessage fields, in order
+    base = (decoded.ts, decoded.number, file, src, dst, hdr.src, hdr.dst, outer.src, outer.dst,
+            len(decoded.ip6) > 1, decoded.esp is not None, hdr.hao, hdr.rh2)
     mtype = fields.get("type")
     if mtype == 5:
-        if fields.get("seq") is None or fields.get("lifetime_s") is None:
+        seq, lifetime = fields.get("seq"), fields.get("lifetime_s")
+        if seq is None or lifetime is None:
             return None
-        alt = _option(fields, OPT_ALTERNATE_COA)
-        nonces = _option(fields, OPT_NONCE_INDICES)
-        prefixes = _prefixes(o for o in fields.get("options") or ()
-                             if o.get("type") == OPT_MOBILE_NETWORK_PREFIX)
+        options = _options_by_type(fields)
+        alt, nonces = options.get(OPT_ALTERNATE_COA), options.get(OPT_NONCE_INDICES)
+        prefixes = (_prefixes(o for o in fields["options"] if o.get("type") == OPT_MOBILE_NETWORK_PREFIX)
+                    if OPT_MOBILE_NETWORK_PREFIX in options else ())
         return ev.BindingUpdate(
-            **base, seq=fields["seq"], flags=frozenset(fields.get("flags") or ()),
-            lifetime_s=fields["lifetime_s"], home_address=hdr.upper_src,
-            care_of=_alt_care_of(alt, hdr.src),
-            home_nonce_index=nonces.get("home_nonce_index") if nonces else None,
-            careof_nonce_index=nonces.get("careof_nonce_index") if nonces else None,
-            mobile_network_prefixes=prefixes)
+            *base, seq, _flag_set(fields.get("flags")), lifetime, src, _alt_care_of(alt, hdr.src),
+            nonces.get("home_nonce_index") if nonces else None,
+            nonces.get("careof_nonce_index") if nonces else None, prefixes)
     if mtype == 6:
-        if fields.get("seq") is None or fields.get("status") is None:
+        seq, status = fields.get("seq"), fields.get("status")
+        if seq is None or status is None:
             return None
-        advice = _option(fields, OPT_BINDING_REFRESH_ADVICE)
+        advice = _options_by_type(fields).get(OPT_BINDING_REFRESH_ADVICE)
         return ev.BindingAck(
-            **base, seq=fields["seq"], status=fields["status"],
-            status_name=fields.get("status_name") or str(fields["status"]),
-            flags=frozenset(fields.get("flags") or ()), lifetime_s=fields.get("lifetime_s") or 0,
-            refresh_s=advice.get("refresh_s") if advice else None, home_address=hdr.upper_dst)
+            *base, seq, status, fields.get("status_name") or str(status),
+            _flag_set(fields.get("flags")), fields.get("lifetime_s") or 0,
+            advice.get("refresh_s") if advice else None, dst)
     if mtype == 7:
         if fields.get("status") is None:
             return None
         home = _ip(fields.get("home_address"))
-        return ev.BindingError(**base, status=fields["status"],
-                               status_name=fields.get("status_name") or str(fields["status"]),
-                               home_address=home if home is not None else hdr.upper_dst)
+        return ev.BindingError(*base, fields["status"], fields.get("status_name") or str(fields["status"]),
+                               home if home is not None else dst)
     if mtype == 0:
-        return ev.BindingRefreshRequest(**base)
+        return ev.BindingRefreshRequest(*base)
     if mtype in (1, 2):
         if fields.get("cookie") is None:
             return None
-        return ev.TestInit(**base, home=mtype == 1, cookie=fields["cookie"])
+        return ev.TestInit(*base, mtype == 1, fields["cookie"])
     if mtype in (3, 4):
         index = fields.get("home_nonce_index" if mtype == 3 else "careof_nonce_index")
         if fields.get("cookie") is None or index is None or fields.get("keygen_token") is None:
             return None
-        return ev.Test(**base, home=mtype == 3, cookie=fields["cookie"], nonce_index=index,
-                       keygen_token=fields["keygen_token"])
-    return ev.OtherMobilityMessage(**base, mh_type=mtype, name=fields.get("name") or str(mtype))
+        return ev.Test(*base, mtype == 3, fields["cookie"], index, fields["keygen_token"])
+    return ev.OtherMobilityMessage(*base, mtype, fields.get("name") or str(mtype))
 
 
 def _src_mac(icmp: dict[str, Any]) -> bytes | None:

@@ -460,7 +460,8 @@ class HandoffAnalyzer(DataAnalyzer):
 
     def _link_seen(self, address: IPv6Address) -> bool:
         """Whether an RA advertising ``address``'s prefix was seen."""
-        return any(net in self._first_ra for net in self._networks(address))
+        first_ra = self._first_ra
+        return bool(first_ra) and any(net in first_ra for net in self._networks(address))
 
     # -- moves and attempts -------------------------------------------------------------------
 
@@ -617,12 +618,14 @@ class HandoffAnalyzer(DataAnalyzer):
 
     def _was_home(self, hoa: IPv6Address, before: float) -> bool:
         """Whether an RA with the home prefix was seen before ``before``."""
-        return any(self._first_ra.get(net, before) < before for net in self._networks(hoa))
+        first_ra = self._first_ra
+        return bool(first_ra) and any(first_ra.get(net, before) < before for net in self._networks(hoa))
 
     def _movement_ts(self, node: _Node, care_of: IPv6Address, bu_ts: float) -> float | None:
         after = node.installed_ts if node.installed_ts is not None else float("-inf")
-        hints = [ts for net in self._networks(care_of)
-                 if (ts := self._last_ra.get(net)) is not None and after < ts <= bu_ts]
+        last_ra = self._last_ra
+        hints = [ts for net in (self._networks(care_of) if last_ra else ())
+                 if (ts := last_ra.get(net)) is not None and after < ts <= bu_ts]
         if hints:
             return max(hints)
         first = self._first_from.get(care_of)

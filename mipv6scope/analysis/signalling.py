@@ -31,7 +31,7 @@ from typing import Any
 
 from .. import events as ev
 from ..decode.model import DecodedFrame
-from ..decode.packet_list import packet_row
+from ..decode.packet_list import packet_info
 from ..report.builder import ReportBuilder
 from ..report.model import SignallingMessage
 from .base import Analyzer
@@ -193,7 +193,7 @@ class SignallingAnalyzer(Analyzer):
         decoded = self._decoded
         if decoded is None or decoded.number != e.frame or decoded.ts != e.ts:
             return ""
-        return packet_row(decoded, decoded.ts).info
+        return packet_info(decoded)
 
     def _tunnel(self, e: ev.Event) -> tuple[IPv6Address, IPv6Address] | None:
         if isinstance(e, ev.MobilityMessage) and e.tunnelled:
@@ -219,12 +219,18 @@ class SignallingAnalyzer(Analyzer):
     def _keep(self, e: ev.Event, kind: str, src: IPv6Address, dst: IPv6Address,
               node: IPv6Address | None, label: str, seq: int | None = None,
               status: int | None = None) -> None:
-        self._add(self._message(e, kind, src, dst, node, label, seq, status))
+        if self._room(node if node is not None else src):  # before the Info text is made
+            self.messages.append(self._message(e, kind, src, dst, node, label, seq, status))
 
     def _add(self, message: SignallingMessage) -> None:
-        key = message.node if message.node is not None else message.src
+        if self._room(message.node if message.node is not None else message.src):
+            self.messages.append(message)
+
+    def _room(self, key: IPv6Address) -> bool:
+        """Whether a message of ``key`` (its node, else its source) is kept:
+        counted against the limits if so, as dropped if not."""
         if len(self.messages) >= MAX_MESSAGES or self._per_node[key] >= MAX_PER_NODE:
             self.dropped += 1
-            return
+            return False
         self._per_node[key] += 1
-        self.messages.append(message)
+        return True

@@ -17,7 +17,7 @@ from .esp_sa import active_sas
 from .ext_headers import RH2_ROUTING_TYPE, walk_dest_options
 from .icmp6 import parse_icmp6
 from .issues import Issue, timestamp_in_range
-from .mh import mh_checksum, parse_mh
+from .mh import mh_checksum, parse_mh_fields
 from .model import SKIPPED, DecodedFrame, IP6Header, Transport
 from .transport import transport_checksum_issue
 
@@ -302,7 +302,7 @@ def _mobility_header(data: bytes, pos: int, end: int, snap_cut: bool, nh: int,
     buf = bytes(data[pos:end])
     if nh == NH_MH_DRAFT:
         out.issues.append(Issue("mh_draft_protocol_number", "mh", "next header 62"))
-    _mh, fields, mh_issues = parse_mh(buf, snap_cut)
+    fields, mh_issues = parse_mh_fields(buf, snap_cut)
     out.issues.extend(mh_issues)
     out.transport = Transport(nh, length=end - pos)
     out.mh = fields

@@ -391,6 +391,67 @@ _SPANS: dict[int, dict[str, tuple[int, int]]] = {
 }
 
 
+def _flag_letters(letters: str, width: int, value: int) -> tuple[str, ...]:
+    """The letters of the flags set in ``value``, a ``width``-bit field
+    (``letters[0]`` is its most significant bit, as dpkt's bit fields)."""
+    return tuple(c for i, c in enumerate(letters) if value >> (width - 1 - i) & 1)
+
+
+_BU_FLAGS: dict[int, tuple[str, ...]] = {}  # flags and reserved field -> its letters
+_BA_FLAGS = tuple(_flag_letters(BA_FLAG_LETTERS, 8, v) for v in range(256))
+_BU_FIXED = struct.Struct("!HHH")   # Sequence #, flags and reserved, Lifetime
+_BA_FIXED = struct.Struct("!BBHH")  # Status, flags and reserved, Sequence #, Lifetime
+
+
+def _bu_fields(buf: bytes) -> dict[str, Any]:
+    """BU.dict_fields of a BU whose fixed fields were all captured."""
+    seq, flags, lifetime = _BU_FIXED.unpack_from(buf, MH_COMMON_LEN)
+    letters = _BU_FLAGS.get(flags)
+    if letters is None:
+        letters = _BU_FLAGS[flags] = _flag_letters(BU_FLAG_LETTERS, 16, flags)
+    return {"seq": seq, "flags": list(letters), "lifetime_units": lifetime,
+            "lifetime_s": lifetime * 4}
+
+
+def _ba_fields(buf: bytes) -> dict[str, Any]:
+    """BA.dict_fields of a BA whose fixed fields were all captured."""
+    status, flags, seq, lifetime = _BA_FIXED.unpack_from(buf, MH_COMMON_LEN)
+    return {"status": status, "status_name": name_or_unknown(BA_STATUS_NAMES, status),
+            "flags": list(_BA_FLAGS[flags]), "seq": seq, "lifetime_units": lifetime,
+            "lifetime_s": lifetime * 4}
+
+
+# The messages whose fixed fields are read with struct, not a dpkt object (the
+# common ones); the same dict (tests/decode/test_mh_fuzz.py).
+_FIXED_READERS: dict[int, Callable[[bytes], dict[str, Any]]] = {
+    BU.mh_type: _bu_fields, BA.mh_type: _ba_fields,
+}
+_OPTION_MEMO_SIZE = 4096
+_option_memo: dict[tuple[bytes, int, int], tuple[tuple[dict[str, Any], ...], tuple[Issue, ...]]] = {}
+_PLAIN = (str, int, type(None))
+
+
+def _option_dicts(area: bytes, base_offset: int, wire_len: int,
+                  issues: list[Issue]) -> list[dict[str, Any]]:
+    """``[o.to_dict() for o in parse_options(area, ...)]``, adding the issues.
+    Most messages repeat a few option areas (padding, a refresh advice), so
+    the dicts of an area whose values are all plain (str, int, None) are
+    remembered, and copies given out."""
+    key = (area, base_offset, wire_len)
+    known = _option_memo.get(key)
+    if known is None:
+        opts, opt_issues = parse_options(area, base_offset=base_offset, wire_len=wire_len)
+        dicts = tuple(o.to_dict() for o in opts)
+        if all(type(v) in _PLAIN for d in dicts for v in d.values()):
+            if len(_option_memo) >= _OPTION_MEMO_SIZE:
+                _option_memo.clear()
+            _option_memo[key] = (dicts, tuple(opt_issues))
+        issues.extend(opt_issues)
+        return list(dicts)
+    issues.extend(known[1])
+    return [dict(d) for d in known[0]]
+
+
 def _message_dict(buf: bytes, avail: int, header_end: int, mtype: int,
                   issues: list[Issue]) -> dict[str, Any]:
     """The per-message part of the dict, from the first ``avail`` octets."""
@@ -400,22 +461,29 @@ def _message_dict(buf: bytes, avail: int, header_end: int, mtype: int,
         out["body"] = bytes(buf[MH_COMMON_LEN:avail]).hex() if avail >= MH_COMMON_LEN else None
         out["options"] = []
         return out
-    body = bytes(buf[MH_COMMON_LEN:avail])
-    fixed = cls.__hdr_len__
-    msg = cls(body[:fixed] + b"\x00" * max(0, fixed - len(body)))
-    spans = _SPANS[mtype]
-    for key, field, getter in cls.dict_fields:
-        out[key] = getter(msg) if spans[field][1] <= avail else None
-    opts: list[MobilityOption] = []
-    if avail > cls.data_end:
-        opts, opt_issues = parse_options(bytes(buf[cls.data_end:avail]), base_offset=cls.data_end,
-                                         wire_len=header_end - cls.data_end)
-        issues.extend(opt_issues)
-    out["options"] = [o.to_dict() for o in opts]
+    reader = _FIXED_READERS.get(mtype)
+    if reader is not None and avail >= cls.data_end:
+        out = reader(buf)
+    else:
+        body = bytes(buf[MH_COMMON_LEN:avail])
+        fixed = cls.__hdr_len__
+        msg = cls(body[:fixed] + b"\x00" * max(0, fixed - len(body)))
+        spans = _SPANS[mtype]
+        for key, field, getter in cls.dict_fields:
+            out[key] = getter(msg) if spans[field][1] <= avail else None
+    out["options"] = (_option_dicts(bytes(buf[cls.data_end:avail]), cls.data_end,
+                                    header_end - cls.data_end, issues)
+                      if avail > cls.data_end else [])
     return out
 
 
-def _parse(buf: bytes, snap_cut: bool, issues: list[Issue]) -> tuple[MH | None, dict | None]:
+# (name, abbreviation, minimum Header Len) of each MH Type
+_TYPE_TEXTS = tuple((name_or_unknown(MH_TYPE_NAMES, t), name_or_unknown(MH_TYPE_ABBREV, t),
+                     mh_minimum_length(t)) for t in range(256))
+
+
+def _parse(buf: bytes, snap_cut: bool, issues: list[Issue],
+           build: bool = True) -> tuple[MH | None, dict | None]:
     n = len(buf)
     if n < 2:
         code = "truncated_by_snaplen" if snap_cut else "truncated_header"
@@ -431,11 +499,11 @@ def _parse(buf: bytes, snap_cut: bool, issues: list[Issue]) -> tuple[MH | None, 
     header_end = (hlen + 1) * 8
     if proto != IP_PROTO_NONE:
         issues.append(Issue("mh_payload_proto_not_59", "mh", f"Payload Proto is {proto}"))
+    name, abbrev, minimum = _TYPE_TEXTS[mtype]
     if mtype not in MH_TYPE_NAMES:
         issues.append(Issue("mh_type_unknown", "mh",
                             f"MH Type {mtype} is not defined: a receiver answers with a "
                             "Binding Error, status 2"))
-    minimum = mh_minimum_length(mtype)
     if hlen < minimum:
         issues.append(Issue(
             "mh_len_below_minimum", "mh",
@@ -453,8 +521,8 @@ def _parse(buf: bytes, snap_cut: bool, issues: list[Issue]) -> tuple[MH | None, 
     avail = min(n, header_end)
     d: dict[str, Any] = {
         "type": mtype,
-        "name": name_or_unknown(MH_TYPE_NAMES, mtype),
-        "abbrev": name_or_unknown(MH_TYPE_ABBREV, mtype),
+        "name": name,
+        "abbrev": abbrev,
         "payload_proto": proto,
         "header_len": hlen,
         "length": header_end,
@@ -465,8 +533,8 @@ def _parse(buf: bytes, snap_cut: bool, issues: list[Issue]) -> tuple[MH | None, 
     }
     d.update(_message_dict(buf, avail, header_end, mtype, issues))
     mh: MH | None = None
-    if header_end <= n and hlen >= minimum:
-        mh = MH(bytes(buf))
+    if build and header_end <= n and hlen >= minimum:
+        mh = MH(bytes(buf))  # never raises here: the whole header, at least the type's minimum
     return mh, d
 
 
@@ -483,9 +551,20 @@ def parse_mh(buf: bytes, snap_cut: bool = False) -> tuple[MH | None, dict | None
     and inside Header Len, and None for the others. Options are parsed only
     inside both. See the module docstring and ``mh_minimum_length``.
     """
+    return _parse_mh(buf, snap_cut, True)
+
+
+def parse_mh_fields(buf: bytes, snap_cut: bool = False) -> tuple[dict | None, list[Issue]]:
+    """``parse_mh``'s dict and issues, without the MH object (the decoder's
+    path: it keeps only the dict)."""
+    _mh, d, issues = _parse_mh(buf, snap_cut, False)
+    return d, issues
+
+
+def _parse_mh(buf: bytes, snap_cut: bool, build: bool) -> tuple[MH | None, dict | None, list[Issue]]:
     issues: list[Issue] = []
     try:
-        mh, d = _parse(bytes(buf), snap_cut, issues)
+        mh, d = _parse(bytes(buf), snap_cut, issues, build)
     except dpkt.NeedData as exc:
         issues.append(Issue("decoder_error", "mh", f"needed more data: {exc}"))
         return None, None, issues

@@ -96,9 +96,9 @@ def mh_info(frame: DecodedFrame, fields: dict[str, Any]) -> str:
             alt = next((o.get("address") for o in fields.get("options") or [] if o.get("type") == 3), None)
             # HoA= is a Home Address option on the wire (added below); without one the
             # home address is the IPv6 source (RFC 6275 6.1.7, 11.7.1)
-            parts.append(f"HoA={inner.hao}" if inner.hao is not None
+            parts.append("HoA=" + str(inner.hao) if inner.hao is not None
                          else f"home={inner.src} (source, no HAO)")
-            parts.append(f"CoA={alt or inner.src}")
+            parts.append("CoA=" + str(alt or inner.src))
     elif mh_type == 6:
         parts += [f"seq={_v(fields.get('seq'))}", f"status={_v(fields.get('status'))}"
                   f" ({_v(fields.get('status_name'))})", _flags(fields), _lifetime(fields)]
@@ -107,7 +107,7 @@ def mh_info(frame: DecodedFrame, fields: dict[str, Any]) -> str:
                   f"home={_v(fields.get('home_address'))}"]
     elif fields.get("body") is not None:
         parts.append(f"body={len(fields['body']) // 2} bytes")
-    text = " ".join(p for p in parts if p)
+    text = " ".join(filter(None, parts))
     options = "".join(_option_text(o) for o in fields.get("options") or [])
     if options:
         text += " " + options
@@ -157,6 +157,20 @@ def packet_row(frame: DecodedFrame, time_origin: float) -> PacketRow:
     if not frame.ip6:
         return PacketRow(frame.number, t, "", "", "IPv6", _issue_suffix(frame).strip())
     inner = frame.ip6[-1]
+    proto, info = _protocol_info(frame)
+    return PacketRow(frame.number, t, _text(inner.src), _text(inner.dst), proto, info)
+
+
+def packet_info(frame: DecodedFrame) -> str:
+    """The Info column of `packet_row` alone (what the analysis keeps)."""
+    if frame.status == SKIPPED or not frame.ip6:
+        return packet_row(frame, 0.0).info
+    return _protocol_info(frame)[1]
+
+
+def _protocol_info(frame: DecodedFrame) -> tuple[str, str]:
+    """(Protocol, Info) of a frame with an IPv6 header."""
+    inner = frame.ip6[-1]
     tunnel = "".join(f"[{_text(h.src)} → {_text(h.dst)}] " for h in frame.ip6[:-1])
     if frame.mh is not None:
         proto, info = "MIPv6", mh_info(frame, frame.mh)
@@ -187,8 +201,7 @@ def packet_row(frame: DecodedFrame, time_origin: float) -> PacketRow:
         info += f" RH2={_text(inner.rh2)}"
     if tunnel:
         info = "IPv6-in-IPv6 " + tunnel + info
-    return PacketRow(frame.number, t, _text(inner.src), _text(inner.dst), proto,
-                     (info + _issue_suffix(frame)).strip())
+    return proto, (info + _issue_suffix(frame)).strip()
 
 
 def _issue_suffix(frame: DecodedFrame) -> str:

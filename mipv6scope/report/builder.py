@@ -141,7 +141,8 @@ class ReportBuilder:
 
     def build(self, capture: CaptureInfo) -> Report:
         """Freeze into a Report; nodes, tunnels and findings in a stable order."""
-        nodes = tuple(self.nodes[k].freeze() for k in sorted(self.nodes))
+        # int(address) orders as the addresses do, without a Python __lt__ a comparison
+        nodes = tuple(self.nodes[k].freeze() for k in sorted(self.nodes, key=int))
         tunnels = tuple(sorted(self.tunnels, key=lambda t: (t.home_address, t.start_ts, t.care_of)))
         findings = tuple(sorted(self.findings, key=lambda f: (f.ts, f.code)))
         return Report(capture, nodes, tunnels, findings, tuple(sorted(self.home_agents)),

@@ -13,18 +13,25 @@ The records are encoded straight from the report's dataclasses, the way
 string escaping (``encode_basestring_ascii``), float and integer texts, its
 "NaN"/"Infinity", separators and indentation. That is 2-3 times faster than
 building the dict and running the standard library's pure-Python indenting
-encoder (the C encoder has no indent). tests/report/test_json_text.py holds
-it to ``json.dumps`` on every sample capture and on generated reports.
+encoder (the C encoder has no indent). Each dataclass gets an encoder of its
+own for each indentation, generated once (`_record_encoder`): one
+%-template holds its keys and line breaks, and a field's value of a plain
+type (text, number, None, address) is written by the text function of its
+exact type (`_SCALARS`); only lists, dicts and nested records recurse. A node's addresses repeat across
+its bindings and registrations, so the last addresses' texts are
+remembered. tests/report/test_json_text.py holds it to ``json.dumps`` on
+every sample capture and on generated reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from ipaddress import IPv6Address
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
+from ..decode.addresses import Address
 from .model import Report
 
 _INDENT = "  "
@@ -62,6 +69,65 @@ def _key_text(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
 
 
+_ADDRESS_TEXTS_MAX = 1 << 14
+_address_texts: dict[IPv6Address, str] = {}
+
+
+def _address_text(value: IPv6Address) -> str:
+    """The JSON text of an address (remembered: a node's addresses repeat)."""
+    text = _address_texts.get(value)
+    if text is None:
+        if len(_address_texts) >= _ADDRESS_TEXTS_MAX:
+            _address_texts.clear()
+        text = _address_texts[value] = encode_basestring_ascii(str(value))
+    return text
+
+
+def _bool_text(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _null_text(_value: None) -> str:
+    return "null"
+
+
+# The text of a value by its exact type; any other type goes through `_encode`.
+_SCALARS: dict[type, Callable[[Any], str]] = {
+    str: encode_basestring_ascii, int: int.__repr__, float: _float_text, bool: _bool_text,
+    type(None): _null_text, IPv6Address: _address_text, Address: _address_text,
+}
+_RECORD_ENCODERS: dict[tuple[type, str], Callable[[Any], str]] = {}
+
+
+def _record_encoder(cls: type, newline: str) -> Callable[[Any], str]:
+    """``text(value)``: the `_encode` text of an instance of the dataclass
+    ``cls`` that starts on a line ``newline`` ends: one %-template with the
+    keys and line breaks as constants, and each field's text by the function
+    of its type (`_SCALARS`), or `_encode` for lists, dicts and records."""
+    encoder = _RECORD_ENCODERS.get((cls, newline))
+    if encoder is not None:
+        return encoder
+    names = _names(cls)
+    if not names:
+        def encoder(_value: Any) -> str:
+            return "{}"
+    else:
+        inner = newline + _INDENT
+        template = "".join(("{" if i == 0 else ",") + inner + key.replace("%", "%%") + "%s"
+                           for i, (_name, key) in enumerate(names)) + newline + "}"
+        lines = ["def encoder(value):"]
+        for i, (name, _key) in enumerate(names):
+            lines += [f"    x = value.{name}",
+                      "    f = scalar(type(x))",
+                      f"    s{i} = f(x) if f is not None else _text(x, inner)"]
+        lines.append(f"    return template % ({''.join(f's{i}, ' for i in range(len(names)))})")
+        scope = {"scalar": _SCALARS.get, "_text": _text, "inner": inner, "template": template}
+        exec("\n".join(lines), scope)  # noqa: S102 - generated from the dataclass's field names
+        encoder = scope["encoder"]
+    _RECORD_ENCODERS[(cls, newline)] = encoder
+    return encoder
+
+
 def _names(cls: type) -> tuple[tuple[str, str], ...]:
     names = _FIELD_NAMES.get(cls)
     if names is None:
@@ -73,7 +139,10 @@ def _names(cls: type) -> tuple[tuple[str, str], ...]:
 def _encode(value: Any, out: list[str], newline: str) -> None:
     """Append the indent=2 text of ``value`` to ``out``; ``newline`` is a line
     break and the indentation of the line ``value`` starts on."""
-    if isinstance(value, str):
+    text = _SCALARS.get(type(value))
+    if text is not None:
+        out.append(text(value))
+    elif isinstance(value, str):
         out.append(encode_basestring_ascii(value))
     elif value is None:
         out.append("null")
@@ -93,23 +162,18 @@ def _encode(value: Any, out: list[str], newline: str) -> None:
             return
         inner = newline + _INDENT
         separator = "[" + inner
+        scalar = _SCALARS.get
         for item in value:
-            out.append(separator)
-            _encode(item, out, inner)
+            text = scalar(type(item))
+            if text is not None:
+                out.append(separator + text(item))
+            else:
+                out.append(separator)
+                _encode(item, out, inner)
             separator = "," + inner
         out.append(newline + "]")
     elif hasattr(type(value), "__dataclass_fields__"):
-        names = _names(type(value))
-        if not names:
-            out.append("{}")
-            return
-        inner = newline + _INDENT
-        separator = "{" + inner
-        for name, key in names:
-            out.append(separator + key)
-            _encode(getattr(value, name), out, inner)
-            separator = "," + inner
-        out.append(newline + "}")
+        out.append(_record_encoder(type(value), newline)(value))
     elif isinstance(value, dict):
         if not value:
             out.append("{}")

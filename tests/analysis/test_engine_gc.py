@@ -27,6 +27,20 @@ def test_the_pass_freezes_and_analyze_gives_it_back(monkeypatch: pytest.MonkeyPa
     assert gc.get_freeze_count() == 0
 
 
+def test_the_pass_collects_the_young_less_often_and_gives_the_thresholds_back() -> None:
+    before = gc.get_threshold()
+    during: list[tuple[int, ...]] = []
+    analyze([HANDOFF], progress=lambda done, total: during.append(gc.get_threshold()))
+    assert during and all(t == (engine.YOUNG_THRESHOLD, *before[1:]) for t in during)
+    assert gc.get_threshold() == before
+    gc.set_threshold(0, *before[1:])  # collection off: left off
+    try:
+        analyze([HANDOFF], progress=lambda done, total: during.append(gc.get_threshold()))
+        assert during[-1][0] == 0
+    finally:
+        gc.set_threshold(*before)
+
+
 def test_a_failed_analysis_gives_the_collector_back(tmp_path: Path) -> None:
     bad = tmp_path / "not-a-capture.pcap"
     bad.write_bytes(b"this is not a capture file at all")

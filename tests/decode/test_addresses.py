@@ -1,0 +1,33 @@
+"""`decode.addresses.Address` writes, hashes and compares as `ipaddress.IPv6Address` does."""
+
+from __future__ import annotations
+
+from ipaddress import IPv6Address
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mipv6scope.decode.addresses import Address, address
+
+# words that make runs of zeros, IPv4-mapped and -compatible forms, and the rest
+words = st.one_of(st.just(0), st.just(1), st.just(0xFFFF), st.integers(0, 0xFFFF))
+addresses = st.lists(words, min_size=8, max_size=8).map(
+    lambda ws: b"".join(w.to_bytes(2, "big") for w in ws))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(addresses)
+def test_text_hash_and_equality_are_ipaddress(packed: bytes) -> None:
+    plain = IPv6Address(packed)
+    ours = Address(packed)
+    assert str(ours) == str(plain)
+    assert str(ours) == str(ours)  # the remembered text
+    assert hash(ours) == hash(plain) and ours == plain
+    assert address(packed) == plain
+
+
+def test_forms_inet_ntop_writes_differently() -> None:
+    # inet_ntop writes these with a dotted IPv4 tail; ipaddress does not
+    for text in ("::ffff:1.2.3.4", "::1.2.3.4", "::ffff:0:0", "::1:0", "64:ff9b::1.2.3.4"):
+        assert str(Address(text)) == str(IPv6Address(text))
+    assert str(Address("fe80::1%eth0")) == "fe80::1%eth0"
