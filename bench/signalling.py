@@ -15,7 +15,7 @@ pseudo-header with the home address (RFC 6275 6.1.1).
 
 It then times, on the same (warm) file, a bare dpkt read loop and
 `mipv6scope report --format json -o FILE` as a child process (frames/s; peak
-RSS from `/usr/bin/time -f %M` when it exists, else wait4's ru_maxrss), and
+RSS as `/usr/bin/time -f %M` reports it: `bench/peak_rss.py`), and
 checks the report against what was written: every frame decoded, none
 malformed, N mobile nodes each with its home address and care-of address, and
 N x R accepted registrations.
@@ -40,15 +40,15 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+from peak_rss import measured  # noqa: E402
 
 LINKTYPE_RAW = 101
 HOME_PREFIX = bytes.fromhex("20010db8000100000000000000000000")[:8]     # 2001:db8:1::/64
@@ -152,23 +152,10 @@ def run_report(capture: Path, out: Path, engine: str, tree: Path = REPO) -> tupl
     a child process: (wall seconds, CPU seconds, peak RSS in bytes)."""
     cmd = [sys.executable, "-m", "mipv6scope", "report", "--format", "json", "--engine", engine,
            "-o", str(out), str(capture)]
-    timer = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    start = time.perf_counter()
-    if timer:
-        proc = subprocess.run([timer, "-f", "%M %U %S", *cmd], cwd=tree, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        wall = time.perf_counter() - start
-        if proc.returncode != 0:
-            raise SystemExit(f"report exited {proc.returncode}: {proc.stderr[-800:]}")
-        rss, user, system = proc.stderr.split()[-3:]
-        return wall, float(user) + float(system), int(rss) * 1024
-    child = subprocess.Popen(cmd, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"report exited {os.waitstatus_to_exitcode(status)}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+    m = measured(cmd, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)})
+    if m.returncode != 0:
+        raise SystemExit(f"report exited {m.returncode}: {m.stderr[-800:]}")
+    return m.wall_s, m.cpu_s, m.peak_rss_bytes
 
 
 def _text(address: bytes) -> str:
