@@ -1,16 +1,19 @@
-"""``--cluster tcp://HOST:PORT``: the columnar pass of each capture as a task
+"""``--cluster tcp://HOST:PORT``: the columnar pass of the captures as tasks
 on an existing Dask distributed cluster (the optional extra
 ``mipv6scope[cluster]``).
 
-One task per capture (`_gather_capture`) opens the capture by its path on a
-worker (so the captures must be on a filesystem the workers share), walks
-and gathers it (`columnar.Gatherer`, as a ``--jobs`` producer does) and
-returns its `columnar.Gathered` chunks and capture issues; this process
-consumes them in frame order with the same merge as ``--jobs``
-(`engine._feed_columnar`). The analyzers stay here: they are one sequential
-pass. A capture's chunks come back whole, so the client holds one
-capture's gathered columns (about 50 bytes a frame) at a time for one
-capture, all of them for several captures merged by time.
+Workers open the captures by path, so the captures must be on a filesystem
+the workers share. For each capture a first task (`_plan`) walks the record
+headers of an uncompressed pcap and splits its whole records into ranges of
+`FRAMES_PER_TASK` (`columns.record_ranges`), with the capture's issues; then
+one task per range (`_gather_range`) reads its bytes, walks and gathers them
+(`columnar.Gatherer`, as a ``--jobs`` producer does, with address ids of its
+own) and returns its `columnar.Gathered` chunks. A pcapng or gzip-compressed
+capture cannot be entered in the middle (a section's interfaces, a
+compressed stream): it is one task (`_gather_capture`). This process takes
+the ranges' chunks in order, one range's at a time, with the same merge as
+``--jobs`` (`engine._feed_columnar`). The analyzers stay here: they are one
+sequential pass.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from ..capture.frame import CaptureIssue
 from ..capture.reader import CaptureReader, open_capture
 
 CONNECT_TIMEOUT_S = 10
+FRAMES_PER_TASK = 1 << 20  # records a range task gathers (about 0.75 GB of varied traffic)
 INSTALL_HINT = "pip install 'mipv6scope[cluster]'"
 
 if TYPE_CHECKING:
+    from ..capture.columns import RecordRange
     from .columnar import Gathered
 
 
@@ -73,15 +78,49 @@ def shared_path(reader: CaptureReader) -> str:
     return path
 
 
-def produced_on(client: Any, reader: CaptureReader, keep_frames: bool = True) -> Iterator[Gathered]:
-    """The gathered chunks of ``reader``'s capture, made by a task on the
-    cluster (submitted at once); ``reader.issues`` becomes the worker's.
-    Closing the iterator early cancels the task."""
-    future = client.submit(_gather_capture, shared_path(reader), keep_frames, pure=False)
+def _plan(path: str, frames_per_task: int) -> tuple[list[RecordRange] | None, list[CaptureIssue]]:
+    """On a worker: the capture's record ranges (None: not a plain pcap) and,
+    when it walked them, the capture's issues."""
+    from ..capture.columns import record_ranges  # numpy: only where a capture is gathered
+
+    with open_capture(path) as reader:
+        return record_ranges(reader, frames_per_task), list(reader.issues)
+
+
+def _gather_range(path: str, where: RecordRange, keep_frames: bool) -> list[Gathered]:
+    """On a worker: one range of records gathered, with address ids of its own."""
+    from ..capture.columns import range_chunks
+    from .columnar import Gatherer
+
+    gatherer = Gatherer(keep_frames)
+    return [gatherer(chunk) for chunk in range_chunks(path, where)]
+
+
+def produced_on(client: Any, reader: CaptureReader, keep_frames: bool = True,
+                frames_per_task: int | None = None) -> Iterator[Gathered]:
+    """The gathered chunks of ``reader``'s capture, made by tasks on the
+    cluster (see the module docstring: a plan, then one task per range,
+    submitted at once); ``reader.issues`` becomes the workers'. Closing the
+    iterator early cancels the tasks not yet done."""
+    path = shared_path(reader)
+    futures = [client.submit(_plan, path, frames_per_task or FRAMES_PER_TASK, pure=False)]
     try:
-        gathered, issues = future.result()
+        ranges, issues = futures[0].result()
+        if ranges is None:
+            futures = [client.submit(_gather_capture, path, keep_frames, pure=False)]
+            gathered, issues = futures[0].result()
+            reader.issues[:] = issues
+            yield from gathered
+            return
         reader.issues[:] = issues
-        yield from gathered
+        futures = [client.submit(_gather_range, path, where, keep_frames, pure=False) for where in ranges]
+        for i, future in enumerate(futures):
+            gathered = future.result()
+            futures[i] = None  # its result is the worker's to forget
+            if gathered:
+                gathered[0].reset = True  # each range's address ids start afresh
+            yield from gathered
     finally:
-        if not future.done():
-            future.cancel()
+        for future in futures:
+            if future is not None and not future.done():
+                future.cancel()

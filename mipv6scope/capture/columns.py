@@ -25,6 +25,8 @@ here and decoded in full (the same events).
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from ipaddress import IPv6Address
@@ -41,11 +43,12 @@ from .frame import (
     LINKTYPE_LOOP,
     LINKTYPE_NULL,
     LINKTYPE_RAW,
+    CaptureIssue,
 )
 from .link import ETHERTYPE_IPV6, NULL_FAMILIES_IPV6, VLAN_TPIDS
-from .pcap import PcapParser
+from .pcap import FILE_HEADER_LEN, PcapParser, walk_records
 from .pcapng import PacketRow
-from .reader import CaptureReader
+from .reader import ByteSource, CaptureReader
 
 CHUNK_BYTES = 2 << 20  # bytes read at a time; a chunk holds whole records from them
 CHUNK_FRAMES = 1 << 14  # at most this many frames per chunk (memory stays bounded)
@@ -198,6 +201,48 @@ def chunks(reader: CaptureReader, chunk_bytes: int | None = None,
                 for buf, _base, heads, first in parser.batches(reader.issues, chunk_bytes, chunk_frames))
     return (_pcapng_chunk(buf, rows)
             for buf, _base, rows in parser.batches(reader.issues, chunk_bytes, chunk_frames))
+
+
+# (file offset of the first record, file offset after the last, number of the first record)
+RecordRange = tuple[int, int, int]
+
+
+def record_ranges(reader: CaptureReader, frames_per_range: int) -> list[RecordRange] | None:
+    """The whole records of an uncompressed pcap file in ranges of
+    ``frames_per_range`` records, for `range_chunks` to read apart (a cluster
+    task each); the walk fills ``reader.issues``. None for a pcapng or
+    compressed capture: its records cannot be entered in the middle (a
+    pcapng section's interfaces, a gzip stream)."""
+    parser, _src = reader.take_stream()
+    if not isinstance(parser, PcapParser) or reader.compressed:
+        return None
+    hlen = parser.record_header_len
+    caplen_at = parser._record.unpack_from  # noqa: SLF001 - the parser's record header
+    starts: list[tuple[int, int]] = []
+    end = FILE_HEADER_LEN
+    for buf, base, heads, first in parser.batches(reader.issues):
+        for i in range(-(first - 1) % frames_per_range, len(heads), frames_per_range):
+            starts.append((base + heads[i], first + i))
+        end = base + heads[-1] + hlen + caplen_at(buf, heads[-1])[2]
+    return [(start, starts[i + 1][0] if i + 1 < len(starts) else end, number)
+            for i, (start, number) in enumerate(starts)]
+
+
+def range_chunks(path: str, where: RecordRange, chunk_bytes: int | None = None,
+                 chunk_frames: int | None = None) -> Iterator[Chunk]:
+    """The records of one `record_ranges` range of the pcap file at ``path``
+    as Chunks: the frames, numbers and timestamps reading the whole file gives."""
+    start, stop, number = where
+    with open(path, "rb") as f:
+        head = f.read(FILE_HEADER_LEN)
+        data = os.pread(f.fileno(), stop - start, start)
+    parser = PcapParser(ByteSource([io.BytesIO(data)], compressed=False), head, path)
+    issues: list[CaptureIssue] = []
+    for buf, _base, heads, first in walk_records(
+            ByteSource([io.BytesIO(data)], compressed=False), b"", 0, parser._record.format[0],  # noqa: SLF001
+            parser.record_header_len, issues, chunk_bytes or CHUNK_BYTES, chunk_frames or CHUNK_FRAMES,
+            number=number - 1, base=start):
+        yield _pcap_chunk(buf, heads, first, parser)
 
 
 def _u8(data: bytes) -> np.ndarray:

@@ -106,8 +106,8 @@ class PcapParser:
 
 
 def walk_records(src: ByteSource, buf: bytes, pos: int, order: str, hlen: int, issues: list[CaptureIssue],
-                 read_size: int | None = None, batch_frames: int = BATCH_FRAMES
-                 ) -> Iterator[tuple[bytes, int, list[int], int]]:
+                 read_size: int | None = None, batch_frames: int = BATCH_FRAMES, *, number: int = 0,
+                 base: int = 0) -> Iterator[tuple[bytes, int, list[int], int]]:
     """Walk the pcap records of the stream whose first bytes are ``buf`` and
     the rest ``src``, from ``pos`` (``order``: the struct byte order,
     ``hlen``: the record header length): yield ``(buffer, stream offset of
@@ -117,11 +117,10 @@ def walk_records(src: ByteSource, buf: bytes, pos: int, order: str, hlen: int, i
     index): on damage (an impossible captured length, an implausible run of
     empty records, a cut-short end) it appends the capture issue after the
     records before it and stops. ``read_size`` bytes are read at a time
-    (None: the source's default)."""
+    (None: the source's default). ``number`` records came before the stream
+    and it starts at file offset ``base`` (a part of a file: `columns.range_chunks`)."""
     read = src.read if read_size is None else lambda: src.read(read_size)
     caplen_at = struct.Struct(order + "I").unpack_from
-    base = 0  # stream offset of buf[0]
-    number = 0
     empty = EmptyRun()
     while True:
         end = len(buf)

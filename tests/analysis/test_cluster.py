@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from mipv6scope.analysis import cluster
 from mipv6scope.capture import columns
+from mipv6scope.capture.reader import open_capture
 from mipv6scope.cli.main import cli
 from mipv6scope.synth.story import write_story_capture
 from tests.conftest import REPO_ROOT
@@ -91,3 +92,20 @@ def test_a_capture_of_several_chunks(scheduler: str, tmp_path: Path) -> None:
     reference = report_run([path], "--engine", "reference")
     assert json.loads(reference[1])["capture"]["frames"] > 3 * columns.CHUNK_FRAMES
     assert report_run([path], "--cluster", scheduler) == reference
+
+
+@pytest.mark.parametrize("frames_per_task", [1, 97, 1000])
+def test_a_capture_in_ranges_of_records(scheduler: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        frames_per_task: int) -> None:
+    """A pcap split into ranges of records, a task each (down to one record a
+    task), cut short too: report, stderr and exit code as the reference's."""
+    monkeypatch.setattr(cluster, "FRAMES_PER_TASK", frames_per_task)
+    raw = (SAMPLES / "scenario-handoff.pcap").read_bytes()
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(raw[:len(raw) // 3 + 11])
+    for path in (SAMPLES / "scenario-fleet.pcap", cut):
+        if frames_per_task == 1 and path != cut:
+            continue  # a task a record: the short capture is enough
+        with open_capture(path) as reader:
+            assert len(columns.record_ranges(reader, frames_per_task)) > 1
+        assert report_run([path], "--cluster", scheduler) == report_run([path], "--engine", "reference")

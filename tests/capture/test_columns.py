@@ -18,12 +18,13 @@ from decimal import Decimal
 from ipaddress import IPv6Address
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mipv6scope.analysis.classify import FastPath
-from mipv6scope.capture import open_capture
+from mipv6scope.capture import columns, open_capture
 from mipv6scope.capture.columns import (
     NO_ID,
     R_CHECKSUM,
@@ -485,3 +486,36 @@ def test_unique_rows_is_exact_even_when_the_mix_collides(monkeypatch: pytest.Mon
     a, b = IPv6Address("2001:db8:1::100").packed, IPv6Address("2001:db8:2::100").packed
     ids = table.map(np.frombuffer(a + b + a, np.uint8).reshape(3, 16)).tolist()
     assert ids[0] == ids[2] != ids[1]
+
+
+@pytest.mark.parametrize("name", ["scenario-fleet.pcap", "scenario-handoff-sll2.pcap", "home-registration.pcap"])
+@pytest.mark.parametrize("per_range", [1, 7, 500, 10**6])
+def test_record_ranges_read_apart_give_the_whole_capture(name: str, per_range: int, tmp_path: Path) -> None:
+    """`range_chunks` over every `record_ranges` range: the same frames,
+    numbers, times, lengths and bytes as the chunks of the whole file; the
+    ranges tile the records, and a capture cut short keeps its issue."""
+    raw = (SAMPLES / name).read_bytes()
+    cut = tmp_path / name
+    cut.write_bytes(raw[:len(raw) - 5])
+    for path in (SAMPLES / name, cut):
+        with open_capture(path) as reader:
+            ranges = columns.record_ranges(reader, per_range)
+            issues = [(i.code, i.frame) for i in reader.issues]
+        with open_capture(path) as reader:
+            whole = list(columns.chunks(reader, chunk_frames=64))
+            assert issues == [(i.code, i.frame) for i in reader.issues]
+        assert ranges[0][0] == 24 and all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+        parts = [c for where in ranges for c in columns.range_chunks(str(path), where, chunk_frames=64)]
+        for field in ("number", "ts", "caplen", "wirelen", "linktype"):
+            assert np.array_equal(np.concatenate([getattr(c, field) for c in parts]),
+                                  np.concatenate([getattr(c, field) for c in whole])), field
+        assert ([c.frame_bytes(i) for c in parts for i in range(len(c))]
+                == [c.frame_bytes(i) for c in whole for i in range(len(c))])
+
+
+def test_pcapng_and_gzip_have_no_record_ranges(tmp_path: Path) -> None:
+    packed = tmp_path / "h.pcap.gz"
+    packed.write_bytes(gzip.compress((SAMPLES / "scenario-handoff.pcap").read_bytes()))
+    for path in (SAMPLES / "scenario-handoff-vlan.pcapng", packed):
+        with open_capture(path) as reader:
+            assert columns.record_ranges(reader, 10) is None
