@@ -48,6 +48,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
+from columns import dpkt_loop  # noqa: E402
 from peak_rss import measured  # noqa: E402
 
 LINKTYPE_RAW = 101
@@ -134,17 +135,6 @@ def write_capture(path: Path, nodes: int, rounds: int) -> int:
             ts += ROUND_GAP_S
         out.write(b"".join(batch))
     return frames
-
-
-def dpkt_loop(path: Path) -> int:
-    """Frames a bare dpkt read loop reads."""
-    import dpkt
-
-    n = 0
-    with open(path, "rb") as f:
-        for _ts, _buf in dpkt.pcap.Reader(f):
-            n += 1
-    return n
 
 
 def run_report(capture: Path, out: Path, engine: str, tree: Path = REPO) -> tuple[float, float, int]:
