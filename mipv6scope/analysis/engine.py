@@ -58,6 +58,7 @@ import heapq
 import logging
 import math
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -562,20 +563,41 @@ def _capture_info(paths: Sequence[str], state: _Pass, readers: Sequence[CaptureR
                        esp_no_key=c.esp_no_key, vantage=where[0], vantage_reason=where[1])
 
 
-@contextlib.contextmanager
-def _collector_given_back() -> Iterator[None]:
-    """Collect the young generation every ``YOUNG_THRESHOLD`` allocations (unless
-    collection is off); on the way out, whatever way, give the cyclic collector
-    back what the pass froze (`gc.unfreeze`) and its thresholds (see the module
-    docstring)."""
-    thresholds = gc.get_threshold()
-    if 0 < thresholds[0] < YOUNG_THRESHOLD:
-        gc.set_threshold(YOUNG_THRESHOLD, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
+class _CollectorSettings:
+    """What the passes running in this process (the TUI may run more than one,
+    in threads) changed in the cyclic collector, which is the process's: the
+    first to start raises the young threshold, the last to end gives the
+    thresholds and what was frozen back."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.thresholds: tuple[int, ...] = gc.get_threshold()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Collect the young generation every ``YOUNG_THRESHOLD`` allocations
+        (unless collection is off) while any pass runs; on the way out of the
+        last, whatever way, give back what the passes froze (`gc.unfreeze`) and
+        the thresholds (see the module docstring)."""
+        with self.lock:
+            if not self.running:
+                self.thresholds = gc.get_threshold()
+                if 0 < self.thresholds[0] < YOUNG_THRESHOLD:
+                    gc.set_threshold(YOUNG_THRESHOLD, *self.thresholds[1:])
+            self.running += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.running -= 1
+                if not self.running:
+                    gc.unfreeze()
+                    gc.set_threshold(*self.thresholds)
+
+
+_collector = _CollectorSettings()
+_collector_given_back = _collector.held
 
 
 # interim(build): ``build()`` gives the report as it stands (see `analyze`)

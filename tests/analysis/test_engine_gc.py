@@ -65,3 +65,19 @@ def test_interrupted_pass_gives_the_collector_back(monkeypatch: pytest.MonkeyPat
     report = analyze([HANDOFF], progress=interrupt)
     assert report.capture.partial
     assert gc.get_freeze_count() == 0
+
+
+def test_overlapping_passes_give_the_collector_back_when_the_last_ends() -> None:
+    """Two passes overlapping (threads of the TUI): the first to end does not
+    put the thresholds back under the other; the last to end does."""
+    before = gc.get_threshold()
+    first, second = engine._collector_given_back(), engine._collector_given_back()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold() == (engine.YOUNG_THRESHOLD, *before[1:])
+    gc.freeze()
+    assert gc.get_freeze_count() > 0  # still the running pass's
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
