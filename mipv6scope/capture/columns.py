@@ -43,10 +43,9 @@ from .frame import (
     LINKTYPE_LOOP,
     LINKTYPE_NULL,
     LINKTYPE_RAW,
-    CaptureIssue,
 )
 from .link import ETHERTYPE_IPV6, NULL_FAMILIES_IPV6, VLAN_TPIDS
-from .pcap import FILE_HEADER_LEN, PcapParser, walk_records
+from .pcap import FILE_HEADER_LEN, PcapParser
 from .pcapng import PacketRow
 from .reader import ByteSource, CaptureReader
 
@@ -237,11 +236,8 @@ def range_chunks(path: str, where: RecordRange, chunk_bytes: int | None = None,
         head = f.read(FILE_HEADER_LEN)
         data = os.pread(f.fileno(), stop - start, start)
     parser = PcapParser(ByteSource([io.BytesIO(data)], compressed=False), head, path)
-    issues: list[CaptureIssue] = []
-    for buf, _base, heads, first in walk_records(
-            ByteSource([io.BytesIO(data)], compressed=False), b"", 0, parser._record.format[0],  # noqa: SLF001
-            parser.record_header_len, issues, chunk_bytes or CHUNK_BYTES, chunk_frames or CHUNK_FRAMES,
-            number=number - 1, base=start):
+    for buf, _base, heads, first in parser.batches([], chunk_bytes or CHUNK_BYTES, chunk_frames or CHUNK_FRAMES,
+                                                   number=number - 1, offset=start):
         yield _pcap_chunk(buf, heads, first, parser)
 
 

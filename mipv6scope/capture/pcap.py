@@ -97,11 +97,14 @@ class PcapParser:
                 number += 1
 
     def batches(self, issues: list[CaptureIssue], read_size: int | None = None,
-                batch_frames: int = BATCH_FRAMES) -> Iterator[tuple[bytes, int, list[int], int]]:
-        """`walk_records` from the end of the file header (once)."""
+                batch_frames: int = BATCH_FRAMES, *, number: int = 0,
+                offset: int = FILE_HEADER_LEN) -> Iterator[tuple[bytes, int, list[int], int]]:
+        """`walk_records` from the end of the file header (once); the source
+        after the header holds the records from file offset ``offset`` on,
+        ``number`` of them before (a part of a file: `columns.range_chunks`)."""
         head, self._head = self._head, b""
         return walk_records(self._src, head, FILE_HEADER_LEN, self._record.format[0], self.record_header_len,
-                            issues, read_size, batch_frames)
+                            issues, read_size, batch_frames, number=number, base=offset - FILE_HEADER_LEN)
 
 
 
