@@ -46,18 +46,18 @@ def test_rows_are_the_packets_command_text(name):
 
 def test_frame_access_and_numbers():
     with FrameSource.open(HANDOFF) as source:
-        assert len(source) == 3956
-        bu = source.decoded(14)
-        assert bu.number == 15 and bu.mh is not None and bu.mh["type"] == 5
-        assert source.row(14).protocol == "MIPv6"
-        assert source.ts(14) == bu.ts
-        assert source.raw(14) == bytes(source.frame(14).data)
-        assert len(source.raw(14)) == bu.caplen
-        assert source.detail(14)[0].label.startswith("Frame 15")
-        assert source.position_of(15) == 14
+        assert len(source) == 4006
+        bu = source.decoded(64)
+        assert bu.number == 65 and bu.mh is not None and bu.mh["type"] == 5
+        assert source.row(64).protocol == "MIPv6"
+        assert source.ts(64) == bu.ts
+        assert source.raw(64) == bytes(source.frame(64).data)
+        assert len(source.raw(64)) == bu.caplen
+        assert source.detail(64)[0].label.startswith("Frame 65")
+        assert source.position_of(65) == 64
         with pytest.raises(IndexError):
             source.position_of(0)
-        assert source.row(-1).number == 3956
+        assert source.row(-1).number == 4006
 
 
 def test_kinds_of_known_frames():
@@ -66,8 +66,9 @@ def test_kinds_of_known_frames():
             for f in finding.frames}
     assert lost
     with FrameSource.open(HANDOFF) as source:
-        assert source.kind(14) == "signalling"  # frame 15, the first BU
-        assert source.kind(4) == "signalling"   # frame 5, an RA
+        assert source.kind(64) == "signalling"  # frame 65, the first BU (after the home call)
+        assert source.kind(3) == "signalling"   # frame 4, an RA
+        assert source.kind(4) == "data"         # frame 5, the call at home
         tunnelled = [i for i in range(len(source)) if len(source.decoded(i).ip6) > 1]
         assert tunnelled
         first_lost = min(lost)

@@ -5,8 +5,24 @@ A handoff is an attempt to change the care-of address the home binding holds,
 leaving home (home address -> care-of) and returning home (care-of -> home
 address) included: the home address stands for "at home", as in the truth
 files. Leaving home is reported for a node's first home registration only
-when an RA with its home prefix was seen before it (the node was at home as
-far as the capture shows); otherwise the first registration is a boot.
+when the capture shows the node at home before it; otherwise the first
+registration is a boot (or, when the capture starts mid-binding, a refresh).
+The evidence is either
+
+* a packet whose outermost source is the home address, seen before the BU
+  and before any packet reverse-tunnelled from the home address: away from
+  home the node sends from its home address only through the tunnel or
+  under a Home Address option, both with the care-of address outside (RFC
+  6275 11.3.1), and what the home agent forwards after decapsulating (10.4.5)
+  follows a tunnelled copy; or
+* an RA with the home prefix seen before the BU, at every vantage except
+  where the probe sees the home agent's side ("ha", "all"): routers send
+  unsolicited RAs periodically (RFC 4861 6.2.4), so a probe on the home link
+  sees the home agent's whether the node is there or not, while a probe that
+  travels with the node ("mn") sees them only at home. The vantage is known
+  at the end of the pass, so such a leaving home is kept until then
+  (``home_by_ra``) and left out of the report when the vantage is "ha" or
+  "all".
 
 Each handoff is one chain of home BUs (RFC 6275 11.7.1, 11.8; seed 3.2.1:
 retransmissions carry increasing sequence numbers) for one new care-of
@@ -169,6 +185,7 @@ class _Node:
     candidates: list[float | int] = field(default_factory=list)
     overflow: int = 0
     booted: bool = False
+    home_by_ra: bool = False  # leaving home rests on an RA alone (module docstring)
     ha_ingress: bool = False
     path_delay: float | None = None
     reach: float | None = None
@@ -202,6 +219,7 @@ class HandoffAnalyzer(DataAnalyzer):
         self._prefix_lengths: set[int] = {64}
         self._networks_of: dict[IPv6Address, list[IPv6Network]] = {}
         self._first_from: dict[IPv6Address, float] = {}
+        self._first_tunnelled_from: dict[IPv6Address, float] = {}  # by the inner source
 
     # -- events -------------------------------------------------------------------------
 
@@ -255,8 +273,10 @@ class HandoffAnalyzer(DataAnalyzer):
             return
         if node.current is None:
             first, node.booted = not node.booted, True
-            if not first or care_of == node.home_address or not self._was_home(node.home_address, e.ts):
+            evidence = self._was_home(node.home_address, e.ts) if first else None
+            if evidence is None or care_of == node.home_address:
                 return  # the first registration after boot: no handoff
+            node.home_by_ra = evidence == "ra"
             self._open(node, node.home_address, care_of, e)
             return
         self._open(node, node.current, care_of, e)
@@ -309,10 +329,16 @@ class HandoffAnalyzer(DataAnalyzer):
                 node.move = None
 
     def contribute(self, builder: ReportBuilder) -> None:
-        """Each node's handoffs, in time order."""
+        """Each node's handoffs, in time order (without a leaving home that
+        rests on an RA a probe at the home agent sees anyway: module docstring)."""
+        ra_is_no_sign = self.capture_vantage()[0] in ("ha", "all")
         for hoa, node in self.nodes.items():
-            if node.handoffs:
-                builder.node(hoa).handoffs = list(node.handoffs)
+            handoffs = node.handoffs
+            if ra_is_no_sign and node.home_by_ra:
+                skip = next((i for i, h in enumerate(handoffs) if h.from_care_of != hoa), len(handoffs))
+                handoffs = handoffs[skip:]
+            if handoffs:
+                builder.node(hoa).handoffs = list(handoffs)
 
     def capture_vantage(self) -> tuple[str, str]:
         """(vantage, one-sentence reason) for the report's capture info."""
@@ -350,13 +376,13 @@ class HandoffAnalyzer(DataAnalyzer):
         source = nodes.get(src)
         if len(self._first_from) < NETWORKS_KEPT:
             self._first_from.setdefault(t[3], t[0])
+        if tunnelled and len(self._first_tunnelled_from) < NETWORKS_KEPT:
+            self._first_tunnelled_from.setdefault(src, t[0])
         memo = t[15][self] = (len(nodes), node, source)
         return memo
 
     def tunnelled_data(self, t: tuple) -> None:
         self._tunnels_seen = True
-        if not self.nodes:
-            return
         memo = t[15].get(self)
         if memo is None or memo[0] != len(self.nodes):
             memo = self._route_nodes(t)
@@ -381,8 +407,6 @@ class HandoffAnalyzer(DataAnalyzer):
             self._from_node(source, t)
 
     def plain_data(self, t: tuple) -> None:
-        if not self.nodes:
-            return
         memo = t[15].get(self)
         if memo is None or memo[0] != len(self.nodes):
             memo = self._route_nodes(t)
@@ -616,10 +640,17 @@ class HandoffAnalyzer(DataAnalyzer):
                 for n in sorted(self._prefix_lengths, reverse=True)]
         return nets
 
-    def _was_home(self, hoa: IPv6Address, before: float) -> bool:
-        """Whether an RA with the home prefix was seen before ``before``."""
+    def _was_home(self, hoa: IPv6Address, before: float) -> str | None:
+        """What shows the node at home before ``before`` (module docstring):
+        "own" (a packet from the home address, not after the tunnel's), "ra"
+        (an RA with the home prefix), or None."""
+        sent = self._first_from.get(hoa)
+        if sent is not None and sent < before and sent < self._first_tunnelled_from.get(hoa, before):
+            return "own"
         first_ra = self._first_ra
-        return bool(first_ra) and any(first_ra.get(net, before) < before for net in self._networks(hoa))
+        if first_ra and any(first_ra.get(net, before) < before for net in self._networks(hoa)):
+            return "ra"
+        return None
 
     def _movement_ts(self, node: _Node, care_of: IPv6Address, bu_ts: float) -> float | None:
         after = node.installed_ts if node.installed_ts is not None else float("-inf")

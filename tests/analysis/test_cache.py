@@ -130,12 +130,13 @@ def test_cache_command_formats():
 
 
 def test_cache_command_frame_node_and_iso_time():
-    only_ha = json.loads(run("cache", HANDOFF, "--at", "#16", "--node", str(HA), "--format", "json").stdout)
+    first_ba = f"#{bindings(HANDOFF)[0]['ba_frame']}"  # the truth's frame of the first accepting BA
+    only_ha = json.loads(run("cache", HANDOFF, "--at", first_ba, "--node", str(HA), "--format", "json").stdout)
     assert [(r["table"], r["owner"], r["care_of"]) for r in only_ha] == \
         [(BINDING_CACHE, str(HA), "2001:db8:2::100")]
     iso = run("cache", HANDOFF, "--at", "2023-11-14T22:13:40Z", "--format", "json")
     assert iso.exit_code == 0 and len(json.loads(iso.stdout)) == 2
-    assert json.loads(run("cache", HANDOFF, "--at", "#16", "--mn", "2001:db8:ffff::1",
+    assert json.loads(run("cache", HANDOFF, "--at", first_ba, "--mn", "2001:db8:ffff::1",
                           "--format", "json").stdout) == []
 
 

@@ -158,5 +158,5 @@ def test_interim_reports_come_at_the_same_frames(monkeypatch: pytest.MonkeyPatch
         seen = interim[which] = []
         analyze([SAMPLES / name], engine=which,
                 interim=lambda build, seen=seen: seen.append(build().to_dict()))
-    assert len(interim["columnar"]) == 3956 // 333
+    assert len(interim["columnar"]) == 4006 // 333
     assert interim["columnar"] == interim["reference"]

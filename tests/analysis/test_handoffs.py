@@ -37,9 +37,46 @@ def test_first_registration_without_home_link_is_not_a_handoff():
     assert node.handoffs == []
 
 
+# -- leaving home: what shows the node at home (RFC 6275 11.3.1, 10.4.5; RFC 4861 6.2.4) --------
+
+HOME_RA = ra(0.5, 1, HA_LL, "2001:db8:1::1/64", True, HA)
+
+
+def test_home_agent_ra_is_no_sign_of_the_node_where_the_probe_sees_the_home_agent():
+    # a probe at the home agent: its periodic RAs, then the node's first BU from a care-of
+    # address (it booted away, or the capture began mid-binding) and the HA's ingress
+    events = [HOME_RA, bu(5.2, 2, 1), ba(5.21, 3, 1), to_mn(5.3, 4, None), to_mn(5.31, 5, COA2)]
+    assert analyse(events).handoffs == []
+
+
+def test_home_agent_ra_is_a_sign_where_the_probe_travels_with_the_node():
+    # no ingress, no tunnel: the RA reached the probe on the node's link, so the node was home
+    events = [HOME_RA, bu(5.2, 2, 1), ba(5.21, 3, 1)]
+    assert [(h.from_care_of, h.to_care_of) for h in analyse(events).handoffs] == [(HOA, COA2)]
+    # and as the user says: the node's own link
+    assert [(h.from_care_of, h.to_care_of) for h in analyse(
+        [*events, to_mn(5.3, 4, None)], vantage="mn").handoffs] == [(HOA, COA2)]
+    assert analyse([*events, to_mn(5.3, 4, None)], vantage="ha").handoffs == []
+
+
+def test_a_packet_from_the_home_address_shows_the_node_at_home_at_the_home_agent():
+    events = [HOME_RA, from_mn(1.0, 6, None), bu(5.2, 2, 1), ba(5.21, 3, 1), to_mn(5.3, 4, None),
+              to_mn(5.31, 5, COA2)]
+    assert [(h.from_care_of, h.to_care_of) for h in analyse(events).handoffs] == [(HOA, COA2)]
+
+
+def test_a_packet_the_home_agent_forwards_after_the_tunnel_is_no_sign():
+    # mid-binding at the home agent: the node's packet reverse-tunnelled from its care-of
+    # address, then the same packet forwarded from the home address; then a refresh
+    events = [HOME_RA, from_mn(1.0, 6, COA2), from_mn(1.0001, 7, None), bu(5.2, 2, 1), ba(5.21, 3, 1),
+              to_mn(5.3, 4, None), to_mn(5.31, 5, COA2)]
+    assert analyse(events).handoffs == []
+
+
 def test_leaving_home_then_moving_then_returning():
     events = [
-        ra(0.5, 1, HA_LL, "2001:db8:1::1/64", True, HA),            # at home
+        ra(0.5, 1, HA_LL, "2001:db8:1::1/64", True, HA),
+        from_mn(1.0, 26, None),                                      # at home: plain from the HoA
         ra(5.0, 2, AR2, "2001:db8:2::/64"),                          # movement hint
         bu(5.2, 3, 1), bu(6.2, 4, 1), ba(6.22, 5, 1),                # one retransmission
         to_mn(6.29, 25, None),                                       # the HA's ingress is in view

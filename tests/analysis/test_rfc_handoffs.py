@@ -254,3 +254,63 @@ def test_packets_filter_follows_the_vantage(tmp_path: Path):
     lost = CliRunner().invoke(cli, ["packets", "--no-pager", "--vantage", "mn", "-Y", "lost",
                                     "-T", "fields", "-e", "frame.number", str(path)])
     assert lost.stdout.split() == [str(frame_at(timed, t)) for t in (1.6, 1.75)]
+
+
+# -- leaving home needs the node at home on the wire -------------------------------------------
+# RFC 4861 6.2.4: a router (the home agent, on the home link) sends unsolicited RAs
+# periodically, so a probe on the home link sees them wherever the node is. RFC 6275
+# 11.3.1: away from home the node sends from its home address only reverse-tunnelled or
+# under a Home Address option (outer source: the care-of address); 10.4.5: the home agent
+# forwards what it decapsulates. Expected answers written from those rules.
+
+def home_ra():
+    from scapy.layers.inet6 import ICMPv6ND_RA, ICMPv6NDOptPrefixInfo
+    return (Ether(src="02:00:00:00:00:02", dst="33:33:00:00:00:01") / IPv6(src="fe80::1", dst="ff02::1")
+            / ICMPv6ND_RA(H=1) / ICMPv6NDOptPrefixInfo(prefix="2001:db8:1::", prefixlen=64))
+
+
+def forwarded_from_home():
+    """What the home agent sends on after decapsulating the node's ``up`` packet."""
+    return eth() / IPv6(src=HOA, dst=CN) / UDP(sport=5004, dport=5004) / bytes(40)
+
+
+def at_the_home_agent(before_bu: list[tuple[float, object]]) -> list[tuple[float, object]]:
+    """The home agent's RAs every 3 s, the node's first home BU seen at 7.0 from COA1, the
+    home agent's untunnelled ingress and the tunnel both ways."""
+    timed = [(t, home_ra()) for t in (0.0, 3.0, 6.0, 9.0)] + before_bu + [
+        (7.0, bu(COA1, 10)), (7.02, ba(COA1, 10)), (7.5, plain_to_home()), (7.5002, down(COA1)),
+        (7.6, up(COA1)), (7.6002, forwarded_from_home())]
+    return sorted(timed, key=lambda p: p[0])
+
+
+def test_home_agent_ras_alone_make_no_leaving_home_at_the_home_agent(tmp_path: Path):
+    report = analyze([write(tmp_path, at_the_home_agent([]))])
+    assert report.capture.vantage == "ha"
+    [node] = report.mobile_nodes
+    assert node.handoffs == ()  # the node booted away, or was already away when the capture began
+
+
+def test_capture_begun_mid_binding_at_the_home_agent_is_no_leaving_home(tmp_path: Path):
+    # already registered at COA1 before the capture: its traffic through the home agent,
+    # then the refresh
+    before = [(1.0, up(COA1)), (1.0002, forwarded_from_home()), (1.5, plain_to_home()),
+              (1.5002, down(COA1))]
+    report = analyze([write(tmp_path, at_the_home_agent(before))])
+    [node] = report.mobile_nodes
+    assert node.handoffs == ()
+
+
+def test_the_node_sending_at_home_makes_a_leaving_home_at_the_home_agent(tmp_path: Path):
+    before = [(1.0, forwarded_from_home()), (2.0, plain_to_home())]  # plain from the home link
+    report = analyze([write(tmp_path, at_the_home_agent(before))])
+    [node] = report.mobile_nodes
+    [h] = node.handoffs
+    assert (str(h.from_care_of), str(h.to_care_of), h.outcome) == (HOA, COA1, "completed")
+    assert (h.bu_ts, h.ba_ts, h.first_data_ts) == (T0 + 7.0, T0 + 7.02, T0 + 7.5002)
+
+
+def test_home_ra_is_enough_where_the_probe_is_the_nodes_link(tmp_path: Path):
+    # the same capture told --vantage mn: the RA reached the node's own link
+    report = analyze([write(tmp_path, at_the_home_agent([]))], vantage="mn")
+    [node] = report.mobile_nodes
+    assert [(str(h.from_care_of), str(h.to_care_of)) for h in node.handoffs] == [(HOA, COA1)]

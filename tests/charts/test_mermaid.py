@@ -136,7 +136,7 @@ def test_handoff_notes_carry_the_handoffs_numbers(name: str) -> None:
 
 def test_handoff_window() -> None:
     text = sequence_mermaid(report_of("scenario-handoff"), ChartOptions(handoff=2, window_s=3))
-    assert [int(m.group(6)) for m in arrow_lines(text)] == [1726, 1734, 1737]
+    assert [int(m.group(6)) for m in arrow_lines(text)] == [1776, 1784, 1787]  # the 50 frames of the home call come first
     assert "handoff 2:" in text and "handoff 1:" not in text
     assert "idle" not in text
 

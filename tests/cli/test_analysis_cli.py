@@ -34,7 +34,7 @@ def test_help_lists_the_shared_options():
 def test_summary_runs_on_the_handoff_capture():
     result = run("summary", HANDOFF)
     assert result.exit_code == 0, result.output
-    assert "3956 frames" in result.stdout
+    assert "4006 frames" in result.stdout
     assert "Findings:" in result.stdout
 
 
@@ -53,7 +53,7 @@ def test_report_is_one_json_document_with_every_key():
     assert set(doc) >= TOP_KEYS
     assert doc["schema_version"] >= 1
     assert set(doc["capture"]) >= CAPTURE_KEYS
-    assert doc["capture"]["frames"] == 3956 and doc["capture"]["partial"] is False
+    assert doc["capture"]["frames"] == 4006 and doc["capture"]["partial"] is False
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])

@@ -74,7 +74,7 @@ def test_report_from_a_gzip_pipe_names_stdin():
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["capture"]["files"] == ["-"]
-    assert report["capture"]["frames"] == 3956  # capinfos: 3956 packets
+    assert report["capture"]["frames"] == 4006  # capinfos: 4006 packets
 
 
 @pytest.mark.parametrize("args", [

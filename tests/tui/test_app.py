@@ -56,7 +56,7 @@ def test_the_app_opens_at_once_and_fills_in():
             assert isinstance(app.screen, MainScreen)  # up before any result
             main = await open_app(pilot)
             assert str(main.node.home_address) == HOA
-            assert "3,956 frames" in str(main.query_one("#header").render())
+            assert "4,006 frames" in str(main.query_one("#header").render())
             nodes = main.query_one(NodeList)
             assert nodes.table.row_count == 1
             assert [str(c) for c in nodes.table.get_row_at(0)][:3] == [HOA, "home", "3"]

@@ -230,7 +230,7 @@ def test_two_captures_a_ladder_row_of_the_second_file_shows_its_frame():
             with FrameIndex.build(AT_HA) as ha, FrameIndex.build(AT_MN) as mn:
                 assert source.files == 2 and len(source) == len(ha) + len(mn)
                 panes = main.query_one(PacketPanes)
-                assert "5,782 frames" in str(panes.query_one("#packets-header").render())
+                assert "5,882 frames" in str(panes.query_one("#packets-header").render())
                 await pilot.press("enter", "right_square_bracket")
                 ladder = main.query_one(Ladder)
                 ladder.focus()

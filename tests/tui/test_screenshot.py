@@ -28,7 +28,7 @@ def test_screen_text_reads_the_lines_back():
 def test_the_committed_screenshot_shows_the_main_screen():
     text = screenshot.screen_text((SAMPLES / screenshot.SVG).read_text()).splitlines()
     assert len(text) == screenshot.SIZE[1]
-    assert text[0].startswith(" mipv6scope  scenario-handoff.pcap  3,956 frames (0 malformed, 0 skipped)")
+    assert text[0].startswith(" mipv6scope  scenario-handoff.pcap  4,006 frames (0 malformed, 0 skipped)")
     assert "Mobile nodes 1" in text[1] and "Timeline" in text[2]
     assert any("Binding Update seq=1" in line and "▶S" in line for line in text)
 
@@ -39,5 +39,5 @@ def test_the_check_compares_the_screen(tmp_path):
     svg = (SAMPLES / screenshot.SVG).read_text()
     (tmp_path / screenshot.SVG).write_text(svg)
     assert not screenshot.tui_sample_stale(tmp_path)
-    (tmp_path / screenshot.SVG).write_text(svg.replace("3,956&#160;frames", "3,957&#160;frames", 1))
+    (tmp_path / screenshot.SVG).write_text(svg.replace("4,006&#160;frames", "3,957&#160;frames", 1))
     assert screenshot.tui_sample_stale(tmp_path)

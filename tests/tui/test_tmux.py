@@ -46,7 +46,7 @@ def test_tui_in_tmux(tmp_path):
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
                     "sh", "-c", command], check=True)
     try:
-        assert wait_for(lambda: HOA in screen(session) and "3,956 frames (0 malformed" in screen(session)), \
+        assert wait_for(lambda: HOA in screen(session) and "4,006 frames (0 malformed" in screen(session)), \
             screen(session)
         tmux("send-keys", "-t", session, "?")
         assert wait_for(lambda: "every key" in screen(session)), screen(session)

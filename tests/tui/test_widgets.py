@@ -106,10 +106,10 @@ async def test_packet_list_end_selects_the_last_frame(source):
         await pilot.press("end")
         await pilot.pause()
         plist = app.widget
-        assert plist.current_frame == len(source) == 3956
+        assert plist.current_frame == len(source) == 4006
         last = app.seen[-1]
         assert isinstance(last, PacketList.FrameSelected)
-        assert (last.position, last.number, last.ts) == (3955, 3956, source.ts(3955))
+        assert (last.position, last.number, last.ts) == (4005, 4006, source.ts(4005))
         await pilot.press("home", "down", "j", "j", "k")
         await pilot.pause()
         assert plist.current_frame == 3
@@ -145,7 +145,7 @@ async def test_packet_list_rows_carry_marker_and_colour_by_kind(source, report):
         tunnelled = next(i for i in range(len(source))
                          if source.kind(i) == "tunnelled")
         data = next(i for i in range(len(source)) if source.kind(i) == "data")
-        expect = {14: ("S", "signalling"), lost[0] - 1: ("L", "lost"),
+        expect = {64: ("S", "signalling"), lost[0] - 1: ("L", "lost"),
                   tunnelled: ("T", "tunnelled"), data: (" ", "data")}
         styles = {}
         for position, (marker, kind) in expect.items():
@@ -161,7 +161,7 @@ async def test_packet_list_rows_carry_marker_and_colour_by_kind(source, report):
         # each kind its own colour, and the plain data rows the widget's own
         colours = {kind: style.color for kind, style in styles.items()}
         assert len(set(colours.values())) == 4
-        selected = strip_text(plist.render_row(14, 118, True))
+        selected = strip_text(plist.render_row(64, 118, True))
         assert selected.startswith("▶S")
         header = strip_text(plist.render_header(0, 118))
         for title in ("No.", "Time", "Source", "Destination", "Proto", "Info"):
@@ -212,14 +212,14 @@ async def test_detail_shows_the_mh_fields_and_highlights_their_bytes(source):
     panes = PacketPanes(source)
     app = Harness(panes)
     async with app.run_test(size=(100, 30)) as pilot:
-        assert panes.select_frame(15)  # the first Binding Update
-        await until(pilot, lambda: panes.shown == 14)  # decoded in a worker
-        assert app.seen[-1].number == 15
+        assert panes.select_frame(65)  # the first Binding Update, after the home call
+        await until(pilot, lambda: panes.shown == 64)  # decoded in a worker
+        assert app.seen[-1].number == 65
         detail = panes.query_one(PacketDetail)
         hex_view = panes.query_one(HexView)
         labels = [n.data.label for n in detail.root.children]
         assert "Mobile IPv6 (Binding Update)" in labels
-        assert hex_view.data == source.raw(14)
+        assert hex_view.data == source.raw(64)
         seq = detail.find_node("Sequence number")
         assert seq is not None and seq.data.label == "Sequence number: 1"
         detail.select_detail_node(seq)
@@ -245,10 +245,10 @@ async def test_panes_header_counts_shown_frames(source):
     app = Harness(panes)
     async with app.run_test(size=(80, 24)) as pilot:
         header = panes.query_one("#packets-header")
-        assert str(header.render()).startswith("3,956 of 3,956 frames")
+        assert str(header.render()).startswith("4,006 of 4,006 frames")
         panes.show_positions([14, 15])
         await pilot.pause()
-        assert str(header.render()).startswith("2 of 3,956 frames")
+        assert str(header.render()).startswith("2 of 4,006 frames")
         assert not panes.select_frame(1)
         assert panes.select_frame(16)
 
@@ -349,8 +349,8 @@ async def test_ladder_one_row_per_message_and_selection(report, node):
 def test_snapshot_packet_panes(snap_compare, source):
     async def select(pilot) -> None:
         panes = pilot.app.widget
-        panes.select_frame(15)
-        await until(pilot, lambda: panes.shown == 14 and panes.packet_list.pending == 0)
+        panes.select_frame(65)
+        await until(pilot, lambda: panes.shown == 64 and panes.packet_list.pending == 0)
         detail = panes.query_one(PacketDetail)
         detail.select_detail_node(detail.find_node("Sequence number"))
         detail.focus()

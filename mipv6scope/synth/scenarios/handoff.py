@@ -1,7 +1,10 @@
 """The `handoff` scenario: one mobile node, its home agent, one correspondent,
 and three links (home, foreign links 2 and 3), about two and a half minutes.
 
-The story: the node starts at home (RAs only). It moves to link 2 (RS, RA with
+The story: the node starts at home, where it talks plainly to the
+correspondent for a second (a short voice call of its own, uplink only: what
+shows it at home to a probe at the home agent, whose RAs it sends whether the
+node is there or not). It moves to link 2 (RS, RA with
 the new prefix = movement hint), runs DHAAD, registers (BU A H + HAO, BA + RH2,
 lifetime 60 s), asks for the home prefix (MPS/MPA), and talks to the
 correspondent through the bidirectional tunnel: voice in talk spurts (20 ms,
@@ -175,11 +178,26 @@ def build(params: ScenarioParams) -> Built:
     while t < end - 1:
         _tcp_burst(world, mn, line, t, tcp)
         t += rng.uniform(8, 20)
+    _home_call(world, mn, cn, line)
 
     return Built(lambda vantage: for_vantage(world.packets, vantage),
                  _truth(mn, [ar2, ar3], regs, handoff_regs),
                  {"mobile_nodes": 1, "home_agents": 1, "correspondents": 1,
                   "binding_lifetime_s": LIFETIME_UNITS * 4, "esp_null": esp})
+
+
+HOME_CALL = (2.0, 3.0)  # seconds after T0; the node leaves home 6-9 s after T0
+
+
+def _home_call(world: World, mn: MobileNode, cn: Node, line: Timeline) -> None:
+    """The node's talk spurt at home, plainly on the home link (a call of its
+    own, port 5006). Made after every other packet so the random draws of the
+    rest of the story stay as they were."""
+    call = VoiceFlow(mn, cn, port=5006)
+    _place(mn, None)
+    for t in _ticks([(T0 + HOME_CALL[0], T0 + HOME_CALL[1])], T0 + HOME_CALL[0]):
+        assert Timeline.at(line.where, t) is None  # still at home
+        call.from_mn(world, round(t + world.rng.uniform(0, 0.002), 6))
 
 
 def _place(mn: MobileNode, where: Node | None | str) -> None:
