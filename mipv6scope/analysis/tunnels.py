@@ -50,6 +50,7 @@ TO_MN, FROM_MN = "to_mn", "from_mn"
 _NOTHING, _NO_OUTSIDE = Counter(), OutsideBinding()  # shared by the tunnels they describe
 _NO_MEMO: dict = {}  # stands in when the bindings analyzer remembers no answers
 _OUTSIDE, _ASK = object(), object()  # `TunnelAnalyzer._judgement`'s answers
+_NO_TUNNEL = (None, None, None, None)  # what a route remembers of a packet in no tunnel
 
 
 class HomeBindings(Protocol):
@@ -144,32 +145,34 @@ class TunnelLegs:
                 self.last_packet, self.last_leg = t, found
                 return found
         found = self.leg(t[3], t[4], t[5], t[6], ts)
-        self._remember_leg(t, found)
+        memo = self.rests_on(t, found)
+        if memo is not None:
+            t[15][self] = memo
         self.last_packet, self.last_leg = t, found
         return found
 
-    def _remember_leg(self, t: tuple, found: tuple | None) -> None:
-        """File ``found`` in the packet's route with what it rests on: the
-        destination's home binding memo entry and its answer, the source's
-        unless the destination's answered, and, unless the home bindings
-        answered alone (``found``'s bound), the sum of the versions of what
-        `_unbound` reads (each only grows, so the sum stays only while both
-        do). Nothing is filed when an entry does not hold at the packet's
-        time (an answer from history)."""
+    def rests_on(self, t: tuple, found: tuple | None) -> tuple | None:
+        """What ``found``, `leg`'s answer for the packet ``t``, rests on, to be
+        remembered with it: (the destination's home binding memo entry, its
+        answer, the source's unless the destination's answered, its answer,
+        ``found``, and, unless the home bindings answered alone (``found``'s
+        bound), the sum of the versions of what `_unbound` reads: each only
+        grows, so the sum stays only while both do). None when an entry does
+        not hold at the packet's time (an answer from history)."""
         memo = self._home_memo
         if not memo:
-            return  # no bindings analyzer whose memo entries can be watched
+            return None  # no bindings analyzer whose memo entries can be watched
         ts = t[0]
         at_dst = memo.get(t[6])
         if at_dst is None or not at_dst[0] <= ts < at_dst[1]:
-            return
+            return None
         at_src = None
         if found is None or not (found[3] == TO_MN and found[4]):
             at_src = memo.get(t[5])
             if at_src is None or not at_src[0] <= ts < at_src[1]:
-                return
-        t[15][self] = (at_dst, at_dst[2], at_src, at_src[2] if at_src is not None else None, found,
-                       None if found is not None and found[4] else self._learnt_version + self._prefixes.version)
+                return None
+        return (at_dst, at_dst[2], at_src, at_src[2] if at_src is not None else None, found,
+                None if found is not None and found[4] else self._learnt_version + self._prefixes.version)
 
     def _binding(self, hoa: IPv6Address, ts: float) -> IPv6Address | None:
         if self.bindings is None:
@@ -301,25 +304,28 @@ class TunnelAnalyzer(DataAnalyzer):
     def tunnelled_data(self, t: tuple) -> None:
         ts = t[0]
         legs = self.legs
-        # remembered per route: the legs' memo (`TunnelLegs.packet_leg`) and, while it
-        # holds, its leg's tunnel, direction, the packet's flow and the leg's `_judgement`
+        # remembered per route: what the packet's leg rests on (`TunnelLegs.rests_on`),
+        # the leg, and while it holds, its tunnel, direction, the packet's flow and the
+        # leg's `_judgement` (or Nones: no tunnel)
         memo = t[15].get(self)
         if memo is not None:
-            at_dst, answer_dst, at_src, answer_src, leg, version = memo[0]
+            at_dst, answer_dst, at_src, answer_src, leg, version, state, direction, flow, judged = memo
             # `packet_leg`'s test, inline: this is the path of most packets
             if (at_dst[0] <= ts < at_dst[1] and at_dst[2] is answer_dst
                     and (at_src is None or (at_src[0] <= ts < at_src[1] and at_src[2] is answer_src))
                     and (version is None or version == legs._learnt_version + legs._prefixes.version)):
-                legs.care_of_home[leg[1]] = leg[2]
                 legs.last_packet, legs.last_leg = t, leg
+                if leg is None:
+                    return
+                legs.care_of_home[leg[1]] = leg[2]
             else:
                 memo = None
         if memo is None:
-            leg = legs.packet_leg(t)
+            leg = legs.leg(t[3], t[4], t[5], t[6], ts)
+            legs.last_packet, legs.last_leg = t, leg
+            state, direction, flow, judged = self._file(t, legs.rests_on(t, leg), leg)
             if leg is None:
                 return
-            memo = self._file(t, leg)
-        _, state, direction, flow, judged = memo
         if ts < state.start_ts:
             state.start_ts = ts
         if ts > state.end_ts:
@@ -338,19 +344,18 @@ class TunnelAnalyzer(DataAnalyzer):
             self._outside(state, t[1])
         elif judged is _ASK:
             self._judge(state, leg[2], leg[1], ts, t[1])
-        elif (judged[1] or len(self._nodes) != judged[0]) and self._file(t, leg)[4] is _OUTSIDE:
+        elif ((judged[1] or len(self._nodes) != judged[0])
+              and self._file(t, legs.rests_on(t, leg), leg)[3] is _OUTSIDE):
             self._outside(state, t[1])  # the node was not known, and now is
 
-    def _file(self, t: tuple, leg: tuple) -> tuple:
-        """The route's memo for ``leg`` (see `tunnelled_data`): the legs' memo
-        it rests on, the tunnel state, direction and flow, the `_judgement`;
-        filed in the route when the legs filed theirs for ``leg``."""
-        state, direction, flow = self._counters(t, leg)
-        at_legs = t[15].get(self.legs)
-        memo = (at_legs, state, direction, flow, self._judgement(t, leg))
-        if at_legs is not None and at_legs[4] is leg:
-            t[15][self] = memo
-        return memo
+    def _file(self, t: tuple, rests_on: tuple | None, leg: tuple | None) -> tuple:
+        """(tunnel state, direction, flow, `_judgement`) of ``leg`` for the packet
+        ``t`` (Nones when it is no tunnel's), remembered in its route after what
+        the leg rests on, if anything."""
+        found = _NO_TUNNEL if leg is None else (*self._counters(t, leg), self._judgement(t, leg))
+        if rests_on is not None:
+            t[15][self] = rests_on + found
+        return found
 
     def _judgement(self, t: tuple, leg: tuple) -> Any:
         """How to judge the packets of ``leg`` (`_judge`) while `packet_leg`
