@@ -267,6 +267,18 @@ class _Direction(Series):
         self.bytes = 0
 
 
+class _Flow:
+    """One inner flow's counters (or the summed ones past MAX_TRACKED_FLOWS)."""
+
+    __slots__ = ("packets", "bytes", "first_ts", "last_ts", "proto", "src", "dst", "sport", "dport")
+
+    def __init__(self, ts: float, proto: int, src: IPv6Address, dst: IPv6Address,
+                 sport: int | None, dport: int | None) -> None:
+        self.packets = self.bytes = 0
+        self.first_ts = self.last_ts = ts
+        self.proto, self.src, self.dst, self.sport, self.dport = proto, src, dst, sport, dport
+
+
 @dataclass(slots=True)
 class _TunnelState:
     home_agent: IPv6Address
@@ -278,12 +290,12 @@ class _TunnelState:
     from_mn: _Direction | None = None
     outside_packets: int = 0
     outside_frames: list[int] | None = None  # made by the first one
-    # every flow [packets, bytes, first, last, proto, src, dst, sport, dport], first seen first;
-    # past FLOWS_SCANNED of them also found by (proto, sport, dport): integers hash in C,
-    # addresses in Python (most tunnels carry a flow or two: an index would cost more than it saves)
-    flows: list[list[Any]] = field(default_factory=list)
-    by_ports: dict[tuple[int, int | None, int | None], list[list[Any]]] | None = None
-    other: list[Any] | None = None
+    # every flow, first seen first; past FLOWS_SCANNED of them also found by (proto, sport,
+    # dport): integers hash in C, addresses in Python (most tunnels carry a flow or two: an
+    # index would cost more than it saves)
+    flows: list[_Flow] = field(default_factory=list)
+    by_ports: dict[tuple[int, int | None, int | None], list[_Flow]] | None = None
+    other: _Flow | None = None  # the flows past MAX_TRACKED_FLOWS, summed
 
 
 class TunnelAnalyzer(DataAnalyzer):
@@ -335,9 +347,9 @@ class TunnelAnalyzer(DataAnalyzer):
         length = t[13]
         direction.packets += 1
         direction.bytes += length
-        flow[0] += 1
-        flow[1] += length
-        flow[3] = ts
+        flow.packets += 1
+        flow.bytes += length
+        flow.last_ts = ts
         if judged is None:
             return
         if judged is _OUTSIDE:
@@ -386,7 +398,7 @@ class TunnelAnalyzer(DataAnalyzer):
             return (len(nodes), ())
         return _OUTSIDE if node.care_of_order else (len(nodes), node.care_of_order)
 
-    def _counters(self, t: tuple, leg: tuple) -> tuple[_TunnelState, _Direction, list[Any]]:
+    def _counters(self, t: tuple, leg: tuple) -> tuple[_TunnelState, _Direction, _Flow]:
         """The tunnel state of ``leg``, its direction's counters and the
         counters of the packet's inner flow (created as needed)."""
         ts, src, dst, proto, sport, dport = t[0], t[5], t[6], t[10], t[11], t[12]
@@ -410,8 +422,8 @@ class TunnelAnalyzer(DataAnalyzer):
         flow = None
         by_ports = state.by_ports
         for f in state.flows if by_ports is None else by_ports.get((proto, sport, dport), ()):
-            if (f[4] == proto and f[7] == sport and f[8] == dport
-                    and (f[5] is src or f[5] == src) and (f[6] is dst or f[6] == dst)):
+            if (f.proto == proto and f.sport == sport and f.dport == dport
+                    and (f.src is src or f.src == src) and (f.dst is dst or f.dst == dst)):
                 flow = f
                 break
         if flow is None:
@@ -441,13 +453,13 @@ class TunnelAnalyzer(DataAnalyzer):
 
     @staticmethod
     def _new_flow(state: _TunnelState, proto: int, src: IPv6Address, dst: IPv6Address,
-                  sport: int | None, dport: int | None, ts: float) -> list[Any]:
+                  sport: int | None, dport: int | None, ts: float) -> _Flow:
         """A new flow's counters, or the summed "other" ones past MAX_TRACKED_FLOWS."""
         if len(state.flows) >= MAX_TRACKED_FLOWS:
             if state.other is None:
-                state.other = [0, 0, ts, ts]
+                state.other = _Flow(ts, OTHER_FLOW_PROTO, OTHER_FLOW_ADDRESS, OTHER_FLOW_ADDRESS, None, None)
             return state.other
-        flow = [0, 0, ts, ts, proto, src, dst, sport, dport]
+        flow = _Flow(ts, proto, src, dst, sport, dport)
         flows = state.flows
         flows.append(flow)
         if state.by_ports is not None:
@@ -455,7 +467,7 @@ class TunnelAnalyzer(DataAnalyzer):
         elif len(flows) > FLOWS_SCANNED:
             state.by_ports = {}
             for f in flows:
-                state.by_ports.setdefault((f[4], f[7], f[8]), []).append(f)
+                state.by_ports.setdefault((f.proto, f.sport, f.dport), []).append(f)
         return flow
 
     def _judge(self, state: _TunnelState, hoa: IPv6Address, coa: IPv6Address, ts: float,
@@ -518,14 +530,14 @@ def _frozen(direction: _Direction | None) -> TrafficSeries | None:
 def _top_flows(state: _TunnelState) -> tuple[InnerFlow, ...]:
     """The TOP_FLOWS busiest flows, then one summed entry (proto -1, addresses ::)
     for all the others, if any."""
-    ranked = sorted(state.flows, key=lambda v: (-v[0], v[2]))
-    flows = [InnerFlow(v[4], v[5], v[6], v[7], v[8], v[0], v[1], v[2], v[3])
+    ranked = sorted(state.flows, key=lambda v: (-v.packets, v.first_ts))
+    flows = [InnerFlow(v.proto, v.src, v.dst, v.sport, v.dport, v.packets, v.bytes, v.first_ts, v.last_ts)
              for v in ranked[:TOP_FLOWS]]
     rest = ranked[TOP_FLOWS:]
     if state.other is not None:
         rest.append(state.other)
     if rest:
         flows.append(InnerFlow(OTHER_FLOW_PROTO, OTHER_FLOW_ADDRESS, OTHER_FLOW_ADDRESS, None, None,
-                               sum(v[0] for v in rest), sum(v[1] for v in rest),
-                               min(v[2] for v in rest), max(v[3] for v in rest)))
+                               sum(v.packets for v in rest), sum(v.bytes for v in rest),
+                               min(v.first_ts for v in rest), max(v.last_ts for v in rest)))
     return tuple(flows)
