@@ -110,8 +110,9 @@ class TunnelLegs:
         self._home_binding_at = getattr(bindings, "home_binding_at", None) if bindings is not None else None
         self._home_memo: dict | None = None
         self._mnp = getattr(bindings, "mobile_network_prefixes", None)  # identity.MobileNetworkPrefixes
-        # the last packet `packet_leg` answered and its answer: an analyzer sharing this
-        # object may read them for the packet in hand instead of calling it
+        # the last packet `packet_leg` (or `TunnelAnalyzer.tunnelled_data`, which does its
+        # work inline) answered and its answer: an analyzer sharing this object may read them
+        # for the packet in hand instead of calling it
         self.last_packet: tuple | None = None
         # what `_unbound` reads besides the bindings' memo entries changes only when a home
         # agent is learnt (counted here) or a prefix registered (counted by the prefixes)
@@ -370,14 +371,14 @@ class TunnelAnalyzer(DataAnalyzer):
         return found
 
     def _judgement(self, t: tuple, leg: tuple) -> Any:
-        """How to judge the packets of ``leg`` (`_judge`) while `packet_leg`
-        answers ``leg``: None, never (bound, from the node, no bindings);
+        """How to judge the packets of ``leg`` (`_judge`) while the route keeps
+        ``leg``: None, never (bound, from the node, no bindings);
         `_OUTSIDE`, always; `_ASK`, call `_judge`; (number of nodes, the care-of
         addresses of the node): not, while they stay as they are.
 
         When the home address is the inner destination, `TunnelLegs.leg` found
-        ``leg`` unbound from ``home_binding_at(hoa, ts)`` itself, and
-        `packet_leg` gives the same leg only while that answer stands: so
+        ``leg`` unbound from ``home_binding_at(hoa, ts)`` itself, and the
+        route keeps the leg only while that answer stands (`rests_on`): so
         `_judge`'s first test fails while the leg holds, and its answer rests
         on ``care_of_addresses(hoa)`` alone. That is empty until the node has
         been created (the bindings analyzer never removes one: the count of its
