@@ -26,7 +26,7 @@ from ..report.model import TrafficSeries
 MAX_BINS = 256
 _INF = float("inf")
 FIRST_WIDTH_S = 0.05
-_ZEROS = [array("I", bytes(4 * k)) for k in range(MAX_BINS)]  # k zero bins, to extend by (k < MAX_BINS)
+_ZEROS = [array("I", [0]) * k for k in range(MAX_BINS)]  # k zero bins, to extend by (k < MAX_BINS)
 
 
 class Series:
