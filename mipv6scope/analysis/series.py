@@ -19,12 +19,14 @@ nearly so) is counted in the bin that is open.
 from __future__ import annotations
 
 from array import array
+from operator import add
 
 from ..report.model import TrafficSeries
 
 MAX_BINS = 256
 _INF = float("inf")
 FIRST_WIDTH_S = 0.05
+_ZEROS = [array("I", [0]) * k for k in range(MAX_BINS)]  # k zero bins, to extend by (k < MAX_BINS)
 
 
 class Series:
@@ -43,13 +45,33 @@ class Series:
     def advance(self, ts: float, total: int) -> float:
         """A packet at ``ts`` fell past the open bin, after ``total`` packets in
         all: those not yet binned go to the open bin, and the bin of ``ts`` opens.
-        Returns its end (also in `end`)."""
-        self._put(self.current, total - self.counted)
+        Returns its end (also in `end`).
+
+        Called for most packets of a sparse counter (one whose packets are
+        fewer than its bins), so the usual case (the open bin is the next one
+        to fill, the new bin fits without coarsening) is worked out here
+        without further calls."""
+        n = total - self.counted
+        if n > 0:
+            counts = self.counts
+            gap = self.current - len(counts)
+            if gap < 0:
+                counts[self.current] += n
+            else:
+                if gap:
+                    counts.extend(_ZEROS[gap])
+                counts.append(n)
         self.counted = total
-        i = self._index(ts)
+        start, width = self.start, self.width
+        at = (ts - start) / width
+        if 0 < at < MAX_BINS:  # not negative, NaN, infinite or past the last bin
+            i = int(at)
+        else:
+            i = self._index(ts)
+            start, width = self.start, self.width
         self.current = i
-        self.end = self.start + (i + 1) * self.width
-        return self.end
+        end = self.end = start + (i + 1) * width
+        return end
 
     def add(self, ts: float) -> None:
         """Count one packet seen at ``ts`` in its own bin (before the start:
@@ -80,17 +102,20 @@ class Series:
         return i
 
     def _put(self, i: int, n: int) -> None:
-        if n <= 0:
-            return
         counts = self.counts
-        if i >= len(counts):
-            counts.extend(array("I", [0]) * (i + 1 - len(counts)))
-        counts[i] += n
+        gap = i - len(counts)
+        if gap < 0:
+            counts[i] += n
+        else:
+            counts.extend(_ZEROS[gap])
+            counts.append(n)
 
     def _coarsen(self) -> None:
         """Merge bins in pairs and double the width (the open bin follows)."""
         old = self.counts
-        self.counts = array("I", (old[j] + (old[j + 1] if j + 1 < len(old) else 0)
-                                  for j in range(0, len(old), 2)))
+        merged = array("I", map(add, old[0::2], old[1::2]))
+        if len(old) % 2:
+            merged.append(old[-1])
+        self.counts = merged
         self.current //= 2
         self.width *= 2

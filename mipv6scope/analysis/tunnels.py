@@ -27,7 +27,6 @@ every registration hidden in ESP) is not judged.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from typing import Any, Protocol
@@ -50,6 +49,8 @@ OTHER_FLOW_PROTO = -1     # marks the summed "other flows" entry
 TO_MN, FROM_MN = "to_mn", "from_mn"
 _NOTHING, _NO_OUTSIDE = Counter(), OutsideBinding()  # shared by the tunnels they describe
 _NO_MEMO: dict = {}  # stands in when the bindings analyzer remembers no answers
+_OUTSIDE, _ASK = object(), object()  # `TunnelAnalyzer._judgement`'s answers
+_NO_TUNNEL = (None, None, None, None)  # what a route remembers of a packet in no tunnel
 
 
 class HomeBindings(Protocol):
@@ -73,6 +74,16 @@ def _memo_of(bindings: Any) -> dict:
             and "home_binding_at" not in vars(bindings)):
         return memo
     return _NO_MEMO
+
+
+def _nodes_of(bindings: Any) -> dict | None:
+    """The bindings analyzer's nodes (home address -> node, never removed) when its
+    ``care_of_addresses`` is the one that reads them; else None."""
+    if (isinstance(bindings, BindingsAnalyzer)
+            and type(bindings).care_of_addresses is BindingsAnalyzer.care_of_addresses
+            and "care_of_addresses" not in vars(bindings)):
+        return bindings.nodes
+    return None
 
 
 class _NoPrefixes:
@@ -99,8 +110,9 @@ class TunnelLegs:
         self._home_binding_at = getattr(bindings, "home_binding_at", None) if bindings is not None else None
         self._home_memo: dict | None = None
         self._mnp = getattr(bindings, "mobile_network_prefixes", None)  # identity.MobileNetworkPrefixes
-        # the last packet `packet_leg` answered and its answer: an analyzer sharing this
-        # object may read them for the packet in hand instead of calling it
+        # the last packet `packet_leg` (or `TunnelAnalyzer.tunnelled_data`, which does its
+        # work inline) answered and its answer: an analyzer sharing this object may read them
+        # for the packet in hand instead of calling it
         self.last_packet: tuple | None = None
         # what `_unbound` reads besides the bindings' memo entries changes only when a home
         # agent is learnt (counted here) or a prefix registered (counted by the prefixes)
@@ -123,38 +135,45 @@ class TunnelLegs:
             return self.last_leg
         ts = t[0]
         memo = t[15].get(self)
-        if (memo is not None and memo[0][0] <= ts < memo[0][1] and memo[0][2] is memo[1]
-                and memo[5] == self._learnt_version and memo[6] == self._prefixes.version
-                and (memo[2] is None or (memo[2][0] <= ts < memo[2][1] and memo[2][2] is memo[3]))):
-            found = memo[4]
-            if found is not None:
-                self.care_of_home[found[1]] = found[2]
-        else:
-            found = self.leg(t[3], t[4], t[5], t[6], ts)
-            self._remember_leg(t, found)
+        if memo is not None:
+            at_dst, answer_dst, at_src, answer_src, found, version = memo
+            # the test `TunnelAnalyzer.tunnelled_data` repeats inline
+            if (at_dst[0] <= ts < at_dst[1] and at_dst[2] is answer_dst
+                    and (at_src is None or (at_src[0] <= ts < at_src[1] and at_src[2] is answer_src))
+                    and (version is None or version == self._learnt_version + self._prefixes.version)):
+                if found is not None:
+                    self.care_of_home[found[1]] = found[2]
+                self.last_packet, self.last_leg = t, found
+                return found
+        found = self.leg(t[3], t[4], t[5], t[6], ts)
+        memo = self.rests_on(t, found)
+        if memo is not None:
+            t[15][self] = memo
         self.last_packet, self.last_leg = t, found
         return found
 
-    def _remember_leg(self, t: tuple, found: tuple | None) -> None:
-        """File ``found`` in the packet's route with what it rests on: the
-        destination's home binding memo entry and its answer, the source's
-        unless the destination's answered, and the versions of what `_unbound`
-        reads. Nothing is filed when an entry does not hold at the packet's
-        time (an answer from history)."""
+    def rests_on(self, t: tuple, found: tuple | None) -> tuple | None:
+        """What ``found``, `leg`'s answer for the packet ``t``, rests on, to be
+        remembered with it: (the destination's home binding memo entry, its
+        answer, the source's unless the destination's answered, its answer,
+        ``found``, and, unless the home bindings answered alone (``found``'s
+        bound), the sum of the versions of what `_unbound` reads: each only
+        grows, so the sum stays only while both do). None when an entry does
+        not hold at the packet's time (an answer from history)."""
         memo = self._home_memo
         if not memo:
-            return  # no bindings analyzer whose memo entries can be watched
+            return None  # no bindings analyzer whose memo entries can be watched
         ts = t[0]
         at_dst = memo.get(t[6])
         if at_dst is None or not at_dst[0] <= ts < at_dst[1]:
-            return
+            return None
         at_src = None
         if found is None or not (found[3] == TO_MN and found[4]):
             at_src = memo.get(t[5])
             if at_src is None or not at_src[0] <= ts < at_src[1]:
-                return
-        t[15][self] = (at_dst, at_dst[2], at_src, at_src[2] if at_src is not None else None, found,
-                       self._learnt_version, self._prefixes.version)
+                return None
+        return (at_dst, at_dst[2], at_src, at_src[2] if at_src is not None else None, found,
+                None if found is not None and found[4] else self._learnt_version + self._prefixes.version)
 
     def _binding(self, hoa: IPv6Address, ts: float) -> IPv6Address | None:
         if self.bindings is None:
@@ -237,21 +256,47 @@ class TunnelLegs:
         return None
 
 
+class _Direction(Series):
+    """One direction of a tunnel: its packets and bytes, and their packets over
+    time (the `Series` rides along the packet count, see series.py)."""
+
+    __slots__ = ("packets", "bytes")
+
+    def __init__(self, start: float) -> None:
+        super().__init__(start)
+        self.packets = 0
+        self.bytes = 0
+
+
+class _Flow:
+    """One inner flow's counters (or the summed ones past MAX_TRACKED_FLOWS)."""
+
+    __slots__ = ("packets", "bytes", "first_ts", "last_ts", "proto", "src", "dst", "sport", "dport")
+
+    def __init__(self, ts: float, proto: int, src: IPv6Address, dst: IPv6Address,
+                 sport: int | None, dport: int | None) -> None:
+        self.packets = self.bytes = 0
+        self.first_ts = self.last_ts = ts
+        self.proto, self.src, self.dst, self.sport, self.dport = proto, src, dst, sport, dport
+
+
 @dataclass(slots=True)
 class _TunnelState:
+    home_agent: IPv6Address
+    care_of: IPv6Address
+    home_address: IPv6Address
     start_ts: float
     end_ts: float
-    # [packets, bytes, packets over time, end of its open bin] each way
-    to_mn: list[Any] = field(default_factory=lambda: [0, 0, None, -math.inf])
-    from_mn: list[Any] = field(default_factory=lambda: [0, 0, None, -math.inf])
+    to_mn: _Direction | None = None  # made by its first packet
+    from_mn: _Direction | None = None
     outside_packets: int = 0
     outside_frames: list[int] | None = None  # made by the first one
-    # every flow [packets, bytes, first, last, proto, src, dst, sport, dport], first seen first;
-    # past FLOWS_SCANNED of them also found by (proto, sport, dport): integers hash in C,
-    # addresses in Python (most tunnels carry a flow or two: an index would cost more than it saves)
-    flows: list[list[Any]] = field(default_factory=list)
-    by_ports: dict[tuple[int, int | None, int | None], list[list[Any]]] | None = None
-    other: list[Any] | None = None
+    # every flow, first seen first; past FLOWS_SCANNED of them also found by (proto, sport,
+    # dport): integers hash in C, addresses in Python (most tunnels carry a flow or two: an
+    # index would cost more than it saves)
+    flows: list[_Flow] = field(default_factory=list)
+    by_ports: dict[tuple[int, int | None, int | None], list[_Flow]] | None = None
+    other: _Flow | None = None  # the flows past MAX_TRACKED_FLOWS, summed
 
 
 class TunnelAnalyzer(DataAnalyzer):
@@ -260,66 +305,131 @@ class TunnelAnalyzer(DataAnalyzer):
     def __init__(self, bindings: Any | None = None) -> None:
         self.bindings = bindings
         self.legs = TunnelLegs(bindings)  # shared with the route optimisation analyzer
-        self.tunnels: dict[tuple[IPv6Address, IPv6Address, IPv6Address], _TunnelState] = {}
-        # care-of -> [(home agent, home address, state)]: one address hash per packet, not three
-        self._by_care_of: dict[IPv6Address, list[tuple[IPv6Address, IPv6Address, _TunnelState]]] = {}
+        self.tunnels: list[_TunnelState] = []  # first seen first
+        # care-of -> its tunnel, or a list of them when it has several: one address hash
+        # per packet, not three
+        self._by_care_of: dict[IPv6Address, _TunnelState | list[_TunnelState]] = {}
         self._coas_of = getattr(bindings, "care_of_addresses", None)
+        self._nodes = _nodes_of(bindings)
 
     # -- handlers ------------------------------------------------------------------------
 
     def tunnelled_data(self, t: tuple) -> None:
-        leg = self.legs.packet_leg(t)
-        if leg is None:
-            return
-        # the leg's tunnel, its counter and the packet's flow, remembered per route for
-        # the same leg (`packet_leg` gives the same object while its answer holds)
+        ts = t[0]
+        legs = self.legs
+        # remembered per route: what the packet's leg rests on (`TunnelLegs.rests_on`),
+        # the leg, and while it holds, its tunnel, direction, the packet's flow and the
+        # leg's `_judgement` (or Nones: no tunnel)
         memo = t[15].get(self)
-        if memo is not None and memo[0] is leg:
-            state, counter, flow = memo[1], memo[2], memo[3]
-        else:
-            state, counter, flow = self._counters(t, leg)
-            t[15][self] = (leg, state, counter, flow)
-        ts, length = t[0], t[13]
+        if memo is not None:
+            at_dst, answer_dst, at_src, answer_src, leg, version, state, direction, flow, judged = memo
+            # `packet_leg`'s test, inline: this is the path of most packets
+            if (at_dst[0] <= ts < at_dst[1] and at_dst[2] is answer_dst
+                    and (at_src is None or (at_src[0] <= ts < at_src[1] and at_src[2] is answer_src))
+                    and (version is None or version == legs._learnt_version + legs._prefixes.version)):
+                legs.last_packet, legs.last_leg = t, leg
+                if leg is None:
+                    return
+                legs.care_of_home[leg[1]] = leg[2]
+            else:
+                memo = None
+        if memo is None:
+            leg = legs.leg(t[3], t[4], t[5], t[6], ts)
+            legs.last_packet, legs.last_leg = t, leg
+            state, direction, flow, judged = self._file(t, legs.rests_on(t, leg), leg)
+            if leg is None:
+                return
         if ts < state.start_ts:
             state.start_ts = ts
         if ts > state.end_ts:
             state.end_ts = ts
-        if ts >= counter[3]:  # past the open bin of the packets-over-time series
-            series = counter[2]
-            if series is None:
-                series = counter[2] = Series(ts)
-            counter[3] = series.advance(ts, counter[0])
-        counter[0] += 1
-        counter[1] += length
-        flow[0] += 1
-        flow[1] += length
-        flow[3] = ts
-        if not leg[4] and leg[3] == TO_MN:
+        if ts >= direction.end:  # past the open bin of the packets-over-time series
+            direction.advance(ts, direction.packets)
+        length = t[13]
+        direction.packets += 1
+        direction.bytes += length
+        flow.packets += 1
+        flow.bytes += length
+        flow.last_ts = ts
+        if judged is None:
+            return
+        if judged is _OUTSIDE:
+            self._outside(state, t[1])
+        elif judged is _ASK:
             self._judge(state, leg[2], leg[1], ts, t[1])
+        elif ((judged[1] or len(self._nodes) != judged[0])
+              and self._file(t, legs.rests_on(t, leg), leg)[3] is _OUTSIDE):
+            self._outside(state, t[1])  # the node was not known, and now is
 
-    def _counters(self, t: tuple, leg: tuple) -> tuple[_TunnelState, list[int], list[Any]]:
-        """The tunnel state of ``leg``, its counter for the leg's direction and
-        the counters of the packet's inner flow (created as needed)."""
+    def _file(self, t: tuple, rests_on: tuple | None, leg: tuple | None) -> tuple:
+        """(tunnel state, direction, flow, `_judgement`) of ``leg`` for the packet
+        ``t`` (Nones when it is no tunnel's), remembered in its route after what
+        the leg rests on, if anything."""
+        found = _NO_TUNNEL if leg is None else (*self._counters(t, leg), self._judgement(t, leg))
+        if rests_on is not None:
+            t[15][self] = rests_on + found
+        return found
+
+    def _judgement(self, t: tuple, leg: tuple) -> Any:
+        """How to judge the packets of ``leg`` (`_judge`) while the route keeps
+        ``leg``: None, never (bound, from the node, no bindings);
+        `_OUTSIDE`, always; `_ASK`, call `_judge`; (number of nodes, the care-of
+        addresses of the node): not, while they stay as they are.
+
+        When the home address is the inner destination, `TunnelLegs.leg` found
+        ``leg`` unbound from ``home_binding_at(hoa, ts)`` itself, and the
+        route keeps the leg only while that answer stands (`rests_on`): so
+        `_judge`'s first test fails while the leg holds, and its answer rests
+        on ``care_of_addresses(hoa)`` alone. That is empty until the node has
+        been created (the bindings analyzer never removes one: the count of its
+        nodes changes first) and then its `care_of_order`, which is only
+        appended to: while empty, the node is not judged, rechecked on every
+        packet by the number of nodes and whether the list is still empty;
+        once not empty, the packets are outside for as long as the leg holds.
+        A BA may add a care-of address without changing the home binding's
+        answer (an accepted correspondent registration): the leg then holds,
+        and the node's list is what tells."""
+        if leg[4] or leg[3] != TO_MN or self.bindings is None:
+            return None
+        nodes = self._nodes
+        if nodes is None or leg[2] is not t[6]:
+            return _ASK  # a mobile router's prefix, or another bindings analyzer
+        node = nodes.get(leg[2])
+        if node is None:
+            return (len(nodes), ())
+        return _OUTSIDE if node.care_of_order else (len(nodes), node.care_of_order)
+
+    def _counters(self, t: tuple, leg: tuple) -> tuple[_TunnelState, _Direction, _Flow]:
+        """The tunnel state of ``leg``, its direction's counters and the
+        counters of the packet's inner flow (created as needed)."""
         ts, src, dst, proto, sport, dport = t[0], t[5], t[6], t[10], t[11], t[12]
-        ha, coa, hoa, direction, _bound = leg
+        ha, coa, hoa, way, _bound = leg
         state = None
-        for entry in self._by_care_of.get(coa, ()):
-            if (entry[0] is ha or entry[0] == ha) and (entry[1] is hoa or entry[1] == hoa):
-                state = entry[2]
+        found = self._by_care_of.get(coa)
+        for s in (found,) if type(found) is _TunnelState else found or ():
+            if (s.home_agent is ha or s.home_agent == ha) and (s.home_address is hoa or s.home_address == hoa):
+                state = s
                 break
         if state is None:
             state = self._new_state(ha, coa, hoa, ts)
-        counter = state.to_mn if direction == TO_MN else state.from_mn
+        if way == TO_MN:
+            direction = state.to_mn
+            if direction is None:
+                direction = state.to_mn = _Direction(ts)
+        else:
+            direction = state.from_mn
+            if direction is None:
+                direction = state.from_mn = _Direction(ts)
         flow = None
         by_ports = state.by_ports
         for f in state.flows if by_ports is None else by_ports.get((proto, sport, dport), ()):
-            if (f[4] == proto and f[7] == sport and f[8] == dport
-                    and (f[5] is src or f[5] == src) and (f[6] is dst or f[6] == dst)):
+            if (f.proto == proto and f.sport == sport and f.dport == dport
+                    and (f.src is src or f.src == src) and (f.dst is dst or f.dst == dst)):
                 flow = f
                 break
         if flow is None:
             flow = self._new_flow(state, proto, src, dst, sport, dport, ts)
-        return state, counter, flow
+        return state, direction, flow
 
     def on_tunnelled_packet(self, event: ev.TunnelledPacket) -> None:
         """A tunnelled frame that is not data (signalling, ICMPv6, ESP) counts
@@ -331,19 +441,26 @@ class TunnelAnalyzer(DataAnalyzer):
     # -- internals ---------------------------------------------------------------------------
 
     def _new_state(self, ha: IPv6Address, coa: IPv6Address, hoa: IPv6Address, ts: float) -> _TunnelState:
-        state = self.tunnels[(ha, coa, hoa)] = _TunnelState(ts, ts)
-        self._by_care_of.setdefault(coa, []).append((ha, hoa, state))
+        state = _TunnelState(ha, coa, hoa, ts, ts)
+        self.tunnels.append(state)
+        known = self._by_care_of.get(coa)
+        if known is None:
+            self._by_care_of[coa] = state
+        elif type(known) is _TunnelState:
+            self._by_care_of[coa] = [known, state]
+        else:
+            known.append(state)
         return state
 
     @staticmethod
     def _new_flow(state: _TunnelState, proto: int, src: IPv6Address, dst: IPv6Address,
-                  sport: int | None, dport: int | None, ts: float) -> list[Any]:
+                  sport: int | None, dport: int | None, ts: float) -> _Flow:
         """A new flow's counters, or the summed "other" ones past MAX_TRACKED_FLOWS."""
         if len(state.flows) >= MAX_TRACKED_FLOWS:
             if state.other is None:
-                state.other = [0, 0, ts, ts]
+                state.other = _Flow(ts, OTHER_FLOW_PROTO, OTHER_FLOW_ADDRESS, OTHER_FLOW_ADDRESS, None, None)
             return state.other
-        flow = [0, 0, ts, ts, proto, src, dst, sport, dport]
+        flow = _Flow(ts, proto, src, dst, sport, dport)
         flows = state.flows
         flows.append(flow)
         if state.by_ports is not None:
@@ -351,7 +468,7 @@ class TunnelAnalyzer(DataAnalyzer):
         elif len(flows) > FLOWS_SCANNED:
             state.by_ports = {}
             for f in flows:
-                state.by_ports.setdefault((f[4], f[7], f[8]), []).append(f)
+                state.by_ports.setdefault((f.proto, f.sport, f.dport), []).append(f)
         return flow
 
     def _judge(self, state: _TunnelState, hoa: IPv6Address, coa: IPv6Address, ts: float,
@@ -360,10 +477,16 @@ class TunnelAnalyzer(DataAnalyzer):
         ``hoa`` to ``coa`` holds at ``ts`` (and the bindings analyzer knows ``hoa``)."""
         if self.bindings is None:
             return
-        if self.bindings.home_binding_at(hoa, ts) == coa:
+        bound = self.bindings.home_binding_at(hoa, ts)
+        if bound is not None and (bound is coa or bound == coa):
             return
         if self._coas_of is not None and not self._coas_of(hoa):
             return  # nothing known about this node's registrations: do not guess
+        self._outside(state, frame)
+
+    @staticmethod
+    def _outside(state: _TunnelState, frame: int) -> None:
+        """Count one packet of ``state``'s tunnel outside any binding."""
         state.outside_packets += 1
         if state.outside_frames is None:
             state.outside_frames = [frame]
@@ -376,18 +499,17 @@ class TunnelAnalyzer(DataAnalyzer):
         """(home agent, care-of, home address, tunnel start, packets, their frames) of
         each tunnel with packets outside any binding, without building the report's
         Tunnels (for the conformance analyzer's finding)."""
-        return [(ha, coa, hoa, s.start_ts, s.outside_packets, tuple(s.outside_frames or ()))
-                for (ha, coa, hoa), s in self.tunnels.items() if s.outside_packets]
+        return [(s.home_agent, s.care_of, s.home_address, s.start_ts, s.outside_packets,
+                 tuple(s.outside_frames or ())) for s in self.tunnels if s.outside_packets]
 
     def results(self) -> list[Tunnel]:
         """The tunnels seen so far, as report models."""
-        out = []
-        for (ha, coa, hoa), s in self.tunnels.items():
-            out.append(Tunnel(ha, coa, hoa, s.start_ts, s.end_ts, _counter(s.to_mn), _counter(s.from_mn),
-                              OutsideBinding(s.outside_packets, tuple(s.outside_frames or ()))
-                              if s.outside_packets else _NO_OUTSIDE,
-                              _top_flows(s), _frozen(s.to_mn), _frozen(s.from_mn)))
-        return out
+        return [Tunnel(s.home_agent, s.care_of, s.home_address, s.start_ts, s.end_ts,
+                       _counter(s.to_mn), _counter(s.from_mn),
+                       OutsideBinding(s.outside_packets, tuple(s.outside_frames or ()))
+                       if s.outside_packets else _NO_OUTSIDE,
+                       _top_flows(s), _frozen(s.to_mn), _frozen(s.from_mn))
+                for s in self.tunnels]
 
     def contribute(self, builder: ReportBuilder) -> None:
         """Add the tunnels and the home agents they reveal."""
@@ -396,27 +518,27 @@ class TunnelAnalyzer(DataAnalyzer):
             builder.home_agents.add(tunnel.home_agent)
 
 
-def _counter(counts: list[Any]) -> Counter:
-    """The report's Counter of one direction's [packets, bytes, ...] (one shared when empty)."""
-    return Counter(counts[0], counts[1]) if counts[0] else _NOTHING
+def _counter(direction: _Direction | None) -> Counter:
+    """The report's Counter of one direction (one shared when it has no packets)."""
+    return Counter(direction.packets, direction.bytes) if direction is not None else _NOTHING
 
 
-def _frozen(counter: list[Any]) -> TrafficSeries | None:
-    """The packets-over-time series of a [packets, bytes, series, bin end] counter."""
-    return None if counter[2] is None else counter[2].freeze(counter[0])
+def _frozen(direction: _Direction | None) -> TrafficSeries | None:
+    """The packets-over-time series of one direction."""
+    return None if direction is None else direction.freeze(direction.packets)
 
 
 def _top_flows(state: _TunnelState) -> tuple[InnerFlow, ...]:
     """The TOP_FLOWS busiest flows, then one summed entry (proto -1, addresses ::)
     for all the others, if any."""
-    ranked = sorted(state.flows, key=lambda v: (-v[0], v[2]))
-    flows = [InnerFlow(v[4], v[5], v[6], v[7], v[8], v[0], v[1], v[2], v[3])
+    ranked = sorted(state.flows, key=lambda v: (-v.packets, v.first_ts))
+    flows = [InnerFlow(v.proto, v.src, v.dst, v.sport, v.dport, v.packets, v.bytes, v.first_ts, v.last_ts)
              for v in ranked[:TOP_FLOWS]]
     rest = ranked[TOP_FLOWS:]
     if state.other is not None:
         rest.append(state.other)
     if rest:
         flows.append(InnerFlow(OTHER_FLOW_PROTO, OTHER_FLOW_ADDRESS, OTHER_FLOW_ADDRESS, None, None,
-                               sum(v[0] for v in rest), sum(v[1] for v in rest),
-                               min(v[2] for v in rest), max(v[3] for v in rest)))
+                               sum(v.packets for v in rest), sum(v.bytes for v in rest),
+                               min(v.first_ts for v in rest), max(v.last_ts for v in rest)))
     return tuple(flows)

@@ -4,6 +4,7 @@ route-optimization sample captures against their truth files."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from ipaddress import IPv6Address
 from pathlib import Path
 
@@ -246,3 +247,112 @@ def test_route_memo_follows_the_bindings_answer_after_expiry() -> None:
     [tunnel] = [t for t in tunnels.results() if t.care_of == COA2]
     assert tunnel.to_mn.packets == 3 and tunnel.from_mn.packets == 1
     assert (tunnel.outside_binding.packets, tunnel.outside_binding.frames) == (1, (6,))
+
+
+# -- the per-route memo of the judgement ------------------------------------------------------
+
+def _route_feeder(bindings_events: list[ev.Event] | None = None):
+    """A bindings analyzer, a tunnel analyzer on it, and ``send(event, route)``
+    handing a data packet to the tunnel analyzer's fast-path handler in that
+    route, as the columnar engine does (the same address objects each time)."""
+    from mipv6scope.analysis.base import data_packet_fields
+    from mipv6scope.analysis.bindings import BindingsAnalyzer
+
+    bindings = BindingsAnalyzer()
+    tunnels = TunnelAnalyzer(bindings)
+    feed(bindings, bindings_events or [])
+
+    def send(event: ev.DataPacket, route: dict) -> None:
+        tunnels.tunnelled_data(data_packet_fields(event) + (route,))
+
+    return bindings, tunnels, send
+
+
+def _outside(tunnels: TunnelAnalyzer, coa: IPv6Address) -> tuple[int, tuple[int, ...]]:
+    [tunnel] = [x for x in tunnels.results() if x.care_of == coa]
+    return tunnel.outside_binding.packets, tunnel.outside_binding.frames
+
+
+def test_judgement_memo_sees_a_node_become_known_without_its_home_binding_changing() -> None:
+    """A flow to a home address nobody registered is not judged. The node then
+    registers with a correspondent only: a BU (node created, no care-of yet), a
+    packet, then an accepted BA (a care-of address known, the home binding still
+    none). Another flow to the same home address makes the bindings analyzer
+    work its answer out again between them, with the same answer (none), so the
+    first flow's remembered leg still holds: what the node's care-of addresses
+    are is what must tell that its next packet is outside any binding."""
+    from mipv6scope.analysis.routes import Route
+    from tests.analysis.builders import CN as CN_B
+    from tests.analysis.builders import ba, bu, to_mn
+
+    bindings, tunnels, send = _route_feeder()
+    down, other = Route(), Route()
+    send(to_mn(1.0, 1, COA2), down)
+    send(to_mn(1.5, 2, COA2), down)
+    feed(bindings, [bu(2.0, 3, 1, care_of=COA3, peer=CN_B, flags="A")])
+    send(to_mn(2.5, 4, COA2), down)  # the node exists, with no care-of address yet
+    feed(bindings, [ba(3.0, 5, 1, care_of=COA3, peer=CN_B)])
+    assert bindings.care_of_addresses(HOA) == [COA3] and bindings.home_binding_at(HOA, 3.5) is None
+    elsewhere = data(3.2, 6, (HA, COA2), IPv6Address("2001:db8:9::10"), HOA)
+    send(elsewhere, other)  # the memo entry of HOA is worked out again: still no home binding
+    send(to_mn(3.5, 7, COA2), down)
+    send(to_mn(4.0, 8, COA2), down)
+    assert _outside(tunnels, COA2) == (3, (6, 7, 8))
+
+
+def test_judgement_memo_follows_a_registration_and_an_expiry_between_packets_of_a_route() -> None:
+    """A node bound to COA3 gets packets tunnelled to COA2 (outside); a BU and
+    BA move its binding to COA2 between two packets of that flow (inside); the
+    binding then expires between two more (outside again)."""
+    from mipv6scope.analysis.routes import Route
+    from tests.analysis.builders import ba, bu, to_mn
+
+    bindings, tunnels, send = _route_feeder([bu(0.5, 1, 1, care_of=COA3), ba(0.6, 2, 1, care_of=COA3)])
+    down = Route()
+    send(to_mn(1.0, 3, COA2), down)
+    send(to_mn(2.0, 4, COA2), down)
+    feed(bindings, [bu(2.5, 5, 2, care_of=COA2, lifetime=4)])
+    send(to_mn(2.6, 6, COA2), down)  # asked, not yet accepted: still outside
+    feed(bindings, [ba(2.7, 7, 2, care_of=COA2, lifetime=4)])  # bound to COA2 until 6.7
+    send(to_mn(3.0, 8, COA2), down)
+    send(to_mn(6.0, 9, COA2), down)
+    send(to_mn(7.0, 10, COA2), down)
+    send(to_mn(8.0, 11, COA2), down)
+    assert _outside(tunnels, COA2) == (5, (3, 4, 6, 10, 11))
+
+
+def test_judgement_of_a_mobile_routers_prefix_asks_every_packet() -> None:
+    """A packet to an address in a mobile router's registered prefix is judged
+    by the router's home binding (RFC 3963): the leg's home address is not the
+    packet's destination, so nothing about it is remembered from the leg."""
+    from mipv6scope.analysis.routes import Route
+    from tests.analysis.builders import ba, bu
+
+    mnp = IPv6Address("2001:db8:77::5")
+    router_bu = replace(bu(0.5, 1, 1, care_of=COA3, flags="AHR"), mobile_network_prefixes=("2001:db8:77::/64",))
+    bindings, tunnels, send = _route_feeder([router_bu, ba(0.6, 2, 1, care_of=COA3, lifetime=5)])
+    assert bindings.mobile_network_prefixes.router_of(mnp) == HOA
+    to_coa3, to_coa2 = Route(), Route()
+    for i, ts in enumerate((1.0, 2.0, 6.0)):  # bound to COA3 until 5.6: then no binding at all
+        send(data(ts, 10 + i, (HA, COA3), CN, mnp), to_coa3)
+        send(data(ts + 0.1, 20 + i, (HA, COA2), CN, mnp), to_coa2)
+    by_coa = {x.care_of: x for x in tunnels.results()}
+    assert by_coa[COA3].home_address == HOA and by_coa[COA3].to_mn.packets == 3
+    assert (by_coa[COA3].outside_binding.packets, by_coa[COA3].outside_binding.frames) == (1, (12,))
+    assert by_coa[COA2].outside_binding.frames == (20, 21, 22)
+
+
+def test_tunnels_sharing_a_care_of_address_keep_apart_and_in_order() -> None:
+    """Two home addresses behind one care-of address, and a second home agent
+    for one of them: three tunnels, counted apart, reported first seen first."""
+    hoa2, ha2 = IPv6Address("2001:db8:1::200"), IPv6Address("2001:db8:1::2")
+    t = TunnelAnalyzer(None)
+    feed(t, [data(1.0, 1, (HA, COA2), CN, HOA), data(1.1, 2, (HA, COA2), CN, hoa2, length=300),
+             data(1.2, 3, (ha2, COA2), CN, hoa2, length=400), data(1.3, 4, (COA2, HA), hoa2, CN, length=500),
+             data(1.4, 5, (HA, COA2), CN, HOA), data(1.5, 6, (COA2, ha2), hoa2, CN, length=600)])
+    got = [(x.home_agent, x.care_of, x.home_address, x.to_mn.packets, x.to_mn.bytes,
+            x.from_mn.packets, x.from_mn.bytes) for x in t.results()]
+    assert got == [(HA, COA2, HOA, 2, 520, 0, 0), (HA, COA2, hoa2, 1, 300, 1, 500),
+                   (ha2, COA2, hoa2, 1, 400, 1, 600)]
+    [first] = [x for x in t.results() if x.home_address == HOA]
+    assert first.from_mn_series is None and sum(first.to_mn_series.counts) == 2
