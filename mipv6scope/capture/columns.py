@@ -133,20 +133,27 @@ class AddressTable:
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
+def mix_rows(rows: np.ndarray) -> np.ndarray:
+    """A 64-bit mix (uint64) of each row of a 2-D integer array: equal rows
+    mix equal, different rows almost never do."""
+    columns = rows.astype(np.uint64, copy=False)
+    mixed = np.zeros(len(rows), np.uint64)
+    with np.errstate(over="ignore"):
+        for column in columns.T:
+            mixed ^= column
+            mixed *= _MIX
+            mixed ^= mixed >> np.uint64(29)
+    return mixed
+
+
 def unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the index of one row of each distinct value, each row's index into
     those) of a 2-D integer array, like ``np.unique(rows, axis=0,
     return_index=True, return_inverse=True)`` but faster: rows are grouped
-    by a 64-bit mix of their columns (sorting 64-bit integers is fast), and
+    by their 64-bit mix (`mix_rows`; sorting 64-bit integers is fast), and
     each group is checked to hold one value, so the answer is exact; a
     collision falls back to ``np.unique(axis=0)``."""
-    columns = rows.astype(np.uint64, copy=False)
-    with np.errstate(over="ignore"):
-        mixed = np.zeros(len(rows), np.uint64)
-        for column in columns.T:
-            mixed = (mixed ^ column) * _MIX
-            mixed ^= mixed >> np.uint64(29)
-    _keys, first, inverse = np.unique(mixed, return_index=True, return_inverse=True)
+    _keys, first, inverse = np.unique(mix_rows(rows), return_index=True, return_inverse=True)
     inverse = inverse.ravel()
     if not (rows[first][inverse] == rows).all():  # two values share a mix
         _keys, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
