@@ -35,10 +35,10 @@ from ..capture.columns import (
     TUNNELLED,
     AddressTable,
     Chunk,
+    Columns,
+    StableIds,
     chunks,
     gather,
-    mix_rows,
-    unique_rows,
 )
 from ..capture.frame import Frame, new_frame
 from ..capture.reader import CaptureReader
@@ -58,12 +58,8 @@ class PackedAddresses(AddressTable):
     """An `AddressTable` that keeps each id's 16 packed bytes (not an address
     object): what a producer sends on (`Gathered.addresses`)."""
 
-    def id_of(self, packed: bytes) -> int:
-        found = self.ids.get(packed)
-        if found is None:
-            found = self.ids[packed] = len(self.objects)
-            self.objects.append(packed)  # type: ignore[arg-type]  # bytes, not an address
-        return found
+    def made(self, packed: bytes) -> bytes:  # type: ignore[override]  # bytes, not an address
+        return packed
 
 
 @dataclass
@@ -98,76 +94,13 @@ class Gathered:
                           int(c.linktype[j]), c.frame_bytes(j), int(c.interface[j])))
 
 
-class RouteIds:
-    """Route keys (rows of kind, address ids, proto, ports) -> ids that stay
-    the same from chunk to chunk, found with numpy: the remembered routes'
-    64-bit mixes (`columns.mix_rows`) are kept sorted and each chunk's
-    distinct keys are looked up among them, then checked whole against the
-    remembered key, so an id is exact. A key whose mix another key has
-    (remembered or in the same chunk) gets an id that is not remembered (a
-    new one each chunk). Past `ROUTES_MAX` ids, between chunks, every id is
-    forgotten (``forget``)."""
-
-    def __init__(self) -> None:
-        self.forget()
-
-    def forget(self) -> None:
-        """Start the ids again from 0."""
-        self.count = 0
-        self.mixes = np.zeros(0, np.uint64)  # sorted
-        self.ids = np.zeros(0, np.int64)     # the id of each of ``mixes``
-        self.keys = np.zeros((1024, 10), np.int64)  # by id (the first ``count`` rows)
-
-    def of(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(the id of each row of ``keys``, the keys of the ids it added, in id order)."""
-        if not len(keys):
-            return np.zeros(0, np.int64), keys[:0]
-        first, inverse = unique_rows(keys)
-        distinct = keys[first]
-        mix = mix_rows(distinct)
-        ids = np.full(len(distinct), -1, np.int64)
-        taken = np.zeros(len(distinct), bool)  # the mix of a remembered route
-        if len(self.mixes):
-            at = np.minimum(np.searchsorted(self.mixes, mix), len(self.mixes) - 1)
-            taken = self.mixes[at] == mix
-            hit = np.flatnonzero(taken)
-            found = self.ids[at[hit]]
-            same = (self.keys[found] == distinct[hit]).all(axis=1)
-            ids[hit[same]] = found[same]
-        new = np.flatnonzero(ids < 0)
-        if not len(new):
-            return ids[inverse], keys[:0]
-        ids[new] = np.arange(self.count, self.count + len(new))
-        self._add(distinct[new], mix[new], ids[new], taken[new])
-        return ids[inverse], distinct[new]
-
-    def _add(self, keys: np.ndarray, mix: np.ndarray, ids: np.ndarray, taken: np.ndarray) -> None:
-        """Keep the new routes' keys, and index them by mix, but not those
-        whose mix is ``taken`` or shared among them."""
-        end = self.count + len(keys)
-        if end > len(self.keys):
-            self.keys = np.concatenate((self.keys, np.zeros((max(end, 2 * len(self.keys)) - len(self.keys), 10),
-                                                            np.int64)))
-        self.keys[self.count:end] = keys
-        self.count = end
-        order = np.argsort(mix)
-        mix, ids, taken = mix[order], ids[order], taken[order]
-        shared = np.zeros(len(mix), bool)
-        shared[1:] = mix[1:] == mix[:-1]
-        shared[:-1] |= shared[1:]
-        alone = ~(taken | shared)
-        at = np.searchsorted(self.mixes, mix[alone])
-        self.mixes = np.insert(self.mixes, at, mix[alone])
-        self.ids = np.insert(self.ids, at, ids[alone])
-
-
 class Gatherer:
     """The columnar pass of one capture that touches no analyzer state:
     chunk -> `Gathered`, with its own address and route ids."""
 
     def __init__(self, keep_frames: bool = True) -> None:
         self.addresses = PackedAddresses()
-        self.routes = RouteIds()
+        self.routes = StableIds(4)  # route keys (`_route_words`)
         self.keep_frames = keep_frames  # False: only the masked frames' bytes are kept
 
     def bound(self) -> bool:
@@ -176,8 +109,7 @@ class Gatherer:
         when it did."""
         if len(self.addresses.objects) < ADDRESSES_MAX:
             return False
-        self.addresses.ids.clear()
-        self.addresses.objects.clear()
+        self.addresses.forget()
         return True
 
     def __call__(self, chunk: Chunk) -> Gathered:
@@ -187,9 +119,10 @@ class Gatherer:
             self.routes.forget()
         known = len(self.addresses.objects)
         cols = gather(chunk, self.addresses)
-        keys = np.stack((cols.kind, cols.outer_src, cols.outer_dst, cols.src, cols.dst, cols.hao,
-                         cols.rh2, cols.proto, cols.sport, cols.dport), axis=1)
-        ids, new = self.routes.of(keys)
+        ids, new = self.routes.of(_route_words(cols))
+        keys = np.stack([column[new] for column in (cols.kind, cols.outer_src, cols.outer_dst, cols.src,
+                                                    cols.dst, cols.hao, cols.rh2, cols.proto,
+                                                    cols.sport, cols.dport)], axis=1)
         n = len(chunk)
         route = np.full(n, -1, np.int32)
         route[cols.rows] = ids
@@ -204,8 +137,17 @@ class Gatherer:
         # 32 bits hold every id, port and length: half the bytes a producer sends
         return Gathered(chunk.ts, chunk.number, reset,
                         self.addresses.objects[known:],  # type: ignore[arg-type]  # bytes
-                        routes_reset, new.astype(np.int32), route, length, inner_length,
+                        routes_reset, keys.astype(np.int32), route, length, inner_length,
                         len(cols.rows), frames, frame_rows)
+
+
+def _route_words(cols: Columns) -> np.ndarray:
+    """The route key of every fast row (kind, address ids, proto, ports) in
+    4 int64 words, exactly: ids and ports + 1 (`NO_ID` is -1) take at most
+    32 and 17 bits."""
+    return np.stack((cols.outer_src << 32 | cols.outer_dst, (cols.src + 1) << 32 | (cols.dst + 1),
+                     (cols.hao + 1) << 32 | (cols.rh2 + 1),
+                     cols.kind << 42 | cols.proto << 34 | (cols.sport + 1) << 17 | (cols.dport + 1)), axis=1)
 
 
 def _rows_of(chunk: Chunk, rows: np.ndarray) -> Chunk:

@@ -103,31 +103,137 @@ class Chunk:
         return self.data[start:start + int(self.caplen[i])]
 
 
+class StableIds:
+    """Rows of a 2-D integer array (``width`` columns) -> small integer ids
+    that stay the same from call to call, found with numpy: the 64-bit mixes
+    (`mix_rows`) of the values met are kept in an open-addressing hash
+    table (arrays; linear probing, vectorised), each row is looked up there
+    and checked whole against the value its id was given for, so an id
+    always stands for one value. Rows not found get new ids, one per
+    distinct value (`unique_rows`); a value whose mix another value has
+    (one met before, or one new in the same call) is given a new id each
+    call instead of being remembered."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.forget()
+
+    def forget(self) -> None:
+        """Start the ids again from 0."""
+        self.count = 0      # ids given
+        self.indexed = 0    # of them in the hash table
+        self._slots(1 << 10)
+        self.columns = np.zeros((self.width, 1 << 10), np.int64)  # by id (the first ``count``)
+
+    def _slots(self, size: int) -> None:
+        self.mixes = np.zeros(size, np.uint64)
+        self.ids = np.full(size, -1, np.int64)  # -1: an empty slot
+
+    def of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the id (int64) of each of ``rows``, the index in ``rows`` of one
+        row of each value given a new id, in id order)."""
+        mix = mix_rows(rows)
+        found = self._find(mix)
+        taken = found >= 0  # the mix of a remembered value
+        at = np.maximum(found, 0)
+        same = taken.copy()
+        for column, known in zip(rows.T, self.columns, strict=True):  # the whole value
+            same &= known[at] == column
+        ids = np.where(same, found, -1)
+        missed = np.flatnonzero(ids < 0)
+        if not len(missed):
+            return ids, missed
+        first, inverse = unique_rows(rows[missed])
+        new = missed[first]
+        added = np.arange(self.count, self.count + len(new))
+        ids[missed] = added[inverse]
+        self._add(rows[new], mix[new], added, taken[new])
+        return ids, new
+
+    def _slot_of(self, mix: np.ndarray) -> np.ndarray:
+        """The first slot to try for each mix: its top bits (the best mixed)."""
+        return (mix >> np.uint64(65 - len(self.mixes).bit_length())).astype(np.int64)
+
+    def _find(self, mix: np.ndarray) -> np.ndarray:
+        """The id indexed under each of ``mix``, or -1."""
+        found = np.full(len(mix), -1, np.int64)
+        mask = len(self.mixes) - 1
+        slot = self._slot_of(mix)
+        pending = np.arange(len(mix))
+        while len(pending):
+            at = slot[pending]
+            held = self.ids[at]
+            hit = (held >= 0) & (self.mixes[at] == mix[pending])
+            found[pending[hit]] = held[hit]
+            pending = pending[(held >= 0) & ~hit]  # another mix there: probe on
+            slot[pending] = (slot[pending] + 1) & mask
+        return found
+
+    def _add(self, rows: np.ndarray, mix: np.ndarray, ids: np.ndarray, taken: np.ndarray) -> None:
+        """Keep new values, and index them by mix, but not those whose mix
+        is ``taken`` or shared among them."""
+        end = self.count + len(rows)
+        if end > self.columns.shape[1]:
+            grown = np.zeros((self.width, max(end, 2 * self.columns.shape[1])), np.int64)
+            grown[:, :self.count] = self.columns[:, :self.count]
+            self.columns = grown
+        self.columns[:, self.count:end] = rows.T
+        self.count = end
+        values, index, counts = np.unique(mix, return_index=True, return_counts=True)
+        alone = index[(counts == 1) & ~taken[index]]
+        if 2 * (self.indexed + len(alone)) > len(self.mixes):  # at most half full
+            held = self.ids >= 0
+            old_mixes, old_ids = self.mixes[held], self.ids[held]
+            size = len(self.mixes)
+            while 2 * (self.indexed + len(alone)) > size:
+                size *= 2
+            self._slots(4 * size)
+            self._index(old_mixes, old_ids)
+        self._index(mix[alone], ids[alone])
+        self.indexed += len(alone)
+
+    def _index(self, mix: np.ndarray, ids: np.ndarray) -> None:
+        """Put distinct mixes, none of them in the table yet, in free slots."""
+        mask = len(self.mixes) - 1
+        slot = self._slot_of(mix)
+        pending = np.arange(len(mix))
+        while len(pending):
+            at = slot[pending]
+            free = self.ids[at] < 0
+            places, first = np.unique(at[free], return_index=True)  # one value a free slot
+            placed = pending[free][first]
+            self.mixes[places] = mix[placed]
+            self.ids[places] = ids[placed]
+            left = np.ones(len(pending), bool)
+            left[np.flatnonzero(free)[first]] = False
+            pending = pending[left]
+            slot[pending] = (slot[pending] + 1) & mask
+
+
 class AddressTable:
-    """16-byte addresses -> small integer ids, and id -> `decode.addresses.address`
-    object; ids are full 128-bit keys (no hash), stable for a whole pass."""
+    """16-byte addresses -> small integer ids (`StableIds` of the full 128
+    bits, so care-of and home addresses that share an interface id differ),
+    and id -> `decode.addresses.address` object (``objects``)."""
 
     def __init__(self) -> None:
-        self.ids: dict[bytes, int] = {}
+        self.rows = StableIds(2)
         self.objects: list[IPv6Address] = []
 
-    def id_of(self, packed: bytes) -> int:
-        """The id of one address (added if new)."""
-        found = self.ids.get(packed)
-        if found is None:
-            found = self.ids[packed] = len(self.objects)
-            self.objects.append(address(packed))
-        return found
+    def made(self, packed: bytes) -> IPv6Address:
+        """What ``objects`` keeps for a new address."""
+        return address(packed)
+
+    def forget(self) -> None:
+        """Start the ids again from 0."""
+        self.rows.forget()
+        self.objects.clear()
 
     def map(self, addresses: np.ndarray) -> np.ndarray:
         """Ids (int64) of the rows of an (n, 16) uint8 array of addresses."""
-        if not len(addresses):
-            return np.zeros(0, np.int64)
         addresses = np.ascontiguousarray(addresses)
-        first, inverse = unique_rows(addresses.view(">u8"))
-        id_of = self.id_of
-        ids = np.fromiter((id_of(row.tobytes()) for row in addresses[first]), np.int64, len(first))
-        return ids[inverse]
+        ids, new = self.rows.of(addresses.view(np.int64))
+        self.objects.extend(map(self.made, map(bytes, addresses[new])))
+        return ids
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -252,23 +358,13 @@ def _u8(data: bytes) -> np.ndarray:
     return np.frombuffer(data, np.uint8)
 
 
-def _u32_at(u8: np.ndarray, at: np.ndarray, little: bool) -> np.ndarray:
-    """The 32-bit unsigned integers at byte offsets ``at`` (int64)."""
-    b = u8[at[:, None] + np.arange(4)].astype(np.int64)
-    if little:
-        return b[:, 0] | b[:, 1] << 8 | b[:, 2] << 16 | b[:, 3] << 24
-    return b[:, 3] | b[:, 2] << 8 | b[:, 1] << 16 | b[:, 0] << 24
-
-
 def _pcap_chunk(data: bytes, heads: list[int], first_number: int, parser: PcapParser) -> Chunk:
     head = np.array(heads, np.int64)
     start = head + parser.record_header_len
-    u8 = _u8(data)
-    little = parser._record.format[0] == "<"  # noqa: SLF001 - the parser's byte order
-    sec = _u32_at(u8, head, little)
-    frac = _u32_at(u8, head + 4, little)
-    caplen = _u32_at(u8, head + 8, little)
-    wirelen = _u32_at(u8, head + 12, little)
+    order = parser._record.format[0]  # noqa: SLF001 - the parser's byte order
+    # every record header is whole in ``data`` (the walk saw it): its 4 words at once
+    words = _u8(data)[head[:, None] + np.arange(16)].view(order + "u4").astype(np.int64)
+    sec, frac, caplen, wirelen = words.T
     # as `PcapParser`: sec + frac / div, each operation rounded once as Python does
     ts = sec.astype(np.float64) + frac.astype(np.float64) / float(parser.ts_divisor)
     n = len(start)
@@ -289,24 +385,34 @@ class _Bytes:
     """Reads at per-frame offsets of one chunk; offsets past the chunk read
     zeros (the caller's length checks reject those frames anyway)."""
 
+    TAIL = 256  # reads wider than this are not made
+
     def __init__(self, data: bytes) -> None:
         self.u8 = _u8(data)
-        self._padded: np.ndarray | None = None
+        # the chunk's last bytes and zeros after them: where reads past the end come from
+        self.tail_at = max(len(self.u8) - self.TAIL, 0)
+        self.tail = np.concatenate((self.u8[self.tail_at:], np.zeros(2 * self.TAIL, np.uint8)))
 
     def at(self, where: np.ndarray, width: int = 1) -> np.ndarray:
         """(n, width) uint8 (or (n,) for width 1) of the bytes at ``where``."""
-        if self._padded is None or len(self._padded) < len(self.u8) + width:
-            self._padded = np.concatenate((self.u8, np.zeros(max(width, 128), np.uint8)))
-        padded = self._padded
-        where = np.minimum(where, len(self.u8))
+        end = len(self.u8)
+        where = np.minimum(where, end)
+        past = where > end - width
         if width == 1:
-            return padded[where]
+            found = self.u8[np.where(past, 0, where)]
+            if past.any():
+                found[past] = 0
+            return found
         # rows of a sliding window: numpy copies each row's bytes at once
-        return np.lib.stride_tricks.sliding_window_view(padded, width)[where]
+        found = np.lib.stride_tricks.sliding_window_view(self.u8, width)[np.where(past, 0, where)] \
+            if end >= width else np.zeros((len(where), width), np.uint8)
+        if past.any():
+            found[past] = np.lib.stride_tricks.sliding_window_view(self.tail, width)[where[past] - self.tail_at]
+        return found
 
     def be16(self, where: np.ndarray) -> np.ndarray:
-        b = self.at(where, 2).astype(np.int64)
-        return b[:, 0] << 8 | b[:, 1]
+        """The big-endian 16-bit words (int64) at ``where``."""
+        return self.at(where, 2).view(">u2").ravel().astype(np.int64)
 
 
 def _after_ethertype(read: _Bytes, start: np.ndarray, ethertype: np.ndarray, offset: np.ndarray
