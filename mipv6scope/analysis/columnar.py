@@ -50,8 +50,8 @@ ROUTES_MAX = 1 << 16  # routes remembered; when full they are forgotten (new Rou
 ADDRESSES_MAX = 1 << 18  # address ids kept; when full, ids and routes start again
 
 FrameHandler = Callable[[Frame, int], None]
-# (the route's fields after (ts, frame, file), its Route, its kind)
-RouteEntry = tuple[tuple, Route, int]
+# the route's 10 fields after (ts, frame, file), then its Route and its kind
+RouteEntry = tuple
 
 
 class PackedAddresses(AddressTable):
@@ -193,7 +193,7 @@ class RouteTable:
         fields = (obj[outer_src], obj[outer_dst], obj[src], obj[dst], kind == TUNNELLED,
                   None if hao == NO_ID else obj[hao], None if rh2 == NO_ID else obj[rh2], proto,
                   None if sport == NO_ID else sport, None if dport == NO_ID else dport)
-        return fields, Route(), kind
+        return (*fields, Route(), kind)
 
 
 def _time_span(ts: np.ndarray) -> tuple[float, float]:
@@ -229,17 +229,20 @@ def run_one(source: Iterable[Gathered], routes: RouteTable, by_kind: Sequence[Se
             # runs of fast rows, stopped at each row due for progress (given
             # before the row is handed on) and at each masked row (decoded)
             for stop in (*sorted(due.union(np.flatnonzero(g.route < 0).tolist())), n):
-                i = begin - 1
+                frame = None
                 try:
-                    for i, t, frame, r, size, inner in zip(  # noqa: B007 - i: where a handler raised
-                            range(begin, stop), ts[begin:stop], number[begin:stop], route[begin:stop],
-                            length[begin:stop], inner_length[begin:stop], strict=True):
-                        entry = entries[r]
-                        fields = (t, frame, 0, *entry[0], size, inner, entry[1])
-                        for handler in by_kind[entry[2]]:
+                    for t, frame, r, size, inner in zip(
+                            ts[begin:stop], number[begin:stop], route[begin:stop], length[begin:stop],
+                            inner_length[begin:stop], strict=True):
+                        (outer_src, outer_dst, src, dst, tunnelled, hao, rh2, proto, sport, dport, memo,
+                         kind) = entries[r]
+                        fields = (t, frame, 0, outer_src, outer_dst, src, dst, tunnelled, hao, rh2, proto,
+                                  sport, dport, size, inner, memo)
+                        for handler in by_kind[kind]:
                             handler(fields)
                 except BaseException:
-                    done = i + 1
+                    if frame is not None:  # the frame a handler raised on
+                        done = number.index(frame, begin) + 1
                     raise
                 if stop == n:
                     break
@@ -288,7 +291,7 @@ def dispatch(fields_of: tuple[float, int, int, Frame, RouteEntry | None, int, in
     if route is None:
         decoded(frame, file)
         return False
-    fields = (ts, number, file, *route[0], length, inner_length, route[1])
-    for handler in by_kind[route[2]]:
+    fields = (ts, number, file, *route[:10], length, inner_length, route[10])
+    for handler in by_kind[route[11]]:
         handler(fields)
     return True

@@ -421,9 +421,10 @@ def _after_ethertype(read: _Bytes, start: np.ndarray, ethertype: np.ndarray, off
     before ``offset`` of frames at ``start``, through up to `MAX_VLAN_TAGS`
     VLAN tags (`link._after_ethertype`)."""
     ethertype, offset = ethertype.copy(), offset.copy()
-    tpids = np.array(sorted(VLAN_TPIDS))
     for _ in range(MAX_VLAN_TAGS):
-        tagged = np.isin(ethertype, tpids)
+        tagged = np.zeros(len(ethertype), bool)
+        for tpid in VLAN_TPIDS:
+            tagged |= ethertype == tpid
         if not tagged.any():
             break
         ethertype[tagged] = read.be16(start[tagged] + offset[tagged] + 2)
@@ -436,8 +437,10 @@ def _link_offsets(read: _Bytes, chunk: Chunk) -> tuple[np.ndarray, np.ndarray]:
     n = len(chunk)
     ok = np.zeros(n, bool)
     off = np.zeros(n, np.int64)
-    for linktype in np.unique(chunk.linktype).tolist():
-        rows = np.flatnonzero(chunk.linktype == linktype) if n else np.zeros(0, np.int64)
+    linktypes = chunk.linktype
+    one = n and (linktypes == linktypes[0]).all()  # as in every pcap file
+    for linktype in [int(linktypes[0])] if one else np.unique(linktypes).tolist():
+        rows = np.arange(n) if one else np.flatnonzero(linktypes == linktype)
         start = chunk.start[rows]
         if linktype == LINKTYPE_ETHERNET:
             is6, at = _after_ethertype(read, start, read.be16(start + 12), np.full(len(rows), 14, np.int64))
