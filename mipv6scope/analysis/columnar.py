@@ -205,6 +205,14 @@ def _time_span(ts: np.ndarray) -> tuple[float, float]:
     return float(values.min()), float(values.max())
 
 
+def _numbers(number: np.ndarray) -> Sequence[int]:
+    """A chunk's frame numbers (increasing) as a range when they follow each
+    other (as they do), else a list."""
+    if len(number) and int(number[-1]) - int(number[0]) == len(number) - 1:
+        return range(int(number[0]), int(number[-1]) + 1)
+    return number.tolist()
+
+
 def run_one(source: Iterable[Gathered], routes: RouteTable, by_kind: Sequence[Sequence[DataHandler]],
             decoded: FrameHandler, saw: Callable[[float, float], None], counted: Callable[[int], None],
             progress: Callable[[int], None] | None, progress_every: int) -> None:
@@ -222,7 +230,7 @@ def run_one(source: Iterable[Gathered], routes: RouteTable, by_kind: Sequence[Se
         n = len(g.ts)
         until = next_at - frames_before  # the row (1-based) due for progress
         due = set(range(until - 1, n, progress_every)) if progress is not None else set()
-        ts, number, route = g.ts.tolist(), g.number.tolist(), g.route.tolist()
+        ts, number, route = g.ts.tolist(), _numbers(g.number), g.route.tolist()
         length, inner_length = g.length.tolist(), g.inner_length.tolist()
         done = begin = 0  # rows begun; the first row of the next run of fast rows
         try:
@@ -242,7 +250,7 @@ def run_one(source: Iterable[Gathered], routes: RouteTable, by_kind: Sequence[Se
                             handler(fields)
                 except BaseException:
                     if frame is not None:  # the frame a handler raised on
-                        done = number.index(frame, begin) + 1
+                        done = number.index(frame) + 1
                     raise
                 if stop == n:
                     break

@@ -49,7 +49,7 @@ from .pcap import FILE_HEADER_LEN, PcapParser
 from .pcapng import PacketRow
 from .reader import ByteSource, CaptureReader
 
-CHUNK_BYTES = 2 << 20  # bytes read at a time; a chunk holds whole records from them
+CHUNK_BYTES = 4 << 20  # bytes read at a time; a chunk holds whole records from them
 CHUNK_FRAMES = 1 << 14  # at most this many frames per chunk (memory stays bounded)
 MAX_VLAN_TAGS = 2
 
