@@ -399,18 +399,14 @@ class _Bytes:
         """(n, width) uint8 (or (n,) for width 1) of the bytes at ``where``."""
         end = len(self.u8)
         where = np.minimum(where, end)
-        past = where > end - width
-        if width == 1:
-            found = self.u8[np.where(past, 0, where)]
-            if past.any():
-                found[past] = 0
-            return found
-        # rows of a sliding window: numpy copies each row's bytes at once
-        found = np.lib.stride_tricks.sliding_window_view(self.u8, width)[np.where(past, 0, where)] \
-            if end >= width else np.zeros((len(where), width), np.uint8)
+        past = where > end - width  # read from ``tail``
+        if end < width:
+            found = np.zeros((len(where), width), np.uint8)
+        else:  # rows of a sliding window: numpy copies each row's bytes at once
+            found = np.lib.stride_tricks.sliding_window_view(self.u8, width)[np.where(past, 0, where)]
         if past.any():
             found[past] = np.lib.stride_tricks.sliding_window_view(self.tail, width)[where[past] - self.tail_at]
-        return found
+        return found[:, 0] if width == 1 else found
 
     def be16(self, where: np.ndarray) -> np.ndarray:
         """The big-endian 16-bit words (int64) at ``where``."""
