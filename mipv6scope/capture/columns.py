@@ -183,13 +183,14 @@ class StableIds:
         self.count = end
         values, index, counts = np.unique(mix, return_index=True, return_counts=True)
         alone = index[(counts == 1) & ~taken[index]]
-        if 2 * (self.indexed + len(alone)) > len(self.mixes):  # at most half full
+        need = self.indexed + len(alone)
+        if 2 * need > len(self.mixes):  # at most half full: grow to at most a third
             held = self.ids >= 0
             old_mixes, old_ids = self.mixes[held], self.ids[held]
             size = len(self.mixes)
-            while 2 * (self.indexed + len(alone)) > size:
+            while size < 3 * need:
                 size *= 2
-            self._slots(4 * size)
+            self._slots(size)
             self._index(old_mixes, old_ids)
         self._index(mix[alone], ids[alone])
         self.indexed += len(alone)
