@@ -158,17 +158,22 @@ class StableIds:
 
     def _find(self, mix: np.ndarray) -> np.ndarray:
         """The id indexed under each of ``mix``, or -1."""
-        found = np.full(len(mix), -1, np.int64)
         mask = len(self.mixes) - 1
-        slot = self._slot_of(mix)
-        pending = np.arange(len(mix))
+        at = self._slot_of(mix)
+        held = self.ids[at]
+        occupied = held >= 0
+        hit = occupied & (self.mixes[at] == mix)
+        found = np.where(hit, held, -1)
+        pending = np.flatnonzero(occupied & ~hit)  # another mix in the slot: probe on
+        at = at[pending]
         while len(pending):
-            at = slot[pending]
+            at = (at + 1) & mask
             held = self.ids[at]
-            hit = (held >= 0) & (self.mixes[at] == mix[pending])
+            occupied = held >= 0
+            hit = occupied & (self.mixes[at] == mix[pending])
             found[pending[hit]] = held[hit]
-            pending = pending[(held >= 0) & ~hit]  # another mix there: probe on
-            slot[pending] = (slot[pending] + 1) & mask
+            more = occupied & ~hit
+            pending, at = pending[more], at[more]
         return found
 
     def _add(self, rows: np.ndarray, mix: np.ndarray, ids: np.ndarray, taken: np.ndarray) -> None:
