@@ -371,7 +371,7 @@ def _pcap_chunk(data: bytes, heads: list[int], first_number: int, parser: PcapPa
     start = head + parser.record_header_len
     order = parser._record.format[0]  # noqa: SLF001 - the parser's byte order
     # every record header is whole in ``data`` (the walk saw it): its 4 words at once
-    words = np.lib.stride_tricks.sliding_window_view(_u8(data), 16)[head].view(order + "u4").astype(np.int64)
+    words = _windows(_u8(data), 16)[head].view(order + "u4").reshape(-1, 4).astype(np.int64)
     sec, frac, caplen, wirelen = words.T
     # as `PcapParser`: sec + frac / div, each operation rounded once as Python does
     ts = sec.astype(np.float64) + frac.astype(np.float64) / float(parser.ts_divisor)
@@ -388,6 +388,12 @@ def _pcapng_chunk(data: bytes, rows: list[PacketRow]) -> Chunk:
 
 
 # -- gathering the fields -------------------------------------------------------------------------
+
+def _windows(u8: np.ndarray, width: int) -> np.ndarray:
+    """The ``width`` bytes at every offset of ``u8`` (at least ``width``
+    long), as one item each (a read-only view, no copy)."""
+    return np.ndarray((len(u8) - width + 1,), np.dtype((np.void, width)), u8, 0, (1,))
+
 
 class _Bytes:
     """Reads at per-frame offsets of one chunk; offsets past the chunk read
@@ -406,12 +412,15 @@ class _Bytes:
         end = len(self.u8)
         where = np.minimum(where, end)
         past = where > end - width  # read from ``tail``
+        inside = np.where(past, 0, where)
         if end < width:
             found = np.zeros((len(where), width), np.uint8)
-        else:  # rows of a sliding window: numpy copies each row's bytes at once
-            found = np.lib.stride_tricks.sliding_window_view(self.u8, width)[np.where(past, 0, where)]
+        elif width == 1:
+            found = self.u8[inside][:, None]
+        else:  # items of ``width`` bytes at every offset: numpy copies each at once
+            found = _windows(self.u8, width)[inside].view(np.uint8).reshape(len(where), width)
         if past.any():
-            found[past] = np.lib.stride_tricks.sliding_window_view(self.tail, width)[where[past] - self.tail_at]
+            found[past] = _windows(self.tail, width)[where[past] - self.tail_at].view(np.uint8).reshape(-1, width)
         return found[:, 0] if width == 1 else found
 
     def be16(self, where: np.ndarray) -> np.ndarray:
