@@ -56,6 +56,7 @@ MAX_VLAN_TAGS = 2
 NH_TCP, NH_UDP, NH_IPV6, NH_ROUTING, NH_DSTOPTS = 6, 17, 41, 43, 60
 # inner next headers that need the full decoder (`classify.NOT_PLAIN_DATA`)
 NOT_PLAIN_DATA = np.array(sorted((0, 43, 44, 50, 51, 58, 60, 135, 62, NH_IPV6)))
+_NOT_PLAIN = np.isin(np.arange(256), NOT_PLAIN_DATA)  # by next header value
 # ext[1:8] of the canonical HAO header and ext[1:4] of the RH2 one, as the
 # big-endian integers of ext[0:8] and ext[0:4] without their first byte
 _HAO_LAYOUT, _HAO_MASK = 0x02010200_00C910, (1 << 56) - 1
@@ -549,7 +550,7 @@ def gather(chunk: Chunk, table: AddressTable) -> Columns:
     # the inner header of a tunnel
     iplen, inh = words[:, 22].astype(np.int64), head[:, 46].astype(np.int64)
     fail(tunnel & ((plen < 40) | (head[:, 40] >> 4 != 6) | (iplen == 0) | (40 + iplen > plen)
-                   | np.isin(inh, NOT_PLAIN_DATA)), R_INNER)
+                   | _NOT_PLAIN[inh]), R_INNER)
     # the canonical HAO / RH2 header of route-optimised data
     hao_layout = (nh == NH_DSTOPTS) & (head[:, 40:48].view(">u8").ravel() & _HAO_MASK == _HAO_LAYOUT)
     rh2_layout = (nh == NH_ROUTING) & (head[:, 40:44].view(">u4").ravel() & _RH2_MASK == _RH2_LAYOUT)
@@ -568,10 +569,13 @@ def gather(chunk: Chunk, table: AddressTable) -> Columns:
     fail((is_tcp & (seg_len < 20)) | (is_udp & (seg_len < 8)), R_SEGMENT)
     fail(is_udp & ((words[rows, seg_word + 2] != seg_len) | (words[rows, seg_word + 3] == 0)), R_UDP)
 
-    # pseudo-header addresses: the inner ones; HAO for the source, RH2 for the destination
-    by_word = words[:, 4:40].T.copy()  # summing rows of a contiguous block is fast, columns not
-    outer_src, outer_dst = by_word[0:8].sum(axis=0), by_word[8:16].sum(axis=0)
-    third, fourth = by_word[20:28].sum(axis=0), by_word[28:36].sum(axis=0)
+    # pseudo-header addresses: the inner ones; HAO for the source, RH2 for the
+    # destination. Only their sums modulo 0xFFFF count: a 64-bit big-endian
+    # word is its four 16-bit words' sum modulo 0xFFFF (2^16 is 1 modulo 0xFFFF)
+    outer = (head[:, 8:40].view(">u8") % 0xFFFF).astype(np.int64)
+    inner = (head[:, 48:80].view(">u8") % 0xFFFF).astype(np.int64)
+    outer_src, outer_dst = outer[:, 0] + outer[:, 1], outer[:, 2] + outer[:, 3]
+    third, fourth = inner[:, 0] + inner[:, 1], inner[:, 2] + inner[:, 3]
     checked = np.flatnonzero((reason == R_FAST) & (is_tcp | is_udp))
     if len(checked):
         c = checked
