@@ -4,20 +4,22 @@ Each chunk of a capture is gathered at once (`columns.gather`): the frames
 the fast layouts explain go to the analyzers' data handlers as the same
 field tuples the reference engine's fast path gives (`classify`), and the
 masked ones are decoded in full (`decode_frame`) as there, all in frame
-order. The work is in two halves: `Gatherer` (walk, gather, distinct routes:
-no analyzer state, so it can run in this process, a ``--jobs`` producer
+order. The work is in two halves: `Gatherer` (walk, gather, route ids: no
+analyzer state, so it can run in this process, a ``--jobs`` producer
 process (`parallel`) or a cluster task (`cluster`)) makes a `Gathered` per
-chunk, and `ChunkRows` / `run_one` / `merged` in the analysing process turn
-it into field tuples and Frames for the analyzers. Several captures are merged by time, with the same duplicate check,
-as in the reference engine (`engine._frames`, `engine._Dedupe`).
+chunk, and `RouteTable` / `run_one` / `merged` in the analysing process
+turn it into field tuples and Frames for the analyzers. Several captures
+are merged by time, with the same duplicate check, as in the reference
+engine (`engine._frames`, `engine._Dedupe`).
 
 A field tuple is (ts, frame, file) + the route's fields (outer source and
 destination, source, destination, tunnelled, hao, rh2, proto, sport, dport)
-+ (length, inner_length, route). The route's fields and its `routes.Route`
-are made once per distinct route (the addresses, kind and ports, read as
-integer ids from the chunk's columns), so the analyzers' per-route memos
-work as on the reference path; numpy values become Python values once per
-chunk (``tolist``), not per element.
++ (length, inner_length, route). Every fast frame's route (kind, address
+ids, proto, ports) has an id that stays the same from chunk to chunk
+(`columns.StableIds`, in the `Gatherer`); the route's fields and its
+`routes.Route` are made once, when its id is new (`RouteTable`), so the
+analyzers' per-route memos work as on the reference path; numpy values
+become Python values once per chunk (``tolist``), not per element.
 """
 
 from __future__ import annotations
