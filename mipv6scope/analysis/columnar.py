@@ -280,11 +280,14 @@ def _keyed(source: Iterable[Gathered], file: int
     routes = RouteTable()
     for g in source:
         entries = routes.of_chunk(g)
-        for i, (ts, number, route, length, inner_length) in enumerate(zip(
+        c = g.frames  # every row's (frame_rows is None)
+        data = c.data
+        for ts, number, route, length, inner_length, start, caplen, wirelen, linktype, interface in zip(
                 g.ts.tolist(), g.number.tolist(), g.route.tolist(), g.length.tolist(),
-                g.inner_length.tolist(), strict=True)):
-            yield (ts, file, number, g.frame(i), None if route < 0 else entries[route],
-                   length, inner_length)
+                g.inner_length.tolist(), c.start.tolist(), c.caplen.tolist(), c.wirelen.tolist(),
+                c.linktype.tolist(), c.interface.tolist(), strict=True):
+            frame = new_frame((number, ts, caplen, wirelen, linktype, data[start:start + caplen], interface))
+            yield ts, file, number, frame, None if route < 0 else entries[route], length, inner_length
 
 
 def merged(sources: Sequence[Iterable[Gathered]]
