@@ -49,15 +49,18 @@ from .pcap import FILE_HEADER_LEN, PcapParser
 from .pcapng import PacketRow
 from .reader import ByteSource, CaptureReader
 
-CHUNK_BYTES = 2 << 20  # bytes read at a time; a chunk holds whole records from them
+CHUNK_BYTES = 4 << 20  # bytes read at a time; a chunk holds whole records from them
 CHUNK_FRAMES = 1 << 14  # at most this many frames per chunk (memory stays bounded)
 MAX_VLAN_TAGS = 2
 
 NH_TCP, NH_UDP, NH_IPV6, NH_ROUTING, NH_DSTOPTS = 6, 17, 41, 43, 60
 # inner next headers that need the full decoder (`classify.NOT_PLAIN_DATA`)
 NOT_PLAIN_DATA = np.array(sorted((0, 43, 44, 50, 51, 58, 60, 135, 62, NH_IPV6)))
-_HAO_LAYOUT = np.frombuffer(b"\x02\x01\x02\x00\x00\xc9\x10", np.uint8)  # ext[1:8]
-_RH2_LAYOUT = np.frombuffer(b"\x02\x02\x01", np.uint8)  # ext[1:4]
+_NOT_PLAIN = np.isin(np.arange(256), NOT_PLAIN_DATA)  # by next header value
+# ext[1:8] of the canonical HAO header and ext[1:4] of the RH2 one, as the
+# big-endian integers of ext[0:8] and ext[0:4] without their first byte
+_HAO_LAYOUT, _HAO_MASK = 0x02010200_00C910, (1 << 56) - 1
+_RH2_LAYOUT, _RH2_MASK = 0x020201, (1 << 24) - 1
 
 # Kinds of data packet (`classify.TUNNELLED`, `ROUTE_OPTIMISED`, `PLAIN`)
 TUNNELLED, ROUTE_OPTIMISED, PLAIN = 0, 1, 2
@@ -103,50 +106,169 @@ class Chunk:
         return self.data[start:start + int(self.caplen[i])]
 
 
+class StableIds:
+    """Rows of a 2-D integer array (``width`` columns) -> small integer ids
+    that stay the same from call to call, found with numpy: the 64-bit mixes
+    (`mix_rows`) of the values met are kept in an open-addressing hash
+    table (arrays; linear probing, vectorised), each row is looked up there
+    and checked whole against the value its id was given for, so an id
+    always stands for one value. Rows not found get new ids, one per
+    distinct value (`unique_rows`); a value whose mix another value has
+    (one met before, or one new in the same call) is given a new id each
+    call instead of being remembered."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.forget()
+
+    def forget(self) -> None:
+        """Start the ids again from 0."""
+        self.count = 0      # ids given
+        self.indexed = 0    # of them in the hash table
+        self._slots(1 << 10)
+        self.columns = np.zeros((self.width, 1 << 10), np.int64)  # by id (the first ``count``)
+
+    def _slots(self, size: int) -> None:
+        self.mixes = np.zeros(size, np.uint64)
+        self.ids = np.full(size, -1, np.int64)  # -1: an empty slot
+
+    def of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the id (int64) of each of ``rows``, the index in ``rows`` of one
+        row of each value given a new id, in id order)."""
+        mix = mix_rows(rows)
+        found = self._find(mix)
+        taken = found >= 0  # the mix of a remembered value
+        at = np.maximum(found, 0)
+        same = taken.copy()
+        for column, known in zip(rows.T, self.columns, strict=True):  # the whole value
+            same &= known[at] == column
+        ids = np.where(same, found, -1)
+        missed = np.flatnonzero(ids < 0)
+        if not len(missed):
+            return ids, missed
+        first, inverse = unique_rows(rows[missed])
+        new = missed[first]
+        added = np.arange(self.count, self.count + len(new))
+        ids[missed] = added[inverse]
+        self._add(rows[new], mix[new], added, taken[new])
+        return ids, new
+
+    def _slot_of(self, mix: np.ndarray) -> np.ndarray:
+        """The first slot to try for each mix: its top bits (the best mixed)."""
+        return (mix >> np.uint64(65 - len(self.mixes).bit_length())).astype(np.int64)
+
+    def _find(self, mix: np.ndarray) -> np.ndarray:
+        """The id indexed under each of ``mix``, or -1."""
+        mask = len(self.mixes) - 1
+        at = self._slot_of(mix)
+        held = self.ids[at]
+        occupied = held >= 0
+        hit = occupied & (self.mixes[at] == mix)
+        found = np.where(hit, held, -1)
+        pending = np.flatnonzero(occupied & ~hit)  # another mix in the slot: probe on
+        at = at[pending]
+        while len(pending):
+            at = (at + 1) & mask
+            held = self.ids[at]
+            occupied = held >= 0
+            hit = occupied & (self.mixes[at] == mix[pending])
+            found[pending[hit]] = held[hit]
+            more = occupied & ~hit
+            pending, at = pending[more], at[more]
+        return found
+
+    def _add(self, rows: np.ndarray, mix: np.ndarray, ids: np.ndarray, taken: np.ndarray) -> None:
+        """Keep new values, and index them by mix, but not those whose mix
+        is ``taken`` or shared among them."""
+        end = self.count + len(rows)
+        if end > self.columns.shape[1]:
+            grown = np.zeros((self.width, max(end, 2 * self.columns.shape[1])), np.int64)
+            grown[:, :self.count] = self.columns[:, :self.count]
+            self.columns = grown
+        self.columns[:, self.count:end] = rows.T
+        self.count = end
+        values, index, counts = np.unique(mix, return_index=True, return_counts=True)
+        alone = index[(counts == 1) & ~taken[index]]
+        need = self.indexed + len(alone)
+        if 2 * need > len(self.mixes):  # at most half full: grow to at most a third
+            held = self.ids >= 0
+            old_mixes, old_ids = self.mixes[held], self.ids[held]
+            size = len(self.mixes)
+            while size < 3 * need:
+                size *= 2
+            self._slots(size)
+            self._index(old_mixes, old_ids)
+        self._index(mix[alone], ids[alone])
+        self.indexed += len(alone)
+
+    def _index(self, mix: np.ndarray, ids: np.ndarray) -> None:
+        """Put distinct mixes, none of them in the table yet, in free slots."""
+        mask = len(self.mixes) - 1
+        slot = self._slot_of(mix)
+        pending = np.arange(len(mix))
+        while len(pending):
+            at = slot[pending]
+            free = self.ids[at] < 0
+            places, first = np.unique(at[free], return_index=True)  # one value a free slot
+            placed = pending[free][first]
+            self.mixes[places] = mix[placed]
+            self.ids[places] = ids[placed]
+            left = np.ones(len(pending), bool)
+            left[np.flatnonzero(free)[first]] = False
+            pending = pending[left]
+            slot[pending] = (slot[pending] + 1) & mask
+
+
 class AddressTable:
-    """16-byte addresses -> small integer ids, and id -> `decode.addresses.address`
-    object; ids are full 128-bit keys (no hash), stable for a whole pass."""
+    """16-byte addresses -> small integer ids (`StableIds` of the full 128
+    bits, so care-of and home addresses that share an interface id differ),
+    and id -> `decode.addresses.address` object (``objects``)."""
 
     def __init__(self) -> None:
-        self.ids: dict[bytes, int] = {}
+        self.rows = StableIds(2)
         self.objects: list[IPv6Address] = []
 
-    def id_of(self, packed: bytes) -> int:
-        """The id of one address (added if new)."""
-        found = self.ids.get(packed)
-        if found is None:
-            found = self.ids[packed] = len(self.objects)
-            self.objects.append(address(packed))
-        return found
+    def made(self, packed: bytes) -> IPv6Address:
+        """What ``objects`` keeps for a new address."""
+        return address(packed)
+
+    def forget(self) -> None:
+        """Start the ids again from 0."""
+        self.rows.forget()
+        self.objects.clear()
 
     def map(self, addresses: np.ndarray) -> np.ndarray:
         """Ids (int64) of the rows of an (n, 16) uint8 array of addresses."""
-        if not len(addresses):
-            return np.zeros(0, np.int64)
         addresses = np.ascontiguousarray(addresses)
-        first, inverse = unique_rows(addresses.view(">u8"))
-        id_of = self.id_of
-        ids = np.fromiter((id_of(row.tobytes()) for row in addresses[first]), np.int64, len(first))
-        return ids[inverse]
+        ids, new = self.rows.of(addresses.view(np.int64))
+        self.objects.extend(map(self.made, map(bytes, addresses[new])))
+        return ids
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def mix_rows(rows: np.ndarray) -> np.ndarray:
+    """A 64-bit mix (uint64) of each row of a 2-D integer array: equal rows
+    mix equal, different rows almost never do."""
+    columns = rows.astype(np.uint64, copy=False)
+    mixed = np.zeros(len(rows), np.uint64)
+    with np.errstate(over="ignore"):
+        for column in columns.T:
+            mixed ^= column
+            mixed *= _MIX
+            mixed ^= mixed >> np.uint64(29)
+    return mixed
 
 
 def unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the index of one row of each distinct value, each row's index into
     those) of a 2-D integer array, like ``np.unique(rows, axis=0,
     return_index=True, return_inverse=True)`` but faster: rows are grouped
-    by a 64-bit mix of their columns (sorting 64-bit integers is fast), and
+    by their 64-bit mix (`mix_rows`; sorting 64-bit integers is fast), and
     each group is checked to hold one value, so the answer is exact; a
     collision falls back to ``np.unique(axis=0)``."""
-    columns = rows.astype(np.uint64, copy=False)
-    with np.errstate(over="ignore"):
-        mixed = np.zeros(len(rows), np.uint64)
-        for column in columns.T:
-            mixed = (mixed ^ column) * _MIX
-            mixed ^= mixed >> np.uint64(29)
-    _keys, first, inverse = np.unique(mixed, return_index=True, return_inverse=True)
+    _keys, first, inverse = np.unique(mix_rows(rows), return_index=True, return_inverse=True)
     inverse = inverse.ravel()
     if not (rows[first][inverse] == rows).all():  # two values share a mix
         _keys, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
@@ -245,23 +367,13 @@ def _u8(data: bytes) -> np.ndarray:
     return np.frombuffer(data, np.uint8)
 
 
-def _u32_at(u8: np.ndarray, at: np.ndarray, little: bool) -> np.ndarray:
-    """The 32-bit unsigned integers at byte offsets ``at`` (int64)."""
-    b = u8[at[:, None] + np.arange(4)].astype(np.int64)
-    if little:
-        return b[:, 0] | b[:, 1] << 8 | b[:, 2] << 16 | b[:, 3] << 24
-    return b[:, 3] | b[:, 2] << 8 | b[:, 1] << 16 | b[:, 0] << 24
-
-
 def _pcap_chunk(data: bytes, heads: list[int], first_number: int, parser: PcapParser) -> Chunk:
     head = np.array(heads, np.int64)
     start = head + parser.record_header_len
-    u8 = _u8(data)
-    little = parser._record.format[0] == "<"  # noqa: SLF001 - the parser's byte order
-    sec = _u32_at(u8, head, little)
-    frac = _u32_at(u8, head + 4, little)
-    caplen = _u32_at(u8, head + 8, little)
-    wirelen = _u32_at(u8, head + 12, little)
+    order = parser._record.format[0]  # noqa: SLF001 - the parser's byte order
+    # every record header is whole in ``data`` (the walk saw it): its 4 words at once
+    words = _windows(_u8(data), 16)[head].view(order + "u4").reshape(-1, 4).astype(np.int64)
+    sec, frac, caplen, wirelen = words.T
     # as `PcapParser`: sec + frac / div, each operation rounded once as Python does
     ts = sec.astype(np.float64) + frac.astype(np.float64) / float(parser.ts_divisor)
     n = len(start)
@@ -278,28 +390,43 @@ def _pcapng_chunk(data: bytes, rows: list[PacketRow]) -> Chunk:
 
 # -- gathering the fields -------------------------------------------------------------------------
 
+def _windows(u8: np.ndarray, width: int) -> np.ndarray:
+    """The ``width`` bytes at every offset of ``u8`` (at least ``width``
+    long), as one item each (a read-only view, no copy)."""
+    return np.ndarray((len(u8) - width + 1,), np.dtype((np.void, width)), u8, 0, (1,))
+
+
 class _Bytes:
     """Reads at per-frame offsets of one chunk; offsets past the chunk read
     zeros (the caller's length checks reject those frames anyway)."""
 
+    TAIL = 256  # reads wider than this are not made
+
     def __init__(self, data: bytes) -> None:
         self.u8 = _u8(data)
-        self._padded: np.ndarray | None = None
+        # the chunk's last bytes and zeros after them: where reads past the end come from
+        self.tail_at = max(len(self.u8) - self.TAIL, 0)
+        self.tail = np.concatenate((self.u8[self.tail_at:], np.zeros(2 * self.TAIL, np.uint8)))
 
     def at(self, where: np.ndarray, width: int = 1) -> np.ndarray:
         """(n, width) uint8 (or (n,) for width 1) of the bytes at ``where``."""
-        if self._padded is None or len(self._padded) < len(self.u8) + width:
-            self._padded = np.concatenate((self.u8, np.zeros(max(width, 128), np.uint8)))
-        padded = self._padded
-        where = np.minimum(where, len(self.u8))
-        if width == 1:
-            return padded[where]
-        # rows of a sliding window: numpy copies each row's bytes at once
-        return np.lib.stride_tricks.sliding_window_view(padded, width)[where]
+        end = len(self.u8)
+        where = np.minimum(where, end)
+        past = where > end - width  # read from ``tail``
+        inside = np.where(past, 0, where)
+        if end < width:
+            found = np.zeros((len(where), width), np.uint8)
+        elif width == 1:
+            found = self.u8[inside][:, None]
+        else:  # items of ``width`` bytes at every offset: numpy copies each at once
+            found = _windows(self.u8, width)[inside].view(np.uint8).reshape(len(where), width)
+        if past.any():
+            found[past] = _windows(self.tail, width)[where[past] - self.tail_at].view(np.uint8).reshape(-1, width)
+        return found[:, 0] if width == 1 else found
 
     def be16(self, where: np.ndarray) -> np.ndarray:
-        b = self.at(where, 2).astype(np.int64)
-        return b[:, 0] << 8 | b[:, 1]
+        """The big-endian 16-bit words (int64) at ``where``."""
+        return self.at(where, 2).view(">u2").ravel().astype(np.int64)
 
 
 def _after_ethertype(read: _Bytes, start: np.ndarray, ethertype: np.ndarray, offset: np.ndarray
@@ -308,9 +435,10 @@ def _after_ethertype(read: _Bytes, start: np.ndarray, ethertype: np.ndarray, off
     before ``offset`` of frames at ``start``, through up to `MAX_VLAN_TAGS`
     VLAN tags (`link._after_ethertype`)."""
     ethertype, offset = ethertype.copy(), offset.copy()
-    tpids = np.array(sorted(VLAN_TPIDS))
     for _ in range(MAX_VLAN_TAGS):
-        tagged = np.isin(ethertype, tpids)
+        tagged = np.zeros(len(ethertype), bool)
+        for tpid in VLAN_TPIDS:
+            tagged |= ethertype == tpid
         if not tagged.any():
             break
         ethertype[tagged] = read.be16(start[tagged] + offset[tagged] + 2)
@@ -323,8 +451,10 @@ def _link_offsets(read: _Bytes, chunk: Chunk) -> tuple[np.ndarray, np.ndarray]:
     n = len(chunk)
     ok = np.zeros(n, bool)
     off = np.zeros(n, np.int64)
-    for linktype in np.unique(chunk.linktype).tolist():
-        rows = np.flatnonzero(chunk.linktype == linktype) if n else np.zeros(0, np.int64)
+    linktypes = chunk.linktype
+    one = n and (linktypes == linktypes[0]).all()  # as in every pcap file
+    for linktype in [int(linktypes[0])] if one else np.unique(linktypes).tolist():
+        rows = np.arange(n) if one else np.flatnonzero(linktypes == linktype)
         start = chunk.start[rows]
         if linktype == LINKTYPE_ETHERNET:
             is6, at = _after_ethertype(read, start, read.be16(start + 12), np.full(len(rows), 14, np.int64))
@@ -385,8 +515,7 @@ def _segment_sums(read: _Bytes, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 def _words(block: np.ndarray) -> np.ndarray:
     """(n, k / 2) big-endian 16-bit words (int32) of an (n, k) uint8 block."""
-    b = block.astype(np.int32)
-    return b[:, 0::2] << 8 | b[:, 1::2]
+    return block.view(">u2").astype(np.int32)
 
 
 def gather(chunk: Chunk, table: AddressTable) -> Columns:
@@ -421,10 +550,10 @@ def gather(chunk: Chunk, table: AddressTable) -> Columns:
     # the inner header of a tunnel
     iplen, inh = words[:, 22].astype(np.int64), head[:, 46].astype(np.int64)
     fail(tunnel & ((plen < 40) | (head[:, 40] >> 4 != 6) | (iplen == 0) | (40 + iplen > plen)
-                   | np.isin(inh, NOT_PLAIN_DATA)), R_INNER)
+                   | _NOT_PLAIN[inh]), R_INNER)
     # the canonical HAO / RH2 header of route-optimised data
-    hao_layout = (nh == NH_DSTOPTS) & (head[:, 41:48] == _HAO_LAYOUT).all(axis=1)
-    rh2_layout = (nh == NH_ROUTING) & (head[:, 41:44] == _RH2_LAYOUT).all(axis=1)
+    hao_layout = (nh == NH_DSTOPTS) & (head[:, 40:48].view(">u8").ravel() & _HAO_MASK == _HAO_LAYOUT)
+    rh2_layout = (nh == NH_ROUTING) & (head[:, 40:44].view(">u4").ravel() & _RH2_MASK == _RH2_LAYOUT)
     ext_nh = head[:, 40].astype(np.int64)
     fail(routed & ((plen < 28) | ~(hao_layout | rh2_layout)
                    | ~((ext_nh == NH_TCP) | (ext_nh == NH_UDP))), R_NEXT)
@@ -440,9 +569,13 @@ def gather(chunk: Chunk, table: AddressTable) -> Columns:
     fail((is_tcp & (seg_len < 20)) | (is_udp & (seg_len < 8)), R_SEGMENT)
     fail(is_udp & ((words[rows, seg_word + 2] != seg_len) | (words[rows, seg_word + 3] == 0)), R_UDP)
 
-    # pseudo-header addresses: the inner ones; HAO for the source, RH2 for the destination
-    outer_src, outer_dst = words[:, 4:12].sum(axis=1), words[:, 12:20].sum(axis=1)
-    third, fourth = words[:, 24:32].sum(axis=1), words[:, 32:40].sum(axis=1)
+    # pseudo-header addresses: the inner ones; HAO for the source, RH2 for the
+    # destination. Only their sums modulo 0xFFFF count: a 64-bit big-endian
+    # word is its four 16-bit words' sum modulo 0xFFFF (2^16 is 1 modulo 0xFFFF)
+    outer = (head[:, 8:40].view(">u8") % 0xFFFF).astype(np.int64)
+    inner = (head[:, 48:80].view(">u8") % 0xFFFF).astype(np.int64)
+    outer_src, outer_dst = outer[:, 0] + outer[:, 1], outer[:, 2] + outer[:, 3]
+    third, fourth = inner[:, 0] + inner[:, 1], inner[:, 2] + inner[:, 3]
     checked = np.flatnonzero((reason == R_FAST) & (is_tcp | is_udp))
     if len(checked):
         c = checked

@@ -519,3 +519,71 @@ def test_pcapng_and_gzip_have_no_record_ranges(tmp_path: Path) -> None:
     for path in (SAMPLES / "scenario-handoff-vlan.pcapng", packed):
         with open_capture(path) as reader:
             assert columns.record_ranges(reader, 10) is None
+
+
+# -- ids that stay the same from chunk to chunk ----------------------------------------------------
+
+@pytest.mark.parametrize("mix", [0x9E3779B97F4A7C15, 0, 3])
+def test_stable_ids_stand_for_one_value_each_even_when_mixes_collide(monkeypatch: pytest.MonkeyPatch,
+                                                                     mix: int) -> None:
+    """Over many calls: rows of one value get one id within a call, an id
+    never stands for two values, and with a real mix a value keeps its id
+    from call to call; with a mix of 0 (every value collides) or 3 (many
+    do), ids stay exact."""
+    import numpy as np
+
+    monkeypatch.setattr(columns, "_MIX", np.uint64(mix))
+    rng = np.random.default_rng(7)
+    table = columns.StableIds(3)
+    value_of: dict[int, tuple] = {}
+    id_of: dict[tuple, int] = {}
+    for _call in range(40):
+        rows = rng.integers(-1, 12, (int(rng.integers(0, 300)), 3))
+        ids, new = table.of(rows)
+        assert len(ids) == len(rows)
+        for row, i in zip(map(tuple, rows.tolist()), ids.tolist(), strict=True):
+            assert value_of.setdefault(i, row) == row  # one value an id, ever
+            if mix == 0x9E3779B97F4A7C15:
+                assert id_of.setdefault(row, i) == i  # the same id every call
+        call_ids = {}
+        for row, i in zip(map(tuple, rows.tolist()), ids.tolist(), strict=True):
+            assert call_ids.setdefault(row, i) == i  # one id a value within a call
+        assert sorted(ids[new].tolist()) == list(range(table.count - len(new), table.count))
+    assert table.count == len(value_of)
+    if mix == 0x9E3779B97F4A7C15:
+        assert table.count == len(id_of) <= 14 ** 3
+
+
+def test_stable_ids_grow_their_table_and_forget() -> None:
+    """Thousands of values (the hash table grows several times): every one
+    found again with its id; after ``forget`` ids start from 0."""
+    import numpy as np
+
+    table = columns.StableIds(2)
+    rows = np.stack((np.arange(20_000), np.arange(20_000) % 7), axis=1)
+    first, _new = table.of(rows[:5000])
+    ids, new = table.of(rows[::-1])
+    assert ids[::-1][:5000].tolist() == first.tolist() and len(new) == 15_000
+    again, new = table.of(rows)
+    assert again.tolist() == ids[::-1].tolist() and not len(new)
+    table.forget()
+    assert table.of(rows[7:9])[0].tolist() == [0, 1]
+
+
+def test_reads_past_the_end_of_a_chunk_are_zeros() -> None:
+    """`_Bytes.at` at every offset near the end of a chunk and past it, for
+    each width the gather reads: the chunk's bytes, then zeros."""
+    import numpy as np
+
+    for size in (0, 1, 5, 87, 88, 300, 1000):
+        data = bytes(np.random.default_rng(size).integers(0, 256, size, np.uint8))
+        read = columns._Bytes(data)  # noqa: SLF001 - the reader under test
+        padded = data + bytes(600)
+        where = np.arange(max(size - 300, 0), size + 50)
+        for width in (1, 2, 4, 88):
+            got = read.at(where, width)
+            want = [padded[w:w + width] for w in where.tolist()]
+            if width == 1:
+                assert got.tobytes() == b"".join(want)
+            else:
+                assert [bytes(row) for row in got] == want
