@@ -214,14 +214,17 @@ def profile(capture: Path, nodes: int, top: int = 10) -> None:
     writing its JSON text (what `report --format json` does next)."""
     import tracemalloc
 
-    from mipv6scope.analysis.engine import analyze
+    from mipv6scope.analysis.base import Analyzer
+    from mipv6scope.analysis.engine import analyze, default_analyzers
     from mipv6scope.report.json_text import json_chunks
 
     at_end: list[object] = []
     held: list[int] = []
 
-    def progress(done: int, total: int) -> None:
-        if done >= total and not at_end:
+    class EndOfPass(Analyzer):
+        """First to be finished: every frame has been analysed, nothing closed yet."""
+
+        def finish(self, end_ts: float | None) -> None:
             held.append(tracemalloc.get_traced_memory()[0])
             at_end.append(tracemalloc.take_snapshot())
 
@@ -229,7 +232,7 @@ def profile(capture: Path, nodes: int, top: int = 10) -> None:
         print(f"  {what:<52} {size / 2**20:8.1f} MiB {size / nodes:9.0f} B/node")
 
     tracemalloc.start(2)  # two frames: the caller of a dataclass __init__
-    report = analyze([str(capture)], progress=progress)
+    report = analyze([str(capture)], analyzers=[EndOfPass(), *default_analyzers()])
     after_report, peak_analysis = tracemalloc.get_traced_memory()
     tracemalloc.reset_peak()
     written = 0
