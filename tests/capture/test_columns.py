@@ -499,19 +499,32 @@ def test_record_ranges_read_apart_give_the_whole_capture(name: str, per_range: i
     cut = tmp_path / name
     cut.write_bytes(raw[:len(raw) - 5])
     for path in (SAMPLES / name, cut):
-        with open_capture(path) as reader:
-            ranges = columns.record_ranges(reader, per_range)
-            issues = [(i.code, i.frame) for i in reader.issues]
-        with open_capture(path) as reader:
-            whole = list(columns.chunks(reader, chunk_frames=64))
-            assert issues == [(i.code, i.frame) for i in reader.issues]
+        ranges, whole = ranges_and_whole(path, per_range)
         assert ranges[0][0] == 24 and all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
-        parts = [c for where in ranges for c in columns.range_chunks(str(path), where, chunk_frames=64)]
-        for field in ("number", "ts", "caplen", "wirelen", "linktype"):
-            assert np.array_equal(np.concatenate([getattr(c, field) for c in parts]),
-                                  np.concatenate([getattr(c, field) for c in whole])), field
-        assert ([c.frame_bytes(i) for c in parts for i in range(len(c))]
-                == [c.frame_bytes(i) for c in whole for i in range(len(c))])
+        assert_read_apart_as_whole(path, ranges, whole)
+
+
+def ranges_and_whole(path: Path, per_range: int) -> tuple[list, list]:
+    """The capture's record ranges and its chunks read whole; both walks
+    report the same capture issues."""
+    with open_capture(path) as reader:
+        ranges = columns.record_ranges(reader, per_range)
+        issues = [(i.code, i.frame) for i in reader.issues]
+    with open_capture(path) as reader:
+        whole = list(columns.chunks(reader, chunk_frames=64))
+        assert issues == [(i.code, i.frame) for i in reader.issues]
+    return ranges, whole
+
+
+def assert_read_apart_as_whole(path: Path, ranges: list, whole: list) -> None:
+    """Every range read apart, in order, gives the frames read whole: the same
+    numbers, times, lengths, link types, interfaces and bytes."""
+    parts = [c for where in ranges for c in columns.range_chunks(str(path), where, chunk_frames=16)]
+    for field in ("number", "ts", "caplen", "wirelen", "linktype", "interface"):
+        assert np.array_equal(np.concatenate([getattr(c, field) for c in parts]),
+                              np.concatenate([getattr(c, field) for c in whole])), field
+    assert ([c.frame_bytes(i) for c in parts for i in range(len(c))]
+            == [c.frame_bytes(i) for c in whole for i in range(len(c))])
 
 
 def test_pcapng_ranges_start_at_packet_blocks_in_their_section_state(tmp_path: Path) -> None:
@@ -529,12 +542,7 @@ def test_pcapng_ranges_start_at_packet_blocks_in_their_section_state(tmp_path: P
     first_packet = len(shb("<")) + len(idb(1))
     for capture in (path, cut):
         for per_range in (1, 2, 3, 7, 1000):
-            with open_capture(capture) as reader:
-                ranges = columns.record_ranges(reader, per_range)
-                issues = [(i.code, i.frame) for i in reader.issues]
-            with open_capture(capture) as reader:
-                whole = list(columns.chunks(reader, chunk_frames=64))
-                assert issues == [(i.code, i.frame) for i in reader.issues]
+            ranges, whole = ranges_and_whole(capture, per_range)
             assert ranges[0].start == first_packet and ranges[0].number == 1
             assert all(a.stop == b.start for a, b in zip(ranges, ranges[1:], strict=False))
             assert [r.number for r in ranges] == list(range(1, sum(map(len, whole)) + 1, per_range))
@@ -542,12 +550,7 @@ def test_pcapng_ranges_start_at_packet_blocks_in_their_section_state(tmp_path: P
             assert orders == sorted(orders) and orders[-1] == (per_range < 75)
             if per_range == 1:
                 assert [len(r.resume.interfaces) for r in ranges[:60]] == [1] * 50 + [2] * 10
-            parts = [c for where in ranges for c in columns.range_chunks(str(capture), where, chunk_frames=16)]
-            for field in ("number", "ts", "caplen", "wirelen", "linktype", "interface"):
-                assert np.array_equal(np.concatenate([getattr(c, field) for c in parts]),
-                                      np.concatenate([getattr(c, field) for c in whole])), field
-            assert ([c.frame_bytes(i) for c in parts for i in range(len(c))]
-                    == [c.frame_bytes(i) for c in whole for i in range(len(c))])
+            assert_read_apart_as_whole(capture, ranges, whole)
     with open_capture(cut) as reader:
         assert columns.record_ranges(reader, 1000)[-1].stop <= len(raw) - 30
         assert reader.issues
