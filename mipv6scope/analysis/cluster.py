@@ -4,13 +4,13 @@ on an existing Dask distributed cluster (the optional extra
 
 Workers open the captures by path, so the captures must be on a filesystem
 the workers share. For each capture a first task (`_plan`) walks the record
-headers of an uncompressed pcap and splits its whole records into ranges of
-`FRAMES_PER_TASK` (`columns.record_ranges`), with the capture's issues; then
+headers of an uncompressed pcap or pcapng and splits its whole records into
+ranges of `FRAMES_PER_TASK` (`columns.record_ranges`; a pcapng range carries
+its section's byte order and interfaces), with the capture's issues; then
 one task per range (`_gather_range`) reads its bytes, walks and gathers them
 (`columnar.Gatherer`, as a ``--jobs`` producer does, with address ids of its
-own) and returns its `columnar.Gathered` chunks. A pcapng or gzip-compressed
-capture cannot be entered in the middle (a section's interfaces, a
-compressed stream): it is one task (`_gather_capture`). This process takes
+own) and returns its `columnar.Gathered` chunks. A gzip-compressed capture
+cannot be entered in the middle: it is one task (`_gather_capture`). This process takes
 the ranges' chunks in order, one range's at a time, with the same merge as
 ``--jobs`` (`engine._feed_columnar`). The analyzers stay here: they are one
 sequential pass.
@@ -79,7 +79,7 @@ def shared_path(reader: CaptureReader) -> str:
 
 
 def _plan(path: str, frames_per_task: int) -> tuple[list[RecordRange] | None, list[CaptureIssue]]:
-    """On a worker: the capture's record ranges (None: not a plain pcap) and,
+    """On a worker: the capture's record ranges (None: compressed) and,
     when it walked them, the capture's issues."""
     from ..capture.columns import record_ranges  # numpy: only where a capture is gathered
 

@@ -124,6 +124,21 @@ class PairState:
         self.transitions.append(Transition(ts, frame, state, reason))
 
 
+class _Tunnelled:
+    """A pair seen only in the home agent tunnel so far (most pairs, and never
+    reported as they are): what its `PairState` would hold, in a fraction of
+    its memory, until something else names the pair (`RouteOptAnalyzer._pair`
+    then makes the PairState from it and leaves it in ``pair``)."""
+
+    __slots__ = ("ts", "frame", "packets", "home_agent", "pair")
+
+    def __init__(self, ts: float, frame: int) -> None:
+        self.ts, self.frame = ts, frame  # the first tunnelled packet: the "tunnelled" transition
+        self.packets = 0
+        self.home_agent: IPv6Address | None = None  # of the last tunnelled packet
+        self.pair: PairState | None = None
+
+
 def _push(cookies: list[str], cookie: str) -> None:
     if cookie not in cookies:
         cookies.append(cookie)
@@ -142,6 +157,7 @@ class RouteOptAnalyzer(DataAnalyzer):
     def __init__(self, bindings: Any | None = None, legs: TunnelLegs | None = None) -> None:
         self.legs = legs if legs is not None else TunnelLegs(bindings)
         self.pairs: dict[Pair, PairState] = {}
+        self._tunnelled: dict[Pair, _Tunnelled] = {}  # pairs seen only in the tunnel, not in ``pairs``
         self._pairs_of: dict[IPv6Address, list[PairState]] = {}  # home address -> its pairs
         self.home_agents: set[IPv6Address] = set()
         self._expiries: list[tuple[float, Pair]] = []
@@ -156,7 +172,25 @@ class RouteOptAnalyzer(DataAnalyzer):
         pair = self.pairs.get(key)
         if pair is None:
             pair = self._new_pair(key)
+            seen = self._tunnelled.pop(key, None)
+            if seen is not None:
+                pair.packets_tunnelled, pair.tunnel_home_agent = seen.packets, seen.home_agent
+                pair.go(TUNNELLED, seen.ts, seen.frame)
+                seen.pair = pair
         return pair
+
+    def _tunnel_pair(self, hoa: IPv6Address, cn: IPv6Address, ts: float, frame: int
+                     ) -> PairState | _Tunnelled:
+        """The pair of a tunnelled packet: its PairState, else its `_Tunnelled`
+        (made by its first tunnelled packet)."""
+        key = (hoa, cn)
+        pair = self.pairs.get(key)
+        if pair is not None:
+            return pair
+        seen = self._tunnelled.get(key)
+        if seen is None:
+            seen = self._tunnelled[key] = _Tunnelled(ts, frame)
+        return seen
 
     def _new_pair(self, key: Pair) -> PairState:
         pair = self.pairs[key] = PairState()
@@ -185,7 +219,9 @@ class RouteOptAnalyzer(DataAnalyzer):
         if leg is None:
             return
         hoa = leg[2]
-        memo = t[15].get(self)  # (home address, its pair or None): pairs are never replaced
+        # (home address, its PairState, its `_Tunnelled` or None): a PairState is never
+        # replaced, a `_Tunnelled` is followed to the PairState made from it
+        memo = t[15].get(self)
         if memo is not None and memo[0] is hoa:
             pair = memo[1]
         else:
@@ -194,10 +230,19 @@ class RouteOptAnalyzer(DataAnalyzer):
             own, cn = (t[6], t[5]) if leg[3] == TO_MN else (t[5], t[6])
             # a mobile network node's packet (NEMO, RFC 3963 5.5) is the router's tunnel
             # traffic, not its home address's: no pair
-            pair = self._pair(hoa, cn) if own == hoa else None
+            pair = self._tunnel_pair(hoa, cn, ts, frame) if own == hoa else None
             t[15][self] = (hoa, pair)
         if pair is None:
             return
+        if type(pair) is _Tunnelled:
+            if pair.pair is None:
+                pair.packets += 1
+                if leg[0] is not pair.home_agent:
+                    pair.home_agent = leg[0]
+                    self.home_agents.add(leg[0])
+                return
+            pair = pair.pair
+            t[15][self] = (hoa, pair)
         if leg[0] is not pair.tunnel_home_agent:
             pair.tunnel_home_agent = leg[0]
             self.home_agents.add(leg[0])
@@ -457,7 +502,7 @@ class RouteOptAnalyzer(DataAnalyzer):
         has expired it."""
         pair = self.pairs.get((hoa, cn))
         if pair is None:
-            return None
+            return RRState(TUNNELLED, None, None) if (hoa, cn) in self._tunnelled else None
         state = pair.state
         if state == RO_ACTIVE and pair.expiry is not None and pair.expiry < at:
             state = FALLBACK

@@ -73,11 +73,6 @@ class Series:
         end = self.end = start + (i + 1) * width
         return end
 
-    def add(self, ts: float) -> None:
-        """Count one packet seen at ``ts`` in its own bin (before the start:
-        the first bin), for callers that keep no counter."""
-        self._put(self._index(ts), 1)
-
     def freeze(self, total: int | None = None) -> TrafficSeries:
         """The report's immutable copy; ``total``: the packets counted in all
         along `advance` (the open bin gets those not yet binned)."""
@@ -100,15 +95,6 @@ class Series:
             self._coarsen()
             i = int((ts - self.start) / self.width)
         return i
-
-    def _put(self, i: int, n: int) -> None:
-        counts = self.counts
-        gap = i - len(counts)
-        if gap < 0:
-            counts[i] += n
-        else:
-            counts.extend(_ZEROS[gap])
-            counts.append(n)
 
     def _coarsen(self) -> None:
         """Merge bins in pairs and double the width (the open bin follows)."""

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from ipaddress import IPv6Address
+from typing import NamedTuple
 
 import numpy as np
 
@@ -46,7 +47,19 @@ from .frame import (
 )
 from .link import ETHERTYPE_IPV6, NULL_FAMILIES_IPV6, VLAN_TPIDS
 from .pcap import FILE_HEADER_LEN, PcapParser
-from .pcapng import PacketRow
+from .pcapng import (
+    BT_EPB,
+    BT_PB,
+    BT_SHB,
+    BT_SPB,
+    Interface,
+    LayoutEntry,
+    PacketRow,
+    PcapngParser,
+    Resume,
+    pcapng_order,
+    walk_blocks,
+)
 from .reader import ByteSource, CaptureReader
 
 CHUNK_BYTES = 4 << 20  # bytes read at a time; a chunk holds whole records from them
@@ -324,42 +337,138 @@ def chunks(reader: CaptureReader, chunk_bytes: int | None = None,
             for buf, _base, rows in parser.batches(reader.issues, chunk_bytes, chunk_frames))
 
 
-# (file offset of the first record, file offset after the last, number of the first record)
-RecordRange = tuple[int, int, int]
+class RecordRange(NamedTuple):
+    """Whole records of a capture file that a task can read apart
+    (`record_ranges`, `range_chunks`)."""
+
+    start: int            # file offset of the first record (a pcapng packet block)
+    stop: int             # file offset after the last
+    number: int           # number of the first record
+    resume: Resume | None = None  # pcapng: the walk's state at ``start``
 
 
 def record_ranges(reader: CaptureReader, frames_per_range: int) -> list[RecordRange] | None:
-    """The whole records of an uncompressed pcap file in ranges of
+    """The whole records of an uncompressed pcap or pcapng file in ranges of
     ``frames_per_range`` records, for `range_chunks` to read apart (a cluster
-    task each); the walk fills ``reader.issues``. None for a pcapng or
-    compressed capture: its records cannot be entered in the middle (a
-    pcapng section's interfaces, a gzip stream)."""
+    task each); the walk fills ``reader.issues``, and the ranges end where it
+    stopped. None for a compressed capture: a gzip stream cannot be entered
+    in the middle. A pcapng range carries the state its first packet block
+    is read in (its section's byte order and interfaces), so a range may
+    start anywhere in a section, and cross into the next."""
     parser, _src = reader.take_stream()
-    if not isinstance(parser, PcapParser) or reader.compressed:
+    if reader.compressed:
         return None
+    if isinstance(parser, PcapParser):
+        return _pcap_ranges(parser, reader.issues, frames_per_range)
+    return _pcapng_ranges(parser, reader.issues, frames_per_range)
+
+
+def _pcap_ranges(parser: PcapParser, issues: list, frames_per_range: int) -> list[RecordRange]:
     hlen = parser.record_header_len
     caplen_at = parser._record.unpack_from  # noqa: SLF001 - the parser's record header
-    starts: list[tuple[int, int]] = []
+    starts: list[tuple[int, int, Resume | None]] = []
     end = FILE_HEADER_LEN
-    for buf, base, heads, first in parser.batches(reader.issues):
+    for buf, base, heads, first in parser.batches(issues):
         for i in range(-(first - 1) % frames_per_range, len(heads), frames_per_range):
-            starts.append((base + heads[i], first + i))
+            starts.append((base + heads[i], first + i, None))
         end = base + heads[-1] + hlen + caplen_at(buf, heads[-1])[2]
-    return [(start, starts[i + 1][0] if i + 1 < len(starts) else end, number)
-            for i, (start, number) in enumerate(starts)]
+    return _tiled(starts, end)
+
+
+def _pcapng_ranges(parser: PcapngParser, issues: list, frames_per_range: int) -> list[RecordRange]:
+    layout: list[LayoutEntry] = []
+    state = _LayoutState(layout)
+    starts: list[tuple[int, int, Resume | None]] = []
+    end = 0
+    for buf, base, rows in parser.batches(issues, layout=layout):
+        first = rows[0][0]
+        for i in range(-(first - 1) % frames_per_range, len(rows), frames_per_range):
+            at, resume = state.at_packet(buf, base, rows[i])
+            starts.append((at, rows[i][0], resume))
+        at, _resume = state.at_packet(buf, base, rows[-1])
+        end = at + state.order.u32(buf, at - base + 4)[0]
+    return _tiled(starts, end)
+
+
+def _tiled(starts: list[tuple[int, int, Resume | None]], end: int) -> list[RecordRange]:
+    """Ranges from each start to the next (the last to ``end``)."""
+    return [RecordRange(start, starts[i + 1][0] if i + 1 < len(starts) else end, number, resume)
+            for i, (start, number, resume) in enumerate(starts)]
+
+
+class _LayoutState:
+    """The sections and interfaces a pcapng walk has met (its ``layout``),
+    read forward: the state at a packet block as `Resume`."""
+
+    def __init__(self, layout: list[LayoutEntry]) -> None:
+        self.layout = layout
+        self.seen = 0  # layout entries applied
+        self.big_endian = False
+        self.order = pcapng_order(False)
+        self.interfaces: list[Interface] = []
+        self.section = 0
+
+    def at_packet(self, buf: bytes, base: int, row: PacketRow) -> tuple[int, Resume]:
+        """(stream offset of ``row``'s packet block, the walk's state there)."""
+        number, _ts, caplen, wirelen, start = row[:5]
+        offset = None
+        for header_len in (28, 12):  # EPB and PB; SPB
+            at = start - header_len
+            if at >= 0:
+                self._apply(base + at)
+                if _is_packet_block(buf, at, header_len, caplen, wirelen, self.order.u32):
+                    offset = at
+                    break
+        if offset is None:  # the walk just read this block: it cannot be anything else
+            raise AssertionError(f"no packet block before frame {number}'s data")
+        return base + offset, Resume(self.big_endian, tuple(self.interfaces), self.section, number - 1)
+
+    def _apply(self, before: int) -> None:
+        layout = self.layout
+        while self.seen < len(layout) and layout[self.seen][0] < before:
+            _offset, kind, value = layout[self.seen]
+            if kind == BT_SHB:
+                self.big_endian = bool(value)
+                self.order = pcapng_order(self.big_endian)
+                self.interfaces = []
+                self.section += 1
+            else:
+                self.interfaces.append(value)  # type: ignore[arg-type]  # an IDB's Interface
+            self.seen += 1
+
+
+def _is_packet_block(buf: bytes, at: int, header_len: int, caplen: int, wirelen: int,
+                     u32: Callable[[bytes, int], tuple[int]]) -> bool:
+    """Whether the packet block the walk read, whose data start ``header_len``
+    bytes after ``at``, starts at ``at``: an EPB or PB has its captured and
+    wire lengths just before the data, an SPB its block length and wire
+    length (its block length is at least its captured length + 16, so an SPB
+    never passes the EPB/PB test)."""
+    btype = u32(buf, at)[0]
+    if header_len == 28:
+        return (btype in (BT_EPB, BT_PB) and u32(buf, at + 20)[0] == caplen
+                and u32(buf, at + 24)[0] == wirelen)
+    return btype == BT_SPB and u32(buf, at + 8)[0] == wirelen
 
 
 def range_chunks(path: str, where: RecordRange, chunk_bytes: int | None = None,
                  chunk_frames: int | None = None) -> Iterator[Chunk]:
-    """The records of one `record_ranges` range of the pcap file at ``path``
-    as Chunks: the frames, numbers and timestamps reading the whole file gives."""
-    start, stop, number = where
+    """The records of one `record_ranges` range of the capture file at
+    ``path`` as Chunks: the frames, numbers and timestamps reading the whole
+    file gives."""
+    chunk_bytes, chunk_frames = chunk_bytes or CHUNK_BYTES, chunk_frames or CHUNK_FRAMES
     with open(path, "rb") as f:
         head = f.read(FILE_HEADER_LEN)
-        data = os.pread(f.fileno(), stop - start, start)
-    parser = PcapParser(ByteSource([io.BytesIO(data)], compressed=False), head, path)
-    for buf, _base, heads, first in parser.batches([], chunk_bytes or CHUNK_BYTES, chunk_frames or CHUNK_FRAMES,
-                                                   number=number - 1, offset=start):
+        data = os.pread(f.fileno(), where.stop - where.start, where.start)
+    src = ByteSource([io.BytesIO(data)], compressed=False)
+    if where.resume is not None:
+        for buf, _base, rows in walk_blocks(src, b"", [], chunk_bytes, chunk_frames, resume=where.resume,
+                                            base=where.start):
+            yield _pcapng_chunk(buf, rows)
+        return
+    parser = PcapParser(src, head, path)
+    for buf, _base, heads, first in parser.batches([], chunk_bytes, chunk_frames,
+                                                   number=where.number - 1, offset=where.start):
         yield _pcap_chunk(buf, heads, first, parser)
 
 

@@ -53,6 +53,22 @@ class Interface(NamedTuple):
     ts_offset_units: int  # if_tsoffset expressed in timestamp units
 
 
+class Resume(NamedTuple):
+    """What a walk needs to take up a pcapng stream at a packet block in the
+    middle of a file (`walk_blocks`' ``resume``): the section's byte order,
+    the interfaces its IDBs defined before that block, the section's count
+    as the whole walk keeps it, and how many packets came before."""
+
+    big_endian: bool
+    interfaces: tuple[Interface, ...]
+    section: int
+    number: int
+
+
+# (stream offset, BT_SHB or BT_IDB, the section's byte order is big-endian or the IDB's Interface)
+LayoutEntry = tuple[int, int, "bool | Interface"]
+
+
 class _Order:
     """Struct unpackers for one byte order."""
 
@@ -150,15 +166,17 @@ class PcapngParser:
                 yield new_frame((number, ts, caplen, wirelen, linktype, buf[start:start + caplen], iface))
 
     def batches(self, issues: list[CaptureIssue], read_size: int | None = None,
-                batch_frames: int = BATCH_FRAMES) -> Iterator[tuple[bytes, int, list[PacketRow]]]:
+                batch_frames: int = BATCH_FRAMES, layout: list[LayoutEntry] | None = None
+                ) -> Iterator[tuple[bytes, int, list[PacketRow]]]:
         """`walk_blocks` from where the section header left the stream (once)."""
         head, self._head = self._head, b""
-        return walk_blocks(self._src, head, issues, read_size, batch_frames)
+        return walk_blocks(self._src, head, issues, read_size, batch_frames, layout=layout)
 
 
 
 def walk_blocks(src: ByteSource, buf: bytes, issues: list[CaptureIssue], read_size: int | None = None,
-                batch_frames: int = BATCH_FRAMES) -> Iterator[tuple[bytes, int, list[PacketRow]]]:
+                batch_frames: int = BATCH_FRAMES, *, resume: Resume | None = None, base: int = 0,
+                layout: list[LayoutEntry] | None = None) -> Iterator[tuple[bytes, int, list[PacketRow]]]:
     """Walk the pcapng stream whose first bytes are ``buf`` and the rest
     ``src``: yield ``(buffer, stream offset of buffer[0], rows)`` with at most
     ``batch_frames`` packet rows (`PacketRow`) at a time, each packet's
@@ -166,13 +184,22 @@ def walk_blocks(src: ByteSource, buf: bytes, issues: list[CaptureIssue], read_si
     reader of pcapng uses (frames, the columnar chunks, the frame index): on
     damage (a bad block, an implausible run of empty packets, a cut-short
     end) it appends the capture issue after the rows before it and stops.
-    ``read_size`` bytes are read at a time (None: the source's default)."""
+    ``read_size`` bytes are read at a time (None: the source's default).
+
+    A part of a file (`columns.range_chunks`) is walked from a packet block
+    at stream offset ``base`` in the state ``resume`` gives. ``layout``, when
+    given, gets a `LayoutEntry` for every Section Header and Interface
+    Description Block walked (`columns.record_ranges`)."""
     read = src.read if read_size is None else lambda: src.read(read_size)
-    pos = base = number = section = 0
+    pos = number = section = 0
     o = _LE
-    block, epb, u32 = o.block, o.epb, o.u32
     ifaces: list[Interface] = []
-    n_ifaces = 0
+    if resume is not None:
+        o = _BE if resume.big_endian else _LE
+        ifaces = list(resume.interfaces)
+        number, section = resume.number, resume.section
+    block, epb, u32 = o.block, o.epb, o.u32
+    n_ifaces = len(ifaces)
     problem: str | None = None
     empty = EmptyRun()
     while True:
@@ -217,6 +244,8 @@ def walk_blocks(src: ByteSource, buf: bytes, issues: list[CaptureIssue], read_si
             if btype == BT_IDB:
                 ifaces.append(parse_idb(buf, pos, blen, o))
                 n_ifaces += 1
+                if layout is not None:
+                    layout.append((base + pos, BT_IDB, ifaces[-1]))
             elif btype == BT_SPB:
                 if not ifaces:
                     problem = "interface 0 is not defined (0 in section)"
@@ -249,6 +278,8 @@ def walk_blocks(src: ByteSource, buf: bytes, issues: list[CaptureIssue], read_si
                 ifaces = []
                 n_ifaces = 0
                 section += 1
+                if layout is not None:
+                    layout.append((base + pos, BT_SHB, o is _BE))
             pos = nxt
         if rows:
             yield buf, base, rows
@@ -293,3 +324,8 @@ def _end_issue(src: ByteSource, buf: bytes, pos: int, base: int, number: int,
     name = "block" if btype is None else _BLOCK_NAMES.get(btype, f"block type 0x{btype:08x}")
     frame = number + 1 if btype in _PACKET_BLOCKS else None
     return src.cut_issue(f"{name} at {src.where(base + pos)} is cut short: {what}", frame)
+
+
+def pcapng_order(big_endian: bool) -> _Order:
+    """The struct readers of a section in that byte order."""
+    return _BE if big_endian else _LE

@@ -140,9 +140,12 @@ class ReportBuilder:
                 self.names[address] = names[address]
 
     def build(self, capture: CaptureInfo) -> Report:
-        """Freeze into a Report; nodes, tunnels and findings in a stable order."""
+        """Freeze into a Report; nodes, tunnels and findings in a stable order.
+        Once: each node's parts are let go as it is frozen (they would
+        otherwise sit beside the report at its largest), so the builder has no
+        nodes left after."""
         # int(address) orders as the addresses do, without a Python __lt__ a comparison
-        nodes = tuple(self.nodes[k].freeze() for k in sorted(self.nodes, key=int))
+        nodes = tuple(self.nodes.pop(k).freeze() for k in sorted(self.nodes, key=int))
         tunnels = tuple(sorted(self.tunnels, key=lambda t: (t.home_address, t.start_ts, t.care_of)))
         findings = tuple(sorted(self.findings, key=lambda f: (f.ts, f.code)))
         return Report(capture, nodes, tunnels, findings, tuple(sorted(self.home_agents)),

@@ -19,6 +19,7 @@ from mipv6scope.capture import columns
 from mipv6scope.capture.reader import open_capture
 from mipv6scope.cli.main import cli
 from mipv6scope.synth.story import write_story_capture
+from tests.capture.pcapng_blocks import sections_pcapng
 from tests.conftest import REPO_ROOT
 
 distributed = pytest.importorskip("distributed")
@@ -92,6 +93,29 @@ def test_a_capture_of_several_chunks(scheduler: str, tmp_path: Path) -> None:
     reference = report_run([path], "--engine", "reference")
     assert json.loads(reference[1])["capture"]["frames"] > 3 * columns.CHUNK_FRAMES
     assert report_run([path], "--cluster", scheduler) == reference
+
+
+@pytest.mark.parametrize("frames_per_task", [1, 97, 1000])
+def test_a_pcapng_in_ranges_of_records(scheduler: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       frames_per_task: int) -> None:
+    """A pcapng split into ranges, a task each: the sample (one section) and
+    two sections of both byte orders with an interface defined between
+    packets, SPB and PB (cut short too): report, stderr and exit code as the
+    reference's."""
+    monkeypatch.setattr(cluster, "FRAMES_PER_TASK", frames_per_task)
+    with open_capture(SAMPLES / "scenario-handoff.pcap") as reader:
+        frames = [(f.ts, f.data) for f in reader]
+    sections = tmp_path / "sections.pcapng"
+    sections.write_bytes(sections_pcapng(frames[:120] if frames_per_task == 1 else frames))
+    cut = tmp_path / "cut.pcapng"
+    cut.write_bytes(sections.read_bytes()[:-100])
+    paths = [sections, cut] + ([] if frames_per_task == 1 else [SAMPLES / "scenario-handoff-vlan.pcapng"])
+    for path in paths:
+        with open_capture(path) as reader:
+            assert len(columns.record_ranges(reader, frames_per_task)) > 1
+        reference = report_run([path], "--engine", "reference")
+        assert json.loads(reference[1])["mobile_nodes"], path
+        assert report_run([path], "--cluster", scheduler) == reference, path
 
 
 @pytest.mark.parametrize("frames_per_task", [1, 97, 1000])

@@ -172,6 +172,24 @@ def test_tunnel_only_pairs_and_home_agent_peers_are_not_reported() -> None:
     assert [r.correspondent for r in builder.node(HOA).route_optimization] == [CN]
 
 
+def test_a_pair_seen_only_tunnelled_keeps_its_history_when_signalling_names_it() -> None:
+    """The "tunnelled" transition is the pair's first tunnelled packet, either
+    direction, and every tunnelled packet counts, before and after the round
+    that first names the pair (the module docstring); until then the cache
+    view shows the pair tunnelled, and a pair never seen shows nothing."""
+    a = RouteOptAnalyzer()
+    up = data(1.5, 4, (COA2, HA), HOA, CN)
+    feed(a, [home_bu(0.5, 1, COA2), data(1.0, 2, (HA, COA2), CN, HOA), data(1.2, 3, (HA, COA2), CN, HOA), up])
+    assert a.rr_state(HOA, CN, 1.6) == RRState("tunnelled", None, None)
+    assert a.rr_state(HOA, COA3, 1.6) is None
+    feed(a, [hoti(2.0, 5), data(2.1, 6, (HA, COA2), CN, HOA)])
+    [record] = a.results()[HOA]
+    assert [(t.frame, t.state) for t in record.transitions] == [(2, "tunnelled"), (5, "rr_started")]
+    assert record.transitions[0].ts == 1.0
+    assert record.packets_tunnelled == 4 and record.packets_direct == 0
+    assert a.rr_state(HOA, CN, 2.2) == RRState("rr_started", None, None)
+
+
 def test_route_optimization_truth() -> None:
     """Transitions, intervals and packet counts equal the truth; the first
     ``tunnelled`` transition is the reverse-tunnelled frame 7 (CoA -> HA, inner

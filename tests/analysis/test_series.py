@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 
 import pytest
 
@@ -99,3 +100,20 @@ def test_a_packet_at_or_past_the_end_of_the_last_bin_coarsens(past: float) -> No
     got = along_a_counter(times)
     assert got == by_the_rules(times)
     assert got.width_s == 2 * FIRST_WIDTH_S and len(got.counts) == MAX_BINS // 2 + 1
+
+
+def test_series_counts_every_packet_in_its_bin():
+    rng = random.Random(7)
+    start = 1_700_000_000.0
+    times = sorted(start + rng.random() * 3600 for _ in range(20_000))
+    frozen = along_a_counter(times)
+    assert len(frozen.counts) <= MAX_BINS
+    assert sum(frozen.counts) == len(times)
+    expected = Counter(int((ts - times[0]) // frozen.width_s) for ts in times)
+    assert {i: n for i, n in enumerate(frozen.counts) if n} == dict(expected)
+
+
+def test_series_of_a_short_burst_keeps_fine_bins():
+    frozen = along_a_counter([10.0 + i * 0.02 for i in range(100)])
+    assert frozen.width_s == pytest.approx(0.05)
+    assert sum(frozen.counts) == 100

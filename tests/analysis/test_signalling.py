@@ -5,7 +5,6 @@ of the same frames), and the bounded time series of data packets."""
 from __future__ import annotations
 
 import json
-import random
 from collections import Counter
 from ipaddress import IPv6Address, IPv6Network
 from pathlib import Path
@@ -15,7 +14,6 @@ from click.testing import CliRunner
 
 from mipv6scope.analysis import signalling as sg
 from mipv6scope.analysis.engine import analyze
-from mipv6scope.analysis.series import MAX_BINS, Series
 from mipv6scope.cli.main import cli
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_captures"
@@ -124,28 +122,6 @@ def test_bounded_per_node_and_in_all(monkeypatch):
     assert len(report.signalling) == 3 and report.signalling_dropped > 0
 
 
-def test_series_counts_every_packet_in_its_bin():
-    rng = random.Random(7)
-    start = 1_700_000_000.0
-    times = sorted(start + rng.random() * 3600 for _ in range(20_000))
-    series = Series(start)
-    for ts in times:
-        series.add(ts)
-    frozen = series.freeze()
-    assert len(frozen.counts) <= MAX_BINS
-    assert sum(frozen.counts) == len(times)
-    expected = Counter(int((ts - start) // frozen.width_s) for ts in times)
-    assert {i: n for i, n in enumerate(frozen.counts) if n} == dict(expected)
-
-
-def test_series_of_a_short_burst_keeps_fine_bins():
-    series = Series(10.0)
-    for i in range(100):
-        series.add(10.0 + i * 0.02)
-    frozen = series.freeze()
-    assert frozen.width_s == pytest.approx(0.05)
-    assert sum(frozen.counts) == 100
-
 
 def test_tunnel_and_route_optimisation_series_total_their_counters():
     for name in ("scenario-handoff.pcap", "scenario-route-optimization.pcap"):
@@ -162,20 +138,3 @@ def test_tunnel_and_route_optimisation_series_total_their_counters():
             for ro in node.route_optimization:
                 got = sum(ro.direct_series.counts) if ro.direct_series else 0
                 assert got == ro.packets_direct
-
-
-def test_series_along_a_counter_bins_like_one_call_per_packet():
-    """The analyzers' hot path (`advance` when a packet passes the open bin)
-    gives the same bins as counting each packet on its own."""
-    rng = random.Random(11)
-    start = 1_700_000_000.0
-    times = sorted(start + rng.random() * 900 for _ in range(30_000))
-    each, along = Series(times[0]), Series(times[0])
-    total = 0
-    for ts in times:
-        each.add(ts)
-        if ts >= along.end:
-            along.advance(ts, total)
-        total += 1
-    assert along.freeze(total) == each.freeze()
-    assert sum(along.freeze(total).counts) == total

@@ -42,6 +42,7 @@ from mipv6scope.capture.columns import (
     chunks,
     gather,
 )
+from tests.capture.pcapng_blocks import idb, sections_pcapng, shb
 from tests.conftest import external_captures, rfc1071
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_captures"
@@ -498,27 +499,74 @@ def test_record_ranges_read_apart_give_the_whole_capture(name: str, per_range: i
     cut = tmp_path / name
     cut.write_bytes(raw[:len(raw) - 5])
     for path in (SAMPLES / name, cut):
-        with open_capture(path) as reader:
-            ranges = columns.record_ranges(reader, per_range)
-            issues = [(i.code, i.frame) for i in reader.issues]
-        with open_capture(path) as reader:
-            whole = list(columns.chunks(reader, chunk_frames=64))
-            assert issues == [(i.code, i.frame) for i in reader.issues]
+        ranges, whole = ranges_and_whole(path, per_range)
         assert ranges[0][0] == 24 and all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
-        parts = [c for where in ranges for c in columns.range_chunks(str(path), where, chunk_frames=64)]
-        for field in ("number", "ts", "caplen", "wirelen", "linktype"):
-            assert np.array_equal(np.concatenate([getattr(c, field) for c in parts]),
-                                  np.concatenate([getattr(c, field) for c in whole])), field
-        assert ([c.frame_bytes(i) for c in parts for i in range(len(c))]
-                == [c.frame_bytes(i) for c in whole for i in range(len(c))])
+        assert_read_apart_as_whole(path, ranges, whole)
 
 
-def test_pcapng_and_gzip_have_no_record_ranges(tmp_path: Path) -> None:
-    packed = tmp_path / "h.pcap.gz"
-    packed.write_bytes(gzip.compress((SAMPLES / "scenario-handoff.pcap").read_bytes()))
-    for path in (SAMPLES / "scenario-handoff-vlan.pcapng", packed):
-        with open_capture(path) as reader:
+def ranges_and_whole(path: Path, per_range: int) -> tuple[list, list]:
+    """The capture's record ranges and its chunks read whole; both walks
+    report the same capture issues."""
+    with open_capture(path) as reader:
+        ranges = columns.record_ranges(reader, per_range)
+        issues = [(i.code, i.frame) for i in reader.issues]
+    with open_capture(path) as reader:
+        whole = list(columns.chunks(reader, chunk_frames=64))
+        assert issues == [(i.code, i.frame) for i in reader.issues]
+    return ranges, whole
+
+
+def assert_read_apart_as_whole(path: Path, ranges: list, whole: list) -> None:
+    """Every range read apart, in order, gives the frames read whole: the same
+    numbers, times, lengths, link types, interfaces and bytes."""
+    parts = [c for where in ranges for c in columns.range_chunks(str(path), where, chunk_frames=16)]
+    for field in ("number", "ts", "caplen", "wirelen", "linktype", "interface"):
+        assert np.array_equal(np.concatenate([getattr(c, field) for c in parts]),
+                              np.concatenate([getattr(c, field) for c in whole])), field
+    assert ([c.frame_bytes(i) for c in parts for i in range(len(c))]
+            == [c.frame_bytes(i) for c in whole for i in range(len(c))])
+
+
+def test_pcapng_ranges_start_at_packet_blocks_in_their_section_state(tmp_path: Path) -> None:
+    """Two sections (little- then big-endian), an interface defined between
+    packets, SPB and PB: every range read apart gives the whole file's
+    frames, numbers, times, link types, interfaces and bytes; a range starts
+    at a packet block (the first one right after the SHB and IDB) and carries
+    its section's byte order and interfaces; a capture cut short keeps its
+    issue and ends its last range at the last whole packet block."""
+    frames = [(f.ts, f.data) for f in _sample_frames("scenario-handoff.pcap", 150)]
+    raw = sections_pcapng(frames)
+    path, cut = tmp_path / "s.pcapng", tmp_path / "cut.pcapng"
+    path.write_bytes(raw)
+    cut.write_bytes(raw[:len(raw) - 30])
+    first_packet = len(shb("<")) + len(idb(1))
+    for capture in (path, cut):
+        for per_range in (1, 2, 3, 7, 1000):
+            ranges, whole = ranges_and_whole(capture, per_range)
+            assert ranges[0].start == first_packet and ranges[0].number == 1
+            assert all(a.stop == b.start for a, b in zip(ranges, ranges[1:], strict=False))
+            assert [r.number for r in ranges] == list(range(1, sum(map(len, whole)) + 1, per_range))
+            orders = [r.resume.big_endian for r in ranges]
+            assert orders == sorted(orders) and orders[-1] == (per_range < 75)
+            if per_range == 1:
+                assert [len(r.resume.interfaces) for r in ranges[:60]] == [1] * 50 + [2] * 10
+            assert_read_apart_as_whole(capture, ranges, whole)
+    with open_capture(cut) as reader:
+        assert columns.record_ranges(reader, 1000)[-1].stop <= len(raw) - 30
+        assert reader.issues
+
+
+def test_a_compressed_capture_has_no_record_ranges(tmp_path: Path) -> None:
+    for name in ("scenario-handoff.pcap", "scenario-handoff-vlan.pcapng"):
+        packed = tmp_path / (name + ".gz")
+        packed.write_bytes(gzip.compress((SAMPLES / name).read_bytes()))
+        with open_capture(packed) as reader:
             assert columns.record_ranges(reader, 10) is None
+
+
+def _sample_frames(name: str, count: int) -> list:
+    with open_capture(SAMPLES / name) as reader:
+        return [f for _, f in zip(range(count), reader, strict=False)]
 
 
 # -- ids that stay the same from chunk to chunk ----------------------------------------------------

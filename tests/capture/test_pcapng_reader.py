@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from mipv6scope.capture import CaptureError, open_capture
 from mipv6scope.capture.frame import MAX_CAPLEN
 from mipv6scope.capture.reader import CHUNK_SIZE
+from tests.capture.pcapng_blocks import block, epb, idb, old_pb, shb, spb
 
 needs_editcap = pytest.mark.skipif(shutil.which("editcap") is None, reason="editcap not on PATH")
 needs_mergecap = pytest.mark.skipif(shutil.which("mergecap") is None, reason="mergecap not on PATH")
@@ -32,54 +33,6 @@ RECORDS = [
     (1_700_000_000, 999_999, ETH_IPV6 + IPV6 + b"\xaa" * 33),
     (1_700_000_001, 1, b"\x01" * 61),
 ]
-
-
-# --- hand-built pcapng -------------------------------------------------------------------
-
-def pad4(data: bytes) -> bytes:
-    return data + b"\x00" * (-len(data) % 4)
-
-
-def block(btype: int, body: bytes, order: str = "<", length: int | None = None,
-          trailer: int | None = None) -> bytes:
-    body = pad4(body)
-    total = 12 + len(body)
-    return (struct.pack(order + "II", btype, total if length is None else length) + body
-            + struct.pack(order + "I", total if trailer is None else trailer))
-
-
-def options(opts: list[tuple[int, bytes]], order: str = "<") -> bytes:
-    if not opts:
-        return b""
-    out = b"".join(struct.pack(order + "HH", code, len(v)) + pad4(v) for code, v in opts)
-    return out + struct.pack(order + "HH", 0, 0)
-
-
-def shb(order: str = "<", major: int = 1) -> bytes:
-    return block(0x0A0D0D0A, struct.pack(order + "IHHq", 0x1A2B3C4D, major, 0, -1), order)
-
-
-def idb(linktype: int, snaplen: int = 0, opts: list[tuple[int, bytes]] | None = None,
-        order: str = "<") -> bytes:
-    return block(1, struct.pack(order + "HHI", linktype, 0, snaplen) + options(opts or [], order),
-                 order)
-
-
-def epb(iface: int, units: int, data: bytes, wirelen: int | None = None, order: str = "<",
-        opts: list[tuple[int, bytes]] | None = None) -> bytes:
-    head = struct.pack(order + "IIIII", iface, units >> 32, units & 0xFFFFFFFF, len(data),
-                       len(data) if wirelen is None else wirelen)
-    return block(6, head + pad4(data) + options(opts or [], order), order)
-
-
-def spb(data: bytes, wirelen: int, order: str = "<") -> bytes:
-    return block(3, struct.pack(order + "I", wirelen) + data, order)
-
-
-def old_pb(iface: int, units: int, data: bytes, order: str = "<") -> bytes:
-    head = struct.pack(order + "HHIIII", iface, 7, units >> 32, units & 0xFFFFFFFF, len(data),
-                       len(data))
-    return block(2, head + data, order)
 
 
 def write(tmp_path: Path, blob: bytes, name: str = "x.pcapng") -> Path:
