@@ -14,7 +14,7 @@ checksum), like dpkt's own ``ICMP6.Echo``; ND options are in
 
 :func:`parse_icmp6` turns a captured message into a plain dict plus a list of
 :class:`~mipv6scope.decode.issues.Issue`; it never raises. It reads each
-message's fixed fields with the struct format of its layer (``__hdr_fmt__``),
+message's fixed fields with one struct made from its layer's ``__hdr__``,
 not through a layer object, which costs several times more.
 """
 
