@@ -122,9 +122,10 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field, replace
-from ipaddress import IPv6Address, IPv6Network, ip_network
+from ipaddress import IPv6Address, IPv6Network
 
 from .. import events as ev
+from ..decode.addresses import network
 from ..report.builder import ReportBuilder
 from ..report.model import Handoff
 from .base import DataAnalyzer
@@ -227,7 +228,7 @@ class HandoffAnalyzer(DataAnalyzer):
         """Remember when each prefix was last (and first) advertised."""
         for text in e.prefixes:
             try:
-                net = ip_network(text, strict=False)
+                net = network(text)
             except ValueError:
                 continue  # flagged by the decoder on its frame; events_from_frames skips it
             self._last_ra[net] = e.ts

@@ -54,6 +54,7 @@ from ipaddress import IPv6Address, IPv6Network
 from typing import Any
 
 from .. import events as ev
+from ..decode.addresses import network
 from ..report.builder import ReportBuilder
 from ..report.model import AccessRouter
 from .base import Analyzer
@@ -159,13 +160,19 @@ class IdentityAnalyzer(Analyzer):
         self.bindings = bindings
         self.home_agents: set[IPv6Address] = set()
         self.router_prefixes: dict[IPv6Address, list[str]] = {}
+        self._advertised: set[tuple[IPv6Address, str]] = set()  # (router, prefix as the RA gave it)
 
     def on_router_advertisement(self, e: ev.RouterAdvertisement) -> None:
         """Keep each access router's advertised prefixes (as networks)."""
         known = self.router_prefixes.setdefault(e.router, [])
+        advertised = self._advertised
         for prefix in e.prefixes:
+            key = (e.router, prefix)
+            if key in advertised:
+                continue  # routers repeat their RAs
+            advertised.add(key)
             try:
-                text = str(IPv6Network(prefix, strict=False))
+                text = str(network(prefix))
             except ValueError:
                 continue
             if text not in known:

@@ -7,13 +7,15 @@ the identity shortcut, and `Address.__hash__` and its text are computed
 once. An `Address` is an `ipaddress.IPv6Address`: equal to, and hashing like,
 a plain one, and its text is the same (the C library's ``inet_ntop``, several
 times faster, except where that writes a dotted IPv4 tail, which
-``ipaddress`` does not: there ``ipaddress``'s).
+``ipaddress`` does not: there ``ipaddress``'s). `network` does the same for
+the prefixes Router Advertisements repeat ("addr/len" text -> one shared
+`IPv6Network`).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from ipaddress import IPv6Address
+from ipaddress import IPv6Address, IPv6Network
 from socket import AF_INET6, inet_ntop
 
 
@@ -52,3 +54,10 @@ class Address(IPv6Address):
 
 
 address = lru_cache(maxsize=1 << 16)(Address)
+
+
+@lru_cache(maxsize=1 << 12)
+def network(prefix: str) -> IPv6Network:
+    """``IPv6Network(prefix, strict=False)``, one shared object per text
+    (bounded cache); raises ValueError as that does (nothing is remembered)."""
+    return IPv6Network(prefix, strict=False)

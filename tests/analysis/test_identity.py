@@ -256,3 +256,16 @@ def test_prefix_lookup_takes_the_longest_registered_prefix():
     assert mnp.router_of(A(HOST)) == A(MR_HOA)
     assert mnp.router_of(A("2001:db8:1:200::5")) == A(HOA)
     assert mnp.router_of(A("2001:db8:2::5")) is None
+
+
+def test_repeated_ras_list_each_routers_prefix_once_as_a_network():
+    from mipv6scope.analysis.identity import IdentityAnalyzer
+    from tests.analysis.builders import ra
+    identity = IdentityAnalyzer()
+    r1, r2 = A("fe80::1"), A("fe80::2")
+    for i, prefix in enumerate(["2001:db8:2::1/64", "2001:db8:2::/64", "2001:db8:2::1/64",
+                                "2001:db8::/129", "2001:db8:5::/48", "2001:db8::/129"]):
+        identity.on_router_advertisement(ra(i, i, r1, prefix))
+    identity.on_router_advertisement(ra(9, 9, r2, "2001:db8:2::1/64"))
+    assert identity.router_prefixes == {r1: ["2001:db8:2::/64", "2001:db8:5::/48"],
+                                        r2: ["2001:db8:2::/64"]}

@@ -31,3 +31,17 @@ def test_forms_inet_ntop_writes_differently() -> None:
     for text in ("::ffff:1.2.3.4", "::1.2.3.4", "::ffff:0:0", "::1:0", "64:ff9b::1.2.3.4"):
         assert str(Address(text)) == str(IPv6Address(text))
     assert str(Address("fe80::1%eth0")) == "fe80::1%eth0"
+
+
+def test_network_is_ipaddress_strict_false_and_shared() -> None:
+    from ipaddress import IPv6Network
+
+    import pytest
+
+    from mipv6scope.decode.addresses import network
+    for text in ("2001:db8:1::/64", "2001:db8:1::1/64", "::/0", "fe80::1/128", "2001:db8:5::/48"):
+        assert network(text) == IPv6Network(text, strict=False)
+        assert network(text) is network(text)
+    for bad in ("2001:db8::/129", "not a prefix", "10.0.0.0/8"):
+        with pytest.raises(ValueError):
+            network(bad)

@@ -14,6 +14,8 @@ from pathlib import Path
 import dpkt
 import dpkt.icmp6
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mipv6scope.decode import icmp6 as m
 from mipv6scope.decode import nd_options as nd
@@ -440,3 +442,84 @@ def test_home_agent_preference_signedness_disagreement(tmp_path):
     scapy_all.wrpcap(str(pcap), [pkt])
     (row,) = run_tshark(pcap, ["icmpv6.opt.home_agent_preference"])
     assert row["icmpv6.opt.home_agent_preference"] == "65526"
+
+
+# ------------------------------------------------- the dpkt layers as judge
+
+def _layer_prefix(opt: nd.PrefixInformation) -> dict:
+    return {"prefix": str(ipaddress.IPv6Address(opt.prefix)), "prefix_len": opt.prefix_len,
+            "flags": [f for f, bit in (("L", opt.l), ("A", opt.a), ("R", opt.r)) if bit],
+            "valid_lifetime_s": opt.valid_lifetime, "preferred_lifetime_s": opt.preferred_lifetime}
+
+
+def _layer_option(opt: dpkt.Packet) -> dict:
+    """What our dpkt option layer reads, in the decoder's dict shape."""
+    out = {"type": opt.type, "name": nd.nd_option_name(opt.type), "length": opt.len}
+    if isinstance(opt, nd.SourceLinkLayerAddress):  # also the target's
+        out["address"] = ":".join(f"{b:02x}" for b in opt.address)
+    elif isinstance(opt, nd.PrefixInformation):
+        out.update(_layer_prefix(opt))
+    elif isinstance(opt, nd.MTU):
+        out["mtu"] = opt.mtu
+    elif isinstance(opt, nd.AdvertisementInterval):
+        out["interval_ms"] = opt.interval
+    elif isinstance(opt, nd.HomeAgentInformation):
+        out.update(preference=opt.preference, lifetime_s=opt.lifetime)
+    else:  # Redirected Header (after its reserved bytes), unknown, a wrong length
+        out["data"] = bytes(opt.data).hex()
+    return out
+
+
+def _layer_fields(icmp_type: int, layer: dpkt.Packet) -> dict:
+    """The fixed fields our dpkt message layer reads, in the decoder's dict shape."""
+    def letters(*pairs: tuple[str, str]) -> list[str]:
+        return [label for label, attr in pairs if getattr(layer, attr)]
+    if icmp_type == 134:
+        return {"hop_limit": layer.hop_limit, "flags": letters(("M", "m"), ("O", "o"), ("H", "h"), ("P", "p")),
+                "preference": ["medium", "high", "reserved", "low"][layer.prf],
+                "home_agent": bool(layer.h), "router_lifetime_s": layer.router_lifetime,
+                "reachable_ms": layer.reachable_time, "retrans_ms": layer.retrans_timer}
+    if icmp_type == 135:
+        return {"target": str(ipaddress.IPv6Address(layer.target))}
+    if icmp_type == 136:
+        return {"flags": letters(("R", "r"), ("S", "s"), ("O", "o")),
+                "target": str(ipaddress.IPv6Address(layer.target))}
+    if icmp_type == 147:
+        return {"identifier": layer.identifier, "flags": letters(("M", "m"), ("O", "o"))}
+    return {}
+
+
+_option_bytes = st.one_of(
+    # a type the decoder reads, with its fixed length or another
+    st.tuples(st.sampled_from([1, 2, 3, 4, 5, 7, 8]), st.integers(1, 5)).flatmap(
+        lambda tl: st.binary(min_size=tl[1] * 8 - 2, max_size=tl[1] * 8 - 2).map(
+            lambda rest: bytes(tl) + rest)),
+    # any type, any length
+    st.tuples(st.integers(0, 255), st.integers(1, 3)).flatmap(
+        lambda tl: st.binary(min_size=tl[1] * 8 - 2, max_size=tl[1] * 8 - 2).map(
+            lambda rest: bytes(tl) + rest)),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from([133, 134, 135, 136, 147]), st.data(),
+       st.lists(_option_bytes, max_size=5), st.binary(max_size=9), st.booleans())
+def test_decoder_reads_what_the_dpkt_layers_read(icmp_type, data, options, tail, snap_cut):
+    """The decoder reads fields with struct, not through the layers: both must agree
+    on every field of every message and option, and on the options walk's issues."""
+    cls = m.MESSAGE_CLASSES[icmp_type]
+    fixed = data.draw(st.binary(min_size=cls.__hdr_len__, max_size=cls.__hdr_len__))
+    msg = bytes([icmp_type, 0, 0, 0]) + fixed + b"".join(options) + tail
+    d, issues = parse_icmp6(msg, snap_cut)
+    layer = cls(msg[4:])
+    layer_options, layer_issues = nd.parse_nd_options(bytes(layer.data), snap_cut)
+    assert [(i.code, i.layer, i.detail) for i in issues] == [
+        (i.code, i.layer, i.detail) for i in layer_issues]
+    expected = {"type": icmp_type, "code": 0, "name": m.icmp6_type_name(icmp_type), "checksum": 0,
+                **_layer_fields(icmp_type, layer)}
+    if icmp_type in (134, 147):
+        expected["prefixes"] = [_layer_prefix(o) for o in layer_options
+                                if isinstance(o, nd.PrefixInformation)]
+    expected["options"] = [_layer_option(o) for o in layer_options]
+    assert d == expected
+    assert list(d) == list(expected)  # the keys' order too: jsonl records keep it
