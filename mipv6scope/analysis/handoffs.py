@@ -121,7 +121,9 @@ nodes: the first packet seen from each of at most NETWORKS_KEPT addresses.
 from __future__ import annotations
 
 import statistics
+from array import array
 from dataclasses import dataclass, field, replace
+from functools import partial
 from ipaddress import IPv6Address, IPv6Network
 
 from .. import events as ev
@@ -182,8 +184,10 @@ class _Node:
     last_to: float | None = None    # last packet seen tunnelled to the current address
     # (ts, frame) tunnelled to the current address after last_from - reach (possibly lost if
     # the node moves now), the newest MAX_FRAMES_KEPT; ``overflow`` counts the older ones.
-    # Flat, ts then frame (ts, frame, ts, frame, ...): no tuple per packet
-    candidates: list[float | int] = field(default_factory=list)
+    # Flat, ts then frame (ts, frame, ts, frame, ...) as doubles (a frame number is exact
+    # below 2^53): 16 bytes a packet, not a tuple, a float and an int (a node that only
+    # receives keeps all MAX_FRAMES_KEPT)
+    candidates: array = field(default_factory=partial(array, "d"))
     overflow: int = 0
     booted: bool = False
     home_by_ra: bool = False  # leaving home rests on an RA alone (module docstring)
@@ -317,7 +321,7 @@ class HandoffAnalyzer(DataAnalyzer):
             self._care_ofs.add(care_of)
         node.current, node.installed_ts, node.path_delay, node.reach = care_of, e.ts, gap, None
         node.last_from = node.last_to = None
-        node.candidates.clear()
+        del node.candidates[:]
         node.overflow = 0
 
     def finish(self, end_ts: float | None) -> None:
@@ -519,7 +523,7 @@ class HandoffAnalyzer(DataAnalyzer):
         if node.candidates and old == node.current:
             # what was tunnelled to the old address since L - reach: lost after F, else possibly
             move.first_missed = node.candidates[0]
-            for ts, frame in zip(node.candidates[::2], node.candidates[1::2], strict=True):
+            for ts, frame in zip(node.candidates[::2], map(int, node.candidates[1::2]), strict=True):
                 if ts > first_new:
                     self._lost(move, ts, frame)
                 else:
@@ -529,7 +533,7 @@ class HandoffAnalyzer(DataAnalyzer):
         if self.vantage == "mn":
             move.possibly_frames, move.possibly = [], 0  # what the node's link showed, arrived
         node.move = move
-        node.candidates.clear()
+        del node.candidates[:]
         node.overflow = 0
 
     def _end_attempt(self, node: _Node, move: _Move, now: float | None) -> None:

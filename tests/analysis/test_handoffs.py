@@ -326,3 +326,19 @@ def test_lost_count_limits_on_other_seeds(tmp_path: Path, seed: int):
         else:
             assert want == [0] * len(want)
             assert _loss_counts(path, "mn") == [(0, 0)] * len(want)
+
+
+def test_a_node_that_only_receives_keeps_the_newest_frames_it_may_have_lost():
+    """1,200 packets tunnelled to the node and none from it after its BU: every
+    one falls after L - reach and before F, so all are possibly lost (module
+    docstring); the frames kept for the finding are the newest MAX_FRAMES_KEPT,
+    as frame numbers, and the finding is at the first of them."""
+    b = BindingsAnalyzer()
+    h = HandoffAnalyzer(b)
+    received = [to_mn(2.0 + i * 0.001, 10 + i, COA2) for i in range(1200)]
+    run([b, h], [bu(1.0, 1, 1), ba(1.01, 2, 1), *received, bu(5.0, 2000, 2, COA3), ba(5.02, 2001, 2, COA3)])
+    [move] = [x for x in h.nodes[HOA].handoffs if x.to_care_of == COA3]
+    assert (move.lost_to_old_care_of, move.possibly_lost_to_old_care_of) == (0, 1200)
+    [(certain, hoa, first_ts, frames, _message)] = h.losses
+    assert (certain, hoa, first_ts) == (False, HOA, 2.2)
+    assert frames == list(range(210, 1210)) and all(type(f) is int for f in frames)
