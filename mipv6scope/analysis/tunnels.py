@@ -27,6 +27,7 @@ every registration hidden in ESP) is not judged.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from typing import Any, Protocol
@@ -290,7 +291,7 @@ class _TunnelState:
     to_mn: _Direction | None = None  # made by its first packet
     from_mn: _Direction | None = None
     outside_packets: int = 0
-    outside_frames: list[int] | None = None  # made by the first one
+    outside_frames: array | None = None  # frame numbers (8 bytes each), made by the first one
     # every flow, first seen first; past FLOWS_SCANNED of them also found by (proto, sport,
     # dport): integers hash in C, addresses in Python (most tunnels carry a flow or two: an
     # index would cost more than it saves)
@@ -489,7 +490,7 @@ class TunnelAnalyzer(DataAnalyzer):
         """Count one packet of ``state``'s tunnel outside any binding."""
         state.outside_packets += 1
         if state.outside_frames is None:
-            state.outside_frames = [frame]
+            state.outside_frames = array("q", (frame,))
         elif len(state.outside_frames) < MAX_OUTSIDE_FRAMES:
             state.outside_frames.append(frame)
 

@@ -13,7 +13,7 @@ import pytest
 from mipv6scope import events as ev
 from mipv6scope.analysis import tunnels as tn
 from mipv6scope.analysis.base import Analyzer, dispatch_table
-from mipv6scope.analysis.tunnels import TunnelAnalyzer
+from mipv6scope.analysis.tunnels import MAX_OUTSIDE_FRAMES, TunnelAnalyzer
 from mipv6scope.report.builder import ReportBuilder
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_captures"
@@ -83,6 +83,17 @@ def test_outside_binding_counts_to_mn_only_with_frames() -> None:
     assert by_coa[COA2].outside_binding.frames == (7,)
     assert by_coa[COA2].from_mn.packets == 1
     assert by_coa[COA3].outside_binding.packets == 0
+
+
+def test_outside_binding_keeps_the_first_frames_and_counts_them_all() -> None:
+    """A tunnel that outlives its binding: every packet counts, the first
+    MAX_OUTSIDE_FRAMES frame numbers are listed."""
+    t = TunnelAnalyzer(FakeBindings([(0.0, 10.0, HOA, COA2)]))
+    feed(t, [data(11.0 + i * 0.01, 100 + i, (HA, COA2), CN, HOA) for i in range(MAX_OUTSIDE_FRAMES + 5)])
+    [tunnel] = t.results()
+    assert tunnel.outside_binding.packets == MAX_OUTSIDE_FRAMES + 5
+    assert tunnel.outside_binding.frames == tuple(range(100, 100 + MAX_OUTSIDE_FRAMES))
+    assert {type(f) for f in tunnel.outside_binding.frames} == {int}
 
 
 def test_no_binding_at_all_is_outside_binding_and_unknown_node_is_not_judged() -> None:
