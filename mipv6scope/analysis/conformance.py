@@ -20,8 +20,10 @@ frames it kept (see `analysis.handoffs`).
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 from ipaddress import IPv6Address
 from typing import Any
 
@@ -59,7 +61,7 @@ class _Group:
     code: str
     node: IPv6Address | None
     ts: float
-    frames: list[int] = field(default_factory=list)
+    frames: array = field(default_factory=partial(array, "q"))  # frame numbers, 8 bytes each
     messages: list[str] = field(default_factory=list)
     count: int = 0
 

@@ -15,7 +15,7 @@ from builders import AR2, AR3, CN, COA2, COA3, HA, HOA, ba, be, bu, from_mn, ra,
 from mipv6scope import events as ev
 from mipv6scope.analysis.base import Analyzer, dispatch_table
 from mipv6scope.analysis.bindings import BindingsAnalyzer
-from mipv6scope.analysis.conformance import ConformanceAnalyzer, seq_greater
+from mipv6scope.analysis.conformance import MAX_FRAMES, ConformanceAnalyzer, seq_greater
 from mipv6scope.analysis.handoffs import HandoffAnalyzer
 from mipv6scope.analysis.tunnels import TunnelAnalyzer
 from mipv6scope.decode.issues import ISSUE_KINDS
@@ -401,3 +401,13 @@ def test_findings_carry_registry_fields() -> None:
     assert (f.severity, f.rfc) == (kind("ba_status_failure").severity, kind("ba_status_failure").rfc)
     assert f.node == HOA and f.ts == 1.1
     assert COA2 != HA  # builders sanity
+
+
+def test_a_finding_lists_its_first_frames_and_counts_every_occurrence():
+    c = ConformanceAnalyzer(BindingsAnalyzer())
+    for i in range(MAX_FRAMES + 5):
+        c.add("binding_error_received", HOA, 10.0 + i, (100 + i,), "BE status 1")
+    [finding] = c.findings()
+    assert finding.frames == tuple(range(100, 100 + MAX_FRAMES)) and finding.ts == 10.0
+    assert {type(f) for f in finding.frames} == {int}
+    assert finding.message == f"BE status 1 ({MAX_FRAMES + 5} occurrences)"
