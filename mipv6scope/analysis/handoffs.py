@@ -215,7 +215,7 @@ class HandoffAnalyzer(DataAnalyzer):
         self.vantage = vantage
         self.nodes: dict[IPv6Address, _Node] = {}
         # (certainly lost?, home address, first ts, frames, message) per handoff, for the findings
-        self.losses: list[tuple[bool, IPv6Address, float, list[int], str]] = []
+        self.losses: list[tuple[bool, IPv6Address, float, array, str]] = []
         self._frames_left: dict[tuple[bool, IPv6Address], int] = {}  # MAX_FRAMES_KEPT per node and count
         self._tunnels_seen = False
         self._care_ofs: set[IPv6Address] = set()  # every care-of address bound (for capture_vantage)
@@ -585,11 +585,11 @@ class HandoffAnalyzer(DataAnalyzer):
                 f"{_packets(count)} tunnelled to old care-of {move.from_care_of} after the node sent from "
                 f"{move.to_care_of}"))
 
-    def _kept_frames(self, certain: bool, hoa: IPv6Address, frames: list[tuple[float, int]]) -> list[int]:
+    def _kept_frames(self, certain: bool, hoa: IPv6Address, frames: list[tuple[float, int]]) -> array:
         """The frame numbers of ``frames`` within the node's budget for the count
         (the findings keep no more than that either)."""
         left = self._frames_left.get((certain, hoa), MAX_FRAMES_KEPT)
-        kept = [f for _, f in frames[:left]]
+        kept = array("q", [f for _, f in frames[:left]])  # 8 bytes a frame number
         self._frames_left[(certain, hoa)] = left - len(kept)
         return kept
 

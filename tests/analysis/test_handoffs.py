@@ -341,4 +341,4 @@ def test_a_node_that_only_receives_keeps_the_newest_frames_it_may_have_lost():
     assert (move.lost_to_old_care_of, move.possibly_lost_to_old_care_of) == (0, 1200)
     [(certain, hoa, first_ts, frames, _message)] = h.losses
     assert (certain, hoa, first_ts) == (False, HOA, 2.2)
-    assert frames == list(range(210, 1210)) and all(type(f) is int for f in frames)
+    assert list(frames) == list(range(210, 1210)) and all(type(f) is int for f in frames)
