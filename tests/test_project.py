@@ -74,3 +74,36 @@ def test_decoder_and_capture_do_not_import_the_cli_stack():
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_report_json_loads_only_what_it_uses(tmp_path):
+    """`report --format json` imports neither the other commands' modules (they
+    load when named: `cli.main.LazyGroup`), nor the display filter, the
+    pager's styling, the charts or the ESP ciphers; and it still writes the report."""
+    out = tmp_path / "r.json"
+    code = ("import sys, runpy\n"
+            f"sys.argv = ['mipv6scope', 'report', '--format', 'json', '-o', {str(out)!r},"
+            f" {str(REPO / 'sample_captures' / 'home-registration.pcap')!r}]\n"
+            "try:\n"
+            "    runpy.run_module('mipv6scope', run_name='__main__')\n"
+            "except SystemExit as exc:\n"
+            "    code = exc.code\n"
+            "unwanted = ('mipv6scope.filter', 'lark', 'rich', 'textual', 'plotly', 'cryptography',\n"
+            "            'mipv6scope.cli.packets', 'mipv6scope.cli.views', 'mipv6scope.cli.tui',\n"
+            "            'mipv6scope.browse', 'mipv6scope.charts')\n"
+            "print([m for m in unwanted if m in sys.modules], code)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split("\n")[-2] == "[] 0", result.stdout + result.stderr
+    assert out.read_text().startswith("{")
+
+
+def test_every_command_loads_when_named():
+    """Each command of `cli.main.COMMAND_MODULES` is its module's, and `--help` lists them all."""
+    from mipv6scope.cli.main import COMMAND_MODULES
+
+    for name, module in COMMAND_MODULES.items():
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None and command.name == name
+        assert command.callback.__module__ == f"mipv6scope.cli.{module}"
+    listed = CliRunner().invoke(cli, ["--help"]).output
+    assert all(f"  {name} " in listed for name in COMMAND_MODULES)

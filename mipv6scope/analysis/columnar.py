@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv6Address
@@ -89,11 +90,27 @@ class Gathered:
     frame_rows: np.ndarray | None  # rows of the chunk ``frames`` holds (None: all)
 
     def frame(self, i: int) -> Frame:
-        """Row ``i`` as the Frame the record readers give (a row ``frames`` holds)."""
-        c = self.frames
-        j = i if self.frame_rows is None else int(np.searchsorted(self.frame_rows, i))
-        return new_frame((int(self.number[i]), float(self.ts[i]), int(c.caplen[j]), int(c.wirelen[j]),
-                          int(c.linktype[j]), c.frame_bytes(j), int(c.interface[j])))
+        """Row ``i`` as the Frame the record readers give (a row ``frames`` holds).
+        The first call reads the chunk's columns into lists (`_frame_fields`)."""
+        try:
+            fields = self._frame_fields
+        except AttributeError:
+            fields = self._frame_fields = _frame_fields(self)
+        rows, number, ts, caplen, wirelen, linktype, start, interface = fields
+        j = i if rows is None else bisect_left(rows, i)
+        begin, size = start[j], caplen[j]
+        return new_frame((number[j], ts[j], size, wirelen[j], linktype[j],
+                          self.frames.data[begin:begin + size], interface[j]))
+
+
+def _frame_fields(g: Gathered) -> tuple[list[int] | None, list[int], list[float], list[int], list[int],
+                                        list[int], list[int], list[int]]:
+    """The columns `Gathered.frame` reads, as lists indexed like ``g.frames``
+    (numbers and times taken at ``g.frame_rows``), with those rows (None: all)."""
+    c, rows = g.frames, g.frame_rows
+    number, ts = (g.number, g.ts) if rows is None else (g.number[rows], g.ts[rows])
+    return (None if rows is None else rows.tolist(), number.tolist(), ts.tolist(), c.caplen.tolist(),
+            c.wirelen.tolist(), c.linktype.tolist(), c.start.tolist(), c.interface.tolist())
 
 
 class Gatherer:

@@ -47,8 +47,16 @@ _BY_CARE_OF = {"DHAAD request": True, "DHAAD reply": False, "MPS": True, "MPA": 
                "CoTI": True, "CoT": False}
 
 
+_FLAG_TEXTS: dict[frozenset[str], str] = {}  # a flag set -> its letters in order (few distinct sets)
+
+
 def _flags(flags: frozenset[str]) -> str:
-    return " ".join(sorted(flags, key="AHLKMRPFTBSXCIO".find))
+    text = _FLAG_TEXTS.get(flags)
+    if text is None:
+        if len(_FLAG_TEXTS) >= MAX_LABELS:
+            _FLAG_TEXTS.clear()
+        text = _FLAG_TEXTS[flags] = " ".join(sorted(flags, key="AHLKMRPFTBSXCIO".find))
+    return text
 
 
 class SignallingAnalyzer(Analyzer):

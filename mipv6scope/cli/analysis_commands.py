@@ -13,19 +13,15 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from ipaddress import IPv6Address
+from typing import TYPE_CHECKING
 
 import click
 
 from ..capture.frame import CaptureError, Frame, new_frame
-from ..capture.pcap import RecordVisitor
 from ..capture.reader import open_capture
-from ..decode.frame_decoder import decode_frame
-from ..decode.model import DecodedFrame
-from ..filter import CompiledFilter, FilterContext, FilterError, compile_filter
 from ..render.node_rank import DEFAULT_SORT, DEFAULT_TOP, SORT_KEYS, select_nodes
 from ..render.summary_text import render_summary, summary_records
 from ..report.model import MobileNode, Report
-from .node_prefilter import candidate_addresses
 from .output import (
     EXIT_CAPTURE,
     CaptureState,
@@ -42,7 +38,11 @@ from .output import (
     write_records,
 )
 from .stdin_capture import captures_from
-from .terminal import paged, show_text
+
+if TYPE_CHECKING:  # the display filter, the decoder and the pager load when used
+    from ..capture.pcap import RecordVisitor
+    from ..decode.model import DecodedFrame
+    from ..filter import CompiledFilter, FilterContext, FilterError
 
 EXIT_USAGE = 2
 REPORT_FORMATS = ("text", "json", "html")  # one document: no jsonl or csv rows
@@ -63,6 +63,7 @@ def compile_display_filter(text: str | None) -> CompiledFilter | None:
     """``-Y EXPR`` compiled (None when not given or blank); a bad one exits 2."""
     if text is None or not text.strip():
         return None
+    from ..filter import FilterError, compile_filter
     try:
         return compile_filter(text)
     except FilterError as exc:
@@ -86,6 +87,8 @@ def matching_frames(captures: Iterable[str], compiled: CompiledFilter, context: 
 
     A filter that requires ``mn == NODE`` decodes only the frames whose bytes
     hold one of the node's addresses (`node_prefilter`); the others cannot match."""
+    from ..decode.frame_decoder import decode_frame
+    from .node_prefilter import candidate_addresses
     frames: set[int] = set()
     owners: set[IPv6Address] = set()
     candidates = candidate_addresses(compiled.text, context)
@@ -194,6 +197,7 @@ def frames_of_report(paths: Sequence[str], compiled: CompiledFilter, whole: Repo
     """`matching_frames` of ``paths`` with the analysis fields taken from
     ``whole`` (the unrestricted report); an ``mn ==`` naming no node of it
     exits 2 with the caret."""
+    from ..filter import FilterContext, FilterError
     context = FilterContext.from_report(whole)
     try:
         compiled.check_nodes(context)
@@ -229,6 +233,7 @@ def summary(captures: tuple[str, ...], top: int | None, all_nodes: bool, sort: s
     report = run_analysis(captures, out)
     state = CaptureState.of(report)
     if out.fmt == "text":
+        from .terminal import show_text
         limit = None if all_nodes else top or DEFAULT_TOP
         nodes = select_nodes(summary_records(report), limit, sort or DEFAULT_SORT)
         show_text(render_summary(report, nodes=nodes), out.pager)
@@ -269,6 +274,7 @@ def report(captures: tuple[str, ...], out_path: str, plotlyjs: str, out: OutputO
         write_output(report_page(result, plotlyjs=plotlyjs), out_path,
                      plotlyjs_beside=plotlyjs == "directory")
     elif out_path == "-":
+        from .terminal import paged
         with paged(out.pager):
             write_json(result, "-")
     else:

@@ -9,24 +9,17 @@ MIPV6SCOPE_DEBUG=1); 130 interrupted (Ctrl-C). A closed stdout pipe
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
-try:  # Ctrl-C while the commands load: exit 130, no traceback
+try:  # Ctrl-C while click loads: exit 130, no traceback
     import click
 
     from .. import __version__
-    from .analysis_commands import report, summary
-    from .chart import chart
-    from .index import index
-    from .packets import packets
-    from .samples import samples
-    from .stats import stats
-    from .synth import synth
-    from .tui import tui
-    from .views import VIEW_COMMANDS
 except KeyboardInterrupt:
     raise SystemExit(130) from None
 
@@ -41,8 +34,53 @@ COMPLETE_ENV = "_MIPV6SCOPE_COMPLETE"
 COMMON_EXIT_HELP = ("\b\nExit codes also: 4 internal error (a bug; rerun with --debug for the\n"
                     "traceback), 130 interrupted (Ctrl-C).")
 
+# Each command's name -> the module of this package defining it (as that name).
+# A module is imported when one of its commands is looked up (`LazyGroup`), so
+# `report` does not load the display filter, the packet views or the TUI.
+COMMAND_MODULES = {
+    "packets": "packets", "summary": "analysis_commands", "report": "analysis_commands",
+    "samples": "samples", "synth": "synth", "chart": "chart", "tui": "tui", "index": "index",
+    "stats": "stats", "bindings": "views", "tunnels": "views", "ro": "views",
+    "handoffs": "views", "findings": "views", "cache": "views",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands (`COMMAND_MODULES`) are imported when first looked
+    up, each given the exit codes main() adds (`_document_exit_codes`).
+    ``commands`` loads them all (help listings, tests)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._loaded: dict[str, click.Command] = {}
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]  # click's attribute, loaded on access
+    def commands(self) -> dict[str, click.Command]:
+        for name in COMMAND_MODULES:
+            self._command(name)
+        return self._loaded
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._loaded.update(value)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command named ``cmd_name`` (its module imported now), or None."""
+        return self._command(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, sorted (as click's Group), none imported."""
+        return sorted({*COMMAND_MODULES, *self._loaded})
+
+    def _command(self, name: str) -> click.Command | None:
+        command = self._loaded.get(name)
+        if command is None and name in COMMAND_MODULES:
+            module = importlib.import_module(f"{__package__}.{COMMAND_MODULES[name]}")
+            command = self._loaded[name] = _document_exit_codes(getattr(module, name))
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mipv6scope")
 @click.option("--debug", is_flag=True, envvar=DEBUG_ENV,
               help=f"Show the traceback of an internal error (also {DEBUG_ENV}=1).")
@@ -63,28 +101,12 @@ def cli(debug: bool) -> None:
     """
 
 
-cli.add_command(packets)
-cli.add_command(summary)
-cli.add_command(report)
-cli.add_command(samples)
-cli.add_command(synth)
-cli.add_command(chart)
-cli.add_command(tui)
-cli.add_command(index)
-cli.add_command(stats)
-for _view in VIEW_COMMANDS:
-    cli.add_command(_view)
-
-
-def _document_exit_codes(group: click.Group) -> None:
-    """Make every command's help name the codes main() adds (4 and 130)."""
-    for command in group.commands.values():
-        text = command.help or ""
-        if " 4 " not in text.replace("\n", " ") or "130" not in text:
-            command.help = f"{text}\n\n{COMMON_EXIT_HELP}"
-
-
-_document_exit_codes(cli)
+def _document_exit_codes(command: click.Command) -> click.Command:
+    """``command``, its help made to name the codes main() adds (4 and 130)."""
+    text = command.help or ""
+    if " 4 " not in text.replace("\n", " ") or "130" not in text:
+        command.help = f"{text}\n\n{COMMON_EXIT_HELP}"
+    return command
 
 
 def debug_wanted(args: Sequence[str]) -> bool:

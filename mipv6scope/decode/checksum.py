@@ -17,11 +17,18 @@ def upper_layer_checksum(src16: bytes, dst16: bytes, next_header: int, data: byt
     """The checksum ``data`` should carry at ``checksum_offset``, computed over
     the pseudo-header (src16, dst16, len(data), next_header) and ``data`` with
     its checksum field taken as zero."""
+    return checksum_over(int.from_bytes(src16, "big") + int.from_bytes(dst16, "big"), next_header,
+                         data, checksum_offset)
+
+
+def checksum_over(addresses: int, next_header: int, data: bytes, checksum_offset: int) -> int:
+    """`upper_layer_checksum` with the pseudo-header's source and destination
+    given as the sum of their 128-bit values (``int(src) + int(dst)`` of two
+    addresses: nothing to pack)."""
     # the pseudo-header and the data as 16-bit words, summed modulo 0xFFFF (see
     # `words_sum`: 2^16 is 1 modulo 0xFFFF, so each field adds its value), less the
     # checksum field's word, which is taken as zero
-    total = (int.from_bytes(src16, "big") + int.from_bytes(dst16, "big") + len(data) + next_header
-             + words_sum(data, 0, len(data)))
+    total = addresses + len(data) + next_header + words_sum(data, 0, len(data))
     if len(data) >= checksum_offset + 2:
         total -= int.from_bytes(data[checksum_offset:checksum_offset + 2], "big")
     total %= ONES_MODULUS

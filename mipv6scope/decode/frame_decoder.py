@@ -11,13 +11,12 @@ from ipaddress import IPv6Address
 from ..capture.frame import Frame
 from ..capture.link import network_layer
 from .addresses import address as _address
-from .esp_decrypt import open_esp
 from .esp_null import read_esp_null
 from .esp_sa import active_sas
 from .ext_headers import RH2_ROUTING_TYPE, walk_dest_options
 from .icmp6 import parse_icmp6
 from .issues import Issue, timestamp_in_range
-from .mh import mh_checksum, parse_mh_fields
+from .mh import mh_checksum_between, parse_mh_fields
 from .model import SKIPPED, DecodedFrame, IP6Header, Transport
 from .transport import transport_checksum_issue
 
@@ -59,7 +58,7 @@ def decode_frame(frame: Frame) -> DecodedFrame:
         _walk_ipv6(frame.data, link.offset, frame.caplen < frame.wirelen, out)
     except Exception as exc:  # noqa: BLE001 - a decoder bug must not lose the frame
         out.issues.append(Issue("decoder_error", "decode", f"{type(exc).__name__}: {exc}"))
-    return out.finish()
+    return out.finish() if out.issues else out  # `finish` reads the issues alone
 
 
 def _truncated(snap_cut: bool, layer: str, detail: str) -> Issue:
@@ -263,6 +262,7 @@ def _esp(esp: bytes | None, hdr: IP6Header, out: DecodedFrame) -> None:
         _mobility_header(found.payload, 0, len(found.payload), False, found.next_header, hdr, out)
         return
     info["sa_line"] = sa.line
+    from .esp_decrypt import open_esp  # cryptography: loaded only when an SA is given
     opened = open_esp(esp, sa) if esp is not None else None
     if opened is None:
         if esp is not None:
@@ -313,11 +313,11 @@ def _mobility_header(data: bytes, pos: int, end: int, snap_cut: bool, nh: int,
         return  # cannot verify a checksum over bytes we do not have
     body = buf[:length]
     wanted = fields["checksum"]
-    upper = mh_checksum(hdr.upper_src.packed, hdr.upper_dst.packed, body)
+    upper = mh_checksum_between(hdr.upper_src, hdr.upper_dst, body)
     if upper == wanted:
         fields["checksum_ok"], fields["checksum_form"] = True, "upper-layer"
         return
-    wire = mh_checksum(hdr.src.packed, hdr.dst.packed, body)
+    wire = mh_checksum_between(hdr.src, hdr.dst, body)
     if wire == wanted:
         # RFC 6275 6.1.1 / RFC 8200 8.1: the pseudo-header holds the home address
         # (HAO source, RH2 final destination); over the care-of address it is wrong

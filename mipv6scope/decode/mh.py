@@ -30,7 +30,7 @@ import dpkt
 import dpkt.ip6
 from dpkt.utils import inet_to_str
 
-from mipv6scope.decode.checksum import upper_layer_checksum
+from mipv6scope.decode.checksum import checksum_over, upper_layer_checksum
 from mipv6scope.decode.issues import Issue
 from mipv6scope.decode.mh_options import (
     MobilityOption,
@@ -361,6 +361,11 @@ def mh_checksum(src16: bytes, dst16: bytes, mh_bytes: bytes) -> int:
     the Checksum field (octets 4-5) taken as zero. A received header is good
     when this equals its Checksum field."""
     return upper_layer_checksum(src16, dst16, IP_PROTO_MH, mh_bytes, 4)
+
+
+def mh_checksum_between(src: ipaddress.IPv6Address, dst: ipaddress.IPv6Address, mh_bytes: bytes) -> int:
+    """`mh_checksum` with the pseudo-header's addresses as address objects."""
+    return checksum_over(int(src) + int(dst), IP_PROTO_MH, mh_bytes, 4)
 
 
 def build_mh(message: _Message, options: Iterable[MobilityOption],

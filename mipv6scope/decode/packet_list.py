@@ -93,7 +93,7 @@ def mh_info(frame: DecodedFrame, fields: dict[str, Any]) -> str:
     elif mh_type == 5:
         parts += [f"seq={_v(fields.get('seq'))}", _flags(fields), _lifetime(fields)]
         if inner is not None:
-            alt = next((o.get("address") for o in fields.get("options") or [] if o.get("type") == 3), None)
+            alt = _alternate_care_of(fields.get("options"))
             # HoA= is a Home Address option on the wire (added below); without one the
             # home address is the IPv6 source (RFC 6275 6.1.7, 11.7.1)
             parts.append("HoA=" + str(inner.hao) if inner.hao is not None
@@ -108,12 +108,20 @@ def mh_info(frame: DecodedFrame, fields: dict[str, Any]) -> str:
     elif fields.get("body") is not None:
         parts.append(f"body={len(fields['body']) // 2} bytes")
     text = " ".join(filter(None, parts))
-    options = "".join(_option_text(o) for o in fields.get("options") or [])
+    options = "".join(map(_option_text, fields.get("options") or ()))
     if options:
         text += " " + options
     if fields.get("checksum_ok") is False:
         text += " [bad checksum]"
     return text
+
+
+def _alternate_care_of(options: list[dict[str, Any]] | None) -> Any:
+    """The address of the first Alternate Care-of Address option, or None."""
+    for opt in options or ():
+        if opt.get("type") == 3:
+            return opt.get("address")
+    return None
 
 
 def icmp6_info(fields: dict[str, Any]) -> str:
@@ -171,7 +179,6 @@ def packet_info(frame: DecodedFrame) -> str:
 def _protocol_info(frame: DecodedFrame) -> tuple[str, str]:
     """(Protocol, Info) of a frame with an IPv6 header."""
     inner = frame.ip6[-1]
-    tunnel = "".join(f"[{_text(h.src)} → {_text(h.dst)}] " for h in frame.ip6[:-1])
     if frame.mh is not None:
         proto, info = "MIPv6", mh_info(frame, frame.mh)
         if frame.esp is not None:
@@ -199,9 +206,12 @@ def _protocol_info(frame: DecodedFrame) -> tuple[str, str]:
         info += f" HoA={_text(inner.hao)}"  # a BU's is in its own text
     if inner.rh2 is not None:
         info += f" RH2={_text(inner.rh2)}"
-    if tunnel:
+    if len(frame.ip6) > 1:
+        tunnel = "".join(f"[{_text(h.src)} → {_text(h.dst)}] " for h in frame.ip6[:-1])
         info = "IPv6-in-IPv6 " + tunnel + info
-    return proto, (info + _issue_suffix(frame)).strip()
+    if frame.issues:
+        info += _issue_suffix(frame)
+    return proto, info.strip()
 
 
 def _issue_suffix(frame: DecodedFrame) -> str:

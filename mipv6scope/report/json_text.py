@@ -39,15 +39,29 @@ _INFINITY = float("inf")
 _FIELD_NAMES: dict[type, tuple[tuple[str, str], ...]] = {}  # class -> (field, its encoded key)
 
 
+_FLOAT_TEXTS_MAX = 1 << 16
+_float_texts: dict[float, str] = {}
+
+
 def _float_text(value: float) -> str:
-    """A float as json.dumps writes it (allow_nan: NaN, Infinity, -Infinity)."""
+    """A float as json.dumps writes it (allow_nan: NaN, Infinity, -Infinity).
+    The texts are remembered: a message's time is also its registration's
+    and its binding's, and ``repr`` of a float is slow."""
+    text = _float_texts.get(value)
+    if text is not None:
+        return text
     if value != value:
         return "NaN"
     if value == _INFINITY:
         return "Infinity"
     if value == -_INFINITY:
         return "-Infinity"
-    return float.__repr__(value)
+    text = float.__repr__(value)
+    if value:  # not 0.0 or -0.0: they are one key but two texts
+        if len(_float_texts) >= _FLOAT_TEXTS_MAX:
+            _float_texts.clear()
+        _float_texts[value] = text
+    return text
 
 
 def _key_text(key: Any) -> str:
@@ -74,13 +88,19 @@ _address_texts: dict[IPv6Address, str] = {}
 
 
 def _address_text(value: IPv6Address) -> str:
-    """The JSON text of an address (remembered: a node's addresses repeat)."""
+    """The JSON text of a plain address (remembered: a node's addresses repeat,
+    and ``ipaddress`` makes the text slowly)."""
     text = _address_texts.get(value)
     if text is None:
         if len(_address_texts) >= _ADDRESS_TEXTS_MAX:
             _address_texts.clear()
         text = _address_texts[value] = encode_basestring_ascii(str(value))
     return text
+
+
+def _shared_address_text(value: Address) -> str:
+    """The JSON text of a decoder's `Address`, which keeps its own text."""
+    return encode_basestring_ascii(str(value))
 
 
 def _bool_text(value: bool) -> str:
@@ -94,7 +114,7 @@ def _null_text(_value: None) -> str:
 # The text of a value by its exact type; any other type goes through `_encode`.
 _SCALARS: dict[type, Callable[[Any], str]] = {
     str: encode_basestring_ascii, int: int.__repr__, float: _float_text, bool: _bool_text,
-    type(None): _null_text, IPv6Address: _address_text, Address: _address_text,
+    type(None): _null_text, IPv6Address: _address_text, Address: _shared_address_text,
 }
 _RECORD_ENCODERS: dict[tuple[type, str], Callable[[Any], str]] = {}
 

@@ -154,3 +154,21 @@ def test_forgotten_route_ids_give_new_route_objects(monkeypatch: pytest.MonkeyPa
     assert any(len(routes) > 1 for routes in by_fields.values())
     unforgotten = route_objects(SAMPLES / "scenario-fleet.pcap", 50)
     assert [fields for fields, _ in found] == [fields for fields, _ in unforgotten]
+
+
+@pytest.mark.parametrize("keep_frames", [True, False])
+def test_gathered_frame_is_the_readers_frame(keep_frames: bool) -> None:
+    """`Gathered.frame` of each row it holds (every row, or only the masked
+    ones as a producer keeps them) is the Frame the record reader gives."""
+    path = SAMPLES / "scenario-fleet.pcap"
+    with open_capture(path) as reader:
+        by_number = {f.number: f for f in reader}
+    with open_capture(path) as reader:
+        gathered = [columnar.Gatherer(keep_frames=keep_frames)(chunk) for chunk in columns.chunks(reader)]
+    got, numbers = [], []
+    for g in gathered:
+        rows = np.arange(len(g.ts)) if keep_frames else np.flatnonzero(g.route < 0)
+        numbers += g.number[rows].tolist()
+        got += [g.frame(i) for i in rows.tolist()]
+    assert len(numbers) == (len(by_number) if keep_frames else sum(len(g.ts) - g.fast for g in gathered)) > 0
+    assert got == [by_number[n] for n in numbers]

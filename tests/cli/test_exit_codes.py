@@ -123,11 +123,12 @@ def test_ctrl_c_inside_a_command_exits_130_without_traceback(monkeypatch, capsys
 
 
 def test_ctrl_c_while_the_commands_load_exits_130_without_traceback():
-    """A KeyboardInterrupt raised by an import the CLI makes at start-up."""
+    """A KeyboardInterrupt raised by an import the CLI makes at start-up (the
+    command's module, imported when the command is looked up)."""
     hook = ("import sys, runpy\n"
             "class Hook:\n"
             "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name == 'mipv6scope.cli.views':\n"
+            "        if name == 'mipv6scope.cli.analysis_commands':\n"
             "            raise KeyboardInterrupt\n"
             "sys.meta_path.insert(0, Hook())\n"
             "sys.argv = ['mipv6scope', 'summary', 'x.pcap']\n"

@@ -10,6 +10,7 @@ import pytest
 
 from mipv6scope.analysis.engine import analyze
 from mipv6scope.cli import analysis_commands as ac
+from mipv6scope.cli import node_prefilter
 from mipv6scope.cli.node_prefilter import required_nodes
 from mipv6scope.filter import FilterContext, compile_filter
 from mipv6scope.filter.parse import parse
@@ -41,9 +42,9 @@ def _pass(path: str, text: str, prefilter: bool, monkeypatch: pytest.MonkeyPatch
     compiled = compile_filter(text)
     with monkeypatch.context() as patch:
         if not prefilter:
-            patch.setattr(ac, "candidate_addresses", lambda _text, _context: None)
+            patch.setattr(node_prefilter, "candidate_addresses", lambda _text, _context: None)
         else:  # the prefilter must be in use for these expressions
-            assert ac.candidate_addresses(text, context)
+            assert node_prefilter.candidate_addresses(text, context)
         return ac.matching_frames([path], compiled, context, report.capture.first_ts)
 
 

@@ -5,12 +5,14 @@ its checksum field zeroed, including the sums that fold to 0xFFFF."""
 from __future__ import annotations
 
 import struct
+from ipaddress import IPv6Address
 
 import dpkt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mipv6scope.decode.checksum import upper_layer_checksum
+from mipv6scope.decode.mh import mh_checksum_between
 
 addresses = st.one_of(st.binary(min_size=16, max_size=16), st.just(b"\0" * 16), st.just(b"\xff" * 16))
 
@@ -39,3 +41,10 @@ def test_a_sum_folding_to_all_ones_gives_zero(src: bytes, dst: bytes, head: byte
     data[14:16] = struct.pack("!H", partial)
     assert dpkt_checksum(src, dst, 135, bytes(data), 4) == 0
     assert upper_layer_checksum(src, dst, 135, bytes(data), 4) == 0
+
+
+@settings(max_examples=1000, deadline=None)
+@given(addresses, addresses, st.one_of(st.binary(max_size=120), st.integers(0, 40).map(lambda n: b"\xff" * n)))
+def test_mh_checksum_between_address_objects_as_dpkt(src: bytes, dst: bytes, data: bytes) -> None:
+    # the decoder's form: the pseudo-header's addresses as objects, summed as numbers
+    assert mh_checksum_between(IPv6Address(src), IPv6Address(dst), data) == dpkt_checksum(src, dst, 135, data, 4)

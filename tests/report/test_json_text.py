@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mipv6scope.analysis.engine import analyze
+from mipv6scope.decode.addresses import address
 from mipv6scope.report.json_text import json_chunks
-from mipv6scope.report.model import CaptureInfo, Report
+from mipv6scope.report.model import CaptureInfo, Finding, Report
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(p for p in (REPO / "sample_captures").iterdir() if p.suffix in (".pcap", ".pcapng"))
@@ -66,3 +67,16 @@ def test_report_command_writes_the_dumped_text(tmp_path: Path) -> None:
     expected = _dumped(analyze([capture])) + "\n"
     assert out.read_text(encoding="utf-8") == expected
     assert stdout == expected
+
+
+def test_repeated_floats_and_addresses_stream_as_dumped() -> None:
+    """The remembered float texts (one key for 0.0 and -0.0, none for NaN) and
+    the decoder's addresses, which keep their own text, as json.dumps writes them."""
+    hoa, plain = address(bytes(15) + b"\x01"), IPv6Address("2001:db8::1")
+    values = (0.0, -0.0, 0.0, -0.0, 1.5, 1.5, float("nan"), float("nan"), float("inf"), -float("inf"),
+              1e16, 1e16, 1700000000.00001, 1700000000.00001, 5e-324)
+    findings = tuple(Finding("code", "info", (1,), ts, hoa if i % 2 else plain, "m", "r")
+                     for i, ts in enumerate(values))
+    report = Report(CaptureInfo((), 0, 0, 0, 0, -0.0, 0.0), findings=findings, home_agents=(hoa, plain))
+    for _ in range(2):
+        assert "".join(json_chunks(report)) == _dumped(report)
