@@ -18,6 +18,7 @@ truncation, an unknown MH Type) keep the frame's event.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from ipaddress import IPv6Address
 from typing import Any
 
@@ -43,8 +44,11 @@ OPT_NONCE_INDICES = 4
 OPT_MOBILE_NETWORK_PREFIX = 6
 
 
+@lru_cache(maxsize=1 << 12)
 def _ip(text: str | None) -> IPv6Address | None:
-    """The address of ``text``; None when absent or not an IPv6 address."""
+    """The address of ``text``; None when absent or not an IPv6 address.
+    Remembered (bounded): routers repeat their RAs' prefixes, and parsing the
+    text costs several microseconds."""
     if text is None:
         return None
     try:

@@ -30,6 +30,7 @@ from ipaddress import IPv6Address, IPv6Network
 from typing import Any
 
 from .. import events as ev
+from ..decode.addresses import network
 from ..decode.model import DecodedFrame
 from ..decode.packet_list import packet_info
 from ..report.builder import ReportBuilder
@@ -151,7 +152,7 @@ class SignallingAnalyzer(Analyzer):
         networks = []
         for prefix in e.prefixes:
             try:
-                networks.append(IPv6Network(prefix, strict=False))
+                networks.append(network(prefix))
             except ValueError:
                 continue  # a prefix length the decoder let through; not a hint
         self._ra_networks[e.router] = tuple(networks)
