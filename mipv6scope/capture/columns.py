@@ -421,7 +421,7 @@ class _LayoutState:
                     break
         if offset is None:  # the walk just read this block: it cannot be anything else
             raise AssertionError(f"no packet block before frame {number}'s data")
-        return base + offset, Resume(self.big_endian, tuple(self.interfaces), self.section, number - 1)
+        return base + offset, Resume(self.big_endian, tuple(self.interfaces), self.section)
 
     def _apply(self, before: int) -> None:
         layout = self.layout
@@ -458,12 +458,12 @@ def range_chunks(path: str, where: RecordRange, chunk_bytes: int | None = None,
     file gives."""
     chunk_bytes, chunk_frames = chunk_bytes or CHUNK_BYTES, chunk_frames or CHUNK_FRAMES
     with open(path, "rb") as f:
-        head = f.read(FILE_HEADER_LEN)
+        head = f.read(FILE_HEADER_LEN) if where.resume is None else b""
         data = os.pread(f.fileno(), where.stop - where.start, where.start)
     src = ByteSource([io.BytesIO(data)], compressed=False)
     if where.resume is not None:
         for buf, _base, rows in walk_blocks(src, b"", [], chunk_bytes, chunk_frames, resume=where.resume,
-                                            base=where.start):
+                                            base=where.start, number=where.number - 1):
             yield _pcapng_chunk(buf, rows)
         return
     parser = PcapParser(src, head, path)

@@ -56,13 +56,12 @@ class Interface(NamedTuple):
 class Resume(NamedTuple):
     """What a walk needs to take up a pcapng stream at a packet block in the
     middle of a file (`walk_blocks`' ``resume``): the section's byte order,
-    the interfaces its IDBs defined before that block, the section's count
-    as the whole walk keeps it, and how many packets came before."""
+    the interfaces its IDBs defined before that block, and the section's
+    count as the whole walk keeps it."""
 
     big_endian: bool
     interfaces: tuple[Interface, ...]
     section: int
-    number: int
 
 
 # (stream offset, BT_SHB or BT_IDB, the section's byte order is big-endian or the IDB's Interface)
@@ -89,6 +88,11 @@ _BE = _Order(">")
 
 def _order_for(bom: bytes) -> _Order | None:
     return _LE if bom == _BOM_LE else _BE if bom == _BOM_BE else None
+
+
+def pcapng_order(big_endian: bool) -> _Order:
+    """The struct readers of a section in that byte order."""
+    return _BE if big_endian else _LE
 
 
 def parse_idb(buf: bytes, pos: int, blen: int, o: _Order) -> Interface:
@@ -176,7 +180,8 @@ class PcapngParser:
 
 def walk_blocks(src: ByteSource, buf: bytes, issues: list[CaptureIssue], read_size: int | None = None,
                 batch_frames: int = BATCH_FRAMES, *, resume: Resume | None = None, base: int = 0,
-                layout: list[LayoutEntry] | None = None) -> Iterator[tuple[bytes, int, list[PacketRow]]]:
+                number: int = 0, layout: list[LayoutEntry] | None = None
+                ) -> Iterator[tuple[bytes, int, list[PacketRow]]]:
     """Walk the pcapng stream whose first bytes are ``buf`` and the rest
     ``src``: yield ``(buffer, stream offset of buffer[0], rows)`` with at most
     ``batch_frames`` packet rows (`PacketRow`) at a time, each packet's
@@ -187,17 +192,18 @@ def walk_blocks(src: ByteSource, buf: bytes, issues: list[CaptureIssue], read_si
     ``read_size`` bytes are read at a time (None: the source's default).
 
     A part of a file (`columns.range_chunks`) is walked from a packet block
-    at stream offset ``base`` in the state ``resume`` gives. ``layout``, when
+    at stream offset ``base``, after ``number`` packets, in the state
+    ``resume`` gives. ``layout``, when
     given, gets a `LayoutEntry` for every Section Header and Interface
     Description Block walked (`columns.record_ranges`)."""
     read = src.read if read_size is None else lambda: src.read(read_size)
-    pos = number = section = 0
+    pos = section = 0
     o = _LE
     ifaces: list[Interface] = []
     if resume is not None:
-        o = _BE if resume.big_endian else _LE
+        o = pcapng_order(resume.big_endian)
         ifaces = list(resume.interfaces)
-        number, section = resume.number, resume.section
+        section = resume.section
     block, epb, u32 = o.block, o.epb, o.u32
     n_ifaces = len(ifaces)
     problem: str | None = None
@@ -325,7 +331,3 @@ def _end_issue(src: ByteSource, buf: bytes, pos: int, base: int, number: int,
     frame = number + 1 if btype in _PACKET_BLOCKS else None
     return src.cut_issue(f"{name} at {src.where(base + pos)} is cut short: {what}", frame)
 
-
-def pcapng_order(big_endian: bool) -> _Order:
-    """The struct readers of a section in that byte order."""
-    return _BE if big_endian else _LE
