@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from functools import lru_cache
 from ipaddress import IPv6Address, IPv6Network
 from typing import Any
 
@@ -48,16 +49,9 @@ _BY_CARE_OF = {"DHAAD request": True, "DHAAD reply": False, "MPS": True, "MPA": 
                "CoTI": True, "CoT": False}
 
 
-_FLAG_TEXTS: dict[frozenset[str], str] = {}  # a flag set -> its letters in order (few distinct sets)
-
-
+@lru_cache(maxsize=MAX_LABELS)  # few distinct flag sets
 def _flags(flags: frozenset[str]) -> str:
-    text = _FLAG_TEXTS.get(flags)
-    if text is None:
-        if len(_FLAG_TEXTS) >= MAX_LABELS:
-            _FLAG_TEXTS.clear()
-        text = _FLAG_TEXTS[flags] = " ".join(sorted(flags, key="AHLKMRPFTBSXCIO".find))
-    return text
+    return " ".join(sorted(flags, key="AHLKMRPFTBSXCIO".find))
 
 
 class SignallingAnalyzer(Analyzer):

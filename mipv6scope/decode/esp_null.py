@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .mh import mh_checksum
+from .mh import mh_checksum_between
 from .model import IP6Header
 
 ESP_HEADER_LEN = 8  # SPI + Sequence Number; NULL encryption has no IV
@@ -65,9 +65,9 @@ def _valid_mh(payload: bytes, hdr: IP6Header) -> bool:
     if len(payload) < MH_MIN_LEN or (payload[1] + 1) * 8 != len(payload):
         return False
     wanted = int.from_bytes(payload[4:6], "big")
-    if mh_checksum(hdr.upper_src.packed, hdr.upper_dst.packed, payload) == wanted:
+    if mh_checksum_between(hdr.upper_src, hdr.upper_dst, payload) == wanted:
         return True
-    return mh_checksum(hdr.src.packed, hdr.dst.packed, payload) == wanted
+    return mh_checksum_between(hdr.src, hdr.dst, payload) == wanted
 
 
 _VALIDATORS: dict[int, Callable[[bytes, IP6Header], bool]] = {NH_MH: _valid_mh}

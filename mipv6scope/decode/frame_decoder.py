@@ -58,7 +58,7 @@ def decode_frame(frame: Frame) -> DecodedFrame:
         _walk_ipv6(frame.data, link.offset, frame.caplen < frame.wirelen, out)
     except Exception as exc:  # noqa: BLE001 - a decoder bug must not lose the frame
         out.issues.append(Issue("decoder_error", "decode", f"{type(exc).__name__}: {exc}"))
-    return out.finish() if out.issues else out  # `finish` reads the issues alone
+    return out.finish()
 
 
 def _truncated(snap_cut: bool, layer: str, detail: str) -> Issue:

@@ -126,7 +126,7 @@ class DecodedFrame:
 
     def finish(self) -> DecodedFrame:
         """Set ``status`` from the issues: any error-severity issue makes the frame malformed."""
-        if self.status != SKIPPED and any(
+        if self.issues and self.status != SKIPPED and any(
             ISSUE_KINDS[i.code].severity == "error" for i in self.issues
         ):
             self.status = MALFORMED

@@ -334,15 +334,17 @@ def _prefix_dict(chunk: bytes) -> dict[str, Any]:
     }
 
 
-def _option_dict(opt_type: int, opt_len: int, chunk: bytes, raw: bool) -> dict[str, Any]:
-    """One option as the decoder's dict: type, name, length + its fields."""
+def _option_dict(opt_type: int, opt_len: int, chunk: bytes, raw: bool,
+                 prefix: dict[str, Any] | None) -> dict[str, Any]:
+    """One option as the decoder's dict: type, name, length + its fields
+    (``prefix``: a Prefix Information option's, already read)."""
     out: dict[str, Any] = {"type": opt_type, "name": nd_option_name(opt_type), "length": opt_len}
     if raw:
         out["data"] = chunk[2:].hex()
     elif opt_type in (ND_OPT_SOURCE_LLA, ND_OPT_TARGET_LLA):
         out["address"] = mac_text(chunk[2:])
-    elif opt_type == ND_OPT_PREFIX_INFORMATION:
-        out.update(_prefix_dict(chunk))
+    elif prefix is not None:
+        out.update(prefix)
     elif opt_type == ND_OPT_MTU:
         out["mtu"] = _U32_AT_4.unpack(chunk)[0]
     elif opt_type == ND_OPT_ADVERTISEMENT_INTERVAL:
@@ -362,7 +364,11 @@ def nd_options_fields(buf: bytes, snap_cut: bool = False
     the "prefixes" entry of each Prefix Information option, the walk's
     issues, as `parse_nd_options` finds them); never raises."""
     found, issues = _walk_options(buf, snap_cut)
-    options = [_option_dict(*f) for f in found]
-    prefixes = [_prefix_dict(chunk) for opt_type, _, chunk, raw in found
-                if opt_type == ND_OPT_PREFIX_INFORMATION and not raw]
+    options, prefixes = [], []
+    for opt_type, opt_len, chunk, raw in found:
+        prefix = None
+        if opt_type == ND_OPT_PREFIX_INFORMATION and not raw:
+            prefix = _prefix_dict(chunk)
+            prefixes.append(prefix)
+        options.append(_option_dict(opt_type, opt_len, chunk, raw, prefix))
     return options, prefixes, issues
