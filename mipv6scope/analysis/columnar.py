@@ -29,6 +29,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from ipaddress import IPv6Address
 
 import numpy as np
@@ -91,26 +92,23 @@ class Gathered:
 
     def frame(self, i: int) -> Frame:
         """Row ``i`` as the Frame the record readers give (a row ``frames`` holds).
-        The first call reads the chunk's columns into lists (`_frame_fields`)."""
-        try:
-            fields = self._frame_fields
-        except AttributeError:
-            fields = self._frame_fields = _frame_fields(self)
-        rows, number, ts, caplen, wirelen, linktype, start, interface = fields
+        The first call reads the chunk's columns into lists (`frame_columns`)."""
+        rows, number, ts, caplen, wirelen, linktype, start, interface = self.frame_columns
         j = i if rows is None else bisect_left(rows, i)
         begin, size = start[j], caplen[j]
         return new_frame((number[j], ts[j], size, wirelen[j], linktype[j],
                           self.frames.data[begin:begin + size], interface[j]))
 
+    @cached_property
+    def frame_columns(self) -> tuple[list[int] | None, list[int], list[float], list[int], list[int],
+                                     list[int], list[int], list[int]]:
+        """The columns `frame` reads, as lists indexed like ``frames``
+        (numbers and times taken at ``frame_rows``), with those rows (None: all)."""
+        c, rows = self.frames, self.frame_rows
+        number, ts = (self.number, self.ts) if rows is None else (self.number[rows], self.ts[rows])
+        return (None if rows is None else rows.tolist(), number.tolist(), ts.tolist(), c.caplen.tolist(),
+                c.wirelen.tolist(), c.linktype.tolist(), c.start.tolist(), c.interface.tolist())
 
-def _frame_fields(g: Gathered) -> tuple[list[int] | None, list[int], list[float], list[int], list[int],
-                                        list[int], list[int], list[int]]:
-    """The columns `Gathered.frame` reads, as lists indexed like ``g.frames``
-    (numbers and times taken at ``g.frame_rows``), with those rows (None: all)."""
-    c, rows = g.frames, g.frame_rows
-    number, ts = (g.number, g.ts) if rows is None else (g.number[rows], g.ts[rows])
-    return (None if rows is None else rows.tolist(), number.tolist(), ts.tolist(), c.caplen.tolist(),
-            c.wirelen.tolist(), c.linktype.tolist(), c.start.tolist(), c.interface.tolist())
 
 
 class Gatherer:
