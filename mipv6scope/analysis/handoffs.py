@@ -114,8 +114,11 @@ the idle time, and ``disruption_bounded_by_idle`` is true.
 Memory per node: a few timestamps and counters, and at most MAX_FRAMES_KEPT
 (ts, frame) pairs per count: the packets tunnelled to the current care-of
 address since the node's last packet from it (less ``reach``), the lost ones
-of the attempt in progress (for the findings, which keep no more). Across
-nodes: the first packet seen from each of at most NETWORKS_KEPT addresses.
+of the attempt in progress (for the findings, which keep no more). The
+times of all of them, kept or not, are kept as runs without a silence
+(`activity.Runs`), so the disruption's start and its silences do not depend
+on which frames were kept. Across nodes: the first packet seen from each of
+at most NETWORKS_KEPT addresses.
 """
 
 from __future__ import annotations
@@ -130,6 +133,7 @@ from .. import events as ev
 from ..decode.addresses import network
 from ..report.builder import ReportBuilder
 from ..report.model import Handoff
+from .activity import Runs, silent
 from .base import DataAnalyzer
 from .bindings import HOME, BindingsAnalyzer
 from .settings import DEFAULT_SETTINGS, Settings
@@ -149,7 +153,8 @@ class _Attempt:
     frames: list[int]
     last_ts: float
     lost: int = 0
-    lost_frames: list[tuple[float, int]] = field(default_factory=list)
+    lost_frames: list[tuple[float, int]] = field(default_factory=list)  # the first MAX_FRAMES_KEPT
+    lost_runs: Runs | None = None  # the times of all of them (made by the first)
 
 
 @dataclass(slots=True)
@@ -164,11 +169,13 @@ class _Move:
     last_old: float | None   # L (at vantage mn: or the last packet seen arriving there)
     attempt: _Attempt | None = None  # the chain being retransmitted (None after a rejection)
     possibly: int = 0
-    possibly_frames: list[tuple[float, int]] = field(default_factory=list)
+    possibly_frames: list[tuple[float, int]] = field(default_factory=list)  # the newest MAX_FRAMES_KEPT
+    possibly_runs: Runs | None = None  # the times of all of them
     missed: int = 0  # lost + possibly lost (+ arrivals at vantage mn) over the whole move
     first_missed: float | None = None  # the first of those
     lost_pending: int = 0  # lost after a rejection, for the next attempt
     lost_pending_frames: list[tuple[float, int]] = field(default_factory=list)
+    lost_pending_runs: Runs | None = None
     ba_ts: float | None = None
     first_from_new: float | None = None  # first data from the new address after the BA
 
@@ -189,6 +196,7 @@ class _Node:
     # receives keeps all MAX_FRAMES_KEPT)
     candidates: array = field(default_factory=partial(array, "d"))
     overflow: int = 0
+    overflow_runs: Runs | None = None  # the times of the ``overflow`` older ones (their first too)
     booted: bool = False
     home_by_ra: bool = False  # leaving home rests on an RA alone (module docstring)
     ha_ingress: bool = False
@@ -322,7 +330,7 @@ class HandoffAnalyzer(DataAnalyzer):
         node.current, node.installed_ts, node.path_delay, node.reach = care_of, e.ts, gap, None
         node.last_from = node.last_to = None
         del node.candidates[:]
-        node.overflow = 0
+        node.overflow, node.overflow_runs = 0, None
 
     def finish(self, end_ts: float | None) -> None:
         """Close handoffs still waiting for data or for their BA."""
@@ -406,8 +414,7 @@ class HandoffAnalyzer(DataAnalyzer):
                 candidates.append(ts)
                 candidates.append(t[1])
                 if len(candidates) > 2 * MAX_FRAMES_KEPT:
-                    del candidates[:2]
-                    node.overflow += 1
+                    self._overflow(node)
         if source is not None:
             self._from_node(source, t)
 
@@ -440,13 +447,29 @@ class HandoffAnalyzer(DataAnalyzer):
         if move.first_missed is None:
             move.first_missed = ts
         if move.attempt is not None:
-            move.attempt.lost += 1
-            kept = move.attempt.lost_frames
+            attempt = move.attempt
+            attempt.lost += 1
+            kept = attempt.lost_frames
+            if attempt.lost_runs is None:
+                attempt.lost_runs = Runs(self.settings.DISRUPTION_IDLE_GAP_S)
+            attempt.lost_runs.add(ts)
         else:
             move.lost_pending += 1
             kept = move.lost_pending_frames
+            if move.lost_pending_runs is None:
+                move.lost_pending_runs = Runs(self.settings.DISRUPTION_IDLE_GAP_S)
+            move.lost_pending_runs.add(ts)
         if len(kept) < MAX_FRAMES_KEPT:
             kept.append((ts, frame))
+
+    def _overflow(self, node: _Node) -> None:
+        """The node's candidates are more than MAX_FRAMES_KEPT: the oldest is
+        only counted (``overflow``) and its time kept in ``overflow_runs``."""
+        if node.overflow_runs is None:
+            node.overflow_runs = Runs(self.settings.DISRUPTION_IDLE_GAP_S)
+        node.overflow_runs.add(node.candidates[0])
+        del node.candidates[:2]
+        node.overflow += 1
 
     def _alive(self, node: _Node, ts: float) -> None:
         """A packet from the node's current address: it was still there at ``ts``."""
@@ -455,7 +478,7 @@ class HandoffAnalyzer(DataAnalyzer):
         if candidates:
             floor = ts - (node.reach if node.reach is not None else self._reach(node))
             if candidates[0] <= floor:
-                node.overflow = 0  # older than the oldest kept: below the floor too
+                node.overflow, node.overflow_runs = 0, None  # older than the oldest kept: below the floor too
                 kept = next((i for i in range(0, len(candidates), 2) if candidates[i] > floor),
                             len(candidates))
                 del candidates[:kept]
@@ -522,19 +545,22 @@ class HandoffAnalyzer(DataAnalyzer):
                      _Attempt(e.ts, [e.frame], e.ts))
         if node.candidates and old == node.current:
             # what was tunnelled to the old address since L - reach: lost after F, else possibly
-            move.first_missed = node.candidates[0]
+            # (those past the newest MAX_FRAMES_KEPT were older still: possibly lost)
+            possibly = move.possibly_runs = node.overflow_runs or Runs(self.settings.DISRUPTION_IDLE_GAP_S)
+            move.first_missed = node.candidates[0] if possibly.first is None else possibly.first
             for ts, frame in zip(node.candidates[::2], map(int, node.candidates[1::2]), strict=True):
                 if ts > first_new:
                     self._lost(move, ts, frame)
                 else:
                     move.possibly_frames.append((ts, frame))
+                    possibly.add(ts)
             move.possibly = len(move.possibly_frames) + node.overflow
             move.missed += move.possibly
-        if self.vantage == "mn":
-            move.possibly_frames, move.possibly = [], 0  # what the node's link showed, arrived
+        if self.vantage == "mn":  # what the node's link showed, arrived
+            move.possibly_frames, move.possibly, move.possibly_runs = [], 0, None
         node.move = move
         del node.candidates[:]
-        node.overflow = 0
+        node.overflow, node.overflow_runs = 0, None
 
     def _end_attempt(self, node: _Node, move: _Move, now: float | None) -> None:
         """The chain in progress ends without a BA: superseded by a BU for
@@ -557,12 +583,13 @@ class HandoffAnalyzer(DataAnalyzer):
         assert attempt is not None
         lost = attempt.lost + move.lost_pending
         lost_frames = move.lost_pending_frames + attempt.lost_frames
-        move.lost_pending, move.lost_pending_frames = 0, []
-        possibly, possibly_frames = move.possibly, move.possibly_frames
-        move.possibly, move.possibly_frames = 0, []
+        missed = (move.lost_pending_runs, attempt.lost_runs, move.possibly_runs)
+        move.lost_pending, move.lost_pending_frames, move.lost_pending_runs = 0, [], None
+        possibly, possibly_frames, possibly_runs = move.possibly, move.possibly_frames, move.possibly_runs
+        move.possibly, move.possibly_frames, move.possibly_runs = 0, [], None
         registration = (round((ba_ts - attempt.bu_ts) * 1000, 3)
                         if ba_ts is not None and outcome == COMPLETED else None)
-        disruption, idle = (self._disruption(move, first_data, attempt, lost_frames + possibly_frames)
+        disruption, idle = (self._disruption(move, first_data, attempt, missed)
                             if outcome == COMPLETED else (None, False))
         node.handoffs.append(Handoff(
             move.from_care_of, move.to_care_of, move.movement_ts, attempt.bu_ts, ba_ts, first_data,
@@ -572,7 +599,8 @@ class HandoffAnalyzer(DataAnalyzer):
         if possibly:
             self.losses.append((
                 False, node.home_address,
-                possibly_frames[0][0] if possibly_frames else attempt.bu_ts,
+                possibly_runs.first if possibly_runs is not None and possibly_runs.first is not None
+                else attempt.bu_ts,
                 self._kept_frames(False, node.home_address, possibly_frames),
                 f"{_packets(possibly)} tunnelled to old care-of {move.from_care_of} between the node's last "
                 f"packet from it and its first from {move.to_care_of}: they may not have reached it"))
@@ -594,17 +622,15 @@ class HandoffAnalyzer(DataAnalyzer):
         return kept
 
     def _disruption(self, move: _Move, first_data: float | None, attempt: _Attempt,
-                    missed: list[tuple[float, int]]) -> tuple[float | None, bool]:
-        """(disruption ms, bounded by idle) of a completed move (module docstring)."""
+                    missed: tuple[Runs | None, ...]) -> tuple[float | None, bool]:
+        """(disruption ms, bounded by idle) of a completed move (module docstring);
+        ``missed``: the times of its attempt's lost and possibly lost packets."""
         ends = [ts for ts in (first_data, move.first_from_new) if ts is not None]
         starts = [ts for ts in (move.last_old, move.first_missed) if ts is not None]
         if ends and starts:
             start, end = max(starts), min(ends)
-            seen = sorted({start, end, attempt.bu_ts, *(ts for ts, _ in missed),
-                           *(ts for ts in (move.first_new, move.ba_ts) if ts is not None)})
-            seen = [ts for ts in seen if start <= ts <= end]
-            silence = max((b - a for a, b in zip(seen, seen[1:], strict=False)), default=0.0)
-            if silence <= self.settings.DISRUPTION_IDLE_GAP_S:
+            signs = (attempt.bu_ts, *(ts for ts in (move.first_new, move.ba_ts) if ts is not None))
+            if not silent(signs, missed, start, end, self.settings.DISRUPTION_IDLE_GAP_S):
                 return round(max(0.0, end - start) * 1000, 3), False
         if move.first_new is None or move.ba_ts is None:
             return None, False

@@ -314,3 +314,51 @@ def test_home_ra_is_enough_where_the_probe_is_the_nodes_link(tmp_path: Path):
     report = analyze([write(tmp_path, at_the_home_agent([]))], vantage="mn")
     [node] = report.mobile_nodes
     assert [(str(h.from_care_of), str(h.to_care_of)) for h in node.handoffs] == [(HOA, COA1)]
+
+
+def stream_to_coa1(times: list[float]) -> list[tuple[float, object]]:
+    """Boot at COA1 (the node's last packet from it at 0.6 s), then a packet
+    tunnelled to COA1 at 0.7 s and at each of ``times``, none from the node;
+    then the move to COA2: BU at F, a packet to COA1 after it, the BA, and the
+    first data at COA2."""
+    last = max(times)
+    return registered_at_coa1() + [(t, down(COA1)) for t in times] + [
+        (last + 0.51, bu(COA2, 11)), (last + 0.52, down(COA1)), (last + 0.53, ba(COA2, 11)),
+        (last + 0.61, down(COA2))]
+
+
+def test_disruption_of_a_node_that_only_receives_more_than_the_frames_kept(tmp_path: Path):
+    """The disruption starts at the first packet tunnelled to the old address
+    that the node may have missed ("Disruption" in handoffs.py, from seed
+    3.2.4 / RFC 6275 11.5.1), also when more of them came than the analyzer
+    keeps frames of (1,000): here 1,501 from 0.7 s on, every 10 ms from 1.0 s
+    to 15.99 s. The node's last packet from COA1 is at 0.6 s (L); with the
+    tap's reach of 50 ms all 1,501 fall after L - reach and before F (16.5 s):
+    possibly lost; the one at 16.51 s, after F and before the BA, is lost.
+    Start 0.7 s, end 16.6 s (first data at COA2), no silence over 1 s:
+    15,900 ms."""
+    stream = [round(1.0 + 0.01 * i, 2) for i in range(1500)]
+    timed = stream_to_coa1(stream)
+    report = analyze([write(tmp_path, timed)])
+    assert report.capture.vantage == "tap"
+    [h] = report.mobile_nodes[0].handoffs
+    assert (h.outcome, h.lost_to_old_care_of, h.possibly_lost_to_old_care_of) == ("completed", 1, 1501)
+    assert h.first_data_ts == T0 + 16.6
+    assert h.disruption_ms == pytest.approx(15900.0) and not h.disruption_bounded_by_idle
+    possibly = next(f for f in report.findings if f.code == "possibly_lost_to_old_care_of")
+    assert possibly.ts == T0 + 0.7  # the first of them, though its frames are the newest 1,000
+    assert len(possibly.frames) == 1000 and possibly.frames[0] == frame_at(timed, 6.0)
+
+
+def test_a_silence_among_more_packets_than_the_frames_kept_bounds_the_disruption(tmp_path: Path):
+    """As above, but the stream pauses from 1.99 s to 5.0 s: the window from
+    0.7 s (first possibly lost) to the first data holds a silence of 3 s, over
+    DISRUPTION_IDLE_GAP_S (1 s), among the oldest packets, of which no frame is
+    kept. The application was idle: the disruption is bounded by F -> BA
+    (20 ms), and says so."""
+    stream = [round(1.0 + 0.01 * i, 2) for i in range(100)] + [round(5.0 + 0.01 * i, 2) for i in range(1400)]
+    timed = stream_to_coa1(stream)
+    report = analyze([write(tmp_path, timed)])
+    [h] = report.mobile_nodes[0].handoffs
+    assert (h.outcome, h.lost_to_old_care_of, h.possibly_lost_to_old_care_of) == ("completed", 1, 1501)
+    assert h.disruption_ms == pytest.approx(20.0) and h.disruption_bounded_by_idle
