@@ -24,6 +24,10 @@ tshark printing the same columns with ``-T fields``. ``--report`` also runs
 half as many frames (other seeds) merged by time. ``--linearity`` only times
 ``report --jobs 1`` (beside the dpkt loop) on 0.2M, 2M and 20M frames, the
 20M capture being the 2M one ten times over with its timestamps moved on.
+``--floor`` times, in this process, `analyze` as `report --jobs 1` runs it
+and `analyze` with no data handler at all (every fast frame dropped after
+the gather; masked frames decoded and analysed as usual): the most that
+replacing the per-frame data handlers could give, whatever replaces them.
 """
 
 from __future__ import annotations
@@ -299,6 +303,21 @@ def bench(path: Path, tshark: bool, with_report: bool, columns: bool = True,
             timed(f"report --jobs {n}", frames, base, lambda n=n: report([path], "--jobs", n))
 
 
+def floor(path: Path) -> None:
+    """`analyze` (``jobs=1``) with and without the data handlers, beside the dpkt loop."""
+    from mipv6scope.analysis import engine
+    frames = dpkt_loop(path)
+    print(f"{path.name}: {frames:,} frames")
+    base = timed("dpkt read loop", frames, None, lambda: dpkt_loop(path))
+    timed("analyze(), as report runs it", frames, base, lambda: engine.analyze([path], jobs=1) and None)
+    handlers = engine._data_dispatch
+    engine._data_dispatch = lambda analyzers, table: ((), (), ())
+    try:
+        timed("analyze(), no data handler", frames, base, lambda: engine.analyze([path], jobs=1) and None)
+    finally:
+        engine._data_dispatch = handlers
+
+
 def bench_several(paths: list[Path]) -> None:
     """``report --jobs 1`` and ``--jobs 2`` on several captures merged by time,
     against the dpkt loop over all of them."""
@@ -324,6 +343,8 @@ def main() -> None:
     parser.add_argument("--linearity", action="store_true",
                         help="only time report --jobs 1 on 0.2M, 2M and 20M frames (20M: the 2M "
                              "capture ten times over, about 15 GB in WORKDIR)")
+    parser.add_argument("--floor", action="store_true",
+                        help="only time analyze() with and without the data handlers (in-process)")
     parser.add_argument("--report-only", action="store_true",
                         help="time only the dpkt loop and report with each engine")
     args = parser.parse_args()
@@ -332,6 +353,12 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.linearity:
         linearity(args.workdir, args.reuse)
+        return
+    if args.floor:
+        path = args.workdir / f"realistic-{args.frames}.pcap"
+        if not (args.reuse and path.exists()):
+            write_realistic(path, args.frames)
+        floor(path)
         return
     path = args.workdir / f"realistic-{args.frames}.pcap"
     if not (args.reuse and path.exists()):
