@@ -132,12 +132,15 @@ class RouterAdvertisement(Event):
 
 @dataclass(frozen=True, slots=True)
 class NeighborAdvertisement(Event):
-    """NA: target and flags (R S O), source and destination."""
+    """NA: target and flags (R S O), source and destination; ``plain``: the
+    source is the outermost header's, neither tunnelled nor under a Home
+    Address option (a packet the source sent on the link the capture saw)."""
 
     src: IPv6Address
     dst: IPv6Address
     target: IPv6Address
     flags: frozenset[str]
+    plain: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,7 +190,8 @@ def _icmp_event(decoded: DecodedFrame, file: int) -> ev.Event | None:
             return None
         return ev.NeighborAdvertisement(decoded.ts, decoded.number, file, hdr.upper_src,
                                         hdr.upper_dst, target,
-                                        frozenset(icmp.get("flags") or ()))
+                                        frozenset(icmp.get("flags") or ()),
+                                        len(decoded.ip6) == 1 and decoded.hao is None)
     if itype in ICMP_MOBILITY:
         return ev.IcmpMobility(
             decoded.ts, decoded.number, file, itype, icmp.get("identifier"), hdr.upper_src,

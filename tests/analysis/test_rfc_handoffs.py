@@ -316,6 +316,31 @@ def test_home_ra_is_enough_where_the_probe_is_the_nodes_link(tmp_path: Path):
     assert [(str(h.from_care_of), str(h.to_care_of)) for h in node.handoffs] == [(HOA, COA1)]
 
 
+def neighbor_advertisement(src: str, target: str):
+    """An NA on the home link (RFC 4861 4.4), as Scapy builds it."""
+    from scapy.layers.inet6 import ICMPv6ND_NA
+    return eth() / IPv6(src=src, dst="ff02::1") / ICMPv6ND_NA(tgt=target, R=0, S=0, O=1)
+
+
+def test_the_node_answering_neighbor_discovery_at_home_makes_a_leaving_home(tmp_path: Path):
+    # an NA from the home address, on the wire at 2.0: only the node itself sends from it
+    # outside a tunnel (RFC 6275 11.3.1), so it was at home before its BU from COA1 at 7.0
+    report = analyze([write(tmp_path, at_the_home_agent([(2.0, neighbor_advertisement(HOA, HOA))]))])
+    assert report.capture.vantage == "ha"
+    [h] = report.mobile_nodes[0].handoffs
+    assert (str(h.from_care_of), str(h.to_care_of), h.outcome) == (HOA, COA1, "completed")
+    assert (h.bu_ts, h.ba_ts) == (T0 + 7.0, T0 + 7.02)
+
+
+@pytest.mark.parametrize("source", [HA, "::"], ids=["proxy NA of the home agent", "unspecified source"])
+def test_neighbor_advertisements_for_the_home_address_by_others_make_no_leaving_home(
+        tmp_path: Path, source: str):
+    # RFC 6275 10.4.1: the home agent defends the home address with NAs of its own (source:
+    # the home agent); an NA from the unspecified address names no sender
+    report = analyze([write(tmp_path, at_the_home_agent([(2.0, neighbor_advertisement(source, HOA))]))])
+    assert report.mobile_nodes[0].handoffs == ()
+
+
 def stream_to_coa1(times: list[float]) -> list[tuple[float, object]]:
     """Boot at COA1 (the node's last packet from it at 0.6 s), then a packet
     tunnelled to COA1 at 0.7 s and at each of ``times``, none from the node;
