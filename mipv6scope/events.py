@@ -144,6 +144,17 @@ class NeighborAdvertisement(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class NeighborSolicitation(Event):
+    """NS: target, source and destination; ``plain`` as for an NA. The
+    unspecified source is Duplicate Address Detection's (RFC 4862 5.4.2)."""
+
+    src: IPv6Address
+    dst: IPv6Address
+    target: IPv6Address
+    plain: bool
+
+
+@dataclass(frozen=True, slots=True)
 class IcmpMobility(Event):
     """ICMPv6 144-147 (DHAAD request/reply, MPS/MPA): type, identifier,
     addresses, the home agents a reply lists and the prefixes an MPA carries."""

@@ -36,7 +36,8 @@ ICMP_RA = 134
 ICMP_NA = 136
 ICMP_MOBILITY = frozenset((144, 145, 146, 147))
 # Neighbor Discovery that is neither data nor mobility: no event.
-ICMP_ND_OTHER = frozenset((133, 135, 137))
+ICMP_NS = 135
+ICMP_ND_OTHER = frozenset((133, 137))
 
 OPT_BINDING_REFRESH_ADVICE = 2
 OPT_ALTERNATE_COA = 3
@@ -168,7 +169,7 @@ def _src_mac(icmp: dict[str, Any]) -> bytes | None:
 
 
 def _icmp_event(decoded: DecodedFrame, file: int) -> ev.Event | None:
-    """RA, NA or ICMPv6 mobility event; a DataPacket for other ICMPv6 (echo,
+    """RA, NA, NS or ICMPv6 mobility event; a DataPacket for other ICMPv6 (echo,
     errors); None for the rest of Neighbor Discovery."""
     icmp = decoded.icmp6
     if icmp is None:
@@ -182,16 +183,17 @@ def _icmp_event(decoded: DecodedFrame, file: int) -> ev.Event | None:
             _prefixes(prefixes),
             _ips(p["prefix"] for p in prefixes if "R" in (p.get("flags") or ())),
             _src_mac(icmp))
-    if itype == ICMP_NA:
-        if icmp.get("target") is None:
-            return None
-        target = _ip(icmp["target"])
+    if itype in (ICMP_NA, ICMP_NS):
+        target = _ip(icmp["target"]) if icmp.get("target") is not None else None
         if target is None:
             return None
+        plain = len(decoded.ip6) == 1 and decoded.hao is None
+        if itype == ICMP_NS:
+            return ev.NeighborSolicitation(decoded.ts, decoded.number, file, hdr.upper_src, hdr.upper_dst,
+                                           target, plain)
         return ev.NeighborAdvertisement(decoded.ts, decoded.number, file, hdr.upper_src,
                                         hdr.upper_dst, target,
-                                        frozenset(icmp.get("flags") or ()),
-                                        len(decoded.ip6) == 1 and decoded.hao is None)
+                                        frozenset(icmp.get("flags") or ()), plain)
     if itype in ICMP_MOBILITY:
         return ev.IcmpMobility(
             decoded.ts, decoded.number, file, itype, icmp.get("identifier"), hdr.upper_src,

@@ -322,22 +322,31 @@ def neighbor_advertisement(src: str, target: str):
     return eth() / IPv6(src=src, dst="ff02::1") / ICMPv6ND_NA(tgt=target, R=0, S=0, O=1)
 
 
-def test_the_node_answering_neighbor_discovery_at_home_makes_a_leaving_home(tmp_path: Path):
-    # an NA from the home address, on the wire at 2.0: only the node itself sends from it
-    # outside a tunnel (RFC 6275 11.3.1), so it was at home before its BU from COA1 at 7.0
-    report = analyze([write(tmp_path, at_the_home_agent([(2.0, neighbor_advertisement(HOA, HOA))]))])
+def neighbor_solicitation(src: str, target: str):
+    """An NS for ``target`` (RFC 4861 4.3; from :: it is Duplicate Address Detection)."""
+    from scapy.layers.inet6 import ICMPv6ND_NS
+    return eth() / IPv6(src=src, dst="ff02::1:ff00:1") / ICMPv6ND_NS(tgt=target)
+
+
+@pytest.mark.parametrize("nd", [neighbor_advertisement(HOA, HOA), neighbor_solicitation(HOA, HA)],
+                         ids=["NA", "NS"])
+def test_the_node_doing_neighbor_discovery_at_home_makes_a_leaving_home(tmp_path: Path, nd):
+    # an NA or NS from the home address, on the wire at 2.0: only the node itself sends from
+    # it outside a tunnel (RFC 6275 11.3.1), so it was at home before its BU from COA1 at 7.0
+    report = analyze([write(tmp_path, at_the_home_agent([(2.0, nd)]))])
     assert report.capture.vantage == "ha"
     [h] = report.mobile_nodes[0].handoffs
     assert (str(h.from_care_of), str(h.to_care_of), h.outcome) == (HOA, COA1, "completed")
     assert (h.bu_ts, h.ba_ts) == (T0 + 7.0, T0 + 7.02)
 
 
-@pytest.mark.parametrize("source", [HA, "::"], ids=["proxy NA of the home agent", "unspecified source"])
-def test_neighbor_advertisements_for_the_home_address_by_others_make_no_leaving_home(
-        tmp_path: Path, source: str):
+@pytest.mark.parametrize("nd", [neighbor_advertisement(HA, HOA), neighbor_advertisement("::", HOA),
+                                neighbor_solicitation("::", HOA)],
+                         ids=["proxy NA of the home agent", "NA from ::", "DAD for the home address"])
+def test_neighbor_discovery_for_the_home_address_by_others_makes_no_leaving_home(tmp_path: Path, nd):
     # RFC 6275 10.4.1: the home agent defends the home address with NAs of its own (source:
-    # the home agent); an NA from the unspecified address names no sender
-    report = analyze([write(tmp_path, at_the_home_agent([(2.0, neighbor_advertisement(source, HOA))]))])
+    # the home agent) and may run DAD for it (source ::, RFC 4862 5.4.2): no sender named
+    report = analyze([write(tmp_path, at_the_home_agent([(2.0, nd)]))])
     assert report.mobile_nodes[0].handoffs == ()
 
 
