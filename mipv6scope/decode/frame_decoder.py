@@ -303,15 +303,16 @@ def _mobility_header(data: bytes, pos: int, end: int, snap_cut: bool, nh: int,
     if nh == NH_MH_DRAFT:
         out.issues.append(Issue("mh_draft_protocol_number", "mh", "next header 62"))
     fields, mh_issues = parse_mh_fields(buf, snap_cut)
-    out.issues.extend(mh_issues)
-    out.transport = Transport(nh, length=end - pos)
+    if mh_issues:
+        out.issues.extend(mh_issues)
+    out.transport = Transport(nh, None, None, end - pos)
     out.mh = fields
     if fields is None or len(buf) < 6:
         return
-    length = fields.get("length")
-    if not length or length > len(buf):
+    length = fields["length"]
+    if length > len(buf):
         return  # cannot verify a checksum over bytes we do not have
-    body = buf[:length]
+    body = buf[:length] if length < len(buf) else buf
     wanted = fields["checksum"]
     upper = mh_checksum_between(hdr.upper_src, hdr.upper_dst, body)
     if upper == wanted:
