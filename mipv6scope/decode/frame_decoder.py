@@ -196,9 +196,10 @@ def _stated_payload(data: bytes, pos: int, end: int, stated_end: int, nh: int) -
 def _dest_options(data: bytes, start: int, stop: int, hdr: IP6Header, issues: list[Issue]) -> None:
     """Walk one Destination Options header, taking the first HAO as the home address."""
     addresses, opt_issues = walk_dest_options(data, start, stop)
-    issues.extend(opt_issues)
-    for i, address in enumerate(addresses):
-        if i == 0 and hdr.hao is None:
+    if opt_issues:
+        issues.extend(opt_issues)
+    for address in addresses:
+        if hdr.hao is None:  # the first HAO of the chain
             hdr.hao = _address(address)
         else:
             issues.append(Issue("multiple_home_addr_opts", "hao",
