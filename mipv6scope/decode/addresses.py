@@ -25,8 +25,12 @@ class Address(IPv6Address):
     __slots__ = ("_hash", "_text")
 
     def __init__(self, address: object) -> None:
-        super().__init__(address)
-        self._hash = IPv6Address.__hash__(self)
+        if type(address) is bytes and len(address) == 16:  # what the decoder gives
+            self._ip = int.from_bytes(address, "big")  # as IPv6Address.__init__ reads it
+            self._scope_id = None
+        else:
+            super().__init__(address)
+        self._hash = hash((self._ip, self._scope_id))  # IPv6Address.__hash__
         self._text: str | None = None
 
     def __hash__(self) -> int:
