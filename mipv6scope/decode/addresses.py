@@ -49,6 +49,8 @@ class Address(IPv6Address):
         # IPv6Address.__eq__ (via _BaseAddress.__eq__) inlined: one frame, not three.
         if self is other:
             return True
+        if other is None:  # no exception to catch for an absent address
+            return NotImplemented
         try:
             if self._ip != other._ip or self._version != other._version:  # type: ignore[attr-defined]
                 return False
