@@ -25,8 +25,12 @@ class Address(IPv6Address):
     __slots__ = ("_hash", "_text")
 
     def __init__(self, address: object) -> None:
-        super().__init__(address)
-        self._hash = IPv6Address.__hash__(self)
+        if type(address) is bytes and len(address) == 16:  # what the decoder gives
+            self._ip = int.from_bytes(address, "big")  # as IPv6Address.__init__ reads it
+            self._scope_id = None
+        else:
+            super().__init__(address)
+        self._hash = hash((self._ip, self._scope_id))  # IPv6Address.__hash__
         self._text: str | None = None
 
     def __hash__(self) -> int:
@@ -45,6 +49,8 @@ class Address(IPv6Address):
         # IPv6Address.__eq__ (via _BaseAddress.__eq__) inlined: one frame, not three.
         if self is other:
             return True
+        if other is None:  # no exception to catch for an absent address
+            return NotImplemented
         try:
             if self._ip != other._ip or self._version != other._version:  # type: ignore[attr-defined]
                 return False

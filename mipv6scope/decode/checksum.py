@@ -28,9 +28,10 @@ def checksum_over(addresses: int, next_header: int, data: bytes, checksum_offset
     # the pseudo-header and the data as 16-bit words, summed modulo 0xFFFF (see
     # `words_sum`: 2^16 is 1 modulo 0xFFFF, so each field adds its value), less the
     # checksum field's word, which is taken as zero
-    total = addresses + len(data) + next_header + words_sum(data, 0, len(data))
-    if len(data) >= checksum_offset + 2:
-        total -= int.from_bytes(data[checksum_offset:checksum_offset + 2], "big")
+    size = len(data)
+    total = addresses + size + next_header + (int.from_bytes(data, "big") << (size & 1) * 8)
+    if size >= checksum_offset + 2:
+        total -= data[checksum_offset] << 8 | data[checksum_offset + 1]
     total %= ONES_MODULUS
     # The folded sum is never zero (the pseudo-header's next header is not), so a
     # multiple of 0xFFFF is the sum 0xFFFF, whose complement is 0.

@@ -196,9 +196,10 @@ def _stated_payload(data: bytes, pos: int, end: int, stated_end: int, nh: int) -
 def _dest_options(data: bytes, start: int, stop: int, hdr: IP6Header, issues: list[Issue]) -> None:
     """Walk one Destination Options header, taking the first HAO as the home address."""
     addresses, opt_issues = walk_dest_options(data, start, stop)
-    issues.extend(opt_issues)
-    for i, address in enumerate(addresses):
-        if i == 0 and hdr.hao is None:
+    if opt_issues:
+        issues.extend(opt_issues)
+    for address in addresses:
+        if hdr.hao is None:  # the first HAO of the chain
             hdr.hao = _address(address)
         else:
             issues.append(Issue("multiple_home_addr_opts", "hao",
@@ -303,15 +304,16 @@ def _mobility_header(data: bytes, pos: int, end: int, snap_cut: bool, nh: int,
     if nh == NH_MH_DRAFT:
         out.issues.append(Issue("mh_draft_protocol_number", "mh", "next header 62"))
     fields, mh_issues = parse_mh_fields(buf, snap_cut)
-    out.issues.extend(mh_issues)
-    out.transport = Transport(nh, length=end - pos)
+    if mh_issues:
+        out.issues.extend(mh_issues)
+    out.transport = Transport(nh, None, None, end - pos)
     out.mh = fields
     if fields is None or len(buf) < 6:
         return
-    length = fields.get("length")
-    if not length or length > len(buf):
+    length = fields["length"]
+    if length > len(buf):
         return  # cannot verify a checksum over bytes we do not have
-    body = buf[:length]
+    body = buf[:length] if length < len(buf) else buf
     wanted = fields["checksum"]
     upper = mh_checksum_between(hdr.upper_src, hdr.upper_dst, body)
     if upper == wanted:

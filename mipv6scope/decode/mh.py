@@ -365,7 +365,7 @@ def mh_checksum(src16: bytes, dst16: bytes, mh_bytes: bytes) -> int:
 
 def mh_checksum_between(src: ipaddress.IPv6Address, dst: ipaddress.IPv6Address, mh_bytes: bytes) -> int:
     """`mh_checksum` with the pseudo-header's addresses as address objects."""
-    return checksum_over(int(src) + int(dst), IP_PROTO_MH, mh_bytes, 4)
+    return checksum_over(src._ip + dst._ip, IP_PROTO_MH, mh_bytes, 4)  # type: ignore[attr-defined]
 
 
 def build_mh(message: _Message, options: Iterable[MobilityOption],
@@ -404,32 +404,64 @@ def _flag_letters(letters: str, width: int, value: int) -> tuple[str, ...]:
 
 _BU_FLAGS: dict[int, tuple[str, ...]] = {}  # flags and reserved field -> its letters
 _BA_FLAGS = tuple(_flag_letters(BA_FLAG_LETTERS, 8, v) for v in range(256))
-_BU_FIXED = struct.Struct("!HHH")   # Sequence #, flags and reserved, Lifetime
-_BA_FIXED = struct.Struct("!BBHH")  # Status, flags and reserved, Sequence #, Lifetime
+_BA_STATUS_TEXTS = tuple(name_or_unknown(BA_STATUS_NAMES, v) for v in range(256))
+# Each message's fixed fields, read from the MH's first octet (past the common header)
+_BU_FIXED = struct.Struct("!6xHHH")     # Sequence #, flags and reserved, Lifetime
+_BA_FIXED = struct.Struct("!6xBBHH")    # Status, flags and reserved, Sequence #, Lifetime
+_TEST_FIXED = struct.Struct("!6xH8s8s")  # HoT/CoT: nonce index, init cookie, keygen token
+_BE_FIXED = struct.Struct("!6xBx16s")   # Status, Reserved, Home Address
 
 
-def _bu_fields(buf: bytes) -> dict[str, Any]:
-    """BU.dict_fields of a BU whose fixed fields were all captured."""
-    seq, flags, lifetime = _BU_FIXED.unpack_from(buf, MH_COMMON_LEN)
+def _bu_fields(buf: bytes, d: dict[str, Any]) -> None:
+    """BU.dict_fields of a BU whose fixed fields were all captured, into ``d``."""
+    seq, flags, lifetime = _BU_FIXED.unpack_from(buf)
     letters = _BU_FLAGS.get(flags)
     if letters is None:
         letters = _BU_FLAGS[flags] = _flag_letters(BU_FLAG_LETTERS, 16, flags)
-    return {"seq": seq, "flags": list(letters), "lifetime_units": lifetime,
-            "lifetime_s": lifetime * 4}
+    d["seq"], d["flags"], d["lifetime_units"], d["lifetime_s"] = seq, list(letters), lifetime, lifetime * 4
 
 
-def _ba_fields(buf: bytes) -> dict[str, Any]:
-    """BA.dict_fields of a BA whose fixed fields were all captured."""
-    status, flags, seq, lifetime = _BA_FIXED.unpack_from(buf, MH_COMMON_LEN)
-    return {"status": status, "status_name": name_or_unknown(BA_STATUS_NAMES, status),
-            "flags": list(_BA_FLAGS[flags]), "seq": seq, "lifetime_units": lifetime,
-            "lifetime_s": lifetime * 4}
+def _ba_fields(buf: bytes, d: dict[str, Any]) -> None:
+    """BA.dict_fields of a BA whose fixed fields were all captured, into ``d``."""
+    status, flags, seq, lifetime = _BA_FIXED.unpack_from(buf)
+    d["status"], d["status_name"], d["flags"] = status, _BA_STATUS_TEXTS[status], list(_BA_FLAGS[flags])
+    d["seq"], d["lifetime_units"], d["lifetime_s"] = seq, lifetime, lifetime * 4
 
 
-# The messages whose fixed fields are read with struct, not a dpkt object (the
-# common ones); the same dict (tests/decode/test_mh_fuzz.py).
-_FIXED_READERS: dict[int, Callable[[bytes], dict[str, Any]]] = {
-    BU.mh_type: _bu_fields, BA.mh_type: _ba_fields,
+def _brr_fields(buf: bytes, d: dict[str, Any]) -> None:
+    """A BRR has no fixed fields but its Reserved one."""
+
+
+def _test_init_fields(buf: bytes, d: dict[str, Any]) -> None:
+    """HoTI.dict_fields / CoTI.dict_fields, into ``d``."""
+    d["cookie"] = buf[8:16].hex()
+
+
+def _hot_fields(buf: bytes, d: dict[str, Any]) -> None:
+    """HoT.dict_fields, into ``d``."""
+    d["home_nonce_index"], cookie, token = _TEST_FIXED.unpack_from(buf)
+    d["cookie"], d["keygen_token"] = cookie.hex(), token.hex()
+
+
+def _cot_fields(buf: bytes, d: dict[str, Any]) -> None:
+    """CoT.dict_fields, into ``d``."""
+    d["careof_nonce_index"], cookie, token = _TEST_FIXED.unpack_from(buf)
+    d["cookie"], d["keygen_token"] = cookie.hex(), token.hex()
+
+
+def _be_fields(buf: bytes, d: dict[str, Any]) -> None:
+    """BE.dict_fields, into ``d``."""
+    status, home = _BE_FIXED.unpack_from(buf)
+    d["status"], d["status_name"] = status, name_or_unknown(BE_STATUS_NAMES, status)
+    d["home_address"] = ipaddress.IPv6Address(home).compressed
+
+
+# How a message whose fixed fields were all captured is read: with struct, not a
+# dpkt object; the same values (tests/decode/test_mh_fuzz.py holds them to dict_fields).
+_FIXED_READERS: dict[int, Callable[[bytes, dict[str, Any]], None]] = {
+    BRR.mh_type: _brr_fields, HoTI.mh_type: _test_init_fields, CoTI.mh_type: _test_init_fields,
+    HoT.mh_type: _hot_fields, CoT.mh_type: _cot_fields, BU.mh_type: _bu_fields,
+    BA.mh_type: _ba_fields, BE.mh_type: _be_fields,
 }
 _OPTION_MEMO_SIZE = 4096
 _option_memo: dict[tuple[bytes, int, int], tuple[tuple[dict[str, Any], ...], tuple[Issue, ...]]] = {}
@@ -453,33 +485,31 @@ def _option_dicts(area: bytes, base_offset: int, wire_len: int,
             _option_memo[key] = (dicts, tuple(opt_issues))
         issues.extend(opt_issues)
         return list(dicts)
-    issues.extend(known[1])
-    return [dict(d) for d in known[0]]
+    if known[1]:
+        issues.extend(known[1])
+    return [d.copy() for d in known[0]]
 
 
-def _message_dict(buf: bytes, avail: int, header_end: int, mtype: int,
-                  issues: list[Issue]) -> dict[str, Any]:
-    """The per-message part of the dict, from the first ``avail`` octets."""
+def _message_fields(d: dict[str, Any], buf: bytes, avail: int, header_end: int, mtype: int,
+                    issues: list[Issue]) -> None:
+    """The per-message part of the dict, from the first ``avail`` octets, into ``d``."""
     cls = MESSAGE_CLASSES.get(mtype)
-    out: dict[str, Any] = {}
     if cls is None:
-        out["body"] = bytes(buf[MH_COMMON_LEN:avail]).hex() if avail >= MH_COMMON_LEN else None
-        out["options"] = []
-        return out
-    reader = _FIXED_READERS.get(mtype)
-    if reader is not None and avail >= cls.data_end:
-        out = reader(buf)
+        d["body"] = bytes(buf[MH_COMMON_LEN:avail]).hex() if avail >= MH_COMMON_LEN else None
+        d["options"] = []
+        return
+    data_end = cls.data_end
+    if avail >= data_end:
+        _FIXED_READERS[mtype](buf, d)
     else:
         body = bytes(buf[MH_COMMON_LEN:avail])
         fixed = cls.__hdr_len__
         msg = cls(body[:fixed] + b"\x00" * max(0, fixed - len(body)))
         spans = _SPANS[mtype]
         for key, field, getter in cls.dict_fields:
-            out[key] = getter(msg) if spans[field][1] <= avail else None
-    out["options"] = (_option_dicts(bytes(buf[cls.data_end:avail]), cls.data_end,
-                                    header_end - cls.data_end, issues)
-                      if avail > cls.data_end else [])
-    return out
+            d[key] = getter(msg) if spans[field][1] <= avail else None
+    d["options"] = (_option_dicts(buf[data_end:avail], data_end, header_end - data_end, issues)
+                    if avail > data_end else [])
 
 
 # (name, abbreviation, minimum Header Len) of each MH Type
@@ -487,19 +517,19 @@ _TYPE_TEXTS = tuple((name_or_unknown(MH_TYPE_NAMES, t), name_or_unknown(MH_TYPE_
                      mh_minimum_length(t)) for t in range(256))
 
 
-def _parse(buf: bytes, snap_cut: bool, issues: list[Issue],
-           build: bool = True) -> tuple[MH | None, dict | None]:
+def _fields(buf: bytes, snap_cut: bool, issues: list[Issue]) -> dict[str, Any] | None:
+    """`parse_mh`'s dict of ``buf`` (bytes), adding what is wrong to ``issues``."""
     n = len(buf)
-    if n < 2:
-        code = "truncated_by_snaplen" if snap_cut else "truncated_header"
-        issues.append(Issue(code, "mh", f"Mobility Header cut after {n} octet(s), "
-                                        f"before its Header Len"))
-    elif n < 3:
-        code = "truncated_by_snaplen" if snap_cut else "mh_len_beyond_packet"
-        issues.append(Issue(code, "mh", f"Header Len {buf[1]} means {(buf[1] + 1) * 8} "
-                                        f"octets, {n} available (MH Type not captured)"))
     if n < 3:
-        return None, None
+        if n < 2:
+            code = "truncated_by_snaplen" if snap_cut else "truncated_header"
+            issues.append(Issue(code, "mh", f"Mobility Header cut after {n} octet(s), "
+                                            f"before its Header Len"))
+        else:
+            code = "truncated_by_snaplen" if snap_cut else "mh_len_beyond_packet"
+            issues.append(Issue(code, "mh", f"Header Len {buf[1]} means {(buf[1] + 1) * 8} "
+                                            f"octets, {n} available (MH Type not captured)"))
+        return None
     proto, hlen, mtype = buf[0], buf[1], buf[2]
     header_end = (hlen + 1) * 8
     if proto != IP_PROTO_NONE:
@@ -513,7 +543,7 @@ def _parse(buf: bytes, snap_cut: bool, issues: list[Issue],
         issues.append(Issue(
             "mh_len_below_minimum", "mh",
             f"Header Len {hlen} ({header_end} octets) below {minimum} for MH Type {mtype} "
-            f"({name_or_unknown(MH_TYPE_ABBREV, mtype)})"))
+            f"({abbrev})"))
     if header_end > n:
         code = "truncated_by_snaplen" if snap_cut else "mh_len_beyond_packet"
         lost = ""
@@ -523,7 +553,9 @@ def _parse(buf: bytes, snap_cut: bool, issues: list[Issue],
                     if mtype == BU.mh_type else f": fields and options past octet {n} not read")
         issues.append(Issue(code, "mh", f"Header Len {hlen} means {header_end} octets, "
                                         f"{n} available{lost}"))
-    avail = min(n, header_end)
+        avail = n
+    else:
+        avail = header_end
     d: dict[str, Any] = {
         "type": mtype,
         "name": name,
@@ -531,16 +563,13 @@ def _parse(buf: bytes, snap_cut: bool, issues: list[Issue],
         "payload_proto": proto,
         "header_len": hlen,
         "length": header_end,
-        "checksum": int.from_bytes(buf[4:6], "big") if n >= MH_COMMON_LEN else None,
+        "checksum": buf[4] << 8 | buf[5] if n >= MH_COMMON_LEN else None,
         "checksum_ok": None,
         "checksum_form": None,
         "options": [],
     }
-    d.update(_message_dict(buf, avail, header_end, mtype, issues))
-    mh: MH | None = None
-    if build and header_end <= n and hlen >= minimum:
-        mh = MH(bytes(buf))  # never raises here: the whole header, at least the type's minimum
-    return mh, d
+    _message_fields(d, buf, avail, header_end, mtype, issues)
+    return d
 
 
 def parse_mh(buf: bytes, snap_cut: bool = False) -> tuple[MH | None, dict | None, list[Issue]]:
@@ -556,27 +585,33 @@ def parse_mh(buf: bytes, snap_cut: bool = False) -> tuple[MH | None, dict | None
     and inside Header Len, and None for the others. Options are parsed only
     inside both. See the module docstring and ``mh_minimum_length``.
     """
-    return _parse_mh(buf, snap_cut, True)
+    issues: list[Issue] = []
+    buf = bytes(buf)
+    d = _safe_fields(buf, snap_cut, issues)
+    if d is None or d["length"] > len(buf) or d["header_len"] < _TYPE_TEXTS[d["type"]][2]:
+        return None, d, issues
+    try:  # the whole header, at least the type's minimum
+        return MH(buf), d, issues
+    except dpkt.NeedData as exc:
+        issues.append(Issue("decoder_error", "mh", f"needed more data: {exc}"))
+    except dpkt.UnpackError as exc:
+        issues.append(Issue("decoder_error", "mh", f"malformed: {exc}"))
+    except Exception as exc:  # the decoder must never raise
+        issues.append(Issue("decoder_error", "mh", f"{type(exc).__name__}: {exc}"))
+    return None, None, issues
 
 
 def parse_mh_fields(buf: bytes, snap_cut: bool = False) -> tuple[dict | None, list[Issue]]:
     """``parse_mh``'s dict and issues, without the MH object (the decoder's
     path: it keeps only the dict)."""
-    _mh, d, issues = _parse_mh(buf, snap_cut, False)
-    return d, issues
-
-
-def _parse_mh(buf: bytes, snap_cut: bool, build: bool) -> tuple[MH | None, dict | None, list[Issue]]:
     issues: list[Issue] = []
+    return _safe_fields(bytes(buf), snap_cut, issues), issues
+
+
+def _safe_fields(buf: bytes, snap_cut: bool, issues: list[Issue]) -> dict[str, Any] | None:
+    """`_fields`, a decoder bug becoming a ``decoder_error`` issue (and no dict)."""
     try:
-        mh, d = _parse(bytes(buf), snap_cut, issues, build)
-    except dpkt.NeedData as exc:
-        issues.append(Issue("decoder_error", "mh", f"needed more data: {exc}"))
-        return None, None, issues
-    except dpkt.UnpackError as exc:
-        issues.append(Issue("decoder_error", "mh", f"malformed: {exc}"))
-        return None, None, issues
+        return _fields(buf, snap_cut, issues)
     except Exception as exc:  # the decoder must never raise
         issues.append(Issue("decoder_error", "mh", f"{type(exc).__name__}: {exc}"))
-        return None, None, issues
-    return mh, d, issues
+        return None

@@ -20,17 +20,12 @@ What the Info words mean:
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from .model import SKIPPED, DecodedFrame
 
 _PROTO_NAMES = {6: "TCP", 17: "UDP", 44: "IPv6", 50: "ESP", 51: "AH", 58: "ICMPv6",
                 59: "IPv6", 62: "MIPv6", 135: "MIPv6", 4: "IPv4"}
-
-
-# Formatting an IPv6 address is costly and a capture has few distinct ones.
-_text = lru_cache(maxsize=1 << 16)(str)
 
 
 class PacketRow(NamedTuple):
@@ -47,14 +42,6 @@ class PacketRow(NamedTuple):
 def _v(value: object) -> str:
     """A field value for the Info column; '?' where the capture did not reach it."""
     return "?" if value is None else str(value)
-
-
-def _flags(fields: dict[str, Any]) -> str:
-    return " ".join(fields.get("flags") or [])
-
-
-def _lifetime(fields: dict[str, Any]) -> str:
-    return "" if fields.get("lifetime_s") is None else f"lifetime={fields['lifetime_s']}s"
 
 
 def _option_text(opt: dict[str, Any]) -> str:
@@ -80,40 +67,59 @@ def _option_text(opt: dict[str, Any]) -> str:
 
 def mh_info(frame: DecodedFrame, fields: dict[str, Any]) -> str:
     """Info text for a Mobility Header message, in the style of tshark's column."""
-    name = fields.get("name") or f"MH type {fields.get('type')}"
     mh_type = fields.get("type")
+    name = fields.get("name") or f"MH type {mh_type}"
     parts = [name]
-    inner = frame.ip6[-1] if frame.ip6 else None
-    if mh_type in (1, 2):
+    if mh_type == 5:
+        parts.append(f"seq={_v(fields.get('seq'))}")
+        _flags_and_lifetime(fields, parts)
+        inner = frame.ip6[-1] if frame.ip6 else None
+        if inner is not None:
+            alt = _alternate_care_of(fields.get("options"))
+            # HoA= is a Home Address option on the wire (added by _protocol_info for
+            # other messages); without one the home address is the IPv6 source
+            # (RFC 6275 6.1.7, 11.7.1)
+            parts.append("HoA=" + str(inner.hao) if inner.hao is not None
+                         else f"home={inner.src} (source, no HAO)")
+            parts.append("CoA=" + str(alt or inner.src))
+    elif mh_type == 6:
+        parts.append(f"seq={_v(fields.get('seq'))} status={_v(fields.get('status'))}"
+                     f" ({_v(fields.get('status_name'))})")
+        _flags_and_lifetime(fields, parts)
+    elif mh_type in (1, 2):
         parts.append(f"cookie={_v(fields.get('cookie'))}")
     elif mh_type in (3, 4):
         index = fields.get("home_nonce_index" if mh_type == 3 else "careof_nonce_index")
         parts += [f"nonce={_v(index)}", f"cookie={_v(fields.get('cookie'))}",
                   f"token={_v(fields.get('keygen_token'))}"]
-    elif mh_type == 5:
-        parts += [f"seq={_v(fields.get('seq'))}", _flags(fields), _lifetime(fields)]
-        if inner is not None:
-            alt = _alternate_care_of(fields.get("options"))
-            # HoA= is a Home Address option on the wire (added below); without one the
-            # home address is the IPv6 source (RFC 6275 6.1.7, 11.7.1)
-            parts.append("HoA=" + str(inner.hao) if inner.hao is not None
-                         else f"home={inner.src} (source, no HAO)")
-            parts.append("CoA=" + str(alt or inner.src))
-    elif mh_type == 6:
-        parts += [f"seq={_v(fields.get('seq'))}", f"status={_v(fields.get('status'))}"
-                  f" ({_v(fields.get('status_name'))})", _flags(fields), _lifetime(fields)]
     elif mh_type == 7:
         parts += [f"status={_v(fields.get('status'))} ({_v(fields.get('status_name'))})",
                   f"home={_v(fields.get('home_address'))}"]
     elif fields.get("body") is not None:
         parts.append(f"body={len(fields['body']) // 2} bytes")
-    text = " ".join(filter(None, parts))
-    options = "".join(map(_option_text, fields.get("options") or ()))
+    text = " ".join(parts)
+    options = fields.get("options")
     if options:
-        text += " " + options
+        text = _with_options(text, options)
     if fields.get("checksum_ok") is False:
         text += " [bad checksum]"
     return text
+
+
+def _flags_and_lifetime(fields: dict[str, Any], parts: list[str]) -> None:
+    """A BU's or BA's flag letters and lifetime, those it has, onto ``parts``."""
+    flags = fields.get("flags")
+    if flags:
+        parts.append(" ".join(flags))
+    lifetime = fields.get("lifetime_s")
+    if lifetime is not None:
+        parts.append(f"lifetime={lifetime}s")
+
+
+def _with_options(text: str, options: list[dict[str, Any]]) -> str:
+    """``text`` followed by the options' texts (padding has none)."""
+    shown = "".join(map(_option_text, options))
+    return text + " " + shown if shown else text
 
 
 def _alternate_care_of(options: list[dict[str, Any]] | None) -> Any:
@@ -166,7 +172,7 @@ def packet_row(frame: DecodedFrame, time_origin: float) -> PacketRow:
         return PacketRow(frame.number, t, "", "", "IPv6", _issue_suffix(frame).strip())
     inner = frame.ip6[-1]
     proto, info = _protocol_info(frame)
-    return PacketRow(frame.number, t, _text(inner.src), _text(inner.dst), proto, info)
+    return PacketRow(frame.number, t, str(inner.src), str(inner.dst), proto, info)
 
 
 def packet_info(frame: DecodedFrame) -> str:
@@ -203,11 +209,11 @@ def _protocol_info(frame: DecodedFrame) -> tuple[str, str]:
     else:
         proto, info = "IPv6", ""
     if inner.hao is not None and not (frame.mh is not None and frame.mh.get("type") == 5):
-        info += f" HoA={_text(inner.hao)}"  # a BU's is in its own text
+        info += f" HoA={inner.hao}"  # a BU's is in its own text
     if inner.rh2 is not None:
-        info += f" RH2={_text(inner.rh2)}"
+        info += f" RH2={inner.rh2}"
     if len(frame.ip6) > 1:
-        tunnel = "".join(f"[{_text(h.src)} → {_text(h.dst)}] " for h in frame.ip6[:-1])
+        tunnel = "".join(f"[{h.src} → {h.dst}] " for h in frame.ip6[:-1])
         info = "IPv6-in-IPv6 " + tunnel + info
     if frame.issues:
         info += _issue_suffix(frame)

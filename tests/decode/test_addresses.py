@@ -45,3 +45,12 @@ def test_network_is_ipaddress_strict_false_and_shared() -> None:
     for bad in ("2001:db8::/129", "not a prefix", "10.0.0.0/8"):
         with pytest.raises(ValueError):
             network(bad)
+
+
+def test_not_equal_to_what_is_not_an_address() -> None:
+    ours = Address(bytes(range(16)))
+    for other in (None, str(ours), int(ours), object()):
+        assert (ours == other) is False and (ours != other) is True
+        assert (other == ours) is False and (other != ours) is True
+    assert ours != Address(bytes(16))
+    assert (ours == Address(bytes(16))) is False
