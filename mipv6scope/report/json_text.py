@@ -111,19 +111,22 @@ def _null_text(_value: None) -> str:
     return "null"
 
 
-# The text of a value by its exact type; any other type goes through `_encode`.
+# The text of a value by its exact type; any other type goes through `_nested`.
 _SCALARS: dict[type, Callable[[Any], str]] = {
     str: encode_basestring_ascii, int: int.__repr__, float: _float_text, bool: _bool_text,
     type(None): _null_text, IPv6Address: _address_text, Address: _shared_address_text,
 }
+# ``text(value, newline)`` by the exact type of a value not in `_SCALARS`
+# (lists, dicts, records, subclasses of the plain types), found once a type (`_nested_text_of`)
+_NESTED: dict[type, Callable[[Any, str], str]] = {}
 _RECORD_ENCODERS: dict[tuple[type, str], Callable[[Any], str]] = {}
 
 
 def _record_encoder(cls: type, newline: str) -> Callable[[Any], str]:
-    """``text(value)``: the `_encode` text of an instance of the dataclass
-    ``cls`` that starts on a line ``newline`` ends: one %-template with the
-    keys and line breaks as constants, and each field's text by the function
-    of its type (`_SCALARS`), or `_encode` for lists, dicts and records."""
+    """``text(value)``: the text of an instance of the dataclass ``cls`` that
+    starts on a line ``newline`` ends: one %-template with the keys and line
+    breaks as constants, and each field's text by the function of its type
+    (`_SCALARS`), or `_nested` for lists, dicts and records."""
     encoder = _RECORD_ENCODERS.get((cls, newline))
     if encoder is not None:
         return encoder
@@ -139,9 +142,9 @@ def _record_encoder(cls: type, newline: str) -> Callable[[Any], str]:
         for i, (name, _key) in enumerate(names):
             lines += [f"    x = value.{name}",
                       "    f = scalar(type(x))",
-                      f"    s{i} = f(x) if f is not None else _text(x, inner)"]
+                      f"    s{i} = f(x) if f is not None else nested(x, inner)"]
         lines.append(f"    return template % ({''.join(f's{i}, ' for i in range(len(names)))})")
-        scope = {"scalar": _SCALARS.get, "_text": _text, "inner": inner, "template": template}
+        scope = {"scalar": _SCALARS.get, "nested": _nested, "inner": inner, "template": template}
         exec("\n".join(lines), scope)  # noqa: S102 - generated from the dataclass's field names
         encoder = scope["encoder"]
     _RECORD_ENCODERS[(cls, newline)] = encoder
@@ -156,63 +159,78 @@ def _names(cls: type) -> tuple[tuple[str, str], ...]:
     return names
 
 
-def _encode(value: Any, out: list[str], newline: str) -> None:
-    """Append the indent=2 text of ``value`` to ``out``; ``newline`` is a line
-    break and the indentation of the line ``value`` starts on."""
+def _text(value: Any, newline: str) -> str:
+    """The indent=2 text of ``value``; ``newline`` is a line break and the
+    indentation of the line ``value`` starts on."""
     text = _SCALARS.get(type(value))
     if text is not None:
-        out.append(text(value))
-    elif isinstance(value, str):
-        out.append(encode_basestring_ascii(value))
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, int):
-        out.append(int.__repr__(value))
-    elif isinstance(value, float):
-        out.append(_float_text(value))
-    elif isinstance(value, IPv6Address):
-        out.append(encode_basestring_ascii(str(value)))
-    elif isinstance(value, (list, tuple)):
-        if not value:
-            out.append("[]")
-            return
-        inner = newline + _INDENT
-        separator = "[" + inner
-        scalar = _SCALARS.get
-        for item in value:
-            text = scalar(type(item))
-            if text is not None:
-                out.append(separator + text(item))
-            else:
-                out.append(separator)
-                _encode(item, out, inner)
-            separator = "," + inner
-        out.append(newline + "]")
-    elif hasattr(type(value), "__dataclass_fields__"):
-        out.append(_record_encoder(type(value), newline)(value))
-    elif isinstance(value, dict):
-        if not value:
-            out.append("{}")
-            return
-        inner = newline + _INDENT
-        separator = "{" + inner
-        for key, item in value.items():
-            out.append(separator + _key_text(key) + ": ")
-            _encode(item, out, inner)
-            separator = "," + inner
-        out.append(newline + "}")
-    else:
-        raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+        return text(value)
+    return _nested(value, newline)
 
 
-def _text(value: Any, newline: str) -> str:
-    out: list[str] = []
-    _encode(value, out, newline)
-    return "".join(out)
+def _nested(value: Any, newline: str) -> str:
+    """`_text` of a value whose type is not in `_SCALARS`."""
+    text = _NESTED.get(type(value))
+    if text is None:
+        text = _NESTED[type(value)] = _nested_text_of(type(value))
+    return text(value, newline)
+
+
+def _nested_text_of(cls: type) -> Callable[[Any, str], str]:
+    """The text function of instances of ``cls`` (not in `_SCALARS`), chosen
+    as ``to_dict()`` and ``json.dumps`` treat them: subclasses of str, int,
+    float and IPv6Address as those, lists and tuples, dataclass records,
+    dicts; anything else raises TypeError."""
+    if issubclass(cls, str):
+        return _subclass_text(encode_basestring_ascii)
+    if issubclass(cls, int):  # bool is final: only int subclasses get here
+        return _subclass_text(int.__repr__)
+    if issubclass(cls, float):
+        return _subclass_text(_float_text)
+    if issubclass(cls, IPv6Address):
+        return _subclass_text(_address_text)
+    if issubclass(cls, (list, tuple)):
+        return _list_text
+    if hasattr(cls, "__dataclass_fields__"):
+        return _record_text
+    if issubclass(cls, dict):
+        return _dict_text
+    return _not_serializable
+
+
+def _subclass_text(text: Callable[[Any], str]) -> Callable[[Any, str], str]:
+    def subclass_text(value: Any, _newline: str) -> str:
+        return text(value)
+    return subclass_text
+
+
+def _not_serializable(value: Any, _newline: str) -> str:
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+def _list_text(value: list | tuple, newline: str) -> str:
+    if not value:
+        return "[]"
+    inner = newline + _INDENT
+    scalar = _SCALARS.get
+    parts = []
+    for item in value:
+        text = scalar(type(item))
+        parts.append(text(item) if text is not None else _nested(item, inner))
+    return "[" + inner + ("," + inner).join(parts) + newline + "]"
+
+
+def _record_text(value: Any, newline: str) -> str:
+    return _record_encoder(type(value), newline)(value)
+
+
+def _dict_text(value: dict, newline: str) -> str:
+    if not value:
+        return "{}"
+    inner = newline + _INDENT
+    return ("{" + inner
+            + ("," + inner).join(_key_text(key) + ": " + _text(item, inner) for key, item in value.items())
+            + newline + "}")
 
 
 def json_chunks(report: Report) -> Iterator[str]:
