@@ -47,6 +47,7 @@ is not this node's home agent (RFC 6275 6.1.8, 10.3.1, 10.3.2).
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 
@@ -104,7 +105,10 @@ class _Pending:
 
     def gaps_ms(self) -> tuple[float, ...]:
         """The gaps between consecutive BUs, in ms."""
-        return tuple(round((b - a) * 1000, 3) for a, b in zip(self.times, self.times[1:], strict=False))
+        times = self.times
+        if len(times) < 2:
+            return ()
+        return tuple(round((b - a) * 1000, 3) for a, b in zip(times, times[1:], strict=False))
 
     def registration(self, peer: IPv6Address, hoa: IPv6Address, e: ev.BindingAck | None = None,
                      seq: int | None = None, granted: int | None = None) -> Registration:
@@ -544,7 +548,11 @@ class BindingsAnalyzer(Analyzer):
         """Take the pending chain ``e`` answers out of ``state`` (None if none):
         the one with a BU of that number, else, for a rejection, the latest."""
         pending = state.pending
-        chain = next((p for p in reversed(pending) if e.seq in p.seqs), None)
+        seq, chain = e.seq, None
+        for candidate in reversed(pending):
+            if seq in candidate.seqs:
+                chain = candidate
+                break
         if chain is None and e.status >= 128 and pending:
             chain = pending[-1]
         if chain is None:
@@ -578,6 +586,17 @@ class BindingsAnalyzer(Analyzer):
         if current is not None and now >= current.expires:
             state.closed.append((current.order, self._as_binding(peer, current, current.expires, "expiry")))
             state.current = None
+
+    def expired(self) -> Iterator[tuple[IPv6Address, IPv6Address, Binding]]:
+        """(home address, peer, binding) of every binding that ran out of
+        lifetime ("expiry"), by node and peer in order of appearance, each
+        peer's in time order (as `bindings` lists them)."""
+        for hoa, node in self.nodes.items():
+            for peer, state in node.peers.items():
+                ended = [b for _, b in state.closed if b.ended_by == "expiry" and b.end_ts is not None]
+                if ended:
+                    for b in sorted(ended, key=lambda b: b.start_ts):
+                        yield hoa, peer, b
 
     # -- snapshots (the cache view) -----------------------------------------------------------
 
