@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 
 from .. import events as ev
+from ..frozen_init import fast_frozen_init
 from ..report.builder import ReportBuilder
 from ..report.model import Binding, Registration
 from .base import Analyzer
@@ -113,12 +114,16 @@ class _Pending:
     def registration(self, peer: IPv6Address, hoa: IPv6Address, e: ev.BindingAck | None = None,
                      seq: int | None = None, granted: int | None = None) -> Registration:
         """This chain as a Registration, answered by ``e`` (None: unanswered)."""
-        return Registration(
-            peer, self.care_of, tuple(self.frames), e.frame if e else None, self.first_ts,
-            e.ts if e else None, e.status if e else None, e.status_name if e else None,
-            len(self.frames) - 1, round((e.ts - self.first_ts) * 1000, 3) if e else None,
-            self.seq if seq is None else seq, self.requested, granted, hoa,
-            tuple(self.seqs), self.gaps_ms())
+        frames, seqs, first_ts = self.frames, self.seqs, self.times[0]
+        if seq is None:
+            seq = seqs[-1]
+        if e is None:
+            return Registration(peer, self.care_of, tuple(frames), None, first_ts, None, None, None,
+                                len(frames) - 1, None, seq, self.requested, granted, hoa,
+                                tuple(seqs), self.gaps_ms())
+        return Registration(peer, self.care_of, tuple(frames), e.frame, first_ts, e.ts, e.status,
+                            e.status_name, len(frames) - 1, round((e.ts - first_ts) * 1000, 3),
+                            seq, self.requested, granted, hoa, tuple(seqs), self.gaps_ms())
 
 
 @dataclass(slots=True)
@@ -175,6 +180,7 @@ class _Node:
     mobile_router: bool = False
 
 
+@fast_frozen_init  # one a BU or BA: the faster __init__
 @dataclass(frozen=True, slots=True)
 class Answered:
     """The registration the latest BA answered (read by later analyzers)."""
@@ -193,6 +199,7 @@ class Answered:
     order: int = 0          # the chain's number (`BuStep.order`)
 
 
+@fast_frozen_init  # one a BU or BA: the faster __init__
 @dataclass(frozen=True, slots=True)
 class BuStep:
     """Where the latest BU went: its chain (``order``) and its place in it
