@@ -248,6 +248,10 @@ def _list_text(value: list | tuple, newline: str) -> str:
         return "[]"
     inner = newline + _INDENT
     scalar = _SCALARS.get
+    if len(value) == 1:  # most of a node's lists: one care-of address, binding, registration
+        item = value[0]
+        text = scalar(type(item))
+        return f"[{inner}{text(item) if text is not None else _nested(item, inner)}{newline}]"
     parts = []
     for item in value:
         text = scalar(type(item))
