@@ -272,6 +272,17 @@ def _dict_text(value: dict, newline: str) -> str:
             + newline + "}")
 
 
+def _element_text(cls: type, newline: str) -> Callable[[Any], str]:
+    """``text(value)``: `_text` of values of the type ``cls`` starting on a
+    line ``newline`` ends, found once (a record's is its encoder)."""
+    scalar = _SCALARS.get(cls)
+    if scalar is not None:
+        return scalar
+    if _NESTED.setdefault(cls, _nested_text_of(cls)) is _record_text:
+        return _record_encoder(cls, newline)
+    return lambda value: _nested(value, newline)
+
+
 def json_chunks(report: Report) -> Iterator[str]:
     """``json.dumps(report.to_dict(), indent=2)``, in pieces (see the module docstring)."""
     names = _names(Report)
@@ -282,8 +293,12 @@ def json_chunks(report: Report) -> Iterator[str]:
         value = getattr(report, name)
         if isinstance(value, tuple) and value:
             yield "["
+            cls, text = None, _text
             for j, element in enumerate(value):
-                yield ("," if j else "") + element_line + _text(element, element_line)
+                if type(element) is not cls:  # the elements of an array are records of one class
+                    cls = type(element)
+                    text = _element_text(cls, element_line)
+                yield ("," if j else "") + element_line + text(element)
             yield key_line + "]"
         else:
             yield _text(value, key_line)
