@@ -121,6 +121,9 @@ _SCALARS: dict[type, Callable[[Any], str]] = {
 # (lists, dicts, records, subclasses of the plain types), found once a type (`_nested_text_of`)
 _NESTED: dict[type, Callable[[Any, str], str]] = {}
 _RECORD_ENCODERS: dict[tuple[type, str], Callable[[Any], str]] = {}
+# `_key_text` of the usual key types: their value texts
+_KEY_TEXTS: dict[type, Callable[[Any], str]] = {
+    str: encode_basestring_ascii, Address: _shared_address_text, IPv6Address: _address_text}
 
 
 def _record_encoder(cls: type, newline: str) -> Callable[[Any], str]:
@@ -146,7 +149,8 @@ def _record_encoder(cls: type, newline: str) -> Callable[[Any], str]:
         lines.append(f"    return f\"{''.join(f'{{k{i}}}{{s{i}}}' for i in range(len(names)))}{{end}}\"")
         scope |= {"inner": inner, "text": _text, "esc": encode_basestring_ascii, "int_repr": int.__repr__,
                  "floats": _float_texts, "float_text": _float_text, "Address": Address,
-                 "address_text": _shared_address_text, "list_text": _list_text}
+                 "address_text": _shared_address_text, "list_text": _list_text,
+                 "dict_text": _dict_text}
         exec("\n".join(lines), scope)  # noqa: S102 - generated from the dataclass's field names
         encoder = scope["encoder"]
     _RECORD_ENCODERS[(cls, newline)] = encoder
@@ -168,13 +172,16 @@ _FAST_PATHS = {
 def _field_expression(hint: str) -> str:
     """The text of a field's value ``x``: for each type ``hint`` (a dataclass
     field's annotation text) names, a test of the exact type and its text
-    (`_FAST_PATHS`; a tuple's is `_list_text`), and `_text` for any other value."""
+    (`_FAST_PATHS`; a tuple's is `_list_text`, a dict's `_dict_text`), and
+    `_text` for any other value."""
     expression = "text(x, inner)"
     for part in reversed(hint.split(" | ")):
         if part == "bool":
             expression = f'"false" if x is False else {expression}'
         if part.startswith("tuple["):
             expression = f"list_text(x, inner) if type(x) is tuple else {expression}"
+        elif part.startswith("dict["):
+            expression = f"dict_text(x, inner) if type(x) is dict else {expression}"
         elif part in _FAST_PATHS:
             test, text = _FAST_PATHS[part]
             expression = f"{text} if {test} else {expression}"
@@ -267,6 +274,10 @@ def _dict_text(value: dict, newline: str) -> str:
     if not value:
         return "{}"
     inner = newline + _INDENT
+    if len(value) == 1:  # a node's home agents: one home address's
+        ((key, item),) = value.items()
+        key_text = _KEY_TEXTS.get(type(key), _key_text)
+        return f"{{{inner}{key_text(key)}: {_text(item, inner)}{newline}}}"
     return ("{" + inner
             + ("," + inner).join(_key_text(key) + ": " + _text(item, inner) for key, item in value.items())
             + newline + "}")
