@@ -99,8 +99,9 @@ def _address_text(value: IPv6Address) -> str:
     return text
 
 
-def _shared_address_text(value: Address) -> str:
-    """The JSON text of a decoder's `Address`, which keeps its own text."""
+def _shared_address_text(value: IPv6Address) -> str:
+    """The JSON text of a decoder's `Address`, which keeps its own text (or
+    of any address, not remembered)."""
     return encode_basestring_ascii(str(value))
 
 
@@ -229,8 +230,8 @@ def _nested_text_of(cls: type) -> Callable[[Any, str], str]:
         return _subclass_text(int.__repr__)
     if issubclass(cls, float):
         return _subclass_text(_float_text)
-    if issubclass(cls, IPv6Address):
-        return _subclass_text(_address_text)
+    if issubclass(cls, IPv6Address):  # its own text, not one remembered for an equal address
+        return _subclass_text(_shared_address_text)
     if issubclass(cls, (list, tuple)):
         return _list_text
     if hasattr(cls, "__dataclass_fields__"):
@@ -304,7 +305,8 @@ def json_chunks(report: Report) -> Iterator[str]:
         value = getattr(report, name)
         if isinstance(value, tuple) and value:
             yield "["
-            cls, text = None, _text
+            cls = type(value[0])
+            text = _element_text(cls, element_line)
             for j, element in enumerate(value):
                 if type(element) is not cls:  # the elements of an array are records of one class
                     cls = type(element)
