@@ -47,10 +47,12 @@ is not this node's home agent (RFC 6275 6.1.8, 10.3.1, 10.3.2).
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 
 from .. import events as ev
+from ..frozen_init import fast_frozen_init
 from ..report.builder import ReportBuilder
 from ..report.model import Binding, Registration
 from .base import Analyzer
@@ -104,17 +106,24 @@ class _Pending:
 
     def gaps_ms(self) -> tuple[float, ...]:
         """The gaps between consecutive BUs, in ms."""
-        return tuple(round((b - a) * 1000, 3) for a, b in zip(self.times, self.times[1:], strict=False))
+        times = self.times
+        if len(times) < 2:
+            return ()
+        return tuple(round((b - a) * 1000, 3) for a, b in zip(times, times[1:], strict=False))
 
     def registration(self, peer: IPv6Address, hoa: IPv6Address, e: ev.BindingAck | None = None,
                      seq: int | None = None, granted: int | None = None) -> Registration:
         """This chain as a Registration, answered by ``e`` (None: unanswered)."""
-        return Registration(
-            peer, self.care_of, tuple(self.frames), e.frame if e else None, self.first_ts,
-            e.ts if e else None, e.status if e else None, e.status_name if e else None,
-            len(self.frames) - 1, round((e.ts - self.first_ts) * 1000, 3) if e else None,
-            self.seq if seq is None else seq, self.requested, granted, hoa,
-            tuple(self.seqs), self.gaps_ms())
+        frames, seqs, first_ts = self.frames, self.seqs, self.times[0]
+        if seq is None:
+            seq = seqs[-1]
+        if e is None:
+            return Registration(peer, self.care_of, tuple(frames), None, first_ts, None, None, None,
+                                len(frames) - 1, None, seq, self.requested, granted, hoa,
+                                tuple(seqs), self.gaps_ms())
+        return Registration(peer, self.care_of, tuple(frames), e.frame, first_ts, e.ts, e.status,
+                            e.status_name, len(frames) - 1, round((e.ts - first_ts) * 1000, 3),
+                            seq, self.requested, granted, hoa, tuple(seqs), self.gaps_ms())
 
 
 @dataclass(slots=True)
@@ -171,6 +180,7 @@ class _Node:
     mobile_router: bool = False
 
 
+@fast_frozen_init  # one a BU or BA: the faster __init__
 @dataclass(frozen=True, slots=True)
 class Answered:
     """The registration the latest BA answered (read by later analyzers)."""
@@ -189,6 +199,7 @@ class Answered:
     order: int = 0          # the chain's number (`BuStep.order`)
 
 
+@fast_frozen_init  # one a BU or BA: the faster __init__
 @dataclass(frozen=True, slots=True)
 class BuStep:
     """Where the latest BU went: its chain (``order``) and its place in it
@@ -544,7 +555,11 @@ class BindingsAnalyzer(Analyzer):
         """Take the pending chain ``e`` answers out of ``state`` (None if none):
         the one with a BU of that number, else, for a rejection, the latest."""
         pending = state.pending
-        chain = next((p for p in reversed(pending) if e.seq in p.seqs), None)
+        seq, chain = e.seq, None
+        for candidate in reversed(pending):
+            if seq in candidate.seqs:
+                chain = candidate
+                break
         if chain is None and e.status >= 128 and pending:
             chain = pending[-1]
         if chain is None:
@@ -578,6 +593,17 @@ class BindingsAnalyzer(Analyzer):
         if current is not None and now >= current.expires:
             state.closed.append((current.order, self._as_binding(peer, current, current.expires, "expiry")))
             state.current = None
+
+    def expired(self) -> Iterator[tuple[IPv6Address, IPv6Address, Binding]]:
+        """(home address, peer, binding) of every binding that ran out of
+        lifetime ("expiry"), by node and peer in order of appearance, each
+        peer's in time order (as `bindings` lists them)."""
+        for hoa, node in self.nodes.items():
+            for peer, state in node.peers.items():
+                ended = [b for _, b in state.closed if b.ended_by == "expiry" and b.end_ts is not None]
+                if ended:
+                    for b in sorted(ended, key=lambda b: b.start_ts):
+                        yield hoa, peer, b
 
     # -- snapshots (the cache view) -----------------------------------------------------------
 

@@ -450,15 +450,12 @@ class ConformanceAnalyzer(DataAnalyzer):
             if ts + REPLY_WAIT_S <= end:
                 code = "dhaad_without_reply" if icmp_type == ICMP_DHAAD_REQUEST else "mps_without_reply"
                 self.add(code, node, ts, (frame,), f"identifier {ident} unanswered")
-        for hoa in self.bindings.home_addresses():
-            for peer in self.bindings.peer_kinds(hoa):
-                for b in self.bindings.bindings(hoa, peer):
-                    if b.ended_by == "expiry" and b.end_ts is not None:
-                        # ts: when the lifetime ran out; the frame: the BA that granted it
-                        self.add("binding_expired_without_refresh", hoa, b.end_ts,
-                                 (b.start_frame,) if b.start_frame is not None else (),
-                                 f"{b.kind} binding with {peer} (care-of {b.care_of}) expired "
-                                 f"after {b.granted_lifetime_s} s")
+        for hoa, peer, b in self.bindings.expired():
+            # ts: when the lifetime ran out; the frame: the BA that granted it
+            self.add("binding_expired_without_refresh", hoa, b.end_ts,
+                     (b.start_frame,) if b.start_frame is not None else (),
+                     f"{b.kind} binding with {peer} (care-of {b.care_of}) expired "
+                     f"after {b.granted_lifetime_s} s")
         self._losses()
         if self.tunnels is not None:
             for ha, coa, hoa, start_ts, packets, frames in self.tunnels.outside_bindings():

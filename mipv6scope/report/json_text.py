@@ -14,12 +14,13 @@ string escaping (``encode_basestring_ascii``), float and integer texts, its
 "NaN"/"Infinity", separators and indentation. That is 2-3 times faster than
 building the dict and running the standard library's pure-Python indenting
 encoder (the C encoder has no indent). Each dataclass gets an encoder of its
-own for each indentation, generated once (`_record_encoder`): one
-%-template holds its keys and line breaks, and a field's value of a plain
-type (text, number, None, address) is written by the text function of its
-exact type (`_SCALARS`); only lists, dicts and nested records recurse. A node's addresses repeat across
-its bindings and registrations, so the last addresses' texts are
-remembered. tests/report/test_json_text.py holds it to ``json.dumps`` on
+own for each indentation, generated once (`_record_encoder`): one f-string
+of its keys, line breaks and field texts, each field's text by a test of the
+exact type its annotation declares (a str, an int, an address, None, a
+tuple...) and that type's text, else by the text function of the value's
+exact type (`_SCALARS`, `_NESTED`); only lists, dicts and nested records
+recurse. A node's addresses repeat across its bindings and registrations,
+so the last addresses' texts are remembered. tests/report/test_json_text.py holds it to ``json.dumps`` on
 every sample capture and on generated reports.
 """
 
@@ -98,8 +99,9 @@ def _address_text(value: IPv6Address) -> str:
     return text
 
 
-def _shared_address_text(value: Address) -> str:
-    """The JSON text of a decoder's `Address`, which keeps its own text."""
+def _shared_address_text(value: IPv6Address) -> str:
+    """The JSON text of a decoder's `Address`, which keeps its own text (or
+    of any address, not remembered)."""
     return encode_basestring_ascii(str(value))
 
 
@@ -111,19 +113,25 @@ def _null_text(_value: None) -> str:
     return "null"
 
 
-# The text of a value by its exact type; any other type goes through `_encode`.
+# The text of a value by its exact type; any other type goes through `_nested`.
 _SCALARS: dict[type, Callable[[Any], str]] = {
     str: encode_basestring_ascii, int: int.__repr__, float: _float_text, bool: _bool_text,
     type(None): _null_text, IPv6Address: _address_text, Address: _shared_address_text,
 }
+# ``text(value, newline)`` by the exact type of a value not in `_SCALARS`
+# (lists, dicts, records, subclasses of the plain types), found once a type (`_nested_text_of`)
+_NESTED: dict[type, Callable[[Any, str], str]] = {}
 _RECORD_ENCODERS: dict[tuple[type, str], Callable[[Any], str]] = {}
+# `_key_text` of the usual key types: their value texts
+_KEY_TEXTS: dict[type, Callable[[Any], str]] = {
+    str: encode_basestring_ascii, Address: _shared_address_text, IPv6Address: _address_text}
 
 
 def _record_encoder(cls: type, newline: str) -> Callable[[Any], str]:
-    """``text(value)``: the `_encode` text of an instance of the dataclass
-    ``cls`` that starts on a line ``newline`` ends: one %-template with the
-    keys and line breaks as constants, and each field's text by the function
-    of its type (`_SCALARS`), or `_encode` for lists, dicts and records."""
+    """``text(value)``: the text of an instance of the dataclass ``cls`` that
+    starts on a line ``newline`` ends: one f-string of the keys and line
+    breaks (constants ``k0``, ``k1``...) and each field's text, that of its
+    declared type where the value has it (`_field_expression`), else `_text`."""
     encoder = _RECORD_ENCODERS.get((cls, newline))
     if encoder is not None:
         return encoder
@@ -133,19 +141,57 @@ def _record_encoder(cls: type, newline: str) -> Callable[[Any], str]:
             return "{}"
     else:
         inner = newline + _INDENT
-        template = "".join(("{" if i == 0 else ",") + inner + key.replace("%", "%%") + "%s"
-                           for i, (_name, key) in enumerate(names)) + newline + "}"
+        scope: dict[str, Any] = {f"k{i}": ("{" if i == 0 else ",") + inner + key
+                                 for i, (_name, key) in enumerate(names)}
+        scope["end"] = newline + "}"
         lines = ["def encoder(value):"]
-        for i, (name, _key) in enumerate(names):
-            lines += [f"    x = value.{name}",
-                      "    f = scalar(type(x))",
-                      f"    s{i} = f(x) if f is not None else _text(x, inner)"]
-        lines.append(f"    return template % ({''.join(f's{i}, ' for i in range(len(names)))})")
-        scope = {"scalar": _SCALARS.get, "_text": _text, "inner": inner, "template": template}
+        for i, ((name, _key), hint) in enumerate(zip(names, _hints(cls), strict=True)):
+            lines += [f"    x = value.{name}", f"    s{i} = {_field_expression(hint)}"]
+        lines.append(f"    return f\"{''.join(f'{{k{i}}}{{s{i}}}' for i in range(len(names)))}{{end}}\"")
+        scope |= {"inner": inner, "text": _text, "esc": encode_basestring_ascii, "int_repr": int.__repr__,
+                 "floats": _float_texts, "float_text": _float_text, "Address": Address,
+                 "address_text": _shared_address_text, "list_text": _list_text,
+                 "dict_text": _dict_text}
         exec("\n".join(lines), scope)  # noqa: S102 - generated from the dataclass's field names
         encoder = scope["encoder"]
     _RECORD_ENCODERS[(cls, newline)] = encoder
     return encoder
+
+
+# A field's declared type -> the test and text of that type's values, tried
+# before the general `_text`: the same text, fewer calls for the usual values.
+_FAST_PATHS = {
+    "None": ("x is None", '"null"'),
+    "str": ("type(x) is str", "esc(x)"),
+    "int": ("type(x) is int", "int_repr(x)"),
+    "float": ("type(x) is float", "(floats.get(x) or float_text(x))"),
+    "bool": ("x is True", '"true"'),
+    "IPv6Address": ("type(x) is Address", "address_text(x)"),
+}
+
+
+def _field_expression(hint: str) -> str:
+    """The text of a field's value ``x``: for each type ``hint`` (a dataclass
+    field's annotation text) names, a test of the exact type and its text
+    (`_FAST_PATHS`; a tuple's is `_list_text`, a dict's `_dict_text`), and
+    `_text` for any other value."""
+    expression = "text(x, inner)"
+    for part in reversed(hint.split(" | ")):
+        if part == "bool":
+            expression = f'"false" if x is False else {expression}'
+        if part.startswith("tuple["):
+            expression = f"list_text(x, inner) if type(x) is tuple else {expression}"
+        elif part.startswith("dict["):
+            expression = f"dict_text(x, inner) if type(x) is dict else {expression}"
+        elif part in _FAST_PATHS:
+            test, text = _FAST_PATHS[part]
+            expression = f"{text} if {test} else {expression}"
+    return expression
+
+
+def _hints(cls: type) -> list[str]:
+    """The annotation text of each field of the dataclass ``cls`` ("" if not text)."""
+    return [f.type if isinstance(f.type, str) else "" for f in fields(cls)]
 
 
 def _names(cls: type) -> tuple[tuple[str, str], ...]:
@@ -156,63 +202,97 @@ def _names(cls: type) -> tuple[tuple[str, str], ...]:
     return names
 
 
-def _encode(value: Any, out: list[str], newline: str) -> None:
-    """Append the indent=2 text of ``value`` to ``out``; ``newline`` is a line
-    break and the indentation of the line ``value`` starts on."""
+def _text(value: Any, newline: str) -> str:
+    """The indent=2 text of ``value``; ``newline`` is a line break and the
+    indentation of the line ``value`` starts on."""
     text = _SCALARS.get(type(value))
     if text is not None:
-        out.append(text(value))
-    elif isinstance(value, str):
-        out.append(encode_basestring_ascii(value))
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, int):
-        out.append(int.__repr__(value))
-    elif isinstance(value, float):
-        out.append(_float_text(value))
-    elif isinstance(value, IPv6Address):
-        out.append(encode_basestring_ascii(str(value)))
-    elif isinstance(value, (list, tuple)):
-        if not value:
-            out.append("[]")
-            return
-        inner = newline + _INDENT
-        separator = "[" + inner
-        scalar = _SCALARS.get
-        for item in value:
-            text = scalar(type(item))
-            if text is not None:
-                out.append(separator + text(item))
-            else:
-                out.append(separator)
-                _encode(item, out, inner)
-            separator = "," + inner
-        out.append(newline + "]")
-    elif hasattr(type(value), "__dataclass_fields__"):
-        out.append(_record_encoder(type(value), newline)(value))
-    elif isinstance(value, dict):
-        if not value:
-            out.append("{}")
-            return
-        inner = newline + _INDENT
-        separator = "{" + inner
-        for key, item in value.items():
-            out.append(separator + _key_text(key) + ": ")
-            _encode(item, out, inner)
-            separator = "," + inner
-        out.append(newline + "}")
-    else:
-        raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+        return text(value)
+    return _nested(value, newline)
 
 
-def _text(value: Any, newline: str) -> str:
-    out: list[str] = []
-    _encode(value, out, newline)
-    return "".join(out)
+def _nested(value: Any, newline: str) -> str:
+    """`_text` of a value whose type is not in `_SCALARS`."""
+    text = _NESTED.get(type(value))
+    if text is None:
+        text = _NESTED[type(value)] = _nested_text_of(type(value))
+    return text(value, newline)
+
+
+def _nested_text_of(cls: type) -> Callable[[Any, str], str]:
+    """The text function of instances of ``cls`` (not in `_SCALARS`), chosen
+    as ``to_dict()`` and ``json.dumps`` treat them: subclasses of str, int,
+    float and IPv6Address as those, lists and tuples, dataclass records,
+    dicts; anything else raises TypeError."""
+    if issubclass(cls, str):
+        return _subclass_text(encode_basestring_ascii)
+    if issubclass(cls, int):  # bool is final: only int subclasses get here
+        return _subclass_text(int.__repr__)
+    if issubclass(cls, float):
+        return _subclass_text(_float_text)
+    if issubclass(cls, IPv6Address):  # its own text, not one remembered for an equal address
+        return _subclass_text(_shared_address_text)
+    if issubclass(cls, (list, tuple)):
+        return _list_text
+    if hasattr(cls, "__dataclass_fields__"):
+        return _record_text
+    if issubclass(cls, dict):
+        return _dict_text
+    return _not_serializable
+
+
+def _subclass_text(text: Callable[[Any], str]) -> Callable[[Any, str], str]:
+    def subclass_text(value: Any, _newline: str) -> str:
+        return text(value)
+    return subclass_text
+
+
+def _not_serializable(value: Any, _newline: str) -> str:
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+def _list_text(value: list | tuple, newline: str) -> str:
+    if not value:
+        return "[]"
+    inner = newline + _INDENT
+    scalar = _SCALARS.get
+    if len(value) == 1:  # most of a node's lists: one care-of address, binding, registration
+        item = value[0]
+        text = scalar(type(item))
+        return f"[{inner}{text(item) if text is not None else _nested(item, inner)}{newline}]"
+    parts = []
+    for item in value:
+        text = scalar(type(item))
+        parts.append(text(item) if text is not None else _nested(item, inner))
+    return "[" + inner + ("," + inner).join(parts) + newline + "]"
+
+
+def _record_text(value: Any, newline: str) -> str:
+    return _record_encoder(type(value), newline)(value)
+
+
+def _dict_text(value: dict, newline: str) -> str:
+    if not value:
+        return "{}"
+    inner = newline + _INDENT
+    if len(value) == 1:  # a node's home agents: one home address's
+        ((key, item),) = value.items()
+        key_text = _KEY_TEXTS.get(type(key), _key_text)
+        return f"{{{inner}{key_text(key)}: {_text(item, inner)}{newline}}}"
+    return ("{" + inner
+            + ("," + inner).join(_key_text(key) + ": " + _text(item, inner) for key, item in value.items())
+            + newline + "}")
+
+
+def _element_text(cls: type, newline: str) -> Callable[[Any], str]:
+    """``text(value)``: `_text` of values of the type ``cls`` starting on a
+    line ``newline`` ends, found once (a record's is its encoder)."""
+    scalar = _SCALARS.get(cls)
+    if scalar is not None:
+        return scalar
+    if _NESTED.setdefault(cls, _nested_text_of(cls)) is _record_text:
+        return _record_encoder(cls, newline)
+    return lambda value: _nested(value, newline)
 
 
 def json_chunks(report: Report) -> Iterator[str]:
@@ -225,8 +305,13 @@ def json_chunks(report: Report) -> Iterator[str]:
         value = getattr(report, name)
         if isinstance(value, tuple) and value:
             yield "["
+            cls = type(value[0])
+            text = _element_text(cls, element_line)
             for j, element in enumerate(value):
-                yield ("," if j else "") + element_line + _text(element, element_line)
+                if type(element) is not cls:  # the elements of an array are records of one class
+                    cls = type(element)
+                    text = _element_text(cls, element_line)
+                yield ("," if j else "") + element_line + text(element)
             yield key_line + "]"
         else:
             yield _text(value, key_line)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from builders import AR2, CN, COA2, COA3, HA, HA_LL, HOA, A, ba, be, bu, ra
 from decoded_events import run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mipv6scope.analysis.bindings import BindingsAnalyzer
 from mipv6scope.analysis.engine import analyze
@@ -198,3 +200,25 @@ def test_snapshot_methods_answer_for_the_instant():
     assert waiting.first_bu_ts == 50 and waiting.ba_frame is None and waiting.status is None
     assert [r.seq for r in b.unanswered(HOA, CN)] == [3]
     assert b.peer_kinds(CN) == {} and b.unanswered(CN, HA) == [] and b.binding_in_force(CN, HA, 1) is None
+
+
+HOA2 = A("2001:db8:1::200")
+registration = st.tuples(st.sampled_from([HOA, HOA2]), st.sampled_from([HA, CN]), st.sampled_from([COA2, COA3]),
+                         st.integers(min_value=0, max_value=200), st.sampled_from([0, 5, 30, 60]),
+                         st.sampled_from([0, 0, 0, 135]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(registration, max_size=12), st.integers(min_value=0, max_value=400))
+def test_expired_lists_what_the_bindings_say_ran_out(registrations, end):
+    """`expired()` gives the bindings `bindings()` lists as ended by expiry, in its order."""
+    events, ts = [], 0.0
+    for i, (hoa, peer, coa, gap, lifetime, status) in enumerate(registrations):
+        ts += gap
+        flags = "AH" if peer == HA else "A"
+        events += [bu(ts, 2 * i + 1, i, coa, lifetime, peer, flags, hoa),
+                   ba(ts + 0.01, 2 * i + 2, i, coa, lifetime, status, peer, hoa)]
+    b, _ = analyse(events, end_ts=ts + end)
+    expected = [(hoa, peer, x) for hoa in b.home_addresses() for peer in b.peer_kinds(hoa)
+                for x in b.bindings(hoa, peer) if x.ended_by == "expiry" and x.end_ts is not None]
+    assert list(b.expired()) == expected

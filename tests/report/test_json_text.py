@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import fields
 from ipaddress import IPv6Address
 from pathlib import Path
 
@@ -17,7 +18,14 @@ from hypothesis import strategies as st
 from mipv6scope.analysis.engine import analyze
 from mipv6scope.decode.addresses import address
 from mipv6scope.report.json_text import json_chunks
-from mipv6scope.report.model import CaptureInfo, Finding, Report
+from mipv6scope.report.model import (
+    Binding,
+    CaptureInfo,
+    Finding,
+    Registration,
+    Report,
+    SignallingMessage,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(p for p in (REPO / "sample_captures").iterdir() if p.suffix in (".pcap", ".pcapng"))
@@ -80,3 +88,32 @@ def test_repeated_floats_and_addresses_stream_as_dumped() -> None:
     report = Report(CaptureInfo((), 0, 0, 0, 0, -0.0, 0.0), findings=findings, home_agents=(hoa, plain))
     for _ in range(2):
         assert "".join(json_chunks(report)) == _dumped(report)
+
+
+class _Text(str):
+    """A str subclass: written as its text."""
+
+
+# any value a record field may hold, whatever its annotation says: the encoders try the
+# annotated type first (`json_text._field_expression`) and must fall back for the rest
+any_value = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(), addresses,
+              st.builds(address, st.binary(min_size=16, max_size=16)), st.builds(_Text, st.text())),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.lists(inner, max_size=3).map(tuple),
+                            st.dictionaries(st.text(), inner, max_size=3)),
+    max_leaves=6)
+
+
+def _records_of_any_values(cls: type) -> st.SearchStrategy:
+    return st.builds(cls, *[any_value for _ in fields(cls)])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_records_of_any_values(Binding), max_size=2).map(tuple),
+       st.lists(_records_of_any_values(Registration), max_size=2).map(tuple),
+       st.lists(_records_of_any_values(SignallingMessage), max_size=2).map(tuple))
+def test_fields_holding_other_types_stream_as_dumped(bindings: tuple, registrations: tuple,
+                                                     messages: tuple) -> None:
+    report = Report(CaptureInfo((), 0, 0, 0, 0, None, None), findings=bindings + registrations,
+                    signalling=messages)
+    assert "".join(json_chunks(report)) == _dumped(report)
