@@ -293,11 +293,11 @@ class HandoffAnalyzer(DataAnalyzer):
                 return
             self._end_attempt(node, move, e.ts)
             node.move = None
-            if node.current is not None and care_of == node.current:
+            if care_of == node.current:
                 return  # back where the binding is: a refresh
             self._open(node, move.from_care_of, care_of, e, carried=move)
             return
-        if node.current is not None and care_of == node.current:
+        if care_of == node.current:
             return
         if node.current is None:
             first, node.booted = not node.booted, True
@@ -326,7 +326,7 @@ class HandoffAnalyzer(DataAnalyzer):
             node.move, node.waiting = None, move
         elif not answered.accepted:
             return
-        elif node.current is not None and care_of != node.current:
+        elif care_of != node.current and node.current is not None:
             if node.waiting is not None:
                 self._done(node, node.waiting, None)
             if move is not None:
@@ -334,7 +334,7 @@ class HandoffAnalyzer(DataAnalyzer):
                 node.move = None
             # a registration whose BUs the capture did not show
             node.waiting = _Move(node.current, care_of, None, None, self._last_old(node), ba_ts=e.ts)
-        elif node.current is not None and care_of == node.current:
+        elif care_of == node.current:
             gap = e.ts - answered.first_bu_ts if answered.retransmissions == 0 else None
             if gap is not None and (node.path_delay is None or gap < node.path_delay):
                 node.path_delay, node.reach = gap, None

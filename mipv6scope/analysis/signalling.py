@@ -80,8 +80,7 @@ class SignallingAnalyzer(Analyzer):
         """BU: kept, after the movement-hint RA when its care-of address is new."""
         self._home_addresses.add(e.home_address)
         moved_to = e.home_address if e.lifetime_s == 0 else e.care_of
-        last = self._last_care_of.get(e.home_address)
-        if last is None or last != moved_to:  # None first: Address == None goes through an exception
+        if self._last_care_of.get(e.home_address) != moved_to:
             self._last_care_of[e.home_address] = moved_to
             self._movement_hints(e.home_address, moved_to, e.ts)
         label = f"BU seq={e.seq} {_flags(e.flags)} {e.lifetime_s}s".replace("  ", " ")
