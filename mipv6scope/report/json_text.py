@@ -122,9 +122,6 @@ _SCALARS: dict[type, Callable[[Any], str]] = {
 # (lists, dicts, records, subclasses of the plain types), found once a type (`_nested_text_of`)
 _NESTED: dict[type, Callable[[Any, str], str]] = {}
 _RECORD_ENCODERS: dict[tuple[type, str], Callable[[Any], str]] = {}
-# `_key_text` of the usual key types: their value texts
-_KEY_TEXTS: dict[type, Callable[[Any], str]] = {
-    str: encode_basestring_ascii, Address: _shared_address_text, IPv6Address: _address_text}
 
 
 def _record_encoder(cls: type, newline: str) -> Callable[[Any], str]:
@@ -275,10 +272,6 @@ def _dict_text(value: dict, newline: str) -> str:
     if not value:
         return "{}"
     inner = newline + _INDENT
-    if len(value) == 1:  # a node's home agents: one home address's
-        ((key, item),) = value.items()
-        key_text = _KEY_TEXTS.get(type(key), _key_text)
-        return f"{{{inner}{key_text(key)}: {_text(item, inner)}{newline}}}"
     return ("{" + inner
             + ("," + inner).join(_key_text(key) + ": " + _text(item, inner) for key, item in value.items())
             + newline + "}")
