@@ -592,12 +592,8 @@ def parse_mh(buf: bytes, snap_cut: bool = False) -> tuple[MH | None, dict | None
         return None, d, issues
     try:  # the whole header, at least the type's minimum
         return MH(buf), d, issues
-    except dpkt.NeedData as exc:
-        issues.append(Issue("decoder_error", "mh", f"needed more data: {exc}"))
-    except dpkt.UnpackError as exc:
-        issues.append(Issue("decoder_error", "mh", f"malformed: {exc}"))
     except Exception as exc:  # the decoder must never raise
-        issues.append(Issue("decoder_error", "mh", f"{type(exc).__name__}: {exc}"))
+        issues.append(_decoder_error(exc))
     return None, None, issues
 
 
@@ -613,5 +609,14 @@ def _safe_fields(buf: bytes, snap_cut: bool, issues: list[Issue]) -> dict[str, A
     try:
         return _fields(buf, snap_cut, issues)
     except Exception as exc:  # the decoder must never raise
-        issues.append(Issue("decoder_error", "mh", f"{type(exc).__name__}: {exc}"))
+        issues.append(_decoder_error(exc))
         return None
+
+
+def _decoder_error(exc: Exception) -> Issue:
+    """The ``decoder_error`` issue of an exception met while reading a Mobility Header."""
+    if isinstance(exc, dpkt.NeedData):
+        return Issue("decoder_error", "mh", f"needed more data: {exc}")
+    if isinstance(exc, dpkt.UnpackError):
+        return Issue("decoder_error", "mh", f"malformed: {exc}")
+    return Issue("decoder_error", "mh", f"{type(exc).__name__}: {exc}")
