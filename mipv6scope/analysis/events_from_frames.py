@@ -110,14 +110,11 @@ def _mobility_event(decoded: DecodedFrame, file: int) -> ev.Event | None:
     fields = decoded.mh
     if fields is None:
         return None
-    ip6 = decoded.ip6
-    hdr, outer = ip6[-1], ip6[0]
-    wire_src, wire_dst, hao, rh2 = hdr.src, hdr.dst, hdr.hao, hdr.rh2
-    src = wire_src if hao is None else hao  # hdr.upper_src, hdr.upper_dst
-    dst = wire_dst if rh2 is None else rh2
+    hdr, outer = decoded.ip6[-1], decoded.ip6[0]
+    src, dst = hdr.upper_src, hdr.upper_dst
     # the MobilityMessage fields, in order
-    base = (decoded.ts, decoded.number, file, src, dst, wire_src, wire_dst, outer.src, outer.dst,
-            len(ip6) > 1, decoded.esp is not None, hao, rh2)
+    base = (decoded.ts, decoded.number, file, src, dst, hdr.src, hdr.dst, outer.src, outer.dst,
+            len(decoded.ip6) > 1, decoded.esp is not None, hdr.hao, hdr.rh2)
     mtype = fields.get("type")
     if mtype == 5:
         seq, lifetime = fields.get("seq"), fields.get("lifetime_s")
@@ -128,7 +125,7 @@ def _mobility_event(decoded: DecodedFrame, file: int) -> ev.Event | None:
         prefixes = (_prefixes(o for o in fields["options"] if o.get("type") == OPT_MOBILE_NETWORK_PREFIX)
                     if OPT_MOBILE_NETWORK_PREFIX in options else ())
         return ev.BindingUpdate(
-            *base, seq, _flag_set(fields.get("flags")), lifetime, src, _alt_care_of(alt, wire_src),
+            *base, seq, _flag_set(fields.get("flags")), lifetime, src, _alt_care_of(alt, hdr.src),
             nonces.get("home_nonce_index") if nonces else None,
             nonces.get("careof_nonce_index") if nonces else None, prefixes)
     if mtype == 6:
