@@ -461,27 +461,27 @@ class HandoffAnalyzer(DataAnalyzer):
         move.missed += 1
         if move.first_missed is None:
             move.first_missed = ts
-        if move.attempt is not None:
-            attempt = move.attempt
+        attempt = move.attempt
+        if attempt is not None:
             attempt.lost += 1
             kept = attempt.lost_frames
-            if attempt.lost_runs is None:
-                attempt.lost_runs = Runs(self.settings.DISRUPTION_IDLE_GAP_S)
-            attempt.lost_runs.add(ts)
+            runs = attempt.lost_runs = attempt.lost_runs or self._runs()
         else:
             move.lost_pending += 1
             kept = move.lost_pending_frames
-            if move.lost_pending_runs is None:
-                move.lost_pending_runs = Runs(self.settings.DISRUPTION_IDLE_GAP_S)
-            move.lost_pending_runs.add(ts)
+            runs = move.lost_pending_runs = move.lost_pending_runs or self._runs()
+        runs.add(ts)
         if len(kept) < MAX_FRAMES_KEPT:
             kept.append((ts, frame))
+
+    def _runs(self) -> Runs:
+        """New runs of missed packets' times, split at the idle gap (`_disruption`)."""
+        return Runs(self.settings.DISRUPTION_IDLE_GAP_S)
 
     def _overflow(self, node: _Node) -> None:
         """The node's candidates are more than MAX_FRAMES_KEPT: the oldest is
         only counted (``overflow``) and its time kept in ``overflow_runs``."""
-        if node.overflow_runs is None:
-            node.overflow_runs = Runs(self.settings.DISRUPTION_IDLE_GAP_S)
+        node.overflow_runs = node.overflow_runs or self._runs()
         node.overflow_runs.add(node.candidates[0])
         del node.candidates[:2]
         node.overflow += 1
@@ -561,7 +561,7 @@ class HandoffAnalyzer(DataAnalyzer):
         if node.candidates and old == node.current:
             # what was tunnelled to the old address since L - reach: lost after F, else possibly
             # (those past the newest MAX_FRAMES_KEPT were older still: possibly lost)
-            possibly = move.possibly_runs = node.overflow_runs or Runs(self.settings.DISRUPTION_IDLE_GAP_S)
+            possibly = move.possibly_runs = node.overflow_runs or self._runs()
             move.first_missed = node.candidates[0] if possibly.first is None else possibly.first
             for ts, frame in zip(node.candidates[::2], map(int, node.candidates[1::2]), strict=True):
                 if ts > first_new:
