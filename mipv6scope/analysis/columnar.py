@@ -110,7 +110,6 @@ class Gathered:
                 c.wirelen.tolist(), c.linktype.tolist(), c.start.tolist(), c.interface.tolist())
 
 
-
 class Gatherer:
     """The columnar pass of one capture that touches no analyzer state:
     chunk -> `Gathered`, with its own address and route ids."""
