@@ -114,16 +114,16 @@ class _Pending:
     def registration(self, peer: IPv6Address, hoa: IPv6Address, e: ev.BindingAck | None = None,
                      seq: int | None = None, granted: int | None = None) -> Registration:
         """This chain as a Registration, answered by ``e`` (None: unanswered)."""
-        frames, seqs, first_ts = self.frames, self.seqs, self.times[0]
-        if seq is None:
-            seq = seqs[-1]
+        first_ts = self.first_ts
         if e is None:
-            return Registration(peer, self.care_of, tuple(frames), None, first_ts, None, None, None,
-                                len(frames) - 1, None, seq, self.requested, granted, hoa,
-                                tuple(seqs), self.gaps_ms())
-        return Registration(peer, self.care_of, tuple(frames), e.frame, first_ts, e.ts, e.status,
-                            e.status_name, len(frames) - 1, round((e.ts - first_ts) * 1000, 3),
-                            seq, self.requested, granted, hoa, tuple(seqs), self.gaps_ms())
+            ba_frame = ba_ts = status = status_name = latency_ms = None
+        else:
+            ba_frame, ba_ts, status, status_name = e.frame, e.ts, e.status, e.status_name
+            latency_ms = round((e.ts - first_ts) * 1000, 3)
+        return Registration(peer, self.care_of, tuple(self.frames), ba_frame, first_ts, ba_ts, status,
+                            status_name, len(self.frames) - 1, latency_ms,
+                            self.seq if seq is None else seq, self.requested, granted, hoa,
+                            tuple(self.seqs), self.gaps_ms())
 
 
 @dataclass(slots=True)
