@@ -152,10 +152,11 @@ class _Peer:
 
     peer: IPv6Address
     kind: str
-    pending: list[_Pending] = field(default_factory=list)  # oldest first
+    # pending and closed are () while empty (most pairs most of the time; an empty list is 56 bytes)
+    pending: list[_Pending] | tuple[()] = ()  # oldest first
     open: _Pending | None = None  # the chain the next matching BU extends
     current: _Open | None = None
-    closed: list[tuple[int, Binding]] = field(default_factory=list)  # (order, binding)
+    closed: list[tuple[int, Binding]] | tuple[()] = ()  # (order, binding)
 
 
 @dataclass(slots=True)
@@ -266,7 +267,10 @@ class BindingsAnalyzer(Analyzer):
         first = (kind == HOME and state.current is None and e.lifetime_s > 0 and e.care_of != hoa)
         chain = _Pending(e.care_of, kind, e.lifetime_s, frozenset(flags), first, self._order)
         chain.add(e)
-        state.pending.append(chain)
+        if state.pending:
+            state.pending.append(chain)
+        else:
+            state.pending = [chain]
         # without the A flag no BA is expected, so nothing is retransmitted (RFC 6275 11.8: the
         # messages "for which it expects a response"): the next BU is a new attempt
         state.open = chain if "A" in flags else None
@@ -565,6 +569,8 @@ class BindingsAnalyzer(Analyzer):
         if chain is None:
             return None
         pending.remove(chain)
+        if not pending:
+            state.pending = ()
         if state.open is chain:
             state.open = None
         return chain
@@ -585,13 +591,22 @@ class BindingsAnalyzer(Analyzer):
     def _close(state: _Peer, end_ts: float, ended_by: str) -> None:
         current = state.current
         assert current is not None
-        state.closed.append((current.order, BindingsAnalyzer._as_binding(state.peer, current, end_ts, ended_by)))
+        BindingsAnalyzer._closed(state, current.order,
+                                 BindingsAnalyzer._as_binding(state.peer, current, end_ts, ended_by))
         state.current = None
+
+    @staticmethod
+    def _closed(state: _Peer, order: int, binding: Binding) -> None:
+        """Add ``binding`` (its BU chain's ``order``) to the state's closed ones."""
+        if state.closed:
+            state.closed.append((order, binding))
+        else:
+            state.closed = [(order, binding)]
 
     def _expire(self, hoa: IPv6Address, peer: IPv6Address, state: _Peer, now: float) -> None:
         current = state.current
         if current is not None and now >= current.expires:
-            state.closed.append((current.order, self._as_binding(peer, current, current.expires, "expiry")))
+            self._closed(state, current.order, self._as_binding(peer, current, current.expires, "expiry"))
             state.current = None
 
     def expired(self) -> Iterator[tuple[IPv6Address, IPv6Address, Binding]]:
