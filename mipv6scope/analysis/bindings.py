@@ -544,9 +544,7 @@ class BindingsAnalyzer(Analyzer):
         registrations (answered and unanswered, by first BU)."""
         for hoa, node in self.nodes.items():
             parts = builder.node(hoa)
-            parts.home_agent = node.home_agent or node.tried_home_agent
-            if parts.home_agent is not None:
-                parts.home_agents[hoa] = parts.home_agent
+            parts.home_agent = node.home_agent or node.tried_home_agent  # freeze adds it to home_agents
             parts.care_of_addresses = list(node.care_of_order)
             entries: list[tuple[int, Binding]] = []
             for state in node.peers:

@@ -33,7 +33,8 @@ class NodeParts:
 
     home_address: IPv6Address
     home_agent: IPv6Address | None = None
-    home_agents: dict[IPv6Address, IPv6Address] = field(default_factory=dict)  # home address -> HA
+    # home address -> HA, filled when other home addresses are absorbed (freeze adds home_agent)
+    home_agents: dict[IPv6Address, IPv6Address] = field(default_factory=dict)
     care_of_addresses: Sequence[IPv6Address] = ()
     bindings: Sequence[Binding] = ()
     registrations: Sequence[Registration] = ()
