@@ -199,7 +199,7 @@ class IdentityAnalyzer(Analyzer):
                 sources.setdefault(hoa, set()).add(ROUTE_OPTIMIZATION)
         self._from_tunnels(builder, sources)
         for hoa, names in sources.items():
-            builder.node(hoa).identify(names)
+            builder.node(hoa).identified_by.update(names)
         if bindings is not None:
             for hoa, node in bindings.nodes.items():
                 if node.mobile_router:

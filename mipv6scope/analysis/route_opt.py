@@ -490,8 +490,7 @@ class RouteOptAnalyzer(DataAnalyzer):
     def contribute(self, builder: ReportBuilder) -> None:
         """Add each node's route optimisation records and the correspondents."""
         for hoa, records in self.results().items():
-            parts = builder.node(hoa)
-            parts.route_optimization = [*parts.route_optimization, *records]
+            builder.node(hoa).route_optimization.extend(records)
             builder.correspondents.update(r.correspondent for r in records)
 
     # -- snapshots (the cache view) -------------------------------------------------------------

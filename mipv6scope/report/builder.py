@@ -3,7 +3,7 @@ a pass; ``build()`` freezes it into a `Report`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 
@@ -24,27 +24,21 @@ from .model import (
 
 @dataclass(slots=True)
 class NodeParts:
-    """What the analyzers know of one mobile node, before freezing.
-
-    Every node's parts exist at once, beside the analyzers' state, while the
-    report is built: the sequences are () until an analyzer sets them (they
-    are replaced, never appended to; an empty list is 56 bytes), and
-    `identified_by` is a tuple (a set of one is 216 bytes)."""
+    """What the analyzers know of one mobile node, before freezing."""
 
     home_address: IPv6Address
     home_agent: IPv6Address | None = None
-    # home address -> HA, filled when other home addresses are absorbed (freeze adds home_agent)
-    home_agents: dict[IPv6Address, IPv6Address] = field(default_factory=dict)
-    care_of_addresses: Sequence[IPv6Address] = ()
-    bindings: Sequence[Binding] = ()
-    registrations: Sequence[Registration] = ()
-    handoffs: Sequence[Handoff] = ()
-    route_optimization: Sequence[RouteOptimization] = ()
+    home_agents: dict[IPv6Address, IPv6Address] = field(default_factory=dict)  # home address -> HA
+    care_of_addresses: list[IPv6Address] = field(default_factory=list)
+    bindings: list[Binding] = field(default_factory=list)
+    registrations: list[Registration] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
+    route_optimization: list[RouteOptimization] = field(default_factory=list)
     name: str | None = None
-    other_home_addresses: Sequence[IPv6Address] = ()
-    identified_by: tuple[str, ...] = ()  # sorted
+    other_home_addresses: list[IPv6Address] = field(default_factory=list)
+    identified_by: set[str] = field(default_factory=set)
     mobile_router: bool = False
-    mobile_network_prefixes: Sequence[str] = ()
+    mobile_network_prefixes: list[str] = field(default_factory=list)
 
     @property
     def home_addresses(self) -> list[IPv6Address]:
@@ -63,27 +57,21 @@ class NodeParts:
                           self.mobile_router, tuple(self.mobile_network_prefixes),
                           {a: agents[a] for a in self.home_addresses if a in agents})
 
-    def identify(self, names: Iterable[str]) -> None:
-        """Add ``names`` (identity.IDENTIFIED_BY names) to `identified_by`."""
-        self.identified_by = tuple(sorted({*self.identified_by, *names}))
-
     def absorb(self, other: NodeParts) -> None:
         """Take in the parts of another home address of the same node: lists
         are joined in time order; each home address keeps its own home agent
         (``home_agents``) and ``home_agent`` stays the primary home address's
         (RFC 6275 11.5.1: a home address is registered with its own home agent)."""
-        others = list(self.other_home_addresses)
         for hoa in other.home_addresses:
-            if hoa != self.home_address and hoa not in others:
-                others.append(hoa)
-        self.other_home_addresses = others
-        self.bindings = sorted([*self.bindings, *other.bindings], key=_binding_time)
-        self.registrations = sorted([*self.registrations, *other.registrations], key=lambda r: r.first_bu_ts)
-        self.handoffs = sorted([*self.handoffs, *other.handoffs], key=_handoff_time)
-        self.route_optimization = [*self.route_optimization, *other.route_optimization]
+            if hoa != self.home_address and hoa not in self.other_home_addresses:
+                self.other_home_addresses.append(hoa)
+        self.bindings = sorted(self.bindings + other.bindings, key=_binding_time)
+        self.registrations = sorted(self.registrations + other.registrations, key=lambda r: r.first_bu_ts)
+        self.handoffs = sorted(self.handoffs + other.handoffs, key=_handoff_time)
+        self.route_optimization = self.route_optimization + other.route_optimization
         started = [b for b in self.bindings if b.start_ts is not None]
         self.care_of_addresses = list(dict.fromkeys(
-            [*(b.care_of for b in started), *self.care_of_addresses, *other.care_of_addresses]))
+            [b.care_of for b in started] + self.care_of_addresses + other.care_of_addresses))
         if self.home_agent is not None:
             self.home_agents.setdefault(self.home_address, self.home_agent)
         if other.home_agent is not None:
@@ -92,11 +80,10 @@ class NodeParts:
             self.home_agents.setdefault(hoa, agent)
         self.home_agent = self.home_agents.get(self.home_address)
         self.name = self.name or other.name
-        self.identify(other.identified_by)
+        self.identified_by |= other.identified_by
         self.mobile_router = self.mobile_router or other.mobile_router
-        self.mobile_network_prefixes = [*self.mobile_network_prefixes,
-                                        *(p for p in other.mobile_network_prefixes
-                                          if p not in self.mobile_network_prefixes)]
+        self.mobile_network_prefixes += [p for p in other.mobile_network_prefixes
+                                         if p not in self.mobile_network_prefixes]
 
 
 def _binding_time(b: Binding) -> float:
