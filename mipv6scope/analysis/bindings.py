@@ -70,6 +70,7 @@ NOT_HOME_AGENT_STATUSES = frozenset({131})  # home registration not supported: n
 NOT_THIS_NODES_HOME_AGENT = frozenset({131, 132, 133})  # RFC 6275 6.1.8: not this node's home agent
 CHAIN_FLAGS = frozenset({"H", "A"})  # the flags a retransmission keeps
 BE_UNKNOWN_BINDING = 1  # Binding Error status (RFC 6275 6.1.9): the peer has no binding
+PEERS_SCANNED = 8  # a node's peers are found by scanning up to this many, then by a dict
 MAX_UNMATCHED_KEPT = 1000  # unmatched BA events kept; their home addresses are all kept
 _INF, _NEG_INF = float("inf"), float("-inf")
 
@@ -152,10 +153,11 @@ class _Peer:
 
     peer: IPv6Address
     kind: str
-    pending: list[_Pending] = field(default_factory=list)  # oldest first
+    # pending and closed are () while empty (most pairs most of the time; an empty list is 56 bytes)
+    pending: list[_Pending] | tuple[()] = ()  # oldest first
     open: _Pending | None = None  # the chain the next matching BU extends
     current: _Open | None = None
-    closed: list[tuple[int, Binding]] = field(default_factory=list)  # (order, binding)
+    closed: list[tuple[int, Binding]] | tuple[()] = ()  # (order, binding)
 
 
 @dataclass(slots=True)
@@ -163,7 +165,10 @@ class _Node:
     """What the bindings analyzer keeps for one mobile node."""
 
     home_address: IPv6Address
-    peers: dict[IPv6Address, _Peer] = field(default_factory=dict)
+    peers: list[_Peer] = field(default_factory=list)  # in order of appearance
+    # the peers by address, made past PEERS_SCANNED of them (most nodes have one or two: a
+    # dict of one is 232 bytes, and scanning them compares an address or two)
+    peer_index: dict[IPv6Address, _Peer] | None = None
     registrations: list[Registration] = field(default_factory=list)
     care_of_order: list[IPv6Address] = field(default_factory=list)
     home_agent: IPv6Address | None = None
@@ -173,11 +178,31 @@ class _Node:
     refused_by: tuple[IPv6Address, ...] = ()
     sources: tuple[str, ...] = ()
 
+    mobile_router: bool = False
+
     def identified_by(self, source: str) -> None:
         """Add ``source`` (an identity.IDENTIFIED_BY name) to `sources`."""
         if source not in self.sources:
             self.sources += (source,)
-    mobile_router: bool = False
+
+    def peer(self, address: IPv6Address) -> _Peer | None:
+        """The state of the pair with ``address``, None if there is none yet."""
+        index = self.peer_index
+        if index is not None:
+            return index.get(address)
+        for state in self.peers:
+            if state.peer == address:
+                return state
+        return None
+
+    def add_peer(self, state: _Peer) -> None:
+        """Add a new peer's ``state``."""
+        peers = self.peers
+        peers.append(state)
+        if self.peer_index is not None:
+            self.peer_index[state.peer] = state
+        elif len(peers) > PEERS_SCANNED:
+            self.peer_index = {s.peer: s for s in peers}
 
 
 @fast_frozen_init  # one a BU or BA: the faster __init__
@@ -266,7 +291,10 @@ class BindingsAnalyzer(Analyzer):
         first = (kind == HOME and state.current is None and e.lifetime_s > 0 and e.care_of != hoa)
         chain = _Pending(e.care_of, kind, e.lifetime_s, frozenset(flags), first, self._order)
         chain.add(e)
-        state.pending.append(chain)
+        if state.pending:
+            state.pending.append(chain)
+        else:
+            state.pending = [chain]
         # without the A flag no BA is expected, so nothing is retransmitted (RFC 6275 11.8: the
         # messages "for which it expects a response"): the next BU is a new attempt
         state.open = chain if "A" in flags else None
@@ -280,7 +308,7 @@ class BindingsAnalyzer(Analyzer):
         hoa, peer = e.home_address, e.src
         self._forget_home(hoa)
         node = self.nodes.get(hoa)
-        state = node.peers.get(peer) if node else None
+        state = node.peer(peer) if node else None
         pending = self._answered_chain(state, e) if state else None
         if node is None or state is None or pending is None:
             if len(self.unmatched_acks) < MAX_UNMATCHED_KEPT:
@@ -335,7 +363,7 @@ class BindingsAnalyzer(Analyzer):
         self._forget_home(e.home_address)
         node = self._node(e.home_address)
         node.identified_by(BINDING_ERROR)
-        state = node.peers.get(e.src)
+        state = node.peer(e.src)
         if state is None or state.current is None or e.status != BE_UNKNOWN_BINDING:
             return
         self._expire(e.home_address, e.src, state, e.ts)
@@ -355,8 +383,8 @@ class BindingsAnalyzer(Analyzer):
         if end_ts is None:
             return
         for node in self.nodes.values():
-            for peer, state in node.peers.items():
-                self._expire(node.home_address, peer, state, end_ts)
+            for state in node.peers:
+                self._expire(node.home_address, state.peer, state, end_ts)
 
     # -- queries for later analyzers -------------------------------------------------------
 
@@ -364,7 +392,7 @@ class BindingsAnalyzer(Analyzer):
         """The binding intervals (rejections excluded) with ``peer``, in time order,
         the one still in force last with ``end_ts`` None."""
         node = self.nodes.get(hoa)
-        state = node.peers.get(peer) if node else None
+        state = node.peer(peer) if node else None
         if state is None:
             return []
         out = [b for _, b in state.closed]
@@ -375,7 +403,7 @@ class BindingsAnalyzer(Analyzer):
     def binding_at(self, hoa: IPv6Address, peer: IPv6Address, ts: float) -> Binding | None:
         """The binding with ``peer`` valid at ``ts`` (start <= ts < end), or None."""
         node = self.nodes.get(hoa)
-        state = node.peers.get(peer) if node else None
+        state = node.peer(peer) if node else None
         if state is None:
             return None
         current = state.current
@@ -420,9 +448,10 @@ class BindingsAnalyzer(Analyzer):
             return None
         lo, hi, exact = _NEG_INF, _INF, True
         result = None
-        for peer, state in node.peers.items():
+        for state in node.peers:
             if state.kind != HOME:
                 continue
+            peer = state.peer
             # _current_care_of, with the range of ts over which its answer holds
             current = state.current
             care_of: IPv6Address | None | bool
@@ -506,7 +535,7 @@ class BindingsAnalyzer(Analyzer):
         node = self.nodes.get(hoa)
         if node is None:
             return []
-        return [(peer, p.seq, tuple(p.frames)) for peer, s in node.peers.items() for p in s.pending]
+        return [(s.peer, p.seq, tuple(p.frames)) for s in node.peers for p in s.pending]
 
     # -- report -----------------------------------------------------------------------------
 
@@ -515,18 +544,16 @@ class BindingsAnalyzer(Analyzer):
         registrations (answered and unanswered, by first BU)."""
         for hoa, node in self.nodes.items():
             parts = builder.node(hoa)
-            parts.home_agent = node.home_agent or node.tried_home_agent
-            if parts.home_agent is not None:
-                parts.home_agents[hoa] = parts.home_agent
+            parts.home_agent = node.home_agent or node.tried_home_agent  # freeze adds it to home_agents
             parts.care_of_addresses = list(node.care_of_order)
             entries: list[tuple[int, Binding]] = []
-            for peer, state in node.peers.items():
+            for state in node.peers:
                 entries.extend(state.closed)
                 if state.current is not None:
                     entries.append((state.current.order,
-                                    self._as_binding(peer, state.current, None, "capture_end")))
+                                    self._as_binding(state.peer, state.current, None, "capture_end")))
             parts.bindings = [b for _, b in sorted(entries, key=lambda x: x[0])]
-            waiting = [p.registration(peer, hoa) for peer, state in node.peers.items() for p in state.pending]
+            waiting = [p.registration(state.peer, hoa) for state in node.peers for p in state.pending]
             parts.registrations = sorted(node.registrations + waiting, key=lambda r: r.first_bu_ts)
         builder.home_agents.update(self.home_agents)
         builder.correspondents.update(self.correspondents)
@@ -548,7 +575,7 @@ class BindingsAnalyzer(Analyzer):
         if node is None:
             return False
         return any(s.current is not None and s.current.care_of == care_of
-                   and s.current.start_ts <= ts < s.current.expires for s in node.peers.values())
+                   and s.current.start_ts <= ts < s.current.expires for s in node.peers)
 
     @staticmethod
     def _answered_chain(state: _Peer, e: ev.BindingAck) -> _Pending | None:
@@ -565,15 +592,18 @@ class BindingsAnalyzer(Analyzer):
         if chain is None:
             return None
         pending.remove(chain)
+        if not pending:
+            state.pending = ()
         if state.open is chain:
             state.open = None
         return chain
 
     def _peer(self, hoa: IPv6Address, peer: IPv6Address, kind: str) -> _Peer:
         node = self._node(hoa)
-        state = node.peers.get(peer)
+        state = node.peer(peer)
         if state is None:
-            state = node.peers[peer] = _Peer(peer, kind)
+            state = _Peer(peer, kind)
+            node.add_peer(state)
         return state
 
     @staticmethod
@@ -585,13 +615,22 @@ class BindingsAnalyzer(Analyzer):
     def _close(state: _Peer, end_ts: float, ended_by: str) -> None:
         current = state.current
         assert current is not None
-        state.closed.append((current.order, BindingsAnalyzer._as_binding(state.peer, current, end_ts, ended_by)))
+        BindingsAnalyzer._closed(state, current.order,
+                                 BindingsAnalyzer._as_binding(state.peer, current, end_ts, ended_by))
         state.current = None
+
+    @staticmethod
+    def _closed(state: _Peer, order: int, binding: Binding) -> None:
+        """Add ``binding`` (its BU chain's ``order``) to the state's closed ones."""
+        if state.closed:
+            state.closed.append((order, binding))
+        else:
+            state.closed = [(order, binding)]
 
     def _expire(self, hoa: IPv6Address, peer: IPv6Address, state: _Peer, now: float) -> None:
         current = state.current
         if current is not None and now >= current.expires:
-            state.closed.append((current.order, self._as_binding(peer, current, current.expires, "expiry")))
+            self._closed(state, current.order, self._as_binding(peer, current, current.expires, "expiry"))
             state.current = None
 
     def expired(self) -> Iterator[tuple[IPv6Address, IPv6Address, Binding]]:
@@ -599,11 +638,11 @@ class BindingsAnalyzer(Analyzer):
         lifetime ("expiry"), by node and peer in order of appearance, each
         peer's in time order (as `bindings` lists them)."""
         for hoa, node in self.nodes.items():
-            for peer, state in node.peers.items():
+            for state in node.peers:
                 ended = [b for _, b in state.closed if b.ended_by == "expiry" and b.end_ts is not None]
                 if ended:
                     for b in sorted(ended, key=lambda b: b.start_ts):
-                        yield hoa, peer, b
+                        yield hoa, state.peer, b
 
     # -- snapshots (the cache view) -----------------------------------------------------------
 
@@ -614,7 +653,7 @@ class BindingsAnalyzer(Analyzer):
     def peer_kinds(self, hoa: IPv6Address) -> dict[IPv6Address, str]:
         """The node's peers so far, each ``home`` or ``correspondent``, in order of appearance."""
         node = self.nodes.get(hoa)
-        return {peer: state.kind for peer, state in node.peers.items()} if node else {}
+        return {state.peer: state.kind for state in node.peers} if node else {}
 
     def binding_in_force(self, hoa: IPv6Address, peer: IPv6Address, at: float) -> Binding | None:
         """The binding with ``peer`` opened by the latest accepting BA so far, if
@@ -622,7 +661,7 @@ class BindingsAnalyzer(Analyzer):
         (``end_ts`` None). Unlike `binding_at` it never looks in the history, and
         a lifetime that ran out counts even before an event has expired it."""
         node = self.nodes.get(hoa)
-        state = node.peers.get(peer) if node else None
+        state = node.peer(peer) if node else None
         current = state.current if state else None
         if current is None or not current.start_ts <= at < current.expires:
             return None
@@ -632,7 +671,7 @@ class BindingsAnalyzer(Analyzer):
         """The registrations with ``peer`` still waiting for their BA, oldest
         first (the BA's fields are None)."""
         node = self.nodes.get(hoa)
-        state = node.peers.get(peer) if node else None
+        state = node.peer(peer) if node else None
         if state is None:
             return []
         return [p.registration(peer, hoa) for p in state.pending]

@@ -25,6 +25,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
 from ipaddress import IPv6Address
+from types import MappingProxyType
 from typing import Any
 
 from .. import events as ev
@@ -85,13 +86,17 @@ class _Attempt:
     deferred: list[tuple[float, int, str]] = field(default_factory=list)
 
 
+_NO_ATTEMPTS: MappingProxyType[int, _Attempt] = MappingProxyType({})
+
+
 @dataclass(slots=True)
 class _PeerState:
     """What the analyzer keeps per (home address, peer)."""
 
-    attempts: dict[int, _Attempt] = field(default_factory=dict)
+    # the unsettled attempts by order: the shared empty one while there is none (an empty dict is 64 bytes)
+    attempts: dict[int, _Attempt] | MappingProxyType[int, _Attempt] = field(default_factory=lambda: _NO_ATTEMPTS)
     last_seq: int | None = None
-    recent_bus: list[float] = field(default_factory=list)  # the latest MAX_UPDATE_RATE + 1
+    recent_bus: tuple[float, ...] = ()  # the latest MAX_UPDATE_RATE + 1 (a tuple: 40 bytes less than a list)
     brr: tuple[float, int] | None = None   # unanswered BRR (ts, frame)
     ro_expiry: float = float("-inf")       # correspondent binding valid until
     ro_waiting_ba: bool = False            # BU with A sent to the CN, no BA yet
@@ -187,10 +192,8 @@ class ConformanceAnalyzer(DataAnalyzer):
         # a BRR from this peer is answered
         state.brr = None
         # rate: more than MAX_UPDATE_RATE BUs within one second to one destination (RFC 6275 11.8)
-        recent = state.recent_bus
-        recent.append(e.ts)
-        if len(recent) > s.MAX_UPDATE_RATE + 1:
-            del recent[:len(recent) - s.MAX_UPDATE_RATE - 1]
+        old = state.recent_bus
+        recent = state.recent_bus = (*old[max(0, len(old) - s.MAX_UPDATE_RATE):], e.ts)
         if len(recent) > s.MAX_UPDATE_RATE and e.ts - recent[0] < 1.0:
             self.add("bu_rate_exceeded", hoa, e.ts, (e.frame,),
                      f"{len(recent)} BUs to {peer} within {e.ts - recent[0]:.3f} s")
@@ -208,7 +211,10 @@ class ConformanceAnalyzer(DataAnalyzer):
                                s.INITIAL_BINDACK_TIMEOUT_FIRST_REG if first_reg else s.INITIAL_BINDACK_TIMEOUT)
             if state.last_seq is not None and not seq_greater(e.seq, state.last_seq):
                 attempt.deferred.append((e.ts, e.frame, f"BU seq {e.seq} to {peer} after seq {state.last_seq}"))
-            state.attempts[order] = attempt
+            if state.attempts:
+                state.attempts[order] = attempt  # type: ignore[index]
+            else:
+                state.attempts = {order: attempt}
         if state.last_seq is None or seq_greater(e.seq, state.last_seq):
             state.last_seq = e.seq
         is_cn = (not home or peer in self.bindings.correspondents or e.home_nonce_index is not None) \
@@ -308,7 +314,7 @@ class ConformanceAnalyzer(DataAnalyzer):
             for order in [q for q, a in state.attempts.items() if a.order <= attempt.order]:
                 self._settle(hoa, state.attempts.pop(order), out_of_window and order == attempt.order)
             if not state.attempts:
-                state.attempts = {}  # a dict emptied by pop keeps its table (224 bytes); a new one has none
+                state.attempts = _NO_ATTEMPTS  # a dict emptied by pop keeps its table (224 bytes)
         # one rejection, one finding: status 135 is the out-of-window finding, the others ba_status_failure
         if out_of_window:
             frames = [*(attempt.frames if attempt is not None else answered.bu_frames), e.frame]

@@ -206,7 +206,7 @@ class _Node:
     reach_without_link: bool = False
     move: _Move | None = None
     waiting: _Move | None = None  # accepting BA seen, first data not yet
-    handoffs: list[Handoff] = field(default_factory=list)
+    handoffs: list[Handoff] | tuple[()] = ()  # () until the first (most nodes never move)
 
 
 class HandoffAnalyzer(DataAnalyzer):
@@ -606,10 +606,14 @@ class HandoffAnalyzer(DataAnalyzer):
                         if ba_ts is not None and outcome == COMPLETED else None)
         disruption, idle = (self._disruption(move, first_data, attempt, missed)
                             if outcome == COMPLETED else (None, False))
-        node.handoffs.append(Handoff(
+        handoff = Handoff(
             move.from_care_of, move.to_care_of, move.movement_ts, attempt.bu_ts, ba_ts, first_data,
             registration, disruption, len(attempt.frames) - 1, lost, outcome, status, status_name,
-            tuple(attempt.frames), possibly, idle))
+            tuple(attempt.frames), possibly, idle)
+        if node.handoffs:
+            node.handoffs.append(handoff)
+        else:
+            node.handoffs = [handoff]
         self._loss_finding(node, move, lost_frames, lost)
         if possibly:
             self.losses.append((

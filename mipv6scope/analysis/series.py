@@ -5,7 +5,9 @@ A `Series` starts at its first packet's time with bins of `FIRST_WIDTH_S`;
 when a packet falls past the last of `MAX_BINS` bins, neighbouring bins are
 merged in pairs and the width doubles, as often as needed. Memory is bounded
 by `MAX_BINS` per series, whatever the capture's length, and every packet is
-counted in exactly one bin.
+counted in exactly one bin. A series holds no array until `advance` first
+bins packets (an empty array costs 80 bytes; in a capture of many nodes with
+a few packets each, most series are frozen before that).
 
 On the hot path a series rides along a packet counter the analyzer keeps
 anyway: the analyzer compares each packet's time with the end of the open bin
@@ -37,7 +39,7 @@ class Series:
     def __init__(self, start: float, width: float = FIRST_WIDTH_S) -> None:
         self.start = start
         self.width = width
-        self.counts = array("I")
+        self.counts: array | tuple[()] = ()  # an array from the first binned packet (most have few)
         self.current = 0        # the open bin
         self.counted = 0        # packets given to bins before the open one was opened
         self.end = start        # the open bin's end: no bin is open yet
@@ -58,6 +60,8 @@ class Series:
             if gap < 0:
                 counts[self.current] += n
             else:
+                if not counts:
+                    counts = self.counts = array("I")
                 if gap:
                     counts.extend(_ZEROS[gap])
                 counts.append(n)

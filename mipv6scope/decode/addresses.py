@@ -59,7 +59,26 @@ class Address(IPv6Address):
         return self._scope_id == getattr(other, "_scope_id", None)
 
 
-address = lru_cache(maxsize=1 << 16)(Address)
+_MADE_MAX = 1 << 16
+_made: dict[int, Address] = {}  # by the address's integer, which the Address shares
+
+
+def address(packed: bytes) -> Address:
+    """The shared `Address` of 16 bytes (``Address(packed)`` for anything else).
+
+    Remembered by its integer value (bounded: forgotten all at once when
+    full), so the key costs nothing beside the object: a least-recently-used
+    cache kept the bytes, a one-tuple and a link besides, about 170 bytes an
+    address."""
+    if type(packed) is not bytes or len(packed) != 16:
+        return Address(packed)
+    ip = int.from_bytes(packed, "big")
+    made = _made.get(ip)
+    if made is None:
+        if len(_made) >= _MADE_MAX:
+            _made.clear()
+        made = _made[ip] = Address(ip)
+    return made
 
 
 @lru_cache(maxsize=1 << 12)

@@ -222,3 +222,23 @@ def test_expired_lists_what_the_bindings_say_ran_out(registrations, end):
     expected = [(hoa, peer, x) for hoa in b.home_addresses() for peer in b.peer_kinds(hoa)
                 for x in b.bindings(hoa, peer) if x.ended_by == "expiry" and x.end_ts is not None]
     assert list(b.expired()) == expected
+
+
+def test_many_correspondents_each_keep_their_own_bindings():
+    # past bindings.PEERS_SCANNED peers a node's peers are found by a dict, not a scan
+    from mipv6scope.analysis.bindings import PEERS_SCANNED
+    peers = [A(f"2001:db8:c::{i + 1:x}") for i in range(PEERS_SCANNED + 4)]
+    events = []
+    for i, peer in enumerate(peers):
+        events += [bu(10 + i, 2 * i + 1, 1, peer=peer, flags="A", lifetime=400),
+                   ba(10.5 + i, 2 * i + 2, 1, peer=peer, lifetime=400)]
+    for i, peer in enumerate(reversed(peers)):  # each refreshed, the last first
+        events += [bu(100 + i, 100 + 2 * i, 2, COA3, peer=peer, flags="A", lifetime=400),
+                   ba(100.5 + i, 101 + 2 * i, 2, COA3, peer=peer, lifetime=400)]
+    b, rb = analyse(events)
+    assert list(b.peer_kinds(HOA)) == peers
+    for i, peer in enumerate(peers):
+        first, second = b.bindings(HOA, peer)
+        assert (first.start_ts, first.end_ts, first.ended_by) == (10.5 + i, second.start_ts, "new_care_of")
+        assert (second.care_of, second.seq, second.ended_by) == (COA3, 2, "capture_end")
+    assert len(rb.nodes[HOA].bindings) == 2 * len(peers)
