@@ -255,9 +255,10 @@ def run_one(source: Iterable[Gathered], routes: RouteTable, by_kind: Sequence[Se
             for stop in (*sorted(due.union(np.flatnonzero(g.route < 0).tolist())), n):
                 frame = None
                 try:
+                    # (none between two masked rows: a capture of signalling is all masked)
                     for t, frame, r, size, inner in zip(
                             ts[begin:stop], number[begin:stop], route[begin:stop], length[begin:stop],
-                            inner_length[begin:stop], strict=True):
+                            inner_length[begin:stop], strict=True) if begin < stop else ():
                         (outer_src, outer_dst, src, dst, tunnelled, hao, rh2, proto, sport, dport, memo,
                          kind) = entries[r]
                         fields = (t, frame, 0, outer_src, outer_dst, src, dst, tunnelled, hao, rh2, proto,

@@ -24,7 +24,6 @@ the same arrow label share its text.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 from functools import lru_cache
 from ipaddress import IPv6Address, IPv6Network
@@ -61,7 +60,7 @@ class SignallingAnalyzer(Analyzer):
         self.bindings = bindings
         self.messages: list[SignallingMessage] = []
         self.dropped = 0
-        self._per_node: Counter[IPv6Address | None] = Counter()
+        self._per_node: dict[IPv6Address | None, int] = {}  # messages kept, by node (else source)
         self._decoded: DecodedFrame | None = None  # the frame the next events come from
         self._last_ra: dict[IPv6Address, SignallingMessage] = {}  # router -> its latest RA
         self._ra_networks: dict[IPv6Address, tuple[IPv6Network, ...]] = {}
@@ -82,7 +81,8 @@ class SignallingAnalyzer(Analyzer):
         moved_to = e.home_address if e.lifetime_s == 0 else e.care_of
         if self._last_care_of.get(e.home_address) != moved_to:
             self._last_care_of[e.home_address] = moved_to
-            self._movement_hints(e.home_address, moved_to, e.ts)
+            if self._last_ra:  # none in a capture of signalling alone
+                self._movement_hints(e.home_address, moved_to, e.ts)
         label = f"BU seq={e.seq} {_flags(e.flags)} {e.lifetime_s}s".replace("  ", " ")
         self._keep(e, "BU", e.wire_src, e.wire_dst, e.home_address, label, seq=e.seq)
 
@@ -168,9 +168,10 @@ class SignallingAnalyzer(Analyzer):
         for i, m in enumerate(self.messages):
             if m.node is None and m.kind in _BY_CARE_OF:
                 owner = self._owner(m.src if _BY_CARE_OF[m.kind] else m.dst)
-                if owner is not None and self._per_node[owner] < MAX_PER_NODE:
-                    self._per_node[owner] += 1
-                    self._per_node[m.src] -= 1
+                per_node = self._per_node
+                if owner is not None and per_node.get(owner, 0) < MAX_PER_NODE:
+                    per_node[owner] = per_node.get(owner, 0) + 1
+                    per_node[m.src] -= 1
                     self.messages[i] = replace(m, node=owner)
 
     def _movement_hints(self, node: IPv6Address, address: IPv6Address, ts: float) -> None:
@@ -192,22 +193,18 @@ class SignallingAnalyzer(Analyzer):
         decoded = self._decoded
         return decoded.ip6[-1].src if decoded is not None and decoded.ip6 else fallback
 
-    def _info(self, e: ev.Event) -> str:
-        decoded = self._decoded
-        if decoded is None or decoded.number != e.frame or decoded.ts != e.ts:
-            return ""
-        return packet_info(decoded)
-
-    def _tunnel(self, e: ev.Event) -> tuple[IPv6Address, IPv6Address] | None:
-        if isinstance(e, ev.MobilityMessage) and e.tunnelled:
-            return (e.outer_src, e.outer_dst)
-        return None
-
     def _message(self, e: ev.Event, kind: str, src: IPv6Address, dst: IPv6Address,
                  node: IPv6Address | None, label: str, seq: int | None = None,
                  status: int | None = None) -> SignallingMessage:
+        decoded = self._decoded
+        info = ("" if decoded is None or decoded.number != e.frame or decoded.ts != e.ts
+                else packet_info(decoded))
+        if isinstance(e, ev.MobilityMessage):
+            tunnel = (e.outer_src, e.outer_dst) if e.tunnelled else None
+            return SignallingMessage(e.ts, e.frame, e.file, kind, src, dst, node, self._label(label),
+                                     info, tunnel, seq, status, bool(e.esp))
         return SignallingMessage(e.ts, e.frame, e.file, kind, src, dst, node, self._label(label),
-                                 self._info(e), self._tunnel(e), seq, status, bool(getattr(e, "esp", False)))
+                                 info, None, seq, status, False)
 
     def _label(self, label: str) -> str:
         """The shared copy of ``label``: "BU seq=1 A H 4000s" is the same text for many nodes."""
@@ -232,8 +229,9 @@ class SignallingAnalyzer(Analyzer):
     def _room(self, key: IPv6Address) -> bool:
         """Whether a message of ``key`` (its node, else its source) is kept:
         counted against the limits if so, as dropped if not."""
-        if len(self.messages) >= MAX_MESSAGES or self._per_node[key] >= MAX_PER_NODE:
+        kept = self._per_node.get(key, 0)
+        if kept >= MAX_PER_NODE or len(self.messages) >= MAX_MESSAGES:
             self.dropped += 1
             return False
-        self._per_node[key] += 1
+        self._per_node[key] = kept + 1
         return True

@@ -69,57 +69,48 @@ def mh_info(frame: DecodedFrame, fields: dict[str, Any]) -> str:
     """Info text for a Mobility Header message, in the style of tshark's column."""
     mh_type = fields.get("type")
     name = fields.get("name") or f"MH type {mh_type}"
-    parts = [name]
     if mh_type == 5:
-        parts.append(f"seq={_v(fields.get('seq'))}")
-        _flags_and_lifetime(fields, parts)
+        text = f"{name} seq={_v(fields.get('seq'))}{_flags_and_lifetime(fields)}"
         inner = frame.ip6[-1] if frame.ip6 else None
         if inner is not None:
-            alt = _alternate_care_of(fields.get("options"))
+            options = fields.get("options")
+            alt = _alternate_care_of(options) if options else None
             # HoA= is a Home Address option on the wire (added by _protocol_info for
             # other messages); without one the home address is the IPv6 source
             # (RFC 6275 6.1.7, 11.7.1)
-            parts.append("HoA=" + str(inner.hao) if inner.hao is not None
-                         else f"home={inner.src} (source, no HAO)")
-            parts.append("CoA=" + str(alt or inner.src))
+            text += (" HoA=" + str(inner.hao) if inner.hao is not None
+                     else f" home={inner.src} (source, no HAO)") + " CoA=" + str(alt or inner.src)
     elif mh_type == 6:
-        parts.append(f"seq={_v(fields.get('seq'))} status={_v(fields.get('status'))}"
-                     f" ({_v(fields.get('status_name'))})")
-        _flags_and_lifetime(fields, parts)
+        text = (f"{name} seq={_v(fields.get('seq'))} status={_v(fields.get('status'))}"
+                f" ({_v(fields.get('status_name'))}){_flags_and_lifetime(fields)}")
     elif mh_type in (1, 2):
-        parts.append(f"cookie={_v(fields.get('cookie'))}")
+        text = f"{name} cookie={_v(fields.get('cookie'))}"
     elif mh_type in (3, 4):
         index = fields.get("home_nonce_index" if mh_type == 3 else "careof_nonce_index")
-        parts += [f"nonce={_v(index)}", f"cookie={_v(fields.get('cookie'))}",
-                  f"token={_v(fields.get('keygen_token'))}"]
+        text = (f"{name} nonce={_v(index)} cookie={_v(fields.get('cookie'))}"
+                f" token={_v(fields.get('keygen_token'))}")
     elif mh_type == 7:
-        parts += [f"status={_v(fields.get('status'))} ({_v(fields.get('status_name'))})",
-                  f"home={_v(fields.get('home_address'))}"]
+        text = (f"{name} status={_v(fields.get('status'))} ({_v(fields.get('status_name'))})"
+                f" home={_v(fields.get('home_address'))}")
     elif fields.get("body") is not None:
-        parts.append(f"body={len(fields['body']) // 2} bytes")
-    text = " ".join(parts)
+        text = f"{name} body={len(fields['body']) // 2} bytes"
+    else:
+        text = name
     options = fields.get("options")
     if options:
-        text = _with_options(text, options)
+        shown = "".join(map(_option_text, options))  # padding has none
+        if shown:
+            text += " " + shown
     if fields.get("checksum_ok") is False:
         text += " [bad checksum]"
     return text
 
 
-def _flags_and_lifetime(fields: dict[str, Any], parts: list[str]) -> None:
-    """A BU's or BA's flag letters and lifetime, those it has, onto ``parts``."""
-    flags = fields.get("flags")
-    if flags:
-        parts.append(" ".join(flags))
-    lifetime = fields.get("lifetime_s")
-    if lifetime is not None:
-        parts.append(f"lifetime={lifetime}s")
-
-
-def _with_options(text: str, options: list[dict[str, Any]]) -> str:
-    """``text`` followed by the options' texts (padding has none)."""
-    shown = "".join(map(_option_text, options))
-    return text + " " + shown if shown else text
+def _flags_and_lifetime(fields: dict[str, Any]) -> str:
+    """" A H lifetime=4000s": a BU's or BA's flag letters and lifetime, those it has."""
+    flags, lifetime = fields.get("flags"), fields.get("lifetime_s")
+    shown = " " + " ".join(flags) if flags else ""
+    return shown if lifetime is None else f"{shown} lifetime={lifetime}s"
 
 
 def _alternate_care_of(options: list[dict[str, Any]] | None) -> Any:
@@ -209,9 +200,9 @@ def _protocol_info(frame: DecodedFrame) -> tuple[str, str]:
     else:
         proto, info = "IPv6", ""
     if inner.hao is not None and not (frame.mh is not None and frame.mh.get("type") == 5):
-        info += f" HoA={inner.hao}"  # a BU's is in its own text
+        info += " HoA=" + str(inner.hao)  # a BU's is in its own text
     if inner.rh2 is not None:
-        info += f" RH2={inner.rh2}"
+        info += " RH2=" + str(inner.rh2)
     if len(frame.ip6) > 1:
         tunnel = "".join(f"[{h.src} → {h.dst}] " for h in frame.ip6[:-1])
         info = "IPv6-in-IPv6 " + tunnel + info

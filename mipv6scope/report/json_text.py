@@ -252,16 +252,19 @@ def _list_text(value: list | tuple, newline: str) -> str:
     if not value:
         return "[]"
     inner = newline + _INDENT
-    scalar = _SCALARS.get
     if len(value) == 1:  # most of a node's lists: one care-of address, binding, registration
-        item = value[0]
-        text = scalar(type(item))
-        return f"[{inner}{text(item) if text is not None else _nested(item, inner)}{newline}]"
-    parts = []
-    for item in value:
-        text = scalar(type(item))
-        parts.append(text(item) if text is not None else _nested(item, inner))
-    return "[" + inner + ("," + inner).join(parts) + newline + "]"
+        return f"[{inner}{_item_text(value[0], inner)}{newline}]"
+    return "[" + inner + ("," + inner).join([_item_text(item, inner) for item in value]) + newline + "]"
+
+
+def _item_text(item: Any, newline: str) -> str:
+    """`_text` of a list's element: a scalar's, else a record's encoder when
+    one was made for its class and indentation, else `_nested`."""
+    text = _SCALARS.get(type(item))
+    if text is not None:
+        return text(item)
+    encoder = _RECORD_ENCODERS.get((type(item), newline))
+    return encoder(item) if encoder is not None else _nested(item, newline)
 
 
 def _record_text(value: Any, newline: str) -> str:

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from mipv6scope.analysis import engine
+from mipv6scope.analysis.base import Analyzer
 from mipv6scope.analysis.engine import analyze
 from mipv6scope.capture.frame import CaptureError
+from mipv6scope.report.builder import ReportBuilder
 
 REPO = Path(__file__).resolve().parents[2]
 HANDOFF = REPO / "sample_captures" / "scenario-handoff.pcap"
@@ -81,3 +83,26 @@ def test_overlapping_passes_give_the_collector_back_when_the_last_ends() -> None
     second.__exit__(None, None, None)
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+class _CollectorSeen(Analyzer):
+    """Records whether the cyclic collector was on while it contributed to the report."""
+
+    def __init__(self) -> None:
+        self.enabled: list[bool] = []
+
+    def contribute(self, builder: ReportBuilder) -> None:
+        self.enabled.append(gc.isenabled())
+
+
+def test_the_final_report_is_built_with_collection_off_and_it_comes_back() -> None:
+    seen = _CollectorSeen()
+    analyze([HANDOFF], analyzers=[*engine.default_analyzers(), seen])
+    assert seen.enabled == [False]
+    assert gc.isenabled()
+    gc.disable()  # collection off: left off
+    try:
+        analyze([HANDOFF], analyzers=[*engine.default_analyzers(), seen])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
