@@ -90,7 +90,8 @@ class _PeerState:
     """What the analyzer keeps per (home address, peer)."""
 
     attempts: dict[int, _Attempt] = field(default_factory=dict)
-    last_seq: int | None = None
+    last_seq: int | None = None            # the reference of bu_sequence_not_increasing
+    bound_until: float | None = None       # the peer's binding (accepted BA) valid until; None: unknown
     recent_bus: list[float] = field(default_factory=list)  # the latest MAX_UPDATE_RATE + 1
     brr: tuple[float, int] | None = None   # unanswered BRR (ts, frame)
     ro_expiry: float = float("-inf")       # correspondent binding valid until
@@ -180,7 +181,13 @@ class ConformanceAnalyzer(DataAnalyzer):
         (a repeat is ``bu_retransmission_reused_sequence``), and they back off
         from InitialBindackTimeoutFirstReg (first home registration) or
         INITIAL_BINDACK_TIMEOUT, doubling, up to MAX_BINDACK_TIMEOUT
-        (``bu_retransmission_schedule``); a correct back-off chain is no finding."""
+        (``bu_retransmission_schedule``); a correct back-off chain is no finding.
+
+        A new attempt's number must be greater (mod 2^16) than the reference
+        (``bu_sequence_not_increasing``): the number the peer last accepted, or
+        a greater one sent since. While the peer has no binding for the home
+        address (deleted by a deregistration or a Binding Error status 1, or run
+        out) there is none: it accepts any number (RFC 6275 9.5.1)."""
         hoa, peer, s = e.home_address, e.dst, self.settings
         state = self._peer(hoa, peer)
         home = "H" in e.flags
@@ -194,6 +201,9 @@ class ConformanceAnalyzer(DataAnalyzer):
         if len(recent) > s.MAX_UPDATE_RATE and e.ts - recent[0] < 1.0:
             self.add("bu_rate_exceeded", hoa, e.ts, (e.frame,),
                      f"{len(recent)} BUs to {peer} within {e.ts - recent[0]:.3f} s")
+        if state.bound_until is not None and e.ts >= state.bound_until:
+            # the binding ran out: the peer has no entry and accepts any number (RFC 6275 9.5.1)
+            state.last_seq = state.bound_until = None
         step = self.bindings.last_bu
         if step is not None and (step.home_address != hoa or step.peer != peer):
             step = None
@@ -323,6 +333,7 @@ class ConformanceAnalyzer(DataAnalyzer):
                 state.ro_waiting_ba = False
             return
         requested = attempt.lifetime if attempt is not None else None
+        self._accepted_seq(state, answered.seq, None if answered.deregistration else e.ts + e.lifetime_s)
         if answered.deregistration:
             if answered.kind == HOME:
                 self._dereg[hoa] = (e.ts, e.frame)
@@ -344,6 +355,19 @@ class ConformanceAnalyzer(DataAnalyzer):
                          f"correspondent {peer} grants {e.lifetime_s} s > MAX_RR_BINDING_LIFETIME "
                          f"{self.settings.MAX_RR_BINDING_LIFETIME:g} s")
 
+    @staticmethod
+    def _accepted_seq(state: _PeerState, seq: int, bound_until: float | None) -> None:
+        """The peer accepted BU ``seq``: its Binding Cache holds that number until
+        ``bound_until``, or, for a deregistration (None), has no entry left, and
+        then accepts any number next (RFC 6275 9.5.1). A number sent since and
+        greater stays the reference."""
+        if bound_until is None:
+            state.last_seq = state.bound_until = None
+            return
+        state.bound_until = bound_until
+        if state.last_seq is None or not seq_greater(state.last_seq, seq):
+            state.last_seq = seq
+
     def on_binding_error(self, e: ev.BindingError) -> None:
         """A Binding Error is a finding; status 1 (no binding) ends the
         correspondent binding, status 2 (MH type not recognised) does not
@@ -354,6 +378,7 @@ class ConformanceAnalyzer(DataAnalyzer):
         if state is not None and e.status == BE_UNKNOWN_BINDING:
             state.ro_expiry = float("-inf")
             state.ro_waiting_ba = False
+            state.last_seq = state.bound_until = None  # no entry: any number next (9.5.1)
 
     def on_binding_refresh_request(self, e: ev.BindingRefreshRequest) -> None:
         """Remember the BRR until a BU to its sender answers it."""
