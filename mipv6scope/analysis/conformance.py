@@ -335,7 +335,9 @@ class ConformanceAnalyzer(DataAnalyzer):
         requested = attempt.lifetime if attempt is not None else None
         self._accepted_seq(state, answered.seq, None if answered.deregistration else e.ts + e.lifetime_s)
         if answered.deregistration:
-            if answered.kind == HOME:
+            if answered.kind == HOME and answered.care_of == hoa:
+                # back on the home link: the NA with the O flag is owed (RFC 6275 11.5.4);
+                # a deregistration from a care-of address (still away) owes none
                 self._dereg[hoa] = (e.ts, e.frame)
             else:
                 state.ro_expiry = float("-inf")
@@ -436,7 +438,8 @@ class ConformanceAnalyzer(DataAnalyzer):
     # -- neighbour discovery and ICMPv6 mobility ----------------------------------------------
 
     def on_neighbor_advertisement(self, e: ev.NeighborAdvertisement) -> None:
-        """An NA with the O flag for the home address completes a deregistration."""
+        """An NA with the O flag for the home address completes a deregistration
+        from home (care-of = home address, RFC 6275 11.5.4)."""
         pending = self._dereg.get(e.target)
         if pending is None or "O" not in e.flags:
             return
