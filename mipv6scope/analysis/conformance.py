@@ -79,6 +79,7 @@ class _Attempt:
     last_ts: float
     frames: list[int]
     order: int
+    seqs: list[int]          # each BU's number, as ``frames``
     timeout: float           # the retransmission timer the next gap should reach (RFC 6275 11.8)
     # bu_sequence_not_increasing occurrences (ts, frame, message): reported when the chain is
     # settled, unless a status 135 answers it (then bu_sequence_out_of_window says it once)
@@ -96,6 +97,8 @@ class _PeerState:
     brr: tuple[float, int] | None = None   # unanswered BRR (ts, frame)
     ro_expiry: float = float("-inf")       # correspondent binding valid until
     ro_waiting_ba: bool = False            # BU with A sent to the CN, no BA yet
+    # the last answered attempt: (its BA's frame, (seq, frame) of each of its BUs)
+    answered: tuple[int, tuple[tuple[int, int], ...]] | None = None
 
 
 class ConformanceAnalyzer(DataAnalyzer):
@@ -214,7 +217,7 @@ class ConformanceAnalyzer(DataAnalyzer):
             first_reg = step is not None and step.first_registration
             self._order += 1
             order = step.order if step is not None else -self._order
-            attempt = _Attempt(e.seq, e.care_of, e.lifetime_s, "A" in e.flags, e.ts, e.ts, [e.frame], order,
+            attempt = _Attempt(e.seq, e.care_of, e.lifetime_s, "A" in e.flags, e.ts, e.ts, [e.frame], order, [e.seq],
                                s.INITIAL_BINDACK_TIMEOUT_FIRST_REG if first_reg else s.INITIAL_BINDACK_TIMEOUT)
             if state.last_seq is not None and not seq_greater(e.seq, state.last_seq):
                 attempt.deferred.append((e.ts, e.frame, f"BU seq {e.seq} to {peer} after seq {state.last_seq}"))
@@ -253,6 +256,7 @@ class ConformanceAnalyzer(DataAnalyzer):
         attempt.timeout = min(2 * expected, s.MAX_BINDACK_TIMEOUT)
         attempt.seq, attempt.last_ts = e.seq, e.ts
         attempt.frames.append(e.frame)
+        attempt.seqs.append(e.seq)
 
     def _settle(self, hoa: IPv6Address, attempt: _Attempt, out_of_window: bool = False) -> None:
         """An attempt is over: its deferred sequence findings are reported, unless
@@ -307,14 +311,14 @@ class ConformanceAnalyzer(DataAnalyzer):
             if e.status >= 128:
                 self.add("ba_status_failure", hoa, e.ts, (e.frame,),
                          f"BA from {peer}: status {e.status} {e.status_name}")
-            self.add("ba_without_matching_bu", hoa, e.ts, (e.frame,),
-                     f"BA seq {e.seq} status {e.status} from {peer} answers no BU seen")
+            self.add("ba_without_matching_bu", hoa, e.ts, (e.frame,), self._unmatched(e, hoa, peer))
             return
         state = self._peer(hoa, peer)
         attempt = state.attempts.get(answered.order)
         out_of_window = e.status == STATUS_OUT_OF_WINDOW
         # the answered attempt and every older one to this peer are settled
         if attempt is not None:
+            state.answered = (e.frame, tuple(zip(attempt.seqs, attempt.frames, strict=True)))
             for order in [q for q, a in state.attempts.items() if a.order <= attempt.order]:
                 self._settle(hoa, state.attempts.pop(order), out_of_window and order == attempt.order)
             if not state.attempts:
@@ -356,6 +360,21 @@ class ConformanceAnalyzer(DataAnalyzer):
                 self.add("cn_binding_too_long", hoa, e.ts, (e.frame,),
                          f"correspondent {peer} grants {e.lifetime_s} s > MAX_RR_BINDING_LIFETIME "
                          f"{self.settings.MAX_RR_BINDING_LIFETIME:g} s")
+
+    def _unmatched(self, e: ev.BindingAck, hoa: IPv6Address, peer: IPv6Address) -> str:
+        """What a BA no pending BU waits for answers: a BU of the attempt a BA
+        already answered (a home agent answers every BU with the A flag, RFC
+        6275 10.3.1: a retransmission's, or the same BU's again), else none seen."""
+        state = self._peers.get((hoa, peer))
+        head = f"BA seq {e.seq} status {e.status} from {peer}"
+        if state is None or state.answered is None:
+            return f"{head} answers no BU seen"
+        ba_frame, bus = state.answered
+        frames = [frame for seq, frame in bus if seq == e.seq]
+        if not frames:
+            return f"{head} answers no BU seen"
+        return (f"{head} answers BU seq {e.seq} (frame {frames[-1]}), of a registration the BA "
+                f"in frame {ba_frame} answered already")
 
     @staticmethod
     def _accepted_seq(state: _PeerState, seq: int, bound_until: float | None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ipaddress import IPv6Address
 from pathlib import Path
 
+import pytest
 from scapy.layers.inet6 import (
     HAO,
     MIP6MH_BA,
@@ -234,3 +235,51 @@ def test_deregistration_from_home_with_na_is_no_finding(tmp_path: Path):
         (60.0, eth() / IPv6(src=HOA, dst=CN) / ICMPv6EchoRequest()),
     ])
     assert findings(analyze([path]), "dereg_without_na_o") == []
+
+
+# -- item 5: a BA for a BU of a chain already answered names that BU -----------------------------
+
+def test_ba_for_a_retransmission_of_an_answered_chain_names_its_bu(tmp_path: Path):
+    """RFC 6275 10.3.1: a home agent answers every BU with the A flag. The node
+    retransmits (seq 11 at 50, seq 12 at 51, frames 4 and 5); the BA for 11 (frame
+    6) answers the registration, then the home agent's BA for 12 (frame 7) comes.
+    It answers BU seq 12, frame 5: the finding on frame 7 says so, not "answers no
+    BU seen"."""
+    path = write(tmp_path, "late-ba.pcap", [
+        (0.0, bu(10)), (0.05, ba(10)), (1.0, tunnelled_down()),
+        (50.0, bu(11, COA2)), (51.0, bu(12, COA2)),
+        (51.02, ba(11, COA2)), (51.05, ba(12, COA2)), (52.0, tunnelled_down(COA2)),
+    ])
+    [finding] = findings(analyze([path]), "ba_without_matching_bu")
+    assert finding.frames == (7,)
+    assert "answers no BU seen" not in finding.message
+    assert "BU seq 12 (frame 5)" in finding.message and "frame 6" in finding.message
+
+
+def test_a_duplicate_ba_names_the_ba_it_repeats(tmp_path: Path):
+    """The home agent sends the BA for seq 65535 twice (frames 2 and 3): the second
+    answers BU seq 65535 (frame 1), which frame 2 answered already."""
+    path = write(tmp_path, "duplicate-ba.pcap", [
+        (0.0, bu(65535)), (0.05, ba(65535)), (0.06, ba(65535)),
+    ])
+    [finding] = findings(analyze([path]), "ba_without_matching_bu")
+    assert finding.frames == (3,)
+    assert "answers no BU seen" not in finding.message
+    assert "BU seq 65535 (frame 1)" in finding.message and "frame 2" in finding.message
+
+
+# -- item 6: tunnel_without_binding's ts is its first outside packet's -------------------------
+
+@pytest.mark.xfail(strict=True, reason="needs the tunnel analyzer to keep the first outside "
+                   "packet's time (tunnels.py, owned by another change)")
+def test_tunnel_without_binding_carries_the_first_outside_packets_time(tmp_path: Path):
+    """Findings carry the first occurrence's time (conformance's docstring). The
+    binding (100 s granted at 0.05) runs out at 100.05; the home agent tunnels
+    frames 3 (1.0, inside), 4 (150.05) and 5 (200.0) to the care-of address: the
+    finding is on frames 4 and 5, ts 150.05, not the tunnel's start 1.0."""
+    path = write(tmp_path, "outside.pcap", [
+        (0.0, bu(10)), (0.05, ba(10)), (1.0, tunnelled_down()),
+        (150.05, tunnelled_down(n=1)), (200.0, tunnelled_down(n=2)),
+    ])
+    [finding] = findings(analyze([path]), "tunnel_without_binding")
+    assert (finding.frames, finding.ts) == ((4, 5), T0 + 150.05)
