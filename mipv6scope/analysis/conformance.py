@@ -45,6 +45,7 @@ REPLY_WAIT_S = 3.0         # DHAAD / MPS: RFC 6275 INITIAL_DHAAD_TIMEOUT, INITIA
 RECENT_TESTS = 4           # HoTI/CoTI cookies and HoT/CoT nonce indices kept per pair
 STATUS_OUT_OF_WINDOW = 135
 BE_UNKNOWN_BINDING = 1     # Binding Error status 1 (RFC 6275 6.1.9); 2 (MH type) leaves bindings alone
+NO_BINDING = float("-inf")  # `_PeerState.expiry` of a peer with no binding known
 HOME_FLAGS = frozenset({"H", "L", "K"})
 ICMP_DHAAD_REQUEST, ICMP_DHAAD_REPLY, ICMP_MPS, ICMP_MPA = 144, 145, 146, 147
 
@@ -92,10 +93,10 @@ class _PeerState:
 
     attempts: dict[int, _Attempt] = field(default_factory=dict)
     last_seq: int | None = None            # the reference of bu_sequence_not_increasing
-    bound_until: float | None = None       # the peer's binding (accepted BA) valid until; None: unknown
     recent_bus: list[float] = field(default_factory=list)  # the latest MAX_UPDATE_RATE + 1
     brr: tuple[float, int] | None = None   # unanswered BRR (ts, frame)
-    ro_expiry: float = float("-inf")       # correspondent binding valid until
+    expiry: float = NO_BINDING             # the peer's binding for the home address holds until
+    care_of: IPv6Address | None = None     # that binding's care-of address
     ro_waiting_ba: bool = False            # BU with A sent to the CN, no BA yet
     # the last answered attempt: (its BA's frame, (seq, frame) of each of its BUs)
     answered: tuple[int, tuple[tuple[int, int], ...]] | None = None
@@ -204,9 +205,9 @@ class ConformanceAnalyzer(DataAnalyzer):
         if len(recent) > s.MAX_UPDATE_RATE and e.ts - recent[0] < 1.0:
             self.add("bu_rate_exceeded", hoa, e.ts, (e.frame,),
                      f"{len(recent)} BUs to {peer} within {e.ts - recent[0]:.3f} s")
-        if state.bound_until is not None and e.ts >= state.bound_until:
+        if NO_BINDING < state.expiry <= e.ts:
             # the binding ran out: the peer has no entry and accepts any number (RFC 6275 9.5.1)
-            state.last_seq = state.bound_until = None
+            state.last_seq, state.expiry = None, NO_BINDING
         step = self.bindings.last_bu
         if step is not None and (step.home_address != hoa or step.peer != peer):
             step = None
@@ -279,11 +280,11 @@ class ConformanceAnalyzer(DataAnalyzer):
                      f"{s.MAX_RR_BINDING_LIFETIME:g} s")
         dereg = e.lifetime_s == 0 or e.care_of == hoa
         if dereg:
-            state.ro_expiry = float("-inf")
+            state.expiry = NO_BINDING
         elif "A" in e.flags:
             state.ro_waiting_ba = True
         else:
-            state.ro_expiry = e.ts + e.lifetime_s
+            state.expiry, state.care_of = e.ts + e.lifetime_s, e.care_of
         for home, index, address in ((True, e.home_nonce_index, hoa), (False, e.careof_nonce_index, e.care_of)):
             if index is None or (not home and dereg):
                 continue
@@ -337,29 +338,29 @@ class ConformanceAnalyzer(DataAnalyzer):
                 state.ro_waiting_ba = False
             return
         requested = attempt.lifetime if attempt is not None else None
-        self._accepted_seq(state, answered.seq, None if answered.deregistration else e.ts + e.lifetime_s)
+        state.ro_waiting_ba = False
         if answered.deregistration:
+            # the peer deleted its entry: it accepts any number next (RFC 6275 9.5.1)
+            state.last_seq, state.expiry = None, NO_BINDING
             if answered.kind == HOME and answered.care_of == hoa:
                 # back on the home link: the NA with the O flag is owed (RFC 6275 11.5.4);
                 # a deregistration from a care-of address (still away) owes none
                 self._dereg[hoa] = (e.ts, e.frame)
-            else:
-                state.ro_expiry = float("-inf")
-                state.ro_waiting_ba = False
             return
+        # the peer's entry holds this number (a greater one sent since stays the reference)
+        if state.last_seq is None or not seq_greater(state.last_seq, answered.seq):
+            state.last_seq = answered.seq
+        state.expiry, state.care_of = e.ts + e.lifetime_s, answered.care_of
         if requested is not None and e.lifetime_s > requested:
             self.add("ba_grants_more_than_asked", hoa, e.ts, (e.frame,),
                      f"BA from {peer} grants {e.lifetime_s} s, BU asked {requested} s")
         elif requested is not None and e.lifetime_s < requested:
             self.add("ba_lifetime_reduced", hoa, e.ts, (e.frame,),
                      f"BA from {peer} grants {e.lifetime_s} s of {requested} s asked")
-        if answered.kind == CORRESPONDENT:
-            state.ro_waiting_ba = False
-            state.ro_expiry = e.ts + e.lifetime_s
-            if e.lifetime_s > self.settings.MAX_RR_BINDING_LIFETIME:
-                self.add("cn_binding_too_long", hoa, e.ts, (e.frame,),
-                         f"correspondent {peer} grants {e.lifetime_s} s > MAX_RR_BINDING_LIFETIME "
-                         f"{self.settings.MAX_RR_BINDING_LIFETIME:g} s")
+        if answered.kind == CORRESPONDENT and e.lifetime_s > self.settings.MAX_RR_BINDING_LIFETIME:
+            self.add("cn_binding_too_long", hoa, e.ts, (e.frame,),
+                     f"correspondent {peer} grants {e.lifetime_s} s > MAX_RR_BINDING_LIFETIME "
+                     f"{self.settings.MAX_RR_BINDING_LIFETIME:g} s")
 
     def _unmatched(self, e: ev.BindingAck, hoa: IPv6Address, peer: IPv6Address) -> str:
         """What a BA no pending BU waits for answers: a BU of the attempt a BA
@@ -376,19 +377,6 @@ class ConformanceAnalyzer(DataAnalyzer):
         return (f"{head} answers BU seq {e.seq} (frame {frames[-1]}), of a registration the BA "
                 f"in frame {ba_frame} answered already")
 
-    @staticmethod
-    def _accepted_seq(state: _PeerState, seq: int, bound_until: float | None) -> None:
-        """The peer accepted BU ``seq``: its Binding Cache holds that number until
-        ``bound_until``, or, for a deregistration (None), has no entry left, and
-        then accepts any number next (RFC 6275 9.5.1). A number sent since and
-        greater stays the reference."""
-        if bound_until is None:
-            state.last_seq = state.bound_until = None
-            return
-        state.bound_until = bound_until
-        if state.last_seq is None or not seq_greater(state.last_seq, seq):
-            state.last_seq = seq
-
     def on_binding_error(self, e: ev.BindingError) -> None:
         """A Binding Error is a finding; status 1 (no binding) ends the
         correspondent binding, status 2 (MH type not recognised) does not
@@ -397,9 +385,8 @@ class ConformanceAnalyzer(DataAnalyzer):
                  f"Binding Error from {e.src}: status {e.status} {e.status_name}")
         state = self._peers.get((e.home_address, e.src))
         if state is not None and e.status == BE_UNKNOWN_BINDING:
-            state.ro_expiry = float("-inf")
             state.ro_waiting_ba = False
-            state.last_seq = state.bound_until = None  # no entry: any number next (9.5.1)
+            state.last_seq, state.expiry = None, NO_BINDING  # no entry: any number next (9.5.1)
 
     def on_binding_refresh_request(self, e: ev.BindingRefreshRequest) -> None:
         """Remember the BRR until a BU to its sender answers it."""
@@ -433,24 +420,35 @@ class ConformanceAnalyzer(DataAnalyzer):
         hao = t[8]
         if hao is not None:
             state = t[15].get(self._peer_memo)
-            if state is None or t[0] >= state.ro_expiry:  # else bound: nothing to say
-                self._hao_data(t[0], t[1], hao, t[6], t[15])
+            if state is None or t[0] >= state.expiry or (t[3] is not state.care_of and t[3] != state.care_of):
+                self._hao_data(t[0], t[1], hao, t[3], t[6], t[15])
+            # else bound to its source: nothing to say
 
     def tunnelled_data(self, t: tuple) -> None:
         """Tunnelled data (fast-path field tuple) with a Home Address option inside."""
         if t[8] is not None:
-            self._hao_data(t[0], t[1], t[8], t[6], t[15])
+            self._hao_data(t[0], t[1], t[8], None, t[6], t[15])
 
-    def _hao_data(self, ts: float, frame: int, hao: IPv6Address, dst: IPv6Address, route: Route) -> None:
+    def _hao_data(self, ts: float, frame: int, hao: IPv6Address, src: IPv6Address | None,
+                  dst: IPv6Address, route: Route) -> None:
+        """HAO data from ``src`` (None: not checked) to ``dst`` needs ``dst``'s
+        binding for ``hao``, home or correspondent, with ``src`` as its care-of
+        address (RFC 6275 9.3.1)."""
         # the peer state, remembered per route once it exists (never replaced)
         state = route.get(self._peer_memo)
         if state is None:
             state = self._peers.get((hao, dst))
             if state is not None:
                 route[self._peer_memo] = state
-        if state is not None and state.ro_waiting_ba and ts >= state.ro_expiry:
+        bound = state is not None and ts < state.expiry
+        if bound and (src is None or src == state.care_of):
+            return
+        if state is not None and state.ro_waiting_ba:
             self.add("ro_data_before_ba", hao, ts, (frame,), f"HAO data to {dst} before its BA")
-        elif state is None or ts >= state.ro_expiry:
+        elif bound:
+            self.add("hao_without_binding", hao, ts, (frame,),
+                     f"HAO data to {dst} from {src}, whose binding for {hao} is to {state.care_of}")
+        else:
             self.add("hao_without_binding", hao, ts, (frame,),
                      f"HAO data to {dst}, which has no binding for {hao}")
 

@@ -283,3 +283,54 @@ def test_tunnel_without_binding_carries_the_first_outside_packets_time(tmp_path:
     ])
     [finding] = findings(analyze([path]), "tunnel_without_binding")
     assert (finding.frames, finding.ts) == ((4, 5), T0 + 150.05)
+
+
+# -- item 7: HAO data and the binding it needs ------------------------------------------------
+
+def hao_data(coa: str, dst: str = CN, n: int = 0) -> Packet:
+    """Route-optimised data from ``coa`` with a Home Address option."""
+    return eth() / IPv6(src=coa, dst=dst) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)]) / ICMPv6EchoRequest(seq=n)
+
+
+def test_hao_data_from_another_care_of_than_the_bound_one(tmp_path: Path):
+    """RFC 6275 9.3.1: "Packets containing a Home Address option MUST also be
+    dropped if there is no corresponding Binding Cache entry for the given home
+    address. A corresponding Binding Cache entry MUST have the currently
+    registered care-of address equal to the source address of the packet."
+    The correspondent binds COA1 (BA at 2.15, 200 s); the node moves to COA2
+    (home BA at 20.05) and sends HAO data from COA2 at 21 (frame 13) with no new
+    correspondent BU: the binding's care-of is COA1, not the source. HAO data
+    from COA1 at 3 (frame 10) is bound. One finding, on frame 13."""
+    path = write(tmp_path, "hao-new-coa.pcap", [
+        (0.0, bu(10)), (0.05, ba(10)), (1.0, tunnelled_down()),
+        *return_routability(2.0),
+        (2.1, cn_bu(1, 50)), (2.15, ba(1, src=CN, units=50)),
+        (3.0, hao_data(COA1)),
+        (20.0, bu(11, COA2)), (20.05, ba(11, COA2)),
+        (21.0, hao_data(COA2, n=2)),
+    ])
+    [finding] = findings(analyze([path]), "hao_without_binding")
+    assert finding.frames == (13,)
+
+
+def test_hao_data_to_the_home_agent_with_a_home_binding(tmp_path: Path):
+    """The same 9.3.1 sentence at the home agent: its binding HoA -> COA1 is valid
+    (BA at 0.05, 100 s), so HAO data from COA1 to the home agent at 11 has its
+    Binding Cache entry. No finding."""
+    path = write(tmp_path, "hao-to-ha.pcap", [
+        (0.0, bu(10)), (0.05, ba(10)), (1.0, tunnelled_down()),
+        (11.0, hao_data(COA1, HA, 1)),
+        (20.0, tunnelled_down(n=2)),
+    ])
+    assert findings(analyze([path]), "hao_without_binding") == []
+
+
+def test_hao_data_to_the_home_agent_after_the_binding_ran_out(tmp_path: Path):
+    """The same at 150, after the home binding ran out at 100.05: no entry, one finding."""
+    path = write(tmp_path, "hao-to-ha-late.pcap", [
+        (0.0, bu(10)), (0.05, ba(10)), (1.0, tunnelled_down()),
+        (150.0, hao_data(COA1, HA, 1)),
+    ])
+    [finding] = findings(analyze([path]), "hao_without_binding")
+    assert finding.frames == (4,)
+
