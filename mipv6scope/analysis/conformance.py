@@ -127,7 +127,8 @@ class ConformanceAnalyzer(DataAnalyzer):
         self._init_cookies: dict[tuple[IPv6Address, IPv6Address, bool], deque[str]] = {}
         self._nonces: dict[tuple[IPv6Address, IPv6Address, bool], dict[int, float]] = {}
         self._dereg: dict[IPv6Address, tuple[float, int]] = {}
-        self._solicits: dict[tuple[int, int | None], tuple[float, int, IPv6Address | None]] = {}
+        # (ICMP type, identifier) -> (ts, frame, home address option, source)
+        self._solicits: dict[tuple[int, int | None], tuple[float, int, IPv6Address | None, IPv6Address]] = {}
         self._peer_memo = object()  # this analyzer's key for peer states in a Route (`self` holds the rest)
         self._end_ts: float | None = None
 
@@ -468,7 +469,7 @@ class ConformanceAnalyzer(DataAnalyzer):
     def on_icmp_mobility(self, e: ev.IcmpMobility) -> None:
         """DHAAD requests and MPS wait for their reply (matched by identifier)."""
         if e.icmp_type in (ICMP_DHAAD_REQUEST, ICMP_MPS):
-            self._solicits[(e.icmp_type, e.identifier)] = (e.ts, e.frame, e.hao or e.src)
+            self._solicits[(e.icmp_type, e.identifier)] = (e.ts, e.frame, e.hao, e.src)
         elif e.icmp_type in (ICMP_DHAAD_REPLY, ICMP_MPA):
             self._solicits.pop((e.icmp_type - 1, e.identifier), None)
 
@@ -491,8 +492,11 @@ class ConformanceAnalyzer(DataAnalyzer):
         for hoa, (ts, frame) in self._dereg.items():
             if ts + DEREG_NA_WAIT_S <= end:
                 self.add("dereg_without_na_o", hoa, ts, (frame,), "no NA with the O flag after deregistration")
-        for (icmp_type, ident), (ts, frame, node) in self._solicits.items():
+        for (icmp_type, ident), (ts, frame, hao, src) in self._solicits.items():
             if ts + REPLY_WAIT_S <= end:
+                # the node: its home address, named or bound to the source (a DHAAD
+                # request comes from the care-of address, RFC 6275 11.4.1)
+                node = hao or self.bindings.home_address_of(src) or src
                 code = "dhaad_without_reply" if icmp_type == ICMP_DHAAD_REQUEST else "mps_without_reply"
                 self.add(code, node, ts, (frame,), f"identifier {ident} unanswered")
         for hoa, peer, b in self.bindings.expired():

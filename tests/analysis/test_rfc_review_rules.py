@@ -334,3 +334,19 @@ def test_hao_data_to_the_home_agent_after_the_binding_ran_out(tmp_path: Path):
     [finding] = findings(analyze([path]), "hao_without_binding")
     assert finding.frames == (4,)
 
+
+# -- item 9: an unanswered DHAAD request is its home address's -----------------------------------
+
+def test_unanswered_dhaad_is_the_node_of_its_care_of_address(tmp_path: Path):
+    """RFC 6275 11.4.1: the node sends the DHAAD request from its care-of address
+    (no Home Address option). COA1 is bound to HOA (BA at 0.05); the request from
+    COA1 at 50 has no reply: the finding is the node's, HOA, not COA1's."""
+    from scapy.layers.inet6 import ICMPv6HAADRequest
+    anycast = "2001:db8:1:0:fdff:ffff:ffff:fffe"
+    path = write(tmp_path, "dhaad.pcap", [
+        (0.0, bu(10)), (0.05, ba(10)), (1.0, tunnelled_down()),
+        (50.0, eth() / IPv6(src=COA1, dst=anycast) / ICMPv6HAADRequest(id=7)),
+        (60.0, tunnelled_down(n=1)),
+    ])
+    [finding] = findings(analyze([path]), "dhaad_without_reply")
+    assert finding.node == A(HOA)
