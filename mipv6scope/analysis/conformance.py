@@ -46,6 +46,7 @@ REPLY_WAIT_S = 3.0         # DHAAD / MPS: RFC 6275 INITIAL_DHAAD_TIMEOUT, INITIA
 RECENT_TESTS = 4           # HoTI/CoTI cookies and HoT/CoT nonce indices kept per pair
 STATUS_OUT_OF_WINDOW = 135
 BE_UNKNOWN_BINDING = 1     # Binding Error status 1 (RFC 6275 6.1.9); 2 (MH type) leaves bindings alone
+NO_BINDING = float("-inf")  # `_PeerState.expiry` of a peer with no binding known
 HOME_FLAGS = frozenset({"H", "L", "K"})
 ICMP_DHAAD_REQUEST, ICMP_DHAAD_REPLY, ICMP_MPS, ICMP_MPA = 144, 145, 146, 147
 
@@ -80,6 +81,7 @@ class _Attempt:
     last_ts: float
     frames: list[int]
     order: int
+    seqs: list[int]          # each BU's number, as ``frames``
     timeout: float           # the retransmission timer the next gap should reach (RFC 6275 11.8)
     # bu_sequence_not_increasing occurrences (ts, frame, message): reported when the chain is
     # settled, unless a status 135 answers it (then bu_sequence_out_of_window says it once)
@@ -95,11 +97,14 @@ class _PeerState:
 
     # the unsettled attempts by order: the shared empty one while there is none (an empty dict is 64 bytes)
     attempts: dict[int, _Attempt] | MappingProxyType[int, _Attempt] = field(default_factory=lambda: _NO_ATTEMPTS)
-    last_seq: int | None = None
+    last_seq: int | None = None            # the reference of bu_sequence_not_increasing
     recent_bus: tuple[float, ...] = ()  # the latest MAX_UPDATE_RATE + 1 (a tuple: 40 bytes less than a list)
     brr: tuple[float, int] | None = None   # unanswered BRR (ts, frame)
-    ro_expiry: float = float("-inf")       # correspondent binding valid until
+    expiry: float = NO_BINDING             # the peer's binding for the home address holds until
+    care_of: IPv6Address | None = None     # that binding's care-of address
     ro_waiting_ba: bool = False            # BU with A sent to the CN, no BA yet
+    # the last answered attempt: (its BA's frame, (seq, frame) of each of its BUs)
+    answered: tuple[int, tuple[tuple[int, int], ...]] | None = None
 
 
 class ConformanceAnalyzer(DataAnalyzer):
@@ -127,7 +132,8 @@ class ConformanceAnalyzer(DataAnalyzer):
         self._init_cookies: dict[tuple[IPv6Address, IPv6Address, bool], deque[str]] = {}
         self._nonces: dict[tuple[IPv6Address, IPv6Address, bool], dict[int, float]] = {}
         self._dereg: dict[IPv6Address, tuple[float, int]] = {}
-        self._solicits: dict[tuple[int, int | None], tuple[float, int, IPv6Address | None]] = {}
+        # (ICMP type, identifier) -> (ts, frame, home address option, source)
+        self._solicits: dict[tuple[int, int | None], tuple[float, int, IPv6Address | None, IPv6Address]] = {}
         self._peer_memo = object()  # this analyzer's key for peer states in a Route (`self` holds the rest)
         self._end_ts: float | None = None
 
@@ -185,7 +191,13 @@ class ConformanceAnalyzer(DataAnalyzer):
         (a repeat is ``bu_retransmission_reused_sequence``), and they back off
         from InitialBindackTimeoutFirstReg (first home registration) or
         INITIAL_BINDACK_TIMEOUT, doubling, up to MAX_BINDACK_TIMEOUT
-        (``bu_retransmission_schedule``); a correct back-off chain is no finding."""
+        (``bu_retransmission_schedule``); a correct back-off chain is no finding.
+
+        A new attempt's number must be greater (mod 2^16) than the reference
+        (``bu_sequence_not_increasing``): the number the peer last accepted, or
+        a greater one sent since. While the peer has no binding for the home
+        address (deleted by a deregistration or a Binding Error status 1, or run
+        out) there is none: it accepts any number (RFC 6275 9.5.1)."""
         hoa, peer, s = e.home_address, e.dst, self.settings
         state = self._peer(hoa, peer)
         home = "H" in e.flags
@@ -197,6 +209,9 @@ class ConformanceAnalyzer(DataAnalyzer):
         if len(recent) > s.MAX_UPDATE_RATE and e.ts - recent[0] < 1.0:
             self.add("bu_rate_exceeded", hoa, e.ts, (e.frame,),
                      f"{len(recent)} BUs to {peer} within {e.ts - recent[0]:.3f} s")
+        if NO_BINDING < state.expiry <= e.ts:
+            # the binding ran out: the peer has no entry and accepts any number (RFC 6275 9.5.1)
+            state.last_seq, state.expiry = None, NO_BINDING
         step = self.bindings.last_bu
         if step is not None and (step.home_address != hoa or step.peer != peer):
             step = None
@@ -207,7 +222,7 @@ class ConformanceAnalyzer(DataAnalyzer):
             first_reg = step is not None and step.first_registration
             self._order += 1
             order = step.order if step is not None else -self._order
-            attempt = _Attempt(e.seq, e.care_of, e.lifetime_s, "A" in e.flags, e.ts, e.ts, [e.frame], order,
+            attempt = _Attempt(e.seq, e.care_of, e.lifetime_s, "A" in e.flags, e.ts, e.ts, [e.frame], order, [e.seq],
                                s.INITIAL_BINDACK_TIMEOUT_FIRST_REG if first_reg else s.INITIAL_BINDACK_TIMEOUT)
             if state.last_seq is not None and not seq_greater(e.seq, state.last_seq):
                 attempt.deferred.append((e.ts, e.frame, f"BU seq {e.seq} to {peer} after seq {state.last_seq}"))
@@ -249,6 +264,7 @@ class ConformanceAnalyzer(DataAnalyzer):
         attempt.timeout = min(2 * expected, s.MAX_BINDACK_TIMEOUT)
         attempt.seq, attempt.last_ts = e.seq, e.ts
         attempt.frames.append(e.frame)
+        attempt.seqs.append(e.seq)
 
     def _settle(self, hoa: IPv6Address, attempt: _Attempt, out_of_window: bool = False) -> None:
         """An attempt is over: its deferred sequence findings are reported, unless
@@ -271,11 +287,11 @@ class ConformanceAnalyzer(DataAnalyzer):
                      f"{s.MAX_RR_BINDING_LIFETIME:g} s")
         dereg = e.lifetime_s == 0 or e.care_of == hoa
         if dereg:
-            state.ro_expiry = float("-inf")
+            state.expiry = NO_BINDING
         elif "A" in e.flags:
             state.ro_waiting_ba = True
         else:
-            state.ro_expiry = e.ts + e.lifetime_s
+            state.expiry, state.care_of = e.ts + e.lifetime_s, e.care_of
         for home, index, address in ((True, e.home_nonce_index, hoa), (False, e.careof_nonce_index, e.care_of)):
             if index is None or (not home and dereg):
                 continue
@@ -303,14 +319,14 @@ class ConformanceAnalyzer(DataAnalyzer):
             if e.status >= 128:
                 self.add("ba_status_failure", hoa, e.ts, (e.frame,),
                          f"BA from {peer}: status {e.status} {e.status_name}")
-            self.add("ba_without_matching_bu", hoa, e.ts, (e.frame,),
-                     f"BA seq {e.seq} status {e.status} from {peer} answers no BU seen")
+            self.add("ba_without_matching_bu", hoa, e.ts, (e.frame,), self._unmatched(e, hoa, peer))
             return
         state = self._peer(hoa, peer)
         attempt = state.attempts.get(answered.order)
         out_of_window = e.status == STATUS_OUT_OF_WINDOW
         # the answered attempt and every older one to this peer are settled
         if attempt is not None:
+            state.answered = (e.frame, tuple(zip(attempt.seqs, attempt.frames, strict=True)))
             for order in [q for q, a in state.attempts.items() if a.order <= attempt.order]:
                 self._settle(hoa, state.attempts.pop(order), out_of_window and order == attempt.order)
             if not state.attempts:
@@ -329,26 +345,44 @@ class ConformanceAnalyzer(DataAnalyzer):
                 state.ro_waiting_ba = False
             return
         requested = attempt.lifetime if attempt is not None else None
+        state.ro_waiting_ba = False
         if answered.deregistration:
-            if answered.kind == HOME:
+            # the peer deleted its entry: it accepts any number next (RFC 6275 9.5.1)
+            state.last_seq, state.expiry = None, NO_BINDING
+            if answered.kind == HOME and answered.care_of == hoa:
+                # back on the home link: the NA with the O flag is owed (RFC 6275 11.5.4);
+                # a deregistration from a care-of address (still away) owes none
                 self._dereg[hoa] = (e.ts, e.frame)
-            else:
-                state.ro_expiry = float("-inf")
-                state.ro_waiting_ba = False
             return
+        # the peer's entry holds this number (a greater one sent since stays the reference)
+        if state.last_seq is None or not seq_greater(state.last_seq, answered.seq):
+            state.last_seq = answered.seq
+        state.expiry, state.care_of = e.ts + e.lifetime_s, answered.care_of
         if requested is not None and e.lifetime_s > requested:
             self.add("ba_grants_more_than_asked", hoa, e.ts, (e.frame,),
                      f"BA from {peer} grants {e.lifetime_s} s, BU asked {requested} s")
         elif requested is not None and e.lifetime_s < requested:
             self.add("ba_lifetime_reduced", hoa, e.ts, (e.frame,),
                      f"BA from {peer} grants {e.lifetime_s} s of {requested} s asked")
-        if answered.kind == CORRESPONDENT:
-            state.ro_waiting_ba = False
-            state.ro_expiry = e.ts + e.lifetime_s
-            if e.lifetime_s > self.settings.MAX_RR_BINDING_LIFETIME:
-                self.add("cn_binding_too_long", hoa, e.ts, (e.frame,),
-                         f"correspondent {peer} grants {e.lifetime_s} s > MAX_RR_BINDING_LIFETIME "
-                         f"{self.settings.MAX_RR_BINDING_LIFETIME:g} s")
+        if answered.kind == CORRESPONDENT and e.lifetime_s > self.settings.MAX_RR_BINDING_LIFETIME:
+            self.add("cn_binding_too_long", hoa, e.ts, (e.frame,),
+                     f"correspondent {peer} grants {e.lifetime_s} s > MAX_RR_BINDING_LIFETIME "
+                     f"{self.settings.MAX_RR_BINDING_LIFETIME:g} s")
+
+    def _unmatched(self, e: ev.BindingAck, hoa: IPv6Address, peer: IPv6Address) -> str:
+        """What a BA no pending BU waits for answers: a BU of the attempt a BA
+        already answered (a home agent answers every BU with the A flag, RFC
+        6275 10.3.1: a retransmission's, or the same BU's again), else none seen."""
+        state = self._peers.get((hoa, peer))
+        head = f"BA seq {e.seq} status {e.status} from {peer}"
+        if state is None or state.answered is None:
+            return f"{head} answers no BU seen"
+        ba_frame, bus = state.answered
+        frames = [frame for seq, frame in bus if seq == e.seq]
+        if not frames:
+            return f"{head} answers no BU seen"
+        return (f"{head} answers BU seq {e.seq} (frame {frames[-1]}), of a registration the BA "
+                f"in frame {ba_frame} answered already")
 
     def on_binding_error(self, e: ev.BindingError) -> None:
         """A Binding Error is a finding; status 1 (no binding) ends the
@@ -358,8 +392,8 @@ class ConformanceAnalyzer(DataAnalyzer):
                  f"Binding Error from {e.src}: status {e.status} {e.status_name}")
         state = self._peers.get((e.home_address, e.src))
         if state is not None and e.status == BE_UNKNOWN_BINDING:
-            state.ro_expiry = float("-inf")
             state.ro_waiting_ba = False
+            state.last_seq, state.expiry = None, NO_BINDING  # no entry: any number next (9.5.1)
 
     def on_binding_refresh_request(self, e: ev.BindingRefreshRequest) -> None:
         """Remember the BRR until a BU to its sender answers it."""
@@ -393,31 +427,43 @@ class ConformanceAnalyzer(DataAnalyzer):
         hao = t[8]
         if hao is not None:
             state = t[15].get(self._peer_memo)
-            if state is None or t[0] >= state.ro_expiry:  # else bound: nothing to say
-                self._hao_data(t[0], t[1], hao, t[6], t[15])
+            if state is None or t[0] >= state.expiry or (t[3] is not state.care_of and t[3] != state.care_of):
+                self._hao_data(t[0], t[1], hao, t[3], t[6], t[15])
+            # else bound to its source: nothing to say
 
     def tunnelled_data(self, t: tuple) -> None:
         """Tunnelled data (fast-path field tuple) with a Home Address option inside."""
         if t[8] is not None:
-            self._hao_data(t[0], t[1], t[8], t[6], t[15])
+            self._hao_data(t[0], t[1], t[8], None, t[6], t[15])
 
-    def _hao_data(self, ts: float, frame: int, hao: IPv6Address, dst: IPv6Address, route: Route) -> None:
+    def _hao_data(self, ts: float, frame: int, hao: IPv6Address, src: IPv6Address | None,
+                  dst: IPv6Address, route: Route) -> None:
+        """HAO data from ``src`` (None: not checked) to ``dst`` needs ``dst``'s
+        binding for ``hao``, home or correspondent, with ``src`` as its care-of
+        address (RFC 6275 9.3.1)."""
         # the peer state, remembered per route once it exists (never replaced)
         state = route.get(self._peer_memo)
         if state is None:
             state = self._peers.get((hao, dst))
             if state is not None:
                 route[self._peer_memo] = state
-        if state is not None and state.ro_waiting_ba and ts >= state.ro_expiry:
+        bound = state is not None and ts < state.expiry
+        if bound and (src is None or src == state.care_of):
+            return
+        if state is not None and state.ro_waiting_ba:
             self.add("ro_data_before_ba", hao, ts, (frame,), f"HAO data to {dst} before its BA")
-        elif state is None or ts >= state.ro_expiry:
+        elif bound:
+            self.add("hao_without_binding", hao, ts, (frame,),
+                     f"HAO data to {dst} from {src}, whose binding for {hao} is to {state.care_of}")
+        else:
             self.add("hao_without_binding", hao, ts, (frame,),
                      f"HAO data to {dst}, which has no binding for {hao}")
 
     # -- neighbour discovery and ICMPv6 mobility ----------------------------------------------
 
     def on_neighbor_advertisement(self, e: ev.NeighborAdvertisement) -> None:
-        """An NA with the O flag for the home address completes a deregistration."""
+        """An NA with the O flag for the home address completes a deregistration
+        from home (care-of = home address, RFC 6275 11.5.4)."""
         pending = self._dereg.get(e.target)
         if pending is None or "O" not in e.flags:
             return
@@ -429,7 +475,7 @@ class ConformanceAnalyzer(DataAnalyzer):
     def on_icmp_mobility(self, e: ev.IcmpMobility) -> None:
         """DHAAD requests and MPS wait for their reply (matched by identifier)."""
         if e.icmp_type in (ICMP_DHAAD_REQUEST, ICMP_MPS):
-            self._solicits[(e.icmp_type, e.identifier)] = (e.ts, e.frame, e.hao or e.src)
+            self._solicits[(e.icmp_type, e.identifier)] = (e.ts, e.frame, e.hao, e.src)
         elif e.icmp_type in (ICMP_DHAAD_REPLY, ICMP_MPA):
             self._solicits.pop((e.icmp_type - 1, e.identifier), None)
 
@@ -452,8 +498,11 @@ class ConformanceAnalyzer(DataAnalyzer):
         for hoa, (ts, frame) in self._dereg.items():
             if ts + DEREG_NA_WAIT_S <= end:
                 self.add("dereg_without_na_o", hoa, ts, (frame,), "no NA with the O flag after deregistration")
-        for (icmp_type, ident), (ts, frame, node) in self._solicits.items():
+        for (icmp_type, ident), (ts, frame, hao, src) in self._solicits.items():
             if ts + REPLY_WAIT_S <= end:
+                # the node: its home address, named or bound to the source (a DHAAD
+                # request comes from the care-of address, RFC 6275 11.4.1)
+                node = hao or self.bindings.home_address_of(src) or src
                 code = "dhaad_without_reply" if icmp_type == ICMP_DHAAD_REQUEST else "mps_without_reply"
                 self.add(code, node, ts, (frame,), f"identifier {ident} unanswered")
         for hoa, peer, b in self.bindings.expired():

@@ -27,7 +27,11 @@ of the packet that caused it):
   the last frame of the capture),
   ``movement`` (a home BU from a care-of address other than the one
   registered with the correspondent; the truth files mark the BU, not its
-  BA), or ``rejected`` (a BA status >= 128 answering the BU).
+  BA), ``rejected`` (a BA status >= 128 answering the BU), or
+  ``deregistration`` (the correspondent accepted a BU with lifetime 0 or
+  care-of = home address, or granted lifetime 0: it deletes its Binding Cache
+  entry, RFC 6275 6.1.7, 9.5.1; so a pair with no binding before never
+  becomes ``ro_active`` by it).
 
 A new round while RO is active (refreshing tokens) and a refresh BU/BA do not
 change the state. Only pairs with some return routability, correspondent
@@ -110,6 +114,7 @@ class PairState:
     nonce_mismatches: list[int] = field(default_factory=list)
     cookie_mismatches: list[int] = field(default_factory=list)
     tunnel_home_agent: IPv6Address | None = None  # of the last tunnelled packet
+    deregistering: bool = False  # the last correspondent BU asked to delete the binding
 
     def go(self, state: str, ts: float, frame: int, reason: str | None = None) -> None:
         """Record a transition to ``state``; open or close the active interval."""
@@ -428,11 +433,14 @@ class RouteOptAnalyzer(DataAnalyzer):
         if (home_bad or careof_bad) and len(pair.nonce_mismatches) < MAX_MISMATCHES:
             pair.nonce_mismatches.append(event.frame)
         pair.care_of = event.care_of
+        pair.deregistering = event.lifetime_s == 0 or event.care_of == hoa
         if pair.state != RO_ACTIVE and pair.state != BU_SENT:
             pair.go(BU_SENT, event.ts, event.frame)
 
     def on_binding_ack(self, event: ev.BindingAck) -> None:
-        """The correspondent's BA: accepted -> ro_active (or a refresh), rejected -> fallback."""
+        """The correspondent's BA: accepted -> ro_active (or a refresh), rejected
+        -> fallback, a deregistration accepted -> fallback (RFC 6275 9.5.1: the
+        correspondent deletes its Binding Cache entry)."""
         self._tick(event.ts, event.frame)
         pair = self.pairs.get((event.home_address, event.src))
         if pair is None or pair.state not in (BU_SENT, RO_ACTIVE):
@@ -441,11 +449,13 @@ class RouteOptAnalyzer(DataAnalyzer):
             if pair.state == BU_SENT:
                 pair.go(FALLBACK, event.ts, event.frame, "rejected")
             return
+        if pair.deregistering or event.lifetime_s == 0:
+            pair.go(FALLBACK, event.ts, event.frame, "deregistration")
+            return
         if pair.state == BU_SENT:
             pair.go(RO_ACTIVE, event.ts, event.frame)
-        if event.lifetime_s > 0:
-            pair.expiry = event.ts + event.lifetime_s
-            heapq.heappush(self._expiries, (pair.expiry, (event.home_address, event.src)))
+        pair.expiry = event.ts + event.lifetime_s
+        heapq.heappush(self._expiries, (pair.expiry, (event.home_address, event.src)))
 
     def on_binding_error(self, event: ev.BindingError) -> None:
         """BE status 1 from the correspondent for that home address: fallback."""
