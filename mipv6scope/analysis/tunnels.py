@@ -20,7 +20,9 @@ Bytes are the outermost IPv6 packet's length, header included (what
 
 Packets the home agent tunnels to a care-of address while the bindings
 analyzer holds no valid home binding of the home address to that care-of
-address are ``outside_binding`` (with up to `MAX_OUTSIDE_FRAMES` frame
+address at that home agent (RFC 6275 10.4.1: a home agent tunnels to the
+care-of address of its own Binding Cache entry; a node may hold home bindings
+at two home agents at once) are ``outside_binding`` (with up to `MAX_OUTSIDE_FRAMES` frame
 numbers). A home address the bindings analyzer knows nothing about (e.g.
 every registration hidden in ESP) is not judged.
 """
@@ -181,6 +183,19 @@ class TunnelLegs:
             return None
         return self.bindings.home_binding_at(hoa, ts)
 
+    def bound_via(self, hoa: IPv6Address, ha: IPv6Address, coa: IPv6Address, ts: float) -> bool:
+        """Whether the home binding of ``hoa`` at the home agent ``ha`` is to
+        ``coa`` at ``ts``: asked when the node's home binding (`home_binding_at`,
+        the first home agent's) is to another care-of address, as it is with
+        bindings at two home agents (RFC 6275 10.4.1: each tunnels to the
+        care-of address of its own entry). Depends only on the home bindings
+        of ``hoa``, so the answer holds while `home_binding_at`'s does."""
+        care_of_at = getattr(self.bindings, "home_care_of_at", None)
+        if care_of_at is None:
+            return False
+        care_of = care_of_at(hoa, ha, ts)
+        return care_of is not None and care_of == coa
+
     def _is_ha(self, hoa: IPv6Address, ha: IPv6Address) -> bool:
         known = self.home_agent.get(hoa)
         if known is not None:
@@ -204,12 +219,14 @@ class TunnelLegs:
                 memo = self._home_memo = _memo_of(self.bindings)
             m = memo.get(dst)
             bound = m[2] if m is not None and m[0] <= ts < m[1] else binding_at(dst, ts)
-            if bound is not None and (bound is outer_dst or bound == outer_dst):
+            if bound is not None and (bound is outer_dst or bound == outer_dst
+                                      or self.bound_via(dst, outer_src, outer_dst, ts)):
                 found = (outer_src, outer_dst, dst, TO_MN, True)
             else:
                 m = memo.get(src)
                 bound = m[2] if m is not None and m[0] <= ts < m[1] else binding_at(src, ts)
-                if bound is not None and (bound is outer_src or bound == outer_src):
+                if bound is not None and (bound is outer_src or bound == outer_src
+                                          or self.bound_via(src, outer_dst, outer_src, ts)):
                     found = (outer_dst, outer_src, src, FROM_MN, True)
                 else:
                     found = self._unbound(outer_src, outer_dst, src, dst)
@@ -479,7 +496,8 @@ class TunnelAnalyzer(DataAnalyzer):
         if self.bindings is None:
             return
         bound = self.bindings.home_binding_at(hoa, ts)
-        if bound is not None and (bound is coa or bound == coa):
+        if bound is not None and (bound is coa or bound == coa
+                                  or self.legs.bound_via(hoa, state.home_agent, coa, ts)):
             return
         if self._coas_of is not None and not self._coas_of(hoa):
             return  # nothing known about this node's registrations: do not guess

@@ -1,0 +1,87 @@
+"""Rules a review of the analysis against RFC 6275 found wrong (its items 2, 3
+and 8), on captures written with Scapy. Each expected answer is worked out by
+hand from the packets the test writes and the RFC sentence its docstring
+quotes or paraphrases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scapy.layers.inet import UDP
+from scapy.layers.inet6 import HAO, MIP6MH_BA, MIP6MH_BU, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting
+from scapy.layers.l2 import Ether
+from scapy.utils import wrpcap
+
+from mipv6scope.analysis.engine import analyze
+
+HA, HA2, HOA, CN = "2001:db8:1::1", "2001:db8:1::2", "2001:db8:1::100", "2001:db8:9::9"
+COA1, COA2, COA3 = "2001:db8:2::100", "2001:db8:3::100", "2001:db8:4::100"
+T0 = 1000.0
+
+
+def eth():  # explicit MACs: Scapy would otherwise try to resolve them on this host
+    return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+
+
+def bu(coa: str, seq: int, lifetime_units: int = 105, ha: str = HA):
+    """A home registration BU (A and H) from ``coa`` with a Home Address option."""
+    if coa == HOA:  # from home: no Home Address option
+        return eth() / IPv6(src=HOA, dst=ha) / MIP6MH_BU(seq=seq, flags="AH", mhtime=lifetime_units)
+    return (eth() / IPv6(src=coa, dst=ha) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
+            / MIP6MH_BU(seq=seq, flags="AH", mhtime=lifetime_units))
+
+
+def ba(coa: str, seq: int, lifetime_units: int = 105, ha: str = HA):
+    """An accepting BA to ``coa`` with a type 2 routing header."""
+    if coa == HOA:
+        return eth() / IPv6(src=ha, dst=HOA) / MIP6MH_BA(seq=seq, status=0, mhtime=lifetime_units)
+    return (eth() / IPv6(src=ha, dst=coa) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
+            / MIP6MH_BA(seq=seq, status=0, mhtime=lifetime_units))
+
+
+def down(coa: str, ha: str = HA):
+    """CN -> home address, tunnelled by ``ha`` to ``coa`` (RFC 6275 10.4.2)."""
+    return eth() / IPv6(src=ha, dst=coa) / IPv6(src=CN, dst=HOA) / UDP(sport=5004, dport=5004) / bytes(40)
+
+
+def up(coa: str, ha: str = HA):
+    """Home address -> CN, reverse-tunnelled from ``coa`` to ``ha`` (RFC 6275 11.3.1)."""
+    return eth() / IPv6(src=coa, dst=ha) / IPv6(src=HOA, dst=CN) / UDP(sport=5004, dport=5004) / bytes(40)
+
+
+def write(tmp_path: Path, timed: list[tuple[float, object]], name: str = "c.pcap") -> Path:
+    packets = []
+    for t, pkt in sorted(timed, key=lambda p: p[0]):
+        pkt.time = T0 + t
+        packets.append(pkt)
+    path = tmp_path / name
+    wrpcap(str(path), packets)
+    return path
+
+
+def outside(report) -> dict[tuple[str, str], tuple[int, ...]]:
+    """(home agent, care-of) -> frames tunnelled outside a binding, of the tunnels that have any."""
+    return {(str(t.home_agent), str(t.care_of)): t.outside_binding.frames
+            for t in report.tunnels if t.outside_binding.packets}
+
+
+# -- item 2: home bindings at two home agents ------------------------------------------------
+
+def test_each_home_agent_tunnels_to_the_care_of_of_its_own_binding(tmp_path: Path):
+    """RFC 6275 10.4.1: a home agent intercepts packets for the home address
+    and tunnels them "to the mobile node's primary care-of address", the one
+    in the Binding Cache entry it holds for that home address (10.4.2: "using
+    the care-of address from its Binding Cache entry"). With home bindings at
+    two home agents, HA -> COA1 and HA2 -> COA2, both valid, each home agent's
+    tunnel to its own entry's care-of address (and the node's reverse tunnel to
+    it) is inside a binding; a tunnel from HA to COA2, which only HA2 bound,
+    is not: frames 9 and 10 (the down() packets at 53 and 54 s)."""
+    timed = [(0.0, bu(COA1, 10)), (0.05, ba(COA1, 10)), (1.0, down(COA1)),
+             (50.1, bu(COA2, 11, ha=HA2)), (50.15, ba(COA2, 11, ha=HA2)), (51.0, down(COA2, ha=HA2)),
+             (51.5, up(COA2, ha=HA2)), (52.0, down(COA1)), (53.0, down(COA2)), (54.0, down(COA2)),
+             (55.0, down(COA2, ha=HA2))]
+    report = analyze([write(tmp_path, timed)])
+    assert outside(report) == {(HA, COA2): (9, 10)}
+    [finding] = [f for f in report.findings if f.code == "tunnel_without_binding"]
+    assert finding.frames == (9, 10)
+
