@@ -85,3 +85,43 @@ def test_each_home_agent_tunnels_to_the_care_of_of_its_own_binding(tmp_path: Pat
     [finding] = [f for f in report.findings if f.code == "tunnel_without_binding"]
     assert finding.frames == (9, 10)
 
+
+# -- item 3: handoff rows made up from BAs --------------------------------------------------
+
+def registered_at_coa1() -> list[tuple[float, object]]:
+    """Boot registration at COA1 (not a handoff: nothing shows the node at home before), then data."""
+    return [(0.0, bu(COA1, 10)), (0.05, ba(COA1, 10)), (1.0, down(COA1)), (1.5, up(COA1))]
+
+
+def test_a_deregistration_sent_from_the_care_of_address_is_no_handoff(tmp_path: Path):
+    """Returning home (RFC 6275 11.5.4; seed 3.2.5, verbatim): "the mobile node
+    must send a binding update to the home agent with a lifetime of zero and a
+    care-of address (source address) equal to the mobile node's home address".
+    A lifetime-0 BU from the care-of address (6.1.7: "A value of zero indicates
+    that the Binding Cache entry for the mobile node MUST be deleted") deletes
+    the binding while the node stays where it is, as its later packet from
+    COA1 shows: it moves nowhere, so no handoff, and the binding ends by
+    deregistration at the BA."""
+    timed = registered_at_coa1() + [(50.0, bu(COA1, 11, lifetime_units=0)),
+                                    (50.05, ba(COA1, 11, lifetime_units=0)),
+                                    (60.0, eth() / IPv6(src=COA1, dst=CN) / UDP(sport=4000, dport=53))]
+    report = analyze([write(tmp_path, timed)])
+    [node] = report.mobile_nodes
+    assert node.handoffs == ()
+    assert [(b.ended_by, b.end_ts) for b in node.bindings] == [("deregistration", T0 + 50.05)]
+
+
+def test_a_late_ba_for_a_superseded_chain_makes_no_rows_of_its_own(tmp_path: Path):
+    """RFC 6275 11.7.3 / 11.8: the node moved to COA2 (BU at 50), then to COA3
+    (BU at 51) before any BA; the home agent then answers both, COA2's at
+    51.01, COA3's at 51.05. Two moves were made, so two rows: the move to COA2
+    superseded (its BA came after the node had moved on), the move to COA3
+    completed by its own BA, registration 51.05 - 51.0 = 50 ms. The late BA
+    neither ends the attempt to COA3 nor makes a row without a BU."""
+    timed = registered_at_coa1() + [(50.0, bu(COA2, 11)), (51.0, bu(COA3, 12)),
+                                    (51.01, ba(COA2, 11)), (51.05, ba(COA3, 12)), (52.0, down(COA3))]
+    report = analyze([write(tmp_path, timed)])
+    rows = [(str(h.from_care_of), str(h.to_care_of), h.bu_ts, h.outcome, h.registration_ms)
+            for h in report.mobile_nodes[0].handoffs]
+    assert rows == [(COA1, COA2, T0 + 50.0, "superseded", None),
+                    (COA1, COA3, T0 + 51.0, "completed", 50.0)]
