@@ -351,6 +351,8 @@ class BindingsAnalyzer(Analyzer):
         self._care_of_owner[pending.care_of] = hoa
         if pending.kind == HOME:
             node.home_agent = peer
+            if node.mobile_router:
+                self.mobile_network_prefixes.router_bound()
 
     def on_binding_error(self, e: ev.BindingError) -> None:
         """A Binding Error with status 1 (the peer has no binding for the home
@@ -497,6 +499,19 @@ class BindingsAnalyzer(Analyzer):
         10.4.2: "using the care-of address from its Binding Cache entry")."""
         b = self.binding_at(hoa, home_agent, ts)
         return b.care_of if b is not None and b.kind == HOME else None
+
+    def implicit_router_at(self, care_of: IPv6Address, home_agent: IPv6Address,
+                           ts: float) -> IPv6Address | None:
+        """The mobile router that registered no Mobile Network Prefix (implicit
+        mode, RFC 3963 5.2) whose home binding at ``home_agent`` is to
+        ``care_of`` at ``ts``, or None: the home agent tunnels its mobile
+        network's packets to that care-of address (5.5, 6.3)."""
+        router = self._care_of_owner.get(care_of)
+        node = self.nodes.get(router) if router is not None else None
+        if (node is None or not node.mobile_router or router in self.mobile_network_prefixes.prefixes
+                or self.home_care_of_at(router, home_agent, ts) != care_of):
+            return None
+        return router
 
     def _remember_home(self, hoa: IPv6Address, entry: list | None, lo: float, hi: float,
                        care_of: IPv6Address | None) -> None:

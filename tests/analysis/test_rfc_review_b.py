@@ -125,3 +125,30 @@ def test_a_late_ba_for_a_superseded_chain_makes_no_rows_of_its_own(tmp_path: Pat
             for h in report.mobile_nodes[0].handoffs]
     assert rows == [(COA1, COA2, T0 + 50.0, "superseded", None),
                     (COA1, COA3, T0 + 51.0, "completed", 50.0)]
+
+
+# -- item 8: NEMO implicit mode ----------------------------------------------------------------
+
+MNN = "2001:db8:5:1::20"  # a mobile network node behind the router, outside the home /64
+
+
+def test_implicit_mode_mobile_router_tunnel_carries_its_network(tmp_path: Path):
+    """RFC 3963 5.2 (paraphrase): in implicit mode the mobile router's BU
+    (R flag) carries no Mobile Network Prefix option; the home agent learns
+    the prefixes otherwise. 5.5, 6.3 (paraphrase): the home agent tunnels the
+    mobile network's packets to the router's care-of address, the router
+    reverse-tunnels them to the home agent. So the packets HA <-> COA1 while
+    the router's home binding at HA is to COA1 are its tunnel's, whatever
+    their inner addresses: to_mn 2 (the one to MNN, the one to the home
+    address), from_mn 1 (from MNN); no node is made of MNN."""
+    mnn_down = eth() / IPv6(src=HA, dst=COA1) / IPv6(src=CN, dst=MNN) / UDP(sport=5004, dport=5004) / bytes(40)
+    mnn_up = eth() / IPv6(src=COA1, dst=HA) / IPv6(src=MNN, dst=CN) / UDP(sport=5004, dport=5004) / bytes(40)
+    router_bu = (eth() / IPv6(src=COA1, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
+                 / MIP6MH_BU(seq=10, flags="AHR", mhtime=105))
+    timed = [(0.0, router_bu), (0.05, ba(COA1, 10)), (1.0, mnn_down), (1.1, mnn_up), (2.0, down(COA1))]
+    report = analyze([write(tmp_path, timed)])
+    [node] = report.mobile_nodes
+    assert str(node.home_address) == HOA and node.mobile_router
+    [tunnel] = report.tunnels
+    assert (str(tunnel.home_agent), str(tunnel.care_of), str(tunnel.home_address)) == (HA, COA1, HOA)
+    assert (tunnel.to_mn.packets, tunnel.from_mn.packets, tunnel.outside_binding.packets) == (2, 1, 0)
