@@ -39,8 +39,8 @@ numbers and whichever home agent they went to:
   ``superseded`` (a home BU for another address - the node moved again, went
   home or came back - while the chain was still being retransmitted, i.e.
   within MAX_BINDACK_TIMEOUT of its last BU; a BA answering it after the
-  node moved on changes neither its row nor the next chain's, and makes no
-  row of its own), ``no_answer`` (the capture ended, or the node stopped
+  node moved on, before or after the next chain's BA, changes neither its
+  row nor the next chain's, and makes no row of its own), ``no_answer`` (the capture ended, or the node stopped
   retransmitting, without a BA).
 * ``movement_ts``: the latest RA advertising the new address's prefix seen
   after the old address was installed and before the first BU
@@ -196,6 +196,7 @@ class _Node:
     home_address: IPv6Address
     current: IPv6Address | None = None
     installed_ts: float | None = None
+    installed_order: int = 0  # the BU chain (`bindings.Answered.order`) that installed `current`
     last_from: float | None = None  # L at the current address
     last_to: float | None = None    # last packet seen tunnelled to the current address
     # (ts, frame) tunnelled to the current address after last_from - reach (possibly lost if
@@ -337,8 +338,8 @@ class HandoffAnalyzer(DataAnalyzer):
         elif not answered.accepted:
             return
         elif care_of != node.current and node.current is not None:
-            if move is not None:
-                return  # a late BA for a chain the move superseded (recorded when it was)
+            if move is not None or answered.order < node.installed_order:
+                return  # a late BA for a chain a later one superseded (recorded when it was)
             if node.waiting is not None:
                 self._done(node, node.waiting, None)
             # a registration whose BUs the capture did not show
@@ -352,6 +353,7 @@ class HandoffAnalyzer(DataAnalyzer):
         if care_of != node.home_address and len(self._care_ofs) < NETWORKS_KEPT:
             self._care_ofs.add(care_of)
         node.current, node.installed_ts, node.path_delay, node.reach = care_of, e.ts, gap, None
+        node.installed_order = answered.order
         node.last_from = node.last_to = None
         del node.candidates[:]
         node.overflow, node.overflow_runs = 0, None

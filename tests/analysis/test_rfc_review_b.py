@@ -152,3 +152,18 @@ def test_implicit_mode_mobile_router_tunnel_carries_its_network(tmp_path: Path):
     [tunnel] = report.tunnels
     assert (str(tunnel.home_agent), str(tunnel.care_of), str(tunnel.home_address)) == (HA, COA1, HOA)
     assert (tunnel.to_mn.packets, tunnel.from_mn.packets, tunnel.outside_binding.packets) == (2, 1, 0)
+
+
+def test_a_ba_for_a_superseded_chain_after_the_move_completed_makes_no_row(tmp_path: Path):
+    """As above, but the home agent answers COA2's chain (BU at 50) only
+    after COA3's (BU at 51, BA at 51.05): the node moved to COA2, then to
+    COA3, and sent nothing for COA2 since; the late BA answers a chain older
+    than the one that installed COA3, so it is no move back to COA2 (no row
+    without a BU)."""
+    timed = registered_at_coa1() + [(50.0, bu(COA2, 11)), (51.0, bu(COA3, 12)),
+                                    (51.05, ba(COA3, 12)), (51.2, ba(COA2, 11)), (52.0, down(COA3))]
+    report = analyze([write(tmp_path, timed)])
+    rows = [(str(h.from_care_of), str(h.to_care_of), h.bu_ts, h.outcome, h.registration_ms)
+            for h in report.mobile_nodes[0].handoffs]
+    assert rows == [(COA1, COA2, T0 + 50.0, "superseded", None),
+                    (COA1, COA3, T0 + 51.0, "completed", 50.0)]
