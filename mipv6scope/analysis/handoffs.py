@@ -38,9 +38,9 @@ numbers and whichever home agent they went to:
   say which; a next chain for the same address is a new handoff),
   ``superseded`` (a home BU for another address - the node moved again, went
   home or came back - while the chain was still being retransmitted, i.e.
-  within MAX_BINDACK_TIMEOUT of its last BU; a BA answering it after the
-  node moved on, before or after the next chain's BA, changes neither its
-  row nor the next chain's, and makes no row of its own), ``no_answer`` (the capture ended, or the node stopped
+  within MAX_BINDACK_TIMEOUT of its last BU; a BA answering it, or any
+  chain older than the node's latest home BU, changes neither its row nor
+  the next chain's, and makes no row of its own), ``no_answer`` (the capture ended, or the node stopped
   retransmitting, without a BA).
 * ``movement_ts``: the latest RA advertising the new address's prefix seen
   after the old address was installed and before the first BU
@@ -196,7 +196,7 @@ class _Node:
     home_address: IPv6Address
     current: IPv6Address | None = None
     installed_ts: float | None = None
-    installed_order: int = 0  # the BU chain (`bindings.Answered.order`) that installed `current`
+    last_chain: int = 0  # the node's latest home BU chain (`bindings.BuStep.order`)
     last_from: float | None = None  # L at the current address
     last_to: float | None = None    # last packet seen tunnelled to the current address
     # (ts, frame) tunnelled to the current address after last_from - reach (possibly lost if
@@ -289,6 +289,8 @@ class HandoffAnalyzer(DataAnalyzer):
         if "H" not in e.flags:
             return
         node = self._node(e.home_address)
+        if self.bindings.last_bu is not None:
+            node.last_chain = self.bindings.last_bu.order
         if node.waiting is not None and care_of != node.waiting.to_care_of:
             self._done(node, node.waiting, None)  # moved on before any data arrived
         move = node.move
@@ -338,7 +340,7 @@ class HandoffAnalyzer(DataAnalyzer):
         elif not answered.accepted:
             return
         elif care_of != node.current and node.current is not None:
-            if move is not None or answered.order < node.installed_order:
+            if answered.order < node.last_chain:
                 return  # a late BA for a chain a later one superseded (recorded when it was)
             if node.waiting is not None:
                 self._done(node, node.waiting, None)
@@ -353,7 +355,6 @@ class HandoffAnalyzer(DataAnalyzer):
         if care_of != node.home_address and len(self._care_ofs) < NETWORKS_KEPT:
             self._care_ofs.add(care_of)
         node.current, node.installed_ts, node.path_delay, node.reach = care_of, e.ts, gap, None
-        node.installed_order = answered.order
         node.last_from = node.last_to = None
         del node.candidates[:]
         node.overflow, node.overflow_runs = 0, None

@@ -167,3 +167,16 @@ def test_a_ba_for_a_superseded_chain_after_the_move_completed_makes_no_row(tmp_p
             for h in report.mobile_nodes[0].handoffs]
     assert rows == [(COA1, COA2, T0 + 50.0, "superseded", None),
                     (COA1, COA3, T0 + 51.0, "completed", 50.0)]
+
+
+def test_a_ba_for_a_chain_abandoned_by_a_refresh_makes_no_row(tmp_path: Path):
+    """The node sends a BU for COA2 at 50, then one for COA1, where its
+    binding is, at 51 (it came back: the move to COA2 is superseded); the
+    home agent answers COA2's chain late, at 51.1. The node sent nothing for
+    COA2 since, so the BA makes no move to COA2 of its own."""
+    timed = registered_at_coa1() + [(50.0, bu(COA2, 11)), (51.0, bu(COA1, 12)),
+                                    (51.1, ba(COA2, 11)), (51.2, ba(COA1, 12)), (52.0, down(COA1))]
+    report = analyze([write(tmp_path, timed)])
+    rows = [(str(h.from_care_of), str(h.to_care_of), h.bu_ts, h.outcome)
+            for h in report.mobile_nodes[0].handoffs]
+    assert rows == [(COA1, COA2, T0 + 50.0, "superseded")]
