@@ -351,6 +351,8 @@ class BindingsAnalyzer(Analyzer):
         self._care_of_owner[pending.care_of] = hoa
         if pending.kind == HOME:
             node.home_agent = peer
+            if node.mobile_router:
+                self.mobile_network_prefixes.router_bound()
 
     def on_binding_error(self, e: ev.BindingError) -> None:
         """A Binding Error with status 1 (the peer has no binding for the home
@@ -432,13 +434,15 @@ class BindingsAnalyzer(Analyzer):
         return current.care_of if ts < current.expires else None
 
     def home_binding_at(self, hoa: IPv6Address, ts: float) -> IPv6Address | None:
-        """The care-of address the home binding held at ``ts``, or None.
+        """The care-of address the home binding held at ``ts``, or None; with
+        home bindings at several home agents at once, the first home agent's
+        (in order of appearance: `home_care_of_at` asks one home agent).
 
         Called several times for every tunnelled packet: the answer is
-        remembered per home address with the time range it holds for (until
-        the next BU, BA or Binding Error changes the state), so most calls are
-        one dict lookup; the current binding answers without building the
-        history."""
+        remembered per home address with the time range over which every home
+        agent's binding stays as it is (until the next BU, BA or Binding Error
+        changes the state), so most calls are one dict lookup; the current
+        binding answers without building the history."""
         memo = self._home_memo.get(hoa)
         if memo is not None and memo[0] <= ts < memo[1]:
             return memo[2]
@@ -483,12 +487,31 @@ class BindingsAnalyzer(Analyzer):
                 exact = False  # from the history: not remembered
                 b = self.binding_at(hoa, peer, ts)
                 care_of = b.care_of if b is not None else None
-            if care_of is not None:
+            if result is None:
                 result = care_of
-                break
         if exact:
             self._remember_home(hoa, memo, lo, hi, result)
         return result
+
+    def home_care_of_at(self, hoa: IPv6Address, home_agent: IPv6Address, ts: float) -> IPv6Address | None:
+        """The care-of address of ``hoa``'s home binding at ``home_agent`` valid
+        at ``ts``, or None: the one that home agent tunnels to (RFC 6275 10.4.1,
+        10.4.2: "using the care-of address from its Binding Cache entry")."""
+        b = self.binding_at(hoa, home_agent, ts)
+        return b.care_of if b is not None and b.kind == HOME else None
+
+    def implicit_router_at(self, care_of: IPv6Address, home_agent: IPv6Address,
+                           ts: float) -> IPv6Address | None:
+        """The mobile router that registered no Mobile Network Prefix (implicit
+        mode, RFC 3963 5.2) whose home binding at ``home_agent`` is to
+        ``care_of`` at ``ts``, or None: the home agent tunnels its mobile
+        network's packets to that care-of address (5.5, 6.3)."""
+        router = self._care_of_owner.get(care_of)
+        node = self.nodes.get(router) if router is not None else None
+        if (node is None or not node.mobile_router or router in self.mobile_network_prefixes.prefixes
+                or self.home_care_of_at(router, home_agent, ts) != care_of):
+            return None
+        return router
 
     def _remember_home(self, hoa: IPv6Address, entry: list | None, lo: float, hi: float,
                        care_of: IPv6Address | None) -> None:

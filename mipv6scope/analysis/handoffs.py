@@ -38,14 +38,22 @@ numbers and whichever home agent they went to:
   say which; a next chain for the same address is a new handoff),
   ``superseded`` (a home BU for another address - the node moved again, went
   home or came back - while the chain was still being retransmitted, i.e.
-  within MAX_BINDACK_TIMEOUT of its last BU), ``no_answer`` (the capture
-  ended, or the node stopped retransmitting, without a BA).
+  within MAX_BINDACK_TIMEOUT of its last BU; a BA answering it, or any
+  chain older than the node's latest home BU, changes neither its row nor
+  the next chain's, and makes no row of its own), ``no_answer`` (the capture ended, or the node stopped
+  retransmitting, without a BA).
 * ``movement_ts``: the latest RA advertising the new address's prefix seen
   after the old address was installed and before the first BU
   (``MOVEMENT_FROM_FIRST_PACKET``: the first packet from the new address when
   no such RA was seen). ``first_data_ts``: the first data packet tunnelled to
   the new care-of address after the accepting BA (returning home: the first
   plain packet to the home address).
+
+Returning home is the home registration with care-of address = home address
+(RFC 6275 11.5.4; seed 3.2.5: "a lifetime of zero and a care-of address
+(source address) equal to the mobile node's home address"). A lifetime-0 BU
+from a care-of address deletes the binding (6.1.7) while the node stays
+where it is: it is no handoff.
 
 Packets lost to the old care-of address (RFC 6275 10.4.1, 11.5.1; seed
 3.2.4, figure 3-5: the home agent tunnels to the old address until the BU
@@ -188,6 +196,7 @@ class _Node:
     home_address: IPv6Address
     current: IPv6Address | None = None
     installed_ts: float | None = None
+    last_chain: int = 0  # the node's latest home BU chain (`bindings.BuStep.order`)
     last_from: float | None = None  # L at the current address
     last_to: float | None = None    # last packet seen tunnelled to the current address
     # (ts, frame) tunnelled to the current address after last_from - reach (possibly lost if
@@ -280,6 +289,8 @@ class HandoffAnalyzer(DataAnalyzer):
         if "H" not in e.flags:
             return
         node = self._node(e.home_address)
+        if self.bindings.last_bu is not None:
+            node.last_chain = self.bindings.last_bu.order
         if node.waiting is not None and care_of != node.waiting.to_care_of:
             self._done(node, node.waiting, None)  # moved on before any data arrived
         move = node.move
@@ -314,6 +325,8 @@ class HandoffAnalyzer(DataAnalyzer):
         answered = self.bindings.last_answered
         if answered is None or answered.kind != HOME:
             return
+        if answered.deregistration and answered.care_of != answered.home_address:
+            return  # deleted from away, not returning home (module docstring)
         node = self._node(answered.home_address)
         care_of = answered.home_address if answered.deregistration else answered.care_of
         move = node.move
@@ -327,11 +340,10 @@ class HandoffAnalyzer(DataAnalyzer):
         elif not answered.accepted:
             return
         elif care_of != node.current and node.current is not None:
+            if answered.order < node.last_chain:
+                return  # a late BA for a chain a later one superseded (recorded when it was)
             if node.waiting is not None:
                 self._done(node, node.waiting, None)
-            if move is not None:
-                self._end_attempt(node, move, e.ts)
-                node.move = None
             # a registration whose BUs the capture did not show
             node.waiting = _Move(node.current, care_of, None, None, self._last_old(node), ba_ts=e.ts)
         elif care_of == node.current:

@@ -41,7 +41,10 @@ Mobile routers (NEMO, RFC 3963): a BU with the R flag makes its home address
 a mobile router (``mobile_router``); the Mobile Network Prefix options of its
 BUs are ``mobile_network_prefixes`` (none in implicit mode). A tunnelled
 packet whose inner address lies in a registered prefix is the router's tunnel
-traffic (`MobileNetworkPrefixes.router_of`), so it creates no node.
+traffic (`MobileNetworkPrefixes.router_of`), so it creates no node; so is, in
+implicit mode (RFC 3963 5.2: the home agent learns the prefixes otherwise),
+one between the home agent and the care-of address of the router's home
+binding there (`BindingsAnalyzer.implicit_router_at`).
 
 Also roles: a DHAAD reply's source and listed addresses are home agents; RA
 senders are access routers, with the prefixes they advertise
@@ -76,7 +79,8 @@ class MobileNetworkPrefixes:
         self.prefixes: dict[IPv6Address, list[str]] = {}  # router -> prefixes, in order first seen
         self._lengths: list[int] = []  # longest first
         self._memo: dict[IPv6Address, IPv6Address | None] = {}  # bounded by MAX_PREFIX_MEMO
-        self.version = 0  # counts the changes: `router_of` answers hold while it stays
+        self.version = 0  # counts the changes (prefixes, routers registered): answers hold while it stays
+        self.bound_routers = 0  # mobile routers' accepted home registrations (implicit mode)
 
     def add(self, router: IPv6Address, prefix: str) -> None:
         """Register ``prefix`` ("addr/len") for the mobile router ``router``;
@@ -93,6 +97,13 @@ class MobileNetworkPrefixes:
         self.by_length.setdefault(plen, {})[int(net.network_address) >> (128 - plen)] = router
         self._lengths = sorted(self.by_length, reverse=True)
         self._memo.clear()
+        self.version += 1
+
+    def router_bound(self) -> None:
+        """A mobile router's home registration was accepted: what rests on the
+        routers' bindings (implicit mode, `BindingsAnalyzer.implicit_router_at`)
+        may change with it."""
+        self.bound_routers += 1
         self.version += 1
 
     def router_of(self, address: IPv6Address) -> IPv6Address | None:

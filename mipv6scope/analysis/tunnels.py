@@ -18,9 +18,16 @@ the tunnel), a Binding Error to the home address, ICMPv6, ESP.
 Bytes are the outermost IPv6 packet's length, header included (what
 `synth.engine.Bytes` counts), read from its Payload Length.
 
+A mobile router (NEMO, RFC 3963) that registered no Mobile Network Prefix
+(implicit mode, 5.2) owns every packet between its home agent and the
+care-of address of its home binding there, whatever the inner addresses
+(5.5, 6.3).
+
 Packets the home agent tunnels to a care-of address while the bindings
 analyzer holds no valid home binding of the home address to that care-of
-address are ``outside_binding`` (with up to `MAX_OUTSIDE_FRAMES` frame
+address at that home agent (RFC 6275 10.4.1: a home agent tunnels to the
+care-of address of its own Binding Cache entry; a node may hold home bindings
+at two home agents at once) are ``outside_binding`` (with up to `MAX_OUTSIDE_FRAMES` frame
 numbers). A home address the bindings analyzer knows nothing about (e.g.
 every registration hidden in ESP) is not judged.
 """
@@ -96,11 +103,14 @@ class _NoPrefixes:
 class TunnelLegs:
     """Attributes tunnelled packets to (home agent, care-of, home address, direction).
 
-    Uses, in order: the bindings analyzer's current home binding, its
-    ``home_agent_of`` when it has one, the home addresses already seen in
-    attributed legs, and finally the home link rule that a home address shares
-    its /64 with its home agent. Before those last rules, an inner address in a
-    mobile router's registered prefix names the router (`_mobile_network`).
+    Uses, in order: the bindings analyzer's current home binding (at the
+    tunnel's own home agent, `bound_via`), its ``home_agent_of`` when it has
+    one, the home addresses already seen in attributed legs, a mobile router
+    in implicit mode whose home binding at the home agent is to the care-of
+    address (`_implicit_mode`), and finally the home link rule that a home
+    address shares its /64 with its home agent. Before those last rules, an
+    inner address in a mobile router's registered prefix names the router
+    (`_mobile_network`).
     """
 
     def __init__(self, bindings: Any | None) -> None:
@@ -181,6 +191,19 @@ class TunnelLegs:
             return None
         return self.bindings.home_binding_at(hoa, ts)
 
+    def bound_via(self, hoa: IPv6Address, ha: IPv6Address, coa: IPv6Address, ts: float) -> bool:
+        """Whether the home binding of ``hoa`` at the home agent ``ha`` is to
+        ``coa`` at ``ts``: asked when the node's home binding (`home_binding_at`,
+        the first home agent's) is to another care-of address, as it is with
+        bindings at two home agents (RFC 6275 10.4.1: each tunnels to the
+        care-of address of its own entry). Depends only on the home bindings
+        of ``hoa``, so the answer holds while `home_binding_at`'s does."""
+        care_of_at = getattr(self.bindings, "home_care_of_at", None)
+        if care_of_at is None:
+            return False
+        care_of = care_of_at(hoa, ha, ts)
+        return care_of is not None and care_of == coa
+
     def _is_ha(self, hoa: IPv6Address, ha: IPv6Address) -> bool:
         known = self.home_agent.get(hoa)
         if known is not None:
@@ -204,17 +227,19 @@ class TunnelLegs:
                 memo = self._home_memo = _memo_of(self.bindings)
             m = memo.get(dst)
             bound = m[2] if m is not None and m[0] <= ts < m[1] else binding_at(dst, ts)
-            if bound is not None and (bound is outer_dst or bound == outer_dst):
+            if bound is not None and (bound is outer_dst or bound == outer_dst
+                                      or self.bound_via(dst, outer_src, outer_dst, ts)):
                 found = (outer_src, outer_dst, dst, TO_MN, True)
             else:
                 m = memo.get(src)
                 bound = m[2] if m is not None and m[0] <= ts < m[1] else binding_at(src, ts)
-                if bound is not None and (bound is outer_src or bound == outer_src):
+                if bound is not None and (bound is outer_src or bound == outer_src
+                                          or self.bound_via(src, outer_dst, outer_src, ts)):
                     found = (outer_dst, outer_src, src, FROM_MN, True)
                 else:
-                    found = self._unbound(outer_src, outer_dst, src, dst)
+                    found = self._unbound(outer_src, outer_dst, src, dst, ts)
         else:
-            found = self._unbound(outer_src, outer_dst, src, dst)
+            found = self._unbound(outer_src, outer_dst, src, dst, ts)
         if found is None:
             return None
         hoa = found[2]
@@ -225,7 +250,7 @@ class TunnelLegs:
         return found
 
     def _unbound(self, outer_src: IPv6Address, outer_dst: IPv6Address, src: IPv6Address,
-                 dst: IPv6Address) -> tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None:
+                 dst: IPv6Address, ts: float) -> tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None:
         """The rules of `leg` after the home binding ones."""
         if self._mnp is not None and self._mnp.by_length:
             found = self._mobile_network(outer_src, outer_dst, src, dst)
@@ -235,6 +260,9 @@ class TunnelLegs:
             found = (outer_src, outer_dst, dst, TO_MN, False)
         elif self._is_ha(src, outer_dst):
             found = (outer_dst, outer_src, src, FROM_MN, False)
+        elif self._mnp is not None and self._mnp.bound_routers and (
+                implicit := self._implicit_mode(outer_src, outer_dst, ts)) is not None:
+            found = implicit
         elif _same_64(dst, outer_src) and not _same_64(dst, outer_dst):
             found = (outer_src, outer_dst, dst, TO_MN, False)
         elif _same_64(src, outer_dst) and not _same_64(src, outer_src):
@@ -252,6 +280,25 @@ class TunnelLegs:
         if router is not None:
             return (outer_src, outer_dst, router, TO_MN, False)
         router = self._mnp.router_of(src)
+        if router is not None:
+            return (outer_dst, outer_src, router, FROM_MN, False)
+        return None
+
+
+    def _implicit_mode(self, outer_src: IPv6Address, outer_dst: IPv6Address,
+                       ts: float) -> tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None:
+        """NEMO implicit mode (RFC 3963 5.2, 5.5, 6.3): a packet between a home
+        agent and the care-of address of a mobile router's home binding there,
+        the router having registered no prefix, travels the router's tunnel,
+        whatever its inner addresses. The answer rests on the routers' home
+        bindings: `MobileNetworkPrefixes.version` counts their registrations."""
+        router_at = getattr(self.bindings, "implicit_router_at", None)
+        if router_at is None:
+            return None
+        router = router_at(outer_dst, outer_src, ts)
+        if router is not None:
+            return (outer_src, outer_dst, router, TO_MN, False)
+        router = router_at(outer_src, outer_dst, ts)
         if router is not None:
             return (outer_dst, outer_src, router, FROM_MN, False)
         return None
@@ -479,7 +526,8 @@ class TunnelAnalyzer(DataAnalyzer):
         if self.bindings is None:
             return
         bound = self.bindings.home_binding_at(hoa, ts)
-        if bound is not None and (bound is coa or bound == coa):
+        if bound is not None and (bound is coa or bound == coa
+                                  or self.legs.bound_via(hoa, state.home_agent, coa, ts)):
             return
         if self._coas_of is not None and not self._coas_of(hoa):
             return  # nothing known about this node's registrations: do not guess
