@@ -513,8 +513,8 @@ class ConformanceAnalyzer(DataAnalyzer):
                      f"after {b.granted_lifetime_s} s")
         self._losses()
         if self.tunnels is not None:
-            for ha, coa, hoa, start_ts, packets, frames in self.tunnels.outside_bindings():
-                self.add("tunnel_without_binding", hoa, start_ts, frames,
+            for ha, coa, hoa, first_ts, packets, frames in self.tunnels.outside_bindings():
+                self.add("tunnel_without_binding", hoa, first_ts, frames,
                          f"{packets} packets tunnelled by {ha} to {coa} outside any binding")
 
     def _losses(self) -> None:

@@ -339,6 +339,7 @@ class _TunnelState:
     from_mn: _Direction | None = None
     outside_packets: int = 0
     outside_frames: array | None = None  # frame numbers (8 bytes each), made by the first one
+    outside_first_ts: float = 0.0  # the first of those packets' time
     # every flow, first seen first; past FLOWS_SCANNED of them also found by (proto, sport,
     # dport): integers hash in C, addresses in Python (most tunnels carry a flow or two: an
     # index would cost more than it saves)
@@ -402,12 +403,12 @@ class TunnelAnalyzer(DataAnalyzer):
         if judged is None:
             return
         if judged is _OUTSIDE:
-            self._outside(state, t[1])
+            self._outside(state, t[1], ts)
         elif judged is _ASK:
             self._judge(state, leg[2], leg[1], ts, t[1])
         elif ((judged[1] or len(self._nodes) != judged[0])
               and self._file(t, legs.rests_on(t, leg), leg)[3] is _OUTSIDE):
-            self._outside(state, t[1])  # the node was not known, and now is
+            self._outside(state, t[1], ts)  # the node was not known, and now is
 
     def _file(self, t: tuple, rests_on: tuple | None, leg: tuple | None) -> tuple:
         """(tunnel state, direction, flow, `_judgement`) of ``leg`` for the packet
@@ -531,24 +532,25 @@ class TunnelAnalyzer(DataAnalyzer):
             return
         if self._coas_of is not None and not self._coas_of(hoa):
             return  # nothing known about this node's registrations: do not guess
-        self._outside(state, frame)
+        self._outside(state, frame, ts)
 
     @staticmethod
-    def _outside(state: _TunnelState, frame: int) -> None:
-        """Count one packet of ``state``'s tunnel outside any binding."""
+    def _outside(state: _TunnelState, frame: int, ts: float) -> None:
+        """Count one packet (``frame`` at ``ts``) of ``state``'s tunnel outside any binding."""
         state.outside_packets += 1
         if state.outside_frames is None:
             state.outside_frames = array("q", (frame,))
+            state.outside_first_ts = ts
         elif len(state.outside_frames) < MAX_OUTSIDE_FRAMES:
             state.outside_frames.append(frame)
 
     # -- results -----------------------------------------------------------------------------
 
     def outside_bindings(self) -> list[tuple[IPv6Address, IPv6Address, IPv6Address, float, int, tuple[int, ...]]]:
-        """(home agent, care-of, home address, tunnel start, packets, their frames) of
-        each tunnel with packets outside any binding, without building the report's
+        """(home agent, care-of, home address, the first outside packet's time,
+        packets, their frames) of each tunnel with packets outside any binding, without building the report's
         Tunnels (for the conformance analyzer's finding)."""
-        return [(s.home_agent, s.care_of, s.home_address, s.start_ts, s.outside_packets,
+        return [(s.home_agent, s.care_of, s.home_address, s.outside_first_ts, s.outside_packets,
                  tuple(s.outside_frames or ())) for s in self.tunnels if s.outside_packets]
 
     def results(self) -> list[Tunnel]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from ipaddress import IPv6Address
 from pathlib import Path
 
-import pytest
 from scapy.layers.inet6 import (
     HAO,
     MIP6MH_BA,
@@ -270,8 +269,6 @@ def test_a_duplicate_ba_names_the_ba_it_repeats(tmp_path: Path):
 
 # -- item 6: tunnel_without_binding's ts is its first outside packet's -------------------------
 
-@pytest.mark.xfail(strict=True, reason="needs the tunnel analyzer to keep the first outside "
-                   "packet's time (tunnels.py, owned by another change)")
 def test_tunnel_without_binding_carries_the_first_outside_packets_time(tmp_path: Path):
     """Findings carry the first occurrence's time (conformance's docstring). The
     binding (100 s granted at 0.05) runs out at 100.05; the home agent tunnels
