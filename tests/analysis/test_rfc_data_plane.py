@@ -29,7 +29,7 @@ from scapy.layers.inet6 import (
     MIP6OptNonceIndices,
 )
 from scapy.layers.l2 import Ether
-from scapy.utils import wrpcap
+from timed_pcap import write_timed
 
 from mipv6scope.analysis.engine import analyze
 from mipv6scope.render import views_text as vt
@@ -116,11 +116,7 @@ def direct_to(hoa: str = HOA, n: int = 20):
 
 def write(tmp_path: Path, timed: list[tuple[float, object]], name: str = "capture.pcap") -> Path:
     """The packets at T + their offsets, in the order given."""
-    for offset, pkt in timed:
-        pkt.time = T + offset
-    path = tmp_path / name
-    wrpcap(str(path), [pkt for _, pkt in timed])
-    return path
+    return write_timed(tmp_path / name, timed, T)
 
 
 # -- 1. everything the tunnel carries ---------------------------------------------------------

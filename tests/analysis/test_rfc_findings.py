@@ -35,7 +35,7 @@ from scapy.layers.inet6 import (
     PadN,
 )
 from scapy.layers.l2 import Ether
-from scapy.utils import wrpcap
+from timed_pcap import write_timed
 
 from mipv6scope.analysis.engine import analyze
 from mipv6scope.render.summary_text import render_summary, summary_records
@@ -50,11 +50,7 @@ TSHARK = shutil.which("tshark")
 
 
 def write(tmp_path: Path, name: str, timed: list[tuple[float, object]]) -> Path:
-    for t, packet in timed:
-        packet.time = T0 + t
-    path = tmp_path / name
-    wrpcap(str(path), [p for _t, p in timed])
-    return path
+    return write_timed(tmp_path / name, timed, T0)
 
 
 def bu(seq: int, coa: str = COA, **kw):

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from scapy.layers.inet import UDP
 from scapy.layers.inet6 import HAO, MIP6MH_BA, MIP6MH_BU, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting
 from scapy.layers.l2 import Ether
-from scapy.utils import wrpcap
+from timed_pcap import write_timed
 
 from mipv6scope.analysis.engine import analyze
 from mipv6scope.cli.main import cli
@@ -69,13 +69,7 @@ def plain_to_home():
 
 
 def write(tmp_path: Path, timed: list[tuple[float, object]], name: str = "c.pcap") -> Path:
-    packets = []
-    for t, pkt in timed:
-        pkt.time = T0 + t
-        packets.append(pkt)
-    path = tmp_path / name
-    wrpcap(str(path), packets)
-    return path
+    return write_timed(tmp_path / name, timed, T0)
 
 
 def frame_at(timed: list[tuple[float, object]], t: float) -> int:

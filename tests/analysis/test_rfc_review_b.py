@@ -10,7 +10,7 @@ from pathlib import Path
 from scapy.layers.inet import UDP
 from scapy.layers.inet6 import HAO, MIP6MH_BA, MIP6MH_BU, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting
 from scapy.layers.l2 import Ether
-from scapy.utils import wrpcap
+from timed_pcap import write_timed
 
 from mipv6scope.analysis.engine import analyze
 
@@ -50,13 +50,7 @@ def up(coa: str, ha: str = HA):
 
 
 def write(tmp_path: Path, timed: list[tuple[float, object]], name: str = "c.pcap") -> Path:
-    packets = []
-    for t, pkt in sorted(timed, key=lambda p: p[0]):
-        pkt.time = T0 + t
-        packets.append(pkt)
-    path = tmp_path / name
-    wrpcap(str(path), packets)
-    return path
+    return write_timed(tmp_path / name, timed, T0)
 
 
 def outside(report) -> dict[tuple[str, str], tuple[int, ...]]:

@@ -26,7 +26,7 @@ from scapy.layers.inet6 import (
 )
 from scapy.layers.l2 import Ether
 from scapy.packet import Packet
-from scapy.utils import wrpcap
+from timed_pcap import write_timed
 
 from mipv6scope.analysis.engine import analyze
 from mipv6scope.report.model import Finding, Report, RouteOptimization
@@ -81,11 +81,7 @@ def return_routability(start: float) -> list[tuple[float, Packet]]:
 
 
 def write(tmp_path: Path, name: str, timed: list[tuple[float, Packet]]) -> Path:
-    for t, packet in timed:
-        packet.time = T0 + t
-    path = tmp_path / name
-    wrpcap(str(path), [p for _t, p in timed])
-    return path
+    return write_timed(tmp_path / name, timed, T0)
 
 
 def route_optimization(report: Report) -> RouteOptimization:
