@@ -81,7 +81,6 @@ class _Attempt:
     last_ts: float
     frames: list[int]
     order: int
-    seqs: list[int]          # each BU's number, as ``frames``
     timeout: float           # the retransmission timer the next gap should reach (RFC 6275 11.8)
     # bu_sequence_not_increasing occurrences (ts, frame, message): reported when the chain is
     # settled, unless a status 135 answers it (then bu_sequence_out_of_window says it once)
@@ -103,8 +102,6 @@ class _PeerState:
     expiry: float = NO_BINDING             # the peer's binding for the home address holds until
     care_of: IPv6Address | None = None     # that binding's care-of address
     ro_waiting_ba: bool = False            # BU with A sent to the CN, no BA yet
-    # the last answered attempt: (its BA's frame, (seq, frame) of each of its BUs)
-    answered: tuple[int, tuple[tuple[int, int], ...]] | None = None
 
 
 class ConformanceAnalyzer(DataAnalyzer):
@@ -222,7 +219,7 @@ class ConformanceAnalyzer(DataAnalyzer):
             first_reg = step is not None and step.first_registration
             self._order += 1
             order = step.order if step is not None else -self._order
-            attempt = _Attempt(e.seq, e.care_of, e.lifetime_s, "A" in e.flags, e.ts, e.ts, [e.frame], order, [e.seq],
+            attempt = _Attempt(e.seq, e.care_of, e.lifetime_s, "A" in e.flags, e.ts, e.ts, [e.frame], order,
                                s.INITIAL_BINDACK_TIMEOUT_FIRST_REG if first_reg else s.INITIAL_BINDACK_TIMEOUT)
             if state.last_seq is not None and not seq_greater(e.seq, state.last_seq):
                 attempt.deferred.append((e.ts, e.frame, f"BU seq {e.seq} to {peer} after seq {state.last_seq}"))
@@ -264,7 +261,6 @@ class ConformanceAnalyzer(DataAnalyzer):
         attempt.timeout = min(2 * expected, s.MAX_BINDACK_TIMEOUT)
         attempt.seq, attempt.last_ts = e.seq, e.ts
         attempt.frames.append(e.frame)
-        attempt.seqs.append(e.seq)
 
     def _settle(self, hoa: IPv6Address, attempt: _Attempt, out_of_window: bool = False) -> None:
         """An attempt is over: its deferred sequence findings are reported, unless
@@ -326,7 +322,6 @@ class ConformanceAnalyzer(DataAnalyzer):
         out_of_window = e.status == STATUS_OUT_OF_WINDOW
         # the answered attempt and every older one to this peer are settled
         if attempt is not None:
-            state.answered = (e.frame, tuple(zip(attempt.seqs, attempt.frames, strict=True)))
             for order in [q for q, a in state.attempts.items() if a.order <= attempt.order]:
                 self._settle(hoa, state.attempts.pop(order), out_of_window and order == attempt.order)
             if not state.attempts:
@@ -372,17 +367,19 @@ class ConformanceAnalyzer(DataAnalyzer):
     def _unmatched(self, e: ev.BindingAck, hoa: IPv6Address, peer: IPv6Address) -> str:
         """What a BA no pending BU waits for answers: a BU of the attempt a BA
         already answered (a home agent answers every BU with the A flag, RFC
-        6275 10.3.1: a retransmission's, or the same BU's again), else none seen."""
-        state = self._peers.get((hoa, peer))
+        6275 10.3.1: a retransmission's, or the same BU's again), else none seen.
+        The attempt is the latest answered registration to ``peer`` the bindings
+        analyzer holds."""
         head = f"BA seq {e.seq} status {e.status} from {peer}"
-        if state is None or state.answered is None:
-            return f"{head} answers no BU seen"
-        ba_frame, bus = state.answered
-        frames = [frame for seq, frame in bus if seq == e.seq]
+        node = self.bindings.nodes.get(hoa)
+        answered = next((r for r in reversed(node.registrations)
+                         if r.peer == peer and r.ba_frame is not None), None) if node is not None else None
+        frames = [] if answered is None else [f for seq, f in zip(answered.bu_seqs, answered.bu_frames,
+                                                                   strict=True) if seq == e.seq]
         if not frames:
             return f"{head} answers no BU seen"
         return (f"{head} answers BU seq {e.seq} (frame {frames[-1]}), of a registration the BA "
-                f"in frame {ba_frame} answered already")
+                f"in frame {answered.ba_frame} answered already")
 
     def on_binding_error(self, e: ev.BindingError) -> None:
         """A Binding Error is a finding; status 1 (no binding) ends the
