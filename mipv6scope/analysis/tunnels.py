@@ -104,7 +104,7 @@ class TunnelLegs:
     """Attributes tunnelled packets to (home agent, care-of, home address, direction).
 
     Uses, in order: the bindings analyzer's current home binding (at the
-    tunnel's own home agent, `bound_via`), its ``home_agent_of`` when it has
+    tunnel's own home agent, `bound_to`), its ``home_agent_of`` when it has
     one, the home addresses already seen in attributed legs, a mobile router
     in implicit mode whose home binding at the home agent is to the care-of
     address (`_implicit_mode`), and finally the home link rule that a home
@@ -191,13 +191,18 @@ class TunnelLegs:
             return None
         return self.bindings.home_binding_at(hoa, ts)
 
-    def bound_via(self, hoa: IPv6Address, ha: IPv6Address, coa: IPv6Address, ts: float) -> bool:
-        """Whether the home binding of ``hoa`` at the home agent ``ha`` is to
-        ``coa`` at ``ts``: asked when the node's home binding (`home_binding_at`,
-        the first home agent's) is to another care-of address, as it is with
-        bindings at two home agents (RFC 6275 10.4.1: each tunnels to the
-        care-of address of its own entry). Depends only on the home bindings
-        of ``hoa``, so the answer holds while `home_binding_at`'s does."""
+    def bound_to(self, bound: IPv6Address | None, hoa: IPv6Address, ha: IPv6Address, coa: IPv6Address,
+                 ts: float) -> bool:
+        """Whether ``hoa``'s home binding at the home agent ``ha`` is to ``coa``
+        at ``ts``, ``bound`` being `home_binding_at`'s answer (the first home
+        agent's care-of address, None: no home binding at all). With bindings
+        at two home agents each tunnels to the care-of address of its own entry
+        (RFC 6275 10.4.1), so another answer asks ``ha``'s. Depends only on the
+        home bindings of ``hoa``, so the answer holds while `home_binding_at`'s does."""
+        if bound is None:
+            return False
+        if bound is coa or bound == coa:
+            return True
         care_of_at = getattr(self.bindings, "home_care_of_at", None)
         if care_of_at is None:
             return False
@@ -227,14 +232,12 @@ class TunnelLegs:
                 memo = self._home_memo = _memo_of(self.bindings)
             m = memo.get(dst)
             bound = m[2] if m is not None and m[0] <= ts < m[1] else binding_at(dst, ts)
-            if bound is not None and (bound is outer_dst or bound == outer_dst
-                                      or self.bound_via(dst, outer_src, outer_dst, ts)):
+            if self.bound_to(bound, dst, outer_src, outer_dst, ts):
                 found = (outer_src, outer_dst, dst, TO_MN, True)
             else:
                 m = memo.get(src)
                 bound = m[2] if m is not None and m[0] <= ts < m[1] else binding_at(src, ts)
-                if bound is not None and (bound is outer_src or bound == outer_src
-                                          or self.bound_via(src, outer_dst, outer_src, ts)):
+                if self.bound_to(bound, src, outer_dst, outer_src, ts):
                     found = (outer_dst, outer_src, src, FROM_MN, True)
                 else:
                     found = self._unbound(outer_src, outer_dst, src, dst, ts)
@@ -283,7 +286,6 @@ class TunnelLegs:
         if router is not None:
             return (outer_dst, outer_src, router, FROM_MN, False)
         return None
-
 
     def _implicit_mode(self, outer_src: IPv6Address, outer_dst: IPv6Address,
                        ts: float) -> tuple[IPv6Address, IPv6Address, IPv6Address, str, bool] | None:
@@ -527,8 +529,7 @@ class TunnelAnalyzer(DataAnalyzer):
         if self.bindings is None:
             return
         bound = self.bindings.home_binding_at(hoa, ts)
-        if bound is not None and (bound is coa or bound == coa
-                                  or self.legs.bound_via(hoa, state.home_agent, coa, ts)):
+        if self.legs.bound_to(bound, hoa, state.home_agent, coa, ts):
             return
         if self._coas_of is not None and not self._coas_of(hoa):
             return  # nothing known about this node's registrations: do not guess
