@@ -40,8 +40,8 @@ numbers and whichever home agent they went to:
   home or came back - while the chain was still being retransmitted, i.e.
   within MAX_BINDACK_TIMEOUT of its last BU; a BA answering it, or any
   chain older than the node's latest home BU, changes neither its row nor
-  the next chain's, and makes no row of its own), ``no_answer`` (the capture ended, or the node stopped
-  retransmitting, without a BA).
+  the next chain's, and makes no row of its own), ``no_answer`` (the
+  capture ended, or the node stopped retransmitting, without a BA).
 * ``movement_ts``: the latest RA advertising the new address's prefix seen
   after the old address was installed and before the first BU
   (``MOVEMENT_FROM_FIRST_PACKET``: the first packet from the new address when
