@@ -199,12 +199,10 @@ class SignallingAnalyzer(Analyzer):
         decoded = self._decoded
         info = ("" if decoded is None or decoded.number != e.frame or decoded.ts != e.ts
                 else packet_info(decoded))
-        if isinstance(e, ev.MobilityMessage):
-            tunnel = (e.outer_src, e.outer_dst) if e.tunnelled else None
-            return SignallingMessage(e.ts, e.frame, e.file, kind, src, dst, node, self._label(label),
-                                     info, tunnel, seq, status, bool(e.esp))
+        mobility = isinstance(e, ev.MobilityMessage)  # the events with outer addresses and ESP
+        tunnel = (e.outer_src, e.outer_dst) if mobility and e.tunnelled else None
         return SignallingMessage(e.ts, e.frame, e.file, kind, src, dst, node, self._label(label),
-                                 info, None, seq, status, False)
+                                 info, tunnel, seq, status, mobility and bool(e.esp))
 
     def _label(self, label: str) -> str:
         """The shared copy of ``label``: "BU seq=1 A H 4000s" is the same text for many nodes."""
