@@ -35,7 +35,12 @@ Per (mobile node, peer):
   type, says nothing about the binding: RFC 6275 9.3.3, 11.3.6), or open at
   the end ("capture_end", end null). A rejected registration is not a
   binding: it stays in the registrations and does not end the binding in
-  force.
+  force. A correspondent deregistration without the A flag ends the binding
+  at the BU ("deregistration"): RFC 6275 9.5.4, "If the node accepts the
+  Binding Update, the Binding Acknowledgement SHOULD NOT be sent", while a
+  rejection for an expired nonce index, a sequence number out of window or
+  insufficient resources MUST be answered; a rejecting BA answering it
+  reopens the binding it ended (the correspondent kept its entry).
 
 Home agent of a node: the peer of its latest accepted home registration; a
 node never accepted shows the peer its H-flag BUs went to, unless that peer
@@ -125,6 +130,13 @@ class _Pending:
                             status_name, len(self.frames) - 1, latency_ms,
                             self.seq if seq is None else seq, self.requested, granted, hoa,
                             tuple(self.seqs), self.gaps_ms())
+
+
+def _silent_deregistration(chain: _Pending, hoa: IPv6Address) -> bool:
+    """Whether ``chain`` is a correspondent deregistration (lifetime 0, or
+    care-of = home address) without the A flag: accepted without a BA."""
+    return (chain.kind == CORRESPONDENT and "A" not in chain.flags
+            and (chain.requested == 0 or chain.care_of == hoa))
 
 
 @dataclass(slots=True)
@@ -301,6 +313,8 @@ class BindingsAnalyzer(Analyzer):
         self.last_bu = BuStep(hoa, peer, kind, chain.order, 0, None, None, first)
         if kind == CORRESPONDENT:
             self.correspondents.add(peer)
+            if _silent_deregistration(chain, hoa) and state.current is not None:
+                self._close(state, e.ts, "deregistration")  # accepted unless a BA rejects it (9.5.4)
 
     def on_binding_ack(self, e: ev.BindingAck) -> None:
         """Answer a registration; open, refresh or end a binding interval."""
@@ -333,6 +347,8 @@ class BindingsAnalyzer(Analyzer):
             if node.tried_home_agent == peer:
                 node.tried_home_agent = None
         if not accepted:
+            if _silent_deregistration(pending, hoa):
+                self._reopen(hoa, state, pending.first_ts, e.ts)
             return
         current = state.current
         if current is not None:
@@ -649,6 +665,19 @@ class BindingsAnalyzer(Analyzer):
             state.closed.append((order, binding))
         else:
             state.closed = [(order, binding)]
+
+    def _reopen(self, hoa: IPv6Address, state: _Peer, bu_ts: float, now: float) -> None:
+        """A rejecting BA answered the deregistration without A sent at
+        ``bu_ts``: the binding that BU ended is in force again (or ran out)."""
+        if state.current is not None or not state.closed:
+            return
+        order, b = state.closed[-1]
+        if b.ended_by != "deregistration" or b.end_ts != bu_ts:
+            return
+        state.closed.pop()
+        state.current = _Open(b.care_of, b.start_ts, b.start_frame, b.seq, b.requested_lifetime_s,
+                              b.granted_lifetime_s, b.kind, order, hoa)
+        self._expire(hoa, state.peer, state, now)
 
     def _expire(self, hoa: IPv6Address, peer: IPv6Address, state: _Peer, now: float) -> None:
         current = state.current

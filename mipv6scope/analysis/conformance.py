@@ -315,7 +315,7 @@ class ConformanceAnalyzer(DataAnalyzer):
             if e.status >= 128:
                 self.add("ba_status_failure", hoa, e.ts, (e.frame,),
                          f"BA from {peer}: status {e.status} {e.status_name}")
-            self.add("ba_without_matching_bu", hoa, e.ts, (e.frame,), self._unmatched(e, hoa, peer))
+            self._unmatched(e, hoa, peer)
             return
         state = self._peer(hoa, peer)
         attempt = state.attempts.get(answered.order)
@@ -364,22 +364,26 @@ class ConformanceAnalyzer(DataAnalyzer):
                      f"correspondent {peer} grants {e.lifetime_s} s > MAX_RR_BINDING_LIFETIME "
                      f"{self.settings.MAX_RR_BINDING_LIFETIME:g} s")
 
-    def _unmatched(self, e: ev.BindingAck, hoa: IPv6Address, peer: IPv6Address) -> str:
-        """What a BA no pending BU waits for answers: a BU of the attempt a BA
-        already answered (a home agent answers every BU with the A flag, RFC
-        6275 10.3.1: a retransmission's, or the same BU's again), else none seen.
-        The attempt is the latest answered registration to ``peer`` the bindings
-        analyzer holds."""
+    def _unmatched(self, e: ev.BindingAck, hoa: IPv6Address, peer: IPv6Address) -> None:
+        """A BA no pending BU waits for. When it answers a BU of the latest
+        registration to ``peer`` a BA already answered, it is
+        ``ba_for_answered_registration`` (info): RFC 6275 9.5.4, "If the
+        Acknowledge (A) bit set is set in the Binding Update, a Binding
+        Acknowledgement MUST be sent", so a home agent answers a retransmission
+        too (10.3.1), or the same BU's answer came twice. Otherwise it answers
+        no BU seen: ``ba_without_matching_bu``."""
         head = f"BA seq {e.seq} status {e.status} from {peer}"
         node = self.bindings.nodes.get(hoa)
         answered = next((r for r in reversed(node.registrations)
                          if r.peer == peer and r.ba_frame is not None), None) if node is not None else None
         frames = [] if answered is None else [f for seq, f in zip(answered.bu_seqs, answered.bu_frames,
                                                                    strict=True) if seq == e.seq]
-        if not frames:
-            return f"{head} answers no BU seen"
-        return (f"{head} answers BU seq {e.seq} (frame {frames[-1]}), of a registration the BA "
-                f"in frame {answered.ba_frame} answered already")
+        if answered is None or not frames:
+            self.add("ba_without_matching_bu", hoa, e.ts, (e.frame,), f"{head} answers no BU seen")
+            return
+        self.add("ba_for_answered_registration", hoa, e.ts, (e.frame,),
+                 f"{head} answers BU seq {e.seq} (frame {frames[-1]}), of a registration the BA "
+                 f"in frame {answered.ba_frame} answered already")
 
     def on_binding_error(self, e: ev.BindingError) -> None:
         """A Binding Error is a finding; status 1 (no binding) ends the

@@ -49,6 +49,12 @@ numbers and whichever home agent they went to:
   the new care-of address after the accepting BA (returning home: the first
   plain packet to the home address).
 
+A registration with another home agent is a handoff only when its care-of
+address is a new one: the node moved (RFC 6275 11.5.1, "The primary goal of
+movement detection is to detect L3 handovers"; a new link, a new care-of
+address). Registering the care-of address the node is at with a second home
+agent is no movement: no handoff, nothing lost to an old address.
+
 Returning home is the home registration with care-of address = home address
 (RFC 6275 11.5.4; seed 3.2.5: "a lifetime of zero and a care-of address
 (source address) equal to the mobile node's home address"). A lifetime-0 BU

@@ -31,7 +31,15 @@ of the packet that caused it):
   ``deregistration`` (the correspondent accepted a BU with lifetime 0 or
   care-of = home address, or granted lifetime 0: it deletes its Binding Cache
   entry, RFC 6275 6.1.7, 9.5.1; so a pair with no binding before never
-  becomes ``ro_active`` by it).
+  becomes ``ro_active`` by it). A deregistration BU without the A flag is
+  ``fallback`` ``deregistration`` at the BU itself, whatever the state: RFC
+  6275 9.5.4, "If the node accepts the Binding Update, the Binding
+  Acknowledgement SHOULD NOT be sent", while a rejection for an expired
+  nonce index, a sequence number out of window or insufficient resources
+  MUST be answered. A rejecting BA answering it (status >= 128, before any
+  other transition of the pair) withdraws that fallback: the transition and
+  the end of the active interval are taken back, as if the BU had not been
+  sent (the correspondent kept its entry).
 
 A new round while RO is active (refreshing tokens) and a refresh BU/BA do not
 change the state. Only pairs with some return routability, correspondent
@@ -92,6 +100,17 @@ class _Round:
     done: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Before:
+    """A pair's state before a transition that a later BA may take back."""
+
+    state: str | None
+    transitions: int
+    intervals: int
+    active_start: float | None
+    expiry: float | None
+
+
 @dataclass(slots=True)
 class PairState:
     """Route optimisation state of one (home address, correspondent) pair."""
@@ -115,6 +134,7 @@ class PairState:
     cookie_mismatches: list[int] = field(default_factory=list)
     tunnel_home_agent: IPv6Address | None = None  # of the last tunnelled packet
     deregistering: bool = False  # the last correspondent BU asked to delete the binding
+    withdrawable: _Before | None = None  # the pair before a deregistration BU without A ended RO
 
     def go(self, state: str, ts: float, frame: int, reason: str | None = None) -> None:
         """Record a transition to ``state``; open or close the active interval."""
@@ -434,7 +454,13 @@ class RouteOptAnalyzer(DataAnalyzer):
             pair.nonce_mismatches.append(event.frame)
         pair.care_of = event.care_of
         pair.deregistering = event.lifetime_s == 0 or event.care_of == hoa
-        if pair.state != RO_ACTIVE and pair.state != BU_SENT:
+        pair.withdrawable = None
+        if pair.deregistering and "A" not in event.flags:
+            # accepted unless a rejecting BA answers it (RFC 6275 9.5.4): RO ends here
+            pair.withdrawable = _Before(pair.state, len(pair.transitions), len(pair.intervals),
+                                        pair.active_start, pair.expiry)
+            pair.go(FALLBACK, event.ts, event.frame, "deregistration")
+        elif pair.state != RO_ACTIVE and pair.state != BU_SENT:
             pair.go(BU_SENT, event.ts, event.frame)
 
     def on_binding_ack(self, event: ev.BindingAck) -> None:
@@ -442,8 +468,15 @@ class RouteOptAnalyzer(DataAnalyzer):
         -> fallback, a deregistration accepted -> fallback (RFC 6275 9.5.1: the
         correspondent deletes its Binding Cache entry)."""
         self._tick(event.ts, event.frame)
-        pair = self.pairs.get((event.home_address, event.src))
-        if pair is None or pair.state not in (BU_SENT, RO_ACTIVE):
+        key = (event.home_address, event.src)
+        pair = self.pairs.get(key)
+        if pair is None:
+            return
+        before, pair.withdrawable = pair.withdrawable, None
+        if before is not None and event.status >= 128 and len(pair.transitions) == before.transitions + 1:
+            self._withdraw(key, pair, before)
+            return
+        if pair.state not in (BU_SENT, RO_ACTIVE):
             return
         if event.status >= 128:
             if pair.state == BU_SENT:
@@ -456,6 +489,15 @@ class RouteOptAnalyzer(DataAnalyzer):
             pair.go(RO_ACTIVE, event.ts, event.frame)
         pair.expiry = event.ts + event.lifetime_s
         heapq.heappush(self._expiries, (pair.expiry, (event.home_address, event.src)))
+
+    def _withdraw(self, key: Pair, pair: PairState, before: _Before) -> None:
+        """A rejecting BA answered the deregistration without A that ended RO:
+        the pair is as it was before that BU (the correspondent kept its entry)."""
+        del pair.transitions[before.transitions:]
+        del pair.intervals[before.intervals:]
+        pair.state, pair.active_start, pair.expiry = before.state, before.active_start, before.expiry
+        if pair.expiry is not None:
+            heapq.heappush(self._expiries, (pair.expiry, key))  # its entry may have been dropped meanwhile
 
     def on_binding_error(self, event: ev.BindingError) -> None:
         """BE status 1 from the correspondent for that home address: fallback."""

@@ -22,6 +22,9 @@ _ANALYSIS_KINDS = [
                 "a Binding Update with the A flag set was never answered by a Binding Acknowledgement"),
     FindingKind("ba_without_matching_bu", "warning", "RFC 6275 11.7.3",
                 "a Binding Acknowledgement answers no Binding Update seen (peer, home address or sequence)"),
+    FindingKind("ba_for_answered_registration", "info", "RFC 6275 9.5.4, 10.3.1",
+                "a Binding Acknowledgement answers a Binding Update of a registration another BA answered "
+                "already (the answer to a retransmission, or a duplicate)"),
     FindingKind("ba_status_failure", "warning", "RFC 6275 6.1.8",
                 "a Binding Acknowledgement rejected the registration (status 128 or above)"),
     FindingKind("bu_sequence_not_increasing", "warning", "RFC 6275 9.5.1",
