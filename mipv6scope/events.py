@@ -155,6 +155,16 @@ class NeighborSolicitation(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class RouterSolicitation(Event):
+    """RS: source and destination; ``plain`` as for an NA. The unspecified
+    source is a host with no address yet (RFC 4861 6.3.7)."""
+
+    src: IPv6Address
+    dst: IPv6Address
+    plain: bool
+
+
+@dataclass(frozen=True, slots=True)
 class IcmpMobility(Event):
     """ICMPv6 144-147 (DHAAD request/reply, MPS/MPA): type, identifier,
     addresses, the home agents a reply lists and the prefixes an MPA carries."""

@@ -32,12 +32,12 @@ NH_MH_DRAFT = 62
 NH_MH = 135
 MH_PROTOCOLS = frozenset((NH_MH, NH_MH_DRAFT))
 
+ICMP_RS = 133
 ICMP_RA = 134
+ICMP_NS = 135
 ICMP_NA = 136
 ICMP_MOBILITY = frozenset((144, 145, 146, 147))
-# Neighbor Discovery that is neither data nor mobility: no event.
-ICMP_NS = 135
-ICMP_ND_OTHER = frozenset((133, 137))
+ICMP_ND_OTHER = frozenset((137,))  # Redirect: neither data nor mobility, no event
 
 OPT_BINDING_REFRESH_ADVICE = 2
 OPT_ALTERNATE_COA = 3
@@ -182,6 +182,9 @@ def _icmp_event(decoded: DecodedFrame, file: int) -> ev.Event | None:
             _prefixes(prefixes),
             _ips(p["prefix"] for p in prefixes if "R" in (p.get("flags") or ())),
             _src_mac(icmp))
+    if itype == ICMP_RS:
+        return ev.RouterSolicitation(decoded.ts, decoded.number, file, hdr.upper_src, hdr.upper_dst,
+                                     len(decoded.ip6) == 1 and decoded.hao is None)
     if itype in (ICMP_NA, ICMP_NS):
         target = _ip(icmp["target"]) if icmp.get("target") is not None else None
         if target is None:

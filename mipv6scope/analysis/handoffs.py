@@ -10,7 +10,8 @@ registration is a boot (or, when the capture starts mid-binding, a refresh).
 The evidence is either
 
 * a packet whose outermost source is the home address (data, or a Neighbor
-  Advertisement or Solicitation the node sent), seen before the BU and before any packet
+  Advertisement, Neighbor Solicitation or Router Solicitation the node
+  sent), seen before the BU and before any packet
   reverse-tunnelled from the home address: away from home the node sends
   from its home address only through the tunnel or under a Home Address
   option, both with the care-of address outside (RFC 6275 11.3.1), and what
@@ -269,8 +270,9 @@ class HandoffAnalyzer(DataAnalyzer):
                     if node.reach_without_link:
                         node.reach = None  # a link newly in view may be this node's
 
-    def on_neighbor_advertisement(self, e: ev.NeighborAdvertisement | ev.NeighborSolicitation) -> None:
-        """An NA or NS the node sent is a packet from its source address like
+    def on_neighbor_advertisement(self, e: ev.NeighborAdvertisement | ev.NeighborSolicitation
+                                  | ev.RouterSolicitation) -> None:
+        """An NA, NS or RS the node sent is a packet from its source address like
         any other (``_first_from``): from the home address, it shows the node
         at home (module docstring; RFC 6275 11.3.1: away, the node sends from
         its home address only tunnelled or under a Home Address option).
@@ -282,6 +284,7 @@ class HandoffAnalyzer(DataAnalyzer):
             self._first_from.setdefault(e.src, e.ts)
 
     on_neighbor_solicitation = on_neighbor_advertisement
+    on_router_solicitation = on_neighbor_advertisement
 
     def on_binding_update(self, e: ev.BindingUpdate) -> None:
         """A BU is a sign of life at its care-of address; a home BU from a new

@@ -19,7 +19,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from scapy.layers.inet import UDP
-from scapy.layers.inet6 import HAO, MIP6MH_BA, MIP6MH_BU, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting
+from scapy.layers.inet6 import (
+    HAO,
+    MIP6MH_BA,
+    MIP6MH_BU,
+    ICMPv6ND_RS,
+    IPv6,
+    IPv6ExtHdrDestOpt,
+    IPv6ExtHdrRouting,
+)
 from scapy.layers.l2 import Ether
 from timed_pcap import write_timed
 
@@ -322,8 +330,14 @@ def neighbor_solicitation(src: str, target: str):
     return eth() / IPv6(src=src, dst="ff02::1:ff00:1") / ICMPv6ND_NS(tgt=target)
 
 
-@pytest.mark.parametrize("nd", [neighbor_advertisement(HOA, HOA), neighbor_solicitation(HOA, HA)],
-                         ids=["NA", "NS"])
+def router_solicitation(src: str):
+    """An RS (RFC 4861 4.1; from :: it is a host with no address yet, 6.3.7)."""
+    return eth() / IPv6(src=src, dst="ff02::2") / ICMPv6ND_RS()
+
+
+@pytest.mark.parametrize("nd", [neighbor_advertisement(HOA, HOA), neighbor_solicitation(HOA, HA),
+                                router_solicitation(HOA)],
+                         ids=["NA", "NS", "RS"])
 def test_the_node_doing_neighbor_discovery_at_home_makes_a_leaving_home(tmp_path: Path, nd):
     # an NA or NS from the home address, on the wire at 2.0: only the node itself sends from
     # it outside a tunnel (RFC 6275 11.3.1), so it was at home before its BU from COA1 at 7.0
@@ -335,8 +349,11 @@ def test_the_node_doing_neighbor_discovery_at_home_makes_a_leaving_home(tmp_path
 
 
 @pytest.mark.parametrize("nd", [neighbor_advertisement(HA, HOA), neighbor_advertisement("::", HOA),
-                                neighbor_solicitation("::", HOA)],
-                         ids=["proxy NA of the home agent", "NA from ::", "DAD for the home address"])
+                                neighbor_solicitation("::", HOA), router_solicitation("::"),
+                                eth() / IPv6(src=COA1, dst=HA) / IPv6(src=HOA, dst="ff02::2")
+                                / ICMPv6ND_RS()],
+                         ids=["proxy NA of the home agent", "NA from ::", "DAD for the home address",
+                              "RS from ::", "RS from the home address in a tunnel"])
 def test_neighbor_discovery_for_the_home_address_by_others_makes_no_leaving_home(tmp_path: Path, nd):
     # RFC 6275 10.4.1: the home agent defends the home address with NAs of its own (source:
     # the home agent) and may run DAD for it (source ::, RFC 4862 5.4.2): no sender named
