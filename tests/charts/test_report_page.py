@@ -385,9 +385,9 @@ def test_a_1000_node_fleet_page_is_bounded(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = analyze([capture])
     assert len(report.mobile_nodes) == 1000
-    started = time.perf_counter()
+    started = time.process_time()  # CPU, not wall: a loaded machine must not fail it
     page = report_page(report)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     size = len(page.encode("utf-8"))
     assert size < FLEET_PAGE_MAX_BYTES, size
     assert elapsed < 15, elapsed
