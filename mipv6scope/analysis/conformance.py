@@ -20,7 +20,9 @@ frames it kept (see `analysis.handoffs`).
 
 from __future__ import annotations
 
+import itertools
 from array import array
+from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
@@ -30,7 +32,7 @@ from typing import Any
 
 from .. import events as ev
 from ..report.builder import ReportBuilder
-from ..report.model import Finding
+from ..report.model import Binding, Finding, Registration
 from ..report.registry import kind
 from .base import DataAnalyzer
 from .bindings import CORRESPONDENT, HOME, BindingsAnalyzer
@@ -359,6 +361,11 @@ class ConformanceAnalyzer(DataAnalyzer):
         elif requested is not None and e.lifetime_s < requested:
             self.add("ba_lifetime_reduced", hoa, e.ts, (e.frame,),
                      f"BA from {peer} grants {e.lifetime_s} s of {requested} s asked")
+        if e.refresh_s is not None and e.refresh_s >= e.lifetime_s:
+            # RFC 6275 6.2.4: "The Refresh Interval MUST be set to indicate a smaller time
+            # interval than the Lifetime value of the Binding Acknowledgement."
+            self.add("refresh_advice_not_below_lifetime", hoa, e.ts, (e.frame,),
+                     f"BA from {peer}: Binding Refresh Advice {e.refresh_s} s, lifetime {e.lifetime_s} s")
         if answered.kind == CORRESPONDENT and e.lifetime_s > self.settings.MAX_RR_BINDING_LIFETIME:
             self.add("cn_binding_too_long", hoa, e.ts, (e.frame,),
                      f"correspondent {peer} grants {e.lifetime_s} s > MAX_RR_BINDING_LIFETIME "
@@ -503,16 +510,54 @@ class ConformanceAnalyzer(DataAnalyzer):
                 code = "dhaad_without_reply" if icmp_type == ICMP_DHAAD_REQUEST else "mps_without_reply"
                 self.add(code, node, ts, (frame,), f"identifier {ident} unanswered")
         for hoa, peer, b in self.bindings.expired():
-            # ts: when the lifetime ran out; the frame: the BA that granted it
-            self.add("binding_expired_without_refresh", hoa, b.end_ts,
-                     (b.start_frame,) if b.start_frame is not None else (),
-                     f"{b.kind} binding with {peer} (care-of {b.care_of}) expired "
-                     f"after {b.granted_lifetime_s} s")
+            self._expired(hoa, peer, b)
         self._losses()
         if self.tunnels is not None:
             for ha, coa, hoa, first_ts, packets, frames in self.tunnels.outside_bindings():
                 self.add("tunnel_without_binding", hoa, first_ts, frames,
                          f"{packets} packets tunnelled by {ha} to {coa} outside any binding")
+
+    def _expired(self, hoa: IPv6Address, peer: IPv6Address, b: Binding) -> None:
+        """A binding whose lifetime ran out (counted from its BA): dated when it
+        ran out, on the frame of the BA that granted it.
+
+        RFC 6275 6.1.7: the Lifetime is "the number of time units remaining
+        before the binding MUST be considered expired", so a BA at or after
+        that instant opens a new binding (the bindings analyzer's "expiry").
+        But when a BU to the same peer went out before it and that attempt
+        was accepted, the binding was not left "without refresh": the peer
+        updates its entry when it processes the BU, before its BA (10.3.1,
+        paraphrase), at a moment the wire does not show. That is the info
+        ``binding_refreshed_at_expiry``; otherwise ``binding_expired_without_refresh``."""
+        end = b.end_ts
+        frames = (b.start_frame,) if b.start_frame is not None else ()
+        refresh = self._refresh_across(hoa, peer, end) if end is not None else None
+        if refresh is None:
+            self.add("binding_expired_without_refresh", hoa, end, frames,
+                     f"{b.kind} binding with {peer} (care-of {b.care_of}) expired "
+                     f"after {b.granted_lifetime_s} s")
+            return
+        self.add("binding_refreshed_at_expiry", hoa, end, (*frames, *refresh.bu_frames[:1],
+                                                           *((refresh.ba_frame,) if refresh.ba_frame else ())),
+                 f"{b.kind} binding with {peer} (care-of {b.care_of}) ran out {b.granted_lifetime_s} s "
+                 f"after its BA; the refresh BU sent {end - refresh.first_bu_ts:.3f} s before was "
+                 f"acknowledged {(refresh.ba_ts or end) - end:.3f} s after")
+
+    def _refresh_across(self, hoa: IPv6Address, peer: IPv6Address, end: float) -> Registration | None:
+        """The accepted registration with ``peer`` whose first BU went out before
+        ``end`` and whose BA came at or after it, if any: the node's first
+        registration with ``peer`` answered at or after ``end`` (registrations
+        are kept in answer order)."""
+        node = self.bindings.nodes.get(hoa)
+        if node is None:
+            return None
+        registrations = node.registrations
+        i = bisect_left(registrations, end, key=lambda r: r.ba_ts)
+        for r in itertools.islice(registrations, i, None):
+            if r.peer == peer:
+                accepted = r.status is not None and r.status < 128
+                return r if accepted and r.first_bu_ts < end else None
+        return None
 
     def _losses(self) -> None:
         """``lost_to_old_care_of`` and ``possibly_lost_to_old_care_of``, one

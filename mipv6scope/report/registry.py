@@ -47,6 +47,11 @@ _ANALYSIS_KINDS = [
                 "a Binding Acknowledgement grants a shorter lifetime than the Binding Update asked"),
     FindingKind("binding_expired_without_refresh", "warning", "RFC 6275 11.7.1",
                 "a binding's lifetime ran out without a refreshing Binding Update"),
+    FindingKind("binding_refreshed_at_expiry", "info", "RFC 6275 6.1.7, 10.3.1",
+                "a refresh Binding Update sent before a binding's lifetime ran out was acknowledged only "
+                "at or after that moment: whether the peer's entry lapsed in between cannot be seen"),
+    FindingKind("refresh_advice_not_below_lifetime", "warning", "RFC 6275 6.2.4",
+                "a Binding Acknowledgement's Binding Refresh Advice is not shorter than the lifetime it grants"),
     FindingKind("brr_unanswered", "warning", "RFC 6275 11.7.4",
                 "a Binding Refresh Request was not followed by a Binding Update to its sender"),
     FindingKind("binding_error_received", "warning", "RFC 6275 9.3.3",

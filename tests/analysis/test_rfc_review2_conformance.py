@@ -1,0 +1,155 @@
+"""Conformance, tunnel and route-optimisation rules review 2 found wrong, on
+captures written with Scapy inside each test. Each expected answer was worked
+out by hand from RFC 6275 (the sentence quoted, or paraphrased where no copy
+of the text was at hand) before the fix; every test failed on the code before
+it (main at 276ebd9). Every capture is analysed by both engines, which must
+give the same report.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv6Address
+from pathlib import Path
+
+from scapy.layers.inet6 import (
+    HAO,
+    MIP6MH_BA,
+    MIP6MH_BU,
+    ICMPv6EchoReply,
+    ICMPv6EchoRequest,
+    IPv6,
+    IPv6ExtHdrDestOpt,
+    IPv6ExtHdrRouting,
+    MIP6OptBRAdvice,
+)
+from scapy.layers.l2 import Ether
+from scapy.packet import Packet
+from timed_pcap import write_timed
+
+from mipv6scope.analysis.engine import analyze
+from mipv6scope.report.json_text import json_chunks
+from mipv6scope.report.model import Finding, Report
+
+A = IPv6Address
+HA, HOA, CN = "2001:db8:1::1", "2001:db8:1::100", "2001:db8:9::9"
+COA1, COA2 = "2001:db8:a::100", "2001:db8:b::100"
+T0 = 1000.0
+
+
+def eth() -> Ether:
+    return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+
+
+def bu(seq: int, coa: str = COA1, dst: str = HA, units: int = 100, flags: str = "AH",
+       options: list[Packet] | None = None) -> Packet:
+    """A BU from ``coa`` with a Home Address option (none from the home address); lifetime in 4 s units."""
+    mh = MIP6MH_BU(seq=seq, flags=flags, mhtime=units, options=options or [])
+    if coa == HOA:
+        return eth() / IPv6(src=HOA, dst=dst) / mh
+    return eth() / IPv6(src=coa, dst=dst) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)]) / mh
+
+
+def ba(seq: int, coa: str = COA1, src: str = HA, units: int = 25,
+       options: list[Packet] | None = None) -> Packet:
+    """An accepting BA to ``coa`` (with a type 2 routing header unless it is the home address)."""
+    mh = MIP6MH_BA(seq=seq, status=0, mhtime=units, options=options or [])
+    if coa == HOA:
+        return eth() / IPv6(src=src, dst=HOA) / mh
+    return eth() / IPv6(src=src, dst=coa) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1) / mh
+
+
+def down(coa: str = COA1, n: int = 0) -> Packet:
+    """CN -> HoA, tunnelled by the home agent to ``coa``."""
+    return eth() / IPv6(src=HA, dst=coa) / IPv6(src=CN, dst=HOA) / ICMPv6EchoRequest(seq=n)
+
+
+def up(coa: str = COA1, n: int = 0) -> Packet:
+    """HoA -> CN, reverse-tunnelled by the node from ``coa`` to the home agent."""
+    return eth() / IPv6(src=coa, dst=HA) / IPv6(src=HOA, dst=CN) / ICMPv6EchoReply(seq=n)
+
+
+def report(tmp_path: Path, timed: list[tuple[float, Packet]], vantage: str = "auto") -> Report:
+    """The report of the capture ``timed`` (offsets from T0), the same from both engines."""
+    path = write_timed(tmp_path / "c.pcap", timed, T0)
+    columnar = analyze([path], vantage=vantage, engine="columnar")
+    reference = analyze([path], vantage=vantage, engine="reference")
+    assert "".join(json_chunks(columnar)) == "".join(json_chunks(reference))
+    return columnar
+
+
+def findings(rep: Report, code: str) -> list[Finding]:
+    return [f for f in rep.findings if f.code == code]
+
+
+# -- item 7: a refresh sent before the expiry, acknowledged at or after it -------------------------
+
+def refresh_at(ba_offset: float) -> list[tuple[float, Packet]]:
+    """BA at 0.05 grants 25 units = 100 s (expiry 100.05); the refresh BU goes out at 100.0,
+    its BA at ``ba_offset``."""
+    return [(0.0, bu(10)), (0.05, ba(10)), (50.0, down()),
+            (100.0, bu(11)), (ba_offset, ba(11)), (101.0, down(n=1))]
+
+
+def test_refresh_acknowledged_exactly_at_expiry_is_not_without_refresh(tmp_path: Path):
+    """RFC 6275 6.1.7, Lifetime: "The number of time units remaining before the
+    binding MUST be considered expired." Counted from the BA (1000.05), 100 s
+    run out at 1100.05: at that instant the binding is expired, so the BA of
+    the refresh at exactly 1100.05 opens a new binding (bindings: "expiry" at
+    1100.05, then a binding from 1100.05). But the refresh BU went out at
+    1100.0, before the expiry, and was accepted; the home agent updates its
+    entry when it processes the BU, before sending the BA (10.3.1,
+    paraphrase), at a time the wire does not show. So the binding was not left
+    "without refresh": no binding_expired_without_refresh warning, one info
+    binding_refreshed_at_expiry on the granting BA (2), the refresh BU (4) and
+    its BA (5), dated at the expiry."""
+    rep = report(tmp_path, refresh_at(100.05))
+    [node] = rep.mobile_nodes
+    assert [(b.start_ts, b.end_ts, b.ended_by) for b in node.bindings] == [
+        (T0 + 0.05, T0 + 100.05, "expiry"), (T0 + 100.05, None, "capture_end")]
+    assert findings(rep, "binding_expired_without_refresh") == []
+    [info] = findings(rep, "binding_refreshed_at_expiry")
+    assert (info.severity, info.frames, info.ts) == ("info", (2, 4, 5), T0 + 100.05)
+
+
+def test_refresh_acknowledged_after_expiry_is_not_without_refresh(tmp_path: Path):
+    """The same with the refresh BA 10 ms after the expiry (1100.06): the
+    binding counted from its BA ran out at 1100.05 (6.1.7), the new one starts
+    at 1100.06; the refresh BU still went out 50 ms before the expiry, so the
+    info, not the warning."""
+    rep = report(tmp_path, refresh_at(100.06))
+    [node] = rep.mobile_nodes
+    assert [(b.start_ts, b.end_ts, b.ended_by) for b in node.bindings] == [
+        (T0 + 0.05, T0 + 100.05, "expiry"), (T0 + 100.06, None, "capture_end")]
+    assert findings(rep, "binding_expired_without_refresh") == []
+    [info] = findings(rep, "binding_refreshed_at_expiry")
+    assert info.frames == (2, 4, 5) and "0.010 s after" in info.message
+
+
+def test_refresh_sent_after_expiry_is_without_refresh(tmp_path: Path):
+    """Control: the refresh BU goes out at 1100.1, after the expiry at 1100.05:
+    the binding ran out with no refresh sent in time (6.1.7), the warning stays."""
+    timed = refresh_at(100.15)
+    timed[3] = (100.1, bu(11))
+    rep = report(tmp_path, timed)
+    [warning] = findings(rep, "binding_expired_without_refresh")
+    assert warning.frames == (2,) and warning.ts == T0 + 100.05
+    assert findings(rep, "binding_refreshed_at_expiry") == []
+
+
+# -- item 10: a Binding Refresh Advice not shorter than the lifetime -------------------------------
+
+def test_refresh_advice_at_or_above_the_lifetime(tmp_path: Path):
+    """RFC 6275 6.2.4: "The Refresh Interval MUST be set to indicate a smaller
+    time interval than the Lifetime value of the Binding Acknowledgement."
+    The first BA grants 25 units = 100 s with a Refresh Advice of 30 units =
+    120 s: a finding on that BA (frame 2). The second grants 100 s with an
+    advice of 25 units = 100 s, not smaller either (frame 4). The third, an
+    advice of 20 units = 80 s, is right."""
+    rep = report(tmp_path, [
+        (0.0, bu(10)), (0.05, ba(10, options=[MIP6OptBRAdvice(rinter=30)])),
+        (50.0, bu(11)), (50.05, ba(11, options=[MIP6OptBRAdvice(rinter=25)])),
+        (90.0, bu(12)), (90.05, ba(12, options=[MIP6OptBRAdvice(rinter=20)])),
+    ])
+    [f] = findings(rep, "refresh_advice_not_below_lifetime")
+    assert (f.severity, f.frames, f.ts, f.rfc) == ("warning", (2, 4), T0 + 0.05, "RFC 6275 6.2.4")
+    assert "120 s, lifetime 100 s" in f.message
