@@ -125,6 +125,9 @@ class ConformanceAnalyzer(DataAnalyzer):
         self.handoffs = handoffs
         self.tunnels = tunnels
         self.require_ipsec = require_ipsec
+        if tunnels is not None and handoffs is not None and getattr(tunnels, "vantage", False) is None:
+            # the tunnel analyzer judges packets in flight by the capture's vantage (`tunnels`)
+            tunnels.vantage = lambda: handoffs.capture_vantage()[0]
         self.groups: dict[tuple[str, IPv6Address | None], _Group] = {}
         self._peers: dict[tuple[IPv6Address, IPv6Address], _PeerState] = {}
         self._order = 0
@@ -513,9 +516,10 @@ class ConformanceAnalyzer(DataAnalyzer):
             self._expired(hoa, peer, b)
         self._losses()
         if self.tunnels is not None:
-            for ha, coa, hoa, first_ts, packets, frames in self.tunnels.outside_bindings():
+            for ha, coa, hoa, first_ts, packets, frames, reverse in self.tunnels.outside_bindings():
+                way = f"between {ha} and" if reverse else f"by {ha} to"
                 self.add("tunnel_without_binding", hoa, first_ts, frames,
-                         f"{packets} packets tunnelled by {ha} to {coa} outside any binding")
+                         f"{packets} packets tunnelled {way} {coa} outside any binding")
 
     def _expired(self, hoa: IPv6Address, peer: IPv6Address, b: Binding) -> None:
         """A binding whose lifetime ran out (counted from its BA): dated when it

@@ -58,7 +58,8 @@ _ANALYSIS_KINDS = [
                 "a Binding Error was sent to the mobile node (status names the reason)"),
     # tunnels and handoffs
     FindingKind("tunnel_without_binding", "error", "RFC 6275 10.4.1",
-                "the home agent tunnelled packets to a care-of address with no valid binding"),
+                "the home agent tunnelled packets to a care-of address with no valid binding, "
+                "or packets were reverse-tunnelled to it from one (10.4.5)"),
     FindingKind("lost_to_old_care_of", "warning", "RFC 6275 11.5.1",
                 "the home agent tunnelled packets to a care-of address the node had already left"),
     FindingKind("possibly_lost_to_old_care_of", "info", "RFC 6275 11.5.1",

@@ -153,3 +153,66 @@ def test_refresh_advice_at_or_above_the_lifetime(tmp_path: Path):
     [f] = findings(rep, "refresh_advice_not_below_lifetime")
     assert (f.severity, f.frames, f.ts, f.rfc) == ("warning", (2, 4), T0 + 0.05, "RFC 6275 6.2.4")
     assert "120 s, lifetime 100 s" in f.message
+
+
+# -- items 9 and 3: packets outside the binding, both ways, and in flight at a tap -----------------
+
+def outside(rep: Report) -> dict[str, tuple[int, ...]]:
+    """Each tunnel's outside-binding frames, by care-of address."""
+    return {str(t.care_of): t.outside_binding.frames for t in rep.tunnels}
+
+
+def test_reverse_tunnelled_packets_after_the_binding_are_outside(tmp_path: Path):
+    """RFC 6275 10.4.5 (paraphrase): the home agent accepts a reverse-tunnelled
+    packet only from the registered care-of address of the inner source's home
+    address. The node deregisters from its care-of address (BU lifetime 0 from
+    COA1, frame 5; BA to COA1, frame 6, 9.5.1: the entry is deleted) and stays
+    there: the home agent's packet to COA1 (frame 7) and the node's packet from
+    COA1 (frame 8), a second later, are both outside any binding. The BA went
+    down the same path as both, so this holds at every vantage (the inferred
+    one here is "tap"): one tunnel_without_binding on frames 7 and 8."""
+    rep = report(tmp_path, [
+        (0.0, bu(10)), (0.05, ba(10)), (1.0, down()), (1.1, up()),
+        (50.0, bu(11, units=0)), (50.05, ba(11, units=0)),
+        (51.0, down(n=5)), (51.1, up(n=5)),
+    ])
+    assert outside(rep) == {COA1: (7, 8)}
+    [f] = findings(rep, "tunnel_without_binding")
+    assert f.frames == (7, 8) and f.ts == T0 + 51.0 and f"between {HA} and {COA1}" in f.message
+
+
+def moved_with_old_path_after_the_ba() -> list[tuple[float, Packet]]:
+    """COA1 bound; the move to COA2 (BU frame 5, BA frame 6 at 20.05); then the
+    old path: the home agent to COA1 100 ms after the BA (7), the node from
+    COA1 150 ms after (8), new path data (9), and the home agent to COA1 again
+    1.45 s after the BA (10)."""
+    return [(0.0, bu(10)), (0.05, ba(10)), (1.0, down()), (1.01, up()),
+            (20.0, bu(11, COA2)), (20.05, ba(11, COA2)),
+            (20.15, down(n=1)), (20.2, up(n=1)), (20.3, down(COA2, n=2)), (21.5, down(n=3))]
+
+
+def test_old_path_packets_in_flight_at_a_tap_are_not_outside(tmp_path: Path):
+    """The home agent updates its Binding Cache entry, then sends the BA (10.3.1,
+    paraphrase), and tunnels to the care-of address of its entry (10.4.1): a
+    packet it sent to COA1 after the BA is outside the binding. But a probe
+    between it and the node (vantage "tap") sees the BA on the path to COA2 and
+    a packet on the path to COA1 with the two paths' delays: the packet may
+    have left before the BA, so frames 7 and 8 (100 and 150 ms after the BA)
+    prove nothing there. The protocol expects a round trip within
+    INITIAL_BINDACK_TIMEOUT, 1 s (11.8: the node retransmits after it), so frame
+    10, 1.45 s after, is outside at every vantage: the error on frame 10 only."""
+    rep = report(tmp_path, moved_with_old_path_after_the_ba(), vantage="tap")
+    assert outside(rep) == {COA1: (10,), COA2: ()}
+    [f] = findings(rep, "tunnel_without_binding")
+    assert (f.frames, f.ts) == ((10,), T0 + 21.5)
+
+
+def test_old_path_packets_after_the_ba_at_the_home_agent_are_outside(tmp_path: Path):
+    """At the home agent's own vantage ("ha") the timestamps are its own: the
+    packet it tunnelled to COA1 after sending the BA (frame 7) and the one it
+    received from COA1 after it (frame 8, 10.4.5) are outside the binding, as is
+    frame 10."""
+    rep = report(tmp_path, moved_with_old_path_after_the_ba(), vantage="ha")
+    assert outside(rep) == {COA1: (7, 8, 10), COA2: ()}
+    [f] = findings(rep, "tunnel_without_binding")
+    assert (f.frames, f.ts) == ((7, 8, 10), T0 + 20.15)
