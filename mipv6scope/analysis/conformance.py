@@ -298,6 +298,8 @@ class ConformanceAnalyzer(DataAnalyzer):
                 continue
             seen = self._nonces.get((address, peer, home))
             if seen is None:
+                if not home:
+                    self._careof_index_elsewhere(hoa, peer, index, e)
                 continue  # no Home/Care-of Test seen: nothing to compare with
             label = "home" if home else "care-of"
             received = seen.get(index)
@@ -309,6 +311,22 @@ class ConformanceAnalyzer(DataAnalyzer):
                 self.add("keygen_token_too_old", hoa, e.ts, (e.frame,),
                          f"BU to {peer}: {label} keygen token {e.ts - received:.1f} s old "
                          f"> MAX_TOKEN_LIFETIME {s.MAX_TOKEN_LIFETIME:g} s")
+
+    def _careof_index_elsewhere(self, hoa: IPv6Address, peer: IPv6Address, index: int,
+                                e: ev.BindingUpdate) -> None:
+        """A correspondent BU from a care-of address no Care-of Test went to,
+        with the nonce index of one that went to another care-of address of the
+        node: RFC 6275 5.2.5, "Care-of keygen token := First (64, HMAC_SHA1
+        (Kcn, (care-of address | nonce | 1)))", so that token authorises a BU
+        from that address only; after a move the node needs a new Care-of Test
+        (11.7.2, paraphrase)."""
+        for other in self.bindings.care_of_addresses(hoa):
+            seen = self._nonces.get((other, peer, False))
+            if other != e.care_of and seen is not None and index in seen:
+                self.add("nonce_index_mismatch", hoa, e.ts, (e.frame,),
+                         f"BU to {peer} from {e.care_of}: care-of nonce index {index} was given "
+                         f"to {other}, not to the BU's care-of address")
+                return
 
     # -- Binding Acknowledgements, errors, refresh requests -----------------------------
 

@@ -73,7 +73,8 @@ _ANALYSIS_KINDS = [
     FindingKind("rr_cookie_mismatch", "error", "RFC 6275 11.6.2",
                 "a Home Test or Care-of Test carries a cookie no matching Test Init sent"),
     FindingKind("nonce_index_mismatch", "error", "RFC 6275 11.7.2",
-                "a Binding Update to a correspondent carries nonce indices no Home/Care-of Test gave"),
+                "a Binding Update to a correspondent carries nonce indices no Home/Care-of Test gave "
+                "(a care-of index: to its care-of address)"),
     FindingKind("keygen_token_too_old", "warning", "RFC 6275 5.2.7",
                 "a Binding Update used a keygen token received more than MAX_TOKEN_LIFETIME earlier"),
     # security, returning home, discovery

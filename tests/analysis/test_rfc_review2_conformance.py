@@ -20,7 +20,13 @@ from scapy.layers.inet6 import (
     IPv6,
     IPv6ExtHdrDestOpt,
     IPv6ExtHdrRouting,
+    MIP6MH_CoT,
+    MIP6MH_CoTI,
+    MIP6MH_HoT,
+    MIP6MH_HoTI,
+    MIP6OptBindingAuthData,
     MIP6OptBRAdvice,
+    MIP6OptNonceIndices,
 )
 from scapy.layers.l2 import Ether
 from scapy.packet import Packet
@@ -216,3 +222,53 @@ def test_old_path_packets_after_the_ba_at_the_home_agent_are_outside(tmp_path: P
     assert outside(rep) == {COA1: (7, 8, 10), COA2: ()}
     [f] = findings(rep, "tunnel_without_binding")
     assert (f.frames, f.ts) == ((7, 8, 10), T0 + 20.15)
+
+
+# -- item 4: the care-of keygen token of the old care-of address after a move ---------------------
+
+def rr_round(start: float, coa: str = COA1, home: bool = True) -> list[tuple[float, Packet]]:
+    """A return routability round with ``CN`` from ``coa`` (HoTI/HoT through the
+    tunnel, when ``home``): cookies H/C, nonce index 1 both."""
+    out = [(start + 0.001, eth() / IPv6(src=coa, dst=CN) / MIP6MH_CoTI(cookie=b"C" * 8)),
+           (start + 0.05, eth() / IPv6(src=CN, dst=coa) / MIP6MH_CoT(index=1, cookie=b"C" * 8, token=b"c" * 8))]
+    if home:
+        out += [(start, eth() / IPv6(src=coa, dst=HA) / IPv6(src=HOA, dst=CN) / MIP6MH_HoTI(cookie=b"H" * 8)),
+                (start + 0.06, eth() / IPv6(src=HA, dst=coa) / IPv6(src=CN, dst=HOA)
+                 / MIP6MH_HoT(index=1, cookie=b"H" * 8, token=b"h" * 8))]
+    return sorted(out, key=lambda x: x[0])
+
+
+def cn_bu(seq: int, coa: str = COA1, units: int = 12) -> Packet:
+    """A correspondent BU (A only) from ``coa`` with nonce indices 1 and 1."""
+    return bu(seq, coa, CN, units, "A", [MIP6OptNonceIndices(olen=4, hni=1, coni=1),
+                                         MIP6OptBindingAuthData(olen=12, authenticator=0x1234)])
+
+
+def test_old_care_of_keygen_token_after_a_move(tmp_path: Path):
+    """RFC 6275 5.2.5: "Care-of keygen token := First (64, HMAC_SHA1 (Kcn,
+    (care-of address | nonce | 1)))": the token is bound to the care-of address
+    the Care-of Test went to. After a move the node needs a new care-of keygen
+    token (11.7.2, 5.2.7, paraphrase; the home keygen token may be reused while
+    fresh). The only CoT (index 1) went to COA1; after the home move to COA2
+    the node sends the correspondent a BU from COA2 with care-of nonce index 1
+    (frame 13) and no CoTI/CoT from COA2: nonce_index_mismatch on frame 13,
+    naming COA1. The BU from COA1 (frame 8) was right."""
+    timed = [(0.0, bu(10)), (0.05, ba(10)), (1.0, down()), *rr_round(2.0),
+             (2.1, cn_bu(1)), (2.15, ba(1, COA1, CN, units=12)),
+             (20.0, bu(11, COA2)), (20.05, ba(11, COA2)), (21.0, down(COA2)),
+             (22.1, cn_bu(2, COA2)), (22.15, ba(2, COA2, CN, units=12))]
+    rep = report(tmp_path, timed)
+    [f] = findings(rep, "nonce_index_mismatch")
+    assert f.frames == (13,) and f"index 1 was given to {COA1}" in f.message
+
+
+def test_new_care_of_test_after_a_move_is_right(tmp_path: Path):
+    """Control: a care-of-only round from COA2 (CoTI/CoT, index 1 again) before
+    the BU from COA2: the care-of keygen token is COA2's own; no finding."""
+    timed = [(0.0, bu(10)), (0.05, ba(10)), (1.0, down()), *rr_round(2.0),
+             (2.1, cn_bu(1)), (2.15, ba(1, COA1, CN, units=12)),
+             (20.0, bu(11, COA2)), (20.05, ba(11, COA2)), (21.0, down(COA2)),
+             *rr_round(22.0, COA2, home=False),
+             (22.1, cn_bu(2, COA2)), (22.15, ba(2, COA2, CN, units=12))]
+    rep = report(tmp_path, timed)
+    assert findings(rep, "nonce_index_mismatch") == []
