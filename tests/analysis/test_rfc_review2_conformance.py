@@ -272,3 +272,29 @@ def test_new_care_of_test_after_a_move_is_right(tmp_path: Path):
              (22.1, cn_bu(2, COA2)), (22.15, ba(2, COA2, CN, units=12))]
     rep = report(tmp_path, timed)
     assert findings(rep, "nonce_index_mismatch") == []
+
+
+# -- item 6: a full return routability round seen at the correspondent -----------------------------
+
+def test_round_seen_at_the_correspondent_completes_at_the_bu(tmp_path: Path):
+    """At a correspondent's vantage the HoTI and HoT travel between it and the
+    home address (the home agent's tunnel is elsewhere), and no home BU shows
+    which node uses COA1. RFC 6275 5.2.5 (paraphrase): the node sends HoTI and
+    CoTI together and, with both tokens, the BU; 6.1.4: the CoTI carries no home
+    address, but the BU from COA1 names the home address (its Home Address
+    option) and its care-of nonce index is the CoT's. HoTI 0.0, CoTI 0.001, CoT
+    0.05, HoT 0.06, BU 0.1, BA 0.15: rr_started 0.0, rr_done 0.06 (the last
+    reply), bu_sent 0.1, ro_active 0.15, round latency 60 ms."""
+    rep = report(tmp_path, [
+        (0.0, eth() / IPv6(src=HOA, dst=CN) / MIP6MH_HoTI(cookie=b"H" * 8)),
+        (0.001, eth() / IPv6(src=COA1, dst=CN) / MIP6MH_CoTI(cookie=b"C" * 8)),
+        (0.05, eth() / IPv6(src=CN, dst=COA1) / MIP6MH_CoT(index=1, cookie=b"C" * 8, token=b"c" * 8)),
+        (0.06, eth() / IPv6(src=CN, dst=HOA) / MIP6MH_HoT(index=1, cookie=b"H" * 8, token=b"h" * 8)),
+        (0.1, cn_bu(1)), (0.15, ba(1, COA1, CN, units=12)),
+    ])
+    [node] = rep.mobile_nodes
+    [ro] = node.route_optimization
+    assert [(round(t.ts - T0, 3), t.state) for t in ro.transitions] == [
+        (0.0, "rr_started"), (0.06, "rr_done"), (0.1, "bu_sent"), (0.15, "ro_active")]
+    assert ro.rr_latency_ms == 60.0
+    assert findings(rep, "nonce_index_mismatch") == []
