@@ -546,10 +546,10 @@ class ConformanceAnalyzer(DataAnalyzer):
         RFC 6275 6.1.7: the Lifetime is "the number of time units remaining
         before the binding MUST be considered expired", so a BA at or after
         that instant opens a new binding (the bindings analyzer's "expiry").
-        But when a BU to the same peer went out before it and that attempt
-        was accepted, the binding was not left "without refresh": the peer
-        updates its entry when it processes the BU, before its BA (10.3.1,
-        paraphrase), at a moment the wire does not show. That is the info
+        But when the BU that BA answers went out before that instant, the
+        binding was not left "without refresh": the peer updates its entry
+        when it processes the BU, before its BA (10.3.1, paraphrase), at a
+        moment the wire does not show. That is the info
         ``binding_refreshed_at_expiry``; otherwise ``binding_expired_without_refresh``."""
         end = b.end_ts
         frames = (b.start_frame,) if b.start_frame is not None else ()
@@ -559,27 +559,32 @@ class ConformanceAnalyzer(DataAnalyzer):
                      f"{b.kind} binding with {peer} (care-of {b.care_of}) expired "
                      f"after {b.granted_lifetime_s} s")
             return
-        self.add("binding_refreshed_at_expiry", hoa, end, (*frames, *refresh.bu_frames[:1],
-                                                           *((refresh.ba_frame,) if refresh.ba_frame else ())),
+        registration, bu_ts, bu_frame = refresh
+        ba_ts = registration.ba_ts if registration.ba_ts is not None else end
+        self.add("binding_refreshed_at_expiry", hoa, end,
+                 (*frames, bu_frame, *((registration.ba_frame,) if registration.ba_frame else ())),
                  f"{b.kind} binding with {peer} (care-of {b.care_of}) ran out {b.granted_lifetime_s} s "
-                 f"after its BA; the refresh BU sent {end - refresh.first_bu_ts:.3f} s before was "
-                 f"acknowledged {(refresh.ba_ts or end) - end:.3f} s after")
+                 f"after its BA; the refresh BU sent {end - bu_ts:.3f} s before was "
+                 f"acknowledged {ba_ts - end:.3f} s after")
 
-    def _refresh_across(self, hoa: IPv6Address, peer: IPv6Address, end: float) -> Registration | None:
-        """The accepted registration with ``peer`` whose first BU went out before
-        ``end`` and whose BA came at or after it, if any: the node's first
-        registration with ``peer`` answered at or after ``end`` (registrations
-        are kept in answer order)."""
+    def _refresh_across(self, hoa: IPv6Address, peer: IPv6Address,
+                        end: float) -> tuple[Registration, float, int] | None:
+        """(registration, time, frame of the BU its BA answers) of the node's
+        first registration with ``peer`` answered at or after ``end``
+        (registrations are kept in answer order), if it was accepted and that
+        BU went out before ``end``; else None."""
         node = self.bindings.nodes.get(hoa)
         if node is None:
             return None
         registrations = node.registrations
         i = bisect_left(registrations, end, key=lambda r: r.ba_ts)
-        for r in itertools.islice(registrations, i, None):
-            if r.peer == peer:
-                accepted = r.status is not None and r.status < 128
-                return r if accepted and r.first_bu_ts < end else None
-        return None
+        r = next((r for r in itertools.islice(registrations, i, None) if r.peer == peer), None)
+        if r is None or r.status is None or r.status >= 128:
+            return None
+        # the answered BU: the last of the chain with the answered number (the latest if none)
+        k = max((k for k, seq in enumerate(r.bu_seqs) if seq == r.seq), default=len(r.bu_frames) - 1)
+        bu_ts = r.first_bu_ts + sum(r.bu_gaps_ms[:k]) / 1000
+        return (r, bu_ts, r.bu_frames[k]) if bu_ts < end else None
 
     def _losses(self) -> None:
         """``lost_to_old_care_of`` and ``possibly_lost_to_old_care_of``, one

@@ -298,3 +298,16 @@ def test_round_seen_at_the_correspondent_completes_at_the_bu(tmp_path: Path):
         (0.0, "rr_started"), (0.06, "rr_done"), (0.1, "bu_sent"), (0.15, "ro_active")]
     assert ro.rr_latency_ms == 60.0
     assert findings(rep, "nonce_index_mismatch") == []
+
+
+def test_refresh_answered_for_a_retransmission_after_expiry_is_without_refresh(tmp_path: Path):
+    """The refresh BU seq 11 goes out at 1099.0, before the expiry (1100.05), and
+    is lost; its retransmission seq 12 at 1101.0 (11.8), after the expiry, is
+    the one the BA at 1101.05 answers. The home agent processed that BU after
+    the binding had run out (its lifetime counts from no later than its BA,
+    6.1.7, 10.3.1), so the binding did lapse: the warning stays, no info."""
+    rep = report(tmp_path, [(0.0, bu(10)), (0.05, ba(10)), (50.0, down()),
+                            (99.0, bu(11)), (101.0, bu(12)), (101.05, ba(12)), (102.0, down(n=1))])
+    [warning] = findings(rep, "binding_expired_without_refresh")
+    assert warning.frames == (2,) and warning.ts == T0 + 100.05
+    assert findings(rep, "binding_refreshed_at_expiry") == []
