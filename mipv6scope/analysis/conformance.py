@@ -319,7 +319,13 @@ class ConformanceAnalyzer(DataAnalyzer):
         node: RFC 6275 5.2.5, "Care-of keygen token := First (64, HMAC_SHA1
         (Kcn, (care-of address | nonce | 1)))", so that token authorises a BU
         from that address only; after a move the node needs a new Care-of Test
-        (11.7.2, paraphrase)."""
+        (11.7.2, paraphrase). Claimed only when no Care-of Test Init from the
+        BU's care-of address to the correspondent is on the wire either: it
+        takes the BU's own path, so the capture shows the BU's round if there
+        was one (a correspondent gives every care-of address of one period the
+        same nonce index, so a CoT the probe missed would look the same)."""
+        if (e.care_of, peer, False) in self._init_cookies:
+            return
         for other in self.bindings.care_of_addresses(hoa):
             seen = self._nonces.get((other, peer, False))
             if other != e.care_of and seen is not None and index in seen:

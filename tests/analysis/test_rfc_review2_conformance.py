@@ -311,3 +311,17 @@ def test_refresh_answered_for_a_retransmission_after_expiry_is_without_refresh(t
     [warning] = findings(rep, "binding_expired_without_refresh")
     assert warning.frames == (2,) and warning.ts == T0 + 100.05
     assert findings(rep, "binding_refreshed_at_expiry") == []
+
+
+def test_care_of_round_with_its_cot_unseen_is_no_mismatch(tmp_path: Path):
+    """Control: after the move the node sends a CoTI from COA2 (the BU's own
+    path, so the probe sees it) whose CoT the probe misses. A correspondent
+    gives every care-of address of one nonce period the same index, so the BU
+    from COA2 with index 1 may carry COA2's own token: no finding."""
+    timed = [(0.0, bu(10)), (0.05, ba(10)), (1.0, down()), *rr_round(2.0),
+             (2.1, cn_bu(1)), (2.15, ba(1, COA1, CN, units=12)),
+             (20.0, bu(11, COA2)), (20.05, ba(11, COA2)), (21.0, down(COA2)),
+             (22.0, eth() / IPv6(src=COA2, dst=CN) / MIP6MH_CoTI(cookie=b"D" * 8)),
+             (22.1, cn_bu(2, COA2)), (22.15, ba(2, COA2, CN, units=12))]
+    rep = report(tmp_path, timed)
+    assert findings(rep, "nonce_index_mismatch") == []
