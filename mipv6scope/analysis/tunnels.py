@@ -46,7 +46,11 @@ the order is proven. ``vantage`` (a callable giving the capture's vantage,
 set by the conformance analyzer from the handoff analyzer's) is read when
 the results are made; without it every such packet is outside. A binding that
 ran out of lifetime, or was deleted by a BA to the same care-of address, went
-the same way as the packet and is proven everywhere.
+the same way as the packet and is proven everywhere. A packet the node
+reverse-tunnels from a care-of address after a BU from it to the home agent
+and before the BA that accepts it is inside the binding (the home agent
+updated its cache on the BU, which it got first, 10.3.1); if no accepted BU
+covers it, it is outside (`TunnelAnalyzer._outside_of`).
 """
 
 from __future__ import annotations
@@ -368,6 +372,9 @@ class _TunnelState:
     in_flight_frames: array | None = None
     in_flight_first_ts: float = 0.0
     reverse_outside: bool = False  # some of them (outside or in flight) were from the node
+    # (ts, frame) of the node's packets from the care-of address after a BU from it to this
+    # home agent and before its answer: outside unless that BU is accepted (`_outside_of`)
+    awaiting: list[tuple[float, int]] | None = None
     # every flow, first seen first; past FLOWS_SCANNED of them also found by (proto, sport,
     # dport): integers hash in C, addresses in Python (most tunnels carry a flow or two: an
     # index would cost more than it saves)
@@ -571,6 +578,12 @@ class TunnelAnalyzer(DataAnalyzer):
         ``state``'s tunnel outside any binding, or, on the old path shortly
         after the BA that moved the binding, in flight (see the module docstring)."""
         if way == FROM_MN:
+            if self._after_pending_bu(state, ts) and (state.awaiting is None
+                                                      or len(state.awaiting) < MAX_OUTSIDE_FRAMES):
+                if state.awaiting is None:
+                    state.awaiting = []
+                state.awaiting.append((ts, frame))
+                return
             state.reverse_outside = True
         if self._in_flight(state, ts):
             state.in_flight_packets += 1
@@ -607,18 +620,53 @@ class TunnelAnalyzer(DataAnalyzer):
                     for b in self.bindings.bindings(state.home_address, ha))
         return False
 
-    def _outside_of(self, state: _TunnelState) -> tuple[int, tuple[int, ...], float]:
-        """(packets, frames, first time) of ``state``'s packets outside any
-        binding at the capture's vantage: the in-flight ones count where the
-        capture's timestamps are the home agent's (or no vantage is known)."""
+    def _after_pending_bu(self, state: _TunnelState, ts: float) -> bool:
+        """Whether a BU from ``state``'s care-of address to its home agent, sent
+        by ``ts``, waits for its answer. The home agent updates its Binding
+        Cache when it processes the BU, before its BA (RFC 6275 10.3.1,
+        paraphrase), and the node's reverse-tunnelled packet takes the BU's
+        path to it, after the BU: once that BU is accepted, the packet was
+        inside the binding at every vantage."""
+        unanswered = getattr(self.bindings, "unanswered", None)
+        return unanswered is not None and any(
+            r.care_of == state.care_of and r.first_bu_ts <= ts
+            for r in unanswered(state.home_address, state.home_agent))
+
+    def _refused(self, state: _TunnelState) -> list[tuple[float, int]]:
+        """The awaiting packets (`_after_pending_bu`) that no BU from the
+        care-of address accepted later covers (sent from its first BU on,
+        before its BA): outside."""
+        if not state.awaiting:
+            return []
+        accepted = [(r.first_bu_ts, r.ba_ts) for r in self.bindings.registrations(state.home_address)
+                    if r.peer == state.home_agent and r.care_of == state.care_of
+                    and r.status is not None and r.status < 128 and r.ba_ts is not None]
+        return [(ts, frame) for ts, frame in state.awaiting
+                if not any(start <= ts < ba_ts for start, ba_ts in accepted)]
+
+    def _outside_of(self, state: _TunnelState) -> tuple[int, tuple[int, ...], float, bool]:
+        """(packets, frames, first time, whether any was from the node) of
+        ``state``'s packets outside any binding at the capture's vantage: the
+        in-flight ones count where the capture's timestamps are the home
+        agent's (or no vantage is known), the awaiting ones unless their BU was
+        accepted."""
         frames = tuple(state.outside_frames or ())
-        if not state.in_flight_packets or (self.vantage is not None
-                                           and self.vantage() not in PROVEN_VANTAGES):
-            return state.outside_packets, frames, state.outside_first_ts
-        first = (state.in_flight_first_ts if not state.outside_packets
-                 else min(state.outside_first_ts, state.in_flight_first_ts))
-        merged = tuple(sorted(frames + tuple(state.in_flight_frames or ())))[:MAX_OUTSIDE_FRAMES]
-        return state.outside_packets + state.in_flight_packets, merged, first
+        refused = self._refused(state)
+        in_flight = state.in_flight_packets > 0 and (self.vantage is None
+                                                    or self.vantage() in PROVEN_VANTAGES)
+        if not in_flight and not refused:
+            return state.outside_packets, frames, state.outside_first_ts, state.reverse_outside
+        packets, firsts = state.outside_packets, [state.outside_first_ts] if state.outside_packets else []
+        if in_flight:
+            packets += state.in_flight_packets
+            frames += tuple(state.in_flight_frames or ())
+            firsts.append(state.in_flight_first_ts)
+        if refused:
+            packets += len(refused)
+            frames += tuple(frame for _ts, frame in refused)
+            firsts.append(refused[0][0])
+        return (packets, tuple(sorted(frames))[:MAX_OUTSIDE_FRAMES], min(firsts),
+                state.reverse_outside or bool(refused))
 
     # -- results -----------------------------------------------------------------------------
 
@@ -630,17 +678,16 @@ class TunnelAnalyzer(DataAnalyzer):
         Tunnels (for the conformance analyzer's finding)."""
         found = []
         for s in self.tunnels:
-            packets, frames, first_ts = self._outside_of(s)
+            packets, frames, first_ts, reverse = self._outside_of(s)
             if packets:
-                found.append((s.home_agent, s.care_of, s.home_address, first_ts, packets, frames,
-                              s.reverse_outside))
+                found.append((s.home_agent, s.care_of, s.home_address, first_ts, packets, frames, reverse))
         return found
 
     def results(self) -> list[Tunnel]:
         """The tunnels seen so far, as report models."""
         tunnels = []
         for s in self.tunnels:
-            packets, frames, _first_ts = self._outside_of(s)
+            packets, frames, _first_ts, _reverse = self._outside_of(s)
             tunnels.append(Tunnel(s.home_agent, s.care_of, s.home_address, s.start_ts, s.end_ts,
                                   _counter(s.to_mn), _counter(s.from_mn),
                                   OutsideBinding(packets, frames) if packets else _NO_OUTSIDE,

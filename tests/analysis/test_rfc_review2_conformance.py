@@ -56,9 +56,9 @@ def bu(seq: int, coa: str = COA1, dst: str = HA, units: int = 100, flags: str = 
 
 
 def ba(seq: int, coa: str = COA1, src: str = HA, units: int = 25,
-       options: list[Packet] | None = None) -> Packet:
-    """An accepting BA to ``coa`` (with a type 2 routing header unless it is the home address)."""
-    mh = MIP6MH_BA(seq=seq, status=0, mhtime=units, options=options or [])
+       options: list[Packet] | None = None, status: int = 0) -> Packet:
+    """A BA to ``coa`` (with a type 2 routing header unless it is the home address)."""
+    mh = MIP6MH_BA(seq=seq, status=status, mhtime=units, options=options or [])
     if coa == HOA:
         return eth() / IPv6(src=src, dst=HOA) / mh
     return eth() / IPv6(src=src, dst=coa) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1) / mh
@@ -222,6 +222,25 @@ def test_old_path_packets_after_the_ba_at_the_home_agent_are_outside(tmp_path: P
     assert outside(rep) == {COA1: (7, 8, 10), COA2: ()}
     [f] = findings(rep, "tunnel_without_binding")
     assert (f.frames, f.ts) == ((7, 8, 10), T0 + 20.15)
+
+
+def test_reverse_tunnelled_after_the_bu_before_its_ba(tmp_path: Path):
+    """10.3.1 (paraphrase): the home agent updates its Binding Cache when it
+    processes the BU, then sends the BA. The node's packet reverse-tunnelled
+    from COA2 10 ms after its BU from COA2 (frame 6) reaches the home agent
+    after that BU (same path), so once the BA accepts the BU (frame 7) the
+    packet was inside the binding (10.4.5), at every vantage: nothing outside.
+    A rejected BU (status 129) from COA2 covers nothing: the node's packet
+    after it (frame 10) is outside, the error on it alone."""
+    rep = report(tmp_path, [
+        (0.0, bu(10)), (0.05, ba(10)), (1.0, down()), (1.01, up()),
+        (20.0, bu(11, COA2)), (20.01, up(COA2, 1)), (20.05, ba(11, COA2)),
+        (30.0, down(COA2, 2)),
+        (40.0, bu(12, COA1)), (40.01, up(COA1, 3)), (40.05, ba(12, COA1, status=129)),
+    ])
+    assert outside(rep) == {COA1: (10,), COA2: ()}
+    [f] = findings(rep, "tunnel_without_binding")
+    assert f.frames == (10,) and f"between {HA} and {COA1}" in f.message
 
 
 # -- item 4: the care-of keygen token of the old care-of address after a move ---------------------
