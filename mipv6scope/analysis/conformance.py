@@ -20,7 +20,9 @@ frames it kept (see `analysis.handoffs`).
 
 from __future__ import annotations
 
+import itertools
 from array import array
+from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
@@ -30,7 +32,7 @@ from typing import Any
 
 from .. import events as ev
 from ..report.builder import ReportBuilder
-from ..report.model import Finding
+from ..report.model import Binding, Finding, Registration
 from ..report.registry import kind
 from .base import DataAnalyzer
 from .bindings import CORRESPONDENT, HOME, BindingsAnalyzer
@@ -123,6 +125,9 @@ class ConformanceAnalyzer(DataAnalyzer):
         self.handoffs = handoffs
         self.tunnels = tunnels
         self.require_ipsec = require_ipsec
+        if tunnels is not None and handoffs is not None and getattr(tunnels, "vantage", False) is None:
+            # the tunnel analyzer judges packets in flight by the capture's vantage (`tunnels`)
+            tunnels.vantage = lambda: handoffs.capture_vantage()[0]
         self.groups: dict[tuple[str, IPv6Address | None], _Group] = {}
         self._peers: dict[tuple[IPv6Address, IPv6Address], _PeerState] = {}
         self._order = 0
@@ -293,6 +298,8 @@ class ConformanceAnalyzer(DataAnalyzer):
                 continue
             seen = self._nonces.get((address, peer, home))
             if seen is None:
+                if not home:
+                    self._careof_index_elsewhere(hoa, peer, index, e)
                 continue  # no Home/Care-of Test seen: nothing to compare with
             label = "home" if home else "care-of"
             received = seen.get(index)
@@ -304,6 +311,28 @@ class ConformanceAnalyzer(DataAnalyzer):
                 self.add("keygen_token_too_old", hoa, e.ts, (e.frame,),
                          f"BU to {peer}: {label} keygen token {e.ts - received:.1f} s old "
                          f"> MAX_TOKEN_LIFETIME {s.MAX_TOKEN_LIFETIME:g} s")
+
+    def _careof_index_elsewhere(self, hoa: IPv6Address, peer: IPv6Address, index: int,
+                                e: ev.BindingUpdate) -> None:
+        """A correspondent BU from a care-of address no Care-of Test went to,
+        with the nonce index of one that went to another care-of address of the
+        node: RFC 6275 5.2.5, "Care-of keygen token := First (64, HMAC_SHA1
+        (Kcn, (care-of address | nonce | 1)))", so that token authorises a BU
+        from that address only; after a move the node needs a new Care-of Test
+        (11.7.2, paraphrase). Claimed only when no Care-of Test Init from the
+        BU's care-of address to the correspondent is on the wire either: it
+        takes the BU's own path, so the capture shows the BU's round if there
+        was one (a correspondent gives every care-of address of one period the
+        same nonce index, so a CoT the probe missed would look the same)."""
+        if (e.care_of, peer, False) in self._init_cookies:
+            return
+        for other in self.bindings.care_of_addresses(hoa):
+            seen = self._nonces.get((other, peer, False))
+            if other != e.care_of and seen is not None and index in seen:
+                self.add("nonce_index_mismatch", hoa, e.ts, (e.frame,),
+                         f"BU to {peer} from {e.care_of}: care-of nonce index {index} was given "
+                         f"to {other}, not to the BU's care-of address")
+                return
 
     # -- Binding Acknowledgements, errors, refresh requests -----------------------------
 
@@ -359,6 +388,11 @@ class ConformanceAnalyzer(DataAnalyzer):
         elif requested is not None and e.lifetime_s < requested:
             self.add("ba_lifetime_reduced", hoa, e.ts, (e.frame,),
                      f"BA from {peer} grants {e.lifetime_s} s of {requested} s asked")
+        if e.refresh_s is not None and e.refresh_s >= e.lifetime_s:
+            # RFC 6275 6.2.4: "The Refresh Interval MUST be set to indicate a smaller time
+            # interval than the Lifetime value of the Binding Acknowledgement."
+            self.add("refresh_advice_not_below_lifetime", hoa, e.ts, (e.frame,),
+                     f"BA from {peer}: Binding Refresh Advice {e.refresh_s} s, lifetime {e.lifetime_s} s")
         if answered.kind == CORRESPONDENT and e.lifetime_s > self.settings.MAX_RR_BINDING_LIFETIME:
             self.add("cn_binding_too_long", hoa, e.ts, (e.frame,),
                      f"correspondent {peer} grants {e.lifetime_s} s > MAX_RR_BINDING_LIFETIME "
@@ -507,16 +541,60 @@ class ConformanceAnalyzer(DataAnalyzer):
                 code = "dhaad_without_reply" if icmp_type == ICMP_DHAAD_REQUEST else "mps_without_reply"
                 self.add(code, node, ts, (frame,), f"identifier {ident} unanswered")
         for hoa, peer, b in self.bindings.expired():
-            # ts: when the lifetime ran out; the frame: the BA that granted it
-            self.add("binding_expired_without_refresh", hoa, b.end_ts,
-                     (b.start_frame,) if b.start_frame is not None else (),
-                     f"{b.kind} binding with {peer} (care-of {b.care_of}) expired "
-                     f"after {b.granted_lifetime_s} s")
+            self._expired(hoa, peer, b)
         self._losses()
         if self.tunnels is not None:
-            for ha, coa, hoa, first_ts, packets, frames in self.tunnels.outside_bindings():
+            for ha, coa, hoa, first_ts, packets, frames, reverse in self.tunnels.outside_bindings():
+                way = f"between {ha} and" if reverse else f"by {ha} to"
                 self.add("tunnel_without_binding", hoa, first_ts, frames,
-                         f"{packets} packets tunnelled by {ha} to {coa} outside any binding")
+                         f"{packets} packets tunnelled {way} {coa} outside any binding")
+
+    def _expired(self, hoa: IPv6Address, peer: IPv6Address, b: Binding) -> None:
+        """A binding whose lifetime ran out (counted from its BA): dated when it
+        ran out, on the frame of the BA that granted it.
+
+        RFC 6275 6.1.7: the Lifetime is "the number of time units remaining
+        before the binding MUST be considered expired", so a BA at or after
+        that instant opens a new binding (the bindings analyzer's "expiry").
+        But when the BU that BA answers went out before that instant, the
+        binding was not left "without refresh": the peer updates its entry
+        when it processes the BU, before its BA (10.3.1, paraphrase), at a
+        moment the wire does not show. That is the info
+        ``binding_refreshed_at_expiry``; otherwise ``binding_expired_without_refresh``."""
+        end = b.end_ts
+        frames = (b.start_frame,) if b.start_frame is not None else ()
+        refresh = self._refresh_across(hoa, peer, end) if end is not None else None
+        if refresh is None:
+            self.add("binding_expired_without_refresh", hoa, end, frames,
+                     f"{b.kind} binding with {peer} (care-of {b.care_of}) expired "
+                     f"after {b.granted_lifetime_s} s")
+            return
+        registration, bu_ts, bu_frame = refresh
+        ba_ts = registration.ba_ts if registration.ba_ts is not None else end
+        self.add("binding_refreshed_at_expiry", hoa, end,
+                 (*frames, bu_frame, *((registration.ba_frame,) if registration.ba_frame else ())),
+                 f"{b.kind} binding with {peer} (care-of {b.care_of}) ran out {b.granted_lifetime_s} s "
+                 f"after its BA; the refresh BU sent {end - bu_ts:.3f} s before was "
+                 f"acknowledged {ba_ts - end:.3f} s after")
+
+    def _refresh_across(self, hoa: IPv6Address, peer: IPv6Address,
+                        end: float) -> tuple[Registration, float, int] | None:
+        """(registration, time, frame of the BU its BA answers) of the node's
+        first registration with ``peer`` answered at or after ``end``
+        (registrations are kept in answer order), if it was accepted and that
+        BU went out before ``end``; else None."""
+        node = self.bindings.nodes.get(hoa)
+        if node is None:
+            return None
+        registrations = node.registrations
+        i = bisect_left(registrations, end, key=lambda r: r.ba_ts)
+        r = next((r for r in itertools.islice(registrations, i, None) if r.peer == peer), None)
+        if r is None or r.status is None or r.status >= 128:
+            return None
+        # the answered BU: the last of the chain with the answered number (the latest if none)
+        k = max((k for k, seq in enumerate(r.bu_seqs) if seq == r.seq), default=len(r.bu_frames) - 1)
+        bu_ts = r.first_bu_ts + sum(r.bu_gaps_ms[:k]) / 1000
+        return (r, bu_ts, r.bu_frames[k]) if bu_ts < end else None
 
     def _losses(self) -> None:
         """``lost_to_old_care_of`` and ``possibly_lost_to_old_care_of``, one

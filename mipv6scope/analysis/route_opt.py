@@ -9,7 +9,13 @@ of the packet that caused it):
 - ``rr_started``: the first HoTI or CoTI of a return routability round.
 - ``rr_done``: the round's replies are in: a HoT and a CoT whose cookies match
   the round's inits (a care-of-only round after a movement needs only the CoT
-  when a HoT was seen before, RFC 6275 11.6.1). A reply seen twice (the HoT on
+  when a HoT was seen before, RFC 6275 11.6.1). A CoTI names no home address
+  (6.1.4): one the capture cannot place yet (at a correspondent's vantage no
+  home BU or tunnel shows which node uses the care-of address) is kept with
+  its CoT by (care-of address, correspondent), and the node's BU to that
+  correspondent from that care-of address, which names both (it carries the
+  care-of nonce index, 5.2.5, 6.2.6), completes its round with them, back
+  at the CoT's time. A reply seen twice (the HoT on
   the CN -> home link leg and again inside the tunnel) counts at its last
   copy, so the transition is the reply that reached the node last.
 - ``bu_sent``: a BU without H to the correspondent. Its Nonce Indices are
@@ -170,6 +176,12 @@ def _push(cookies: list[str], cookie: str) -> None:
         del cookies[:-MAX_COOKIES]
 
 
+def _keep(kept: list, item: tuple) -> None:
+    """Add ``item`` to ``kept``, which holds the latest MAX_COOKIES."""
+    kept.append(item)
+    del kept[:-MAX_COOKIES]
+
+
 class RouteOptAnalyzer(DataAnalyzer):
     """Route optimisation per (MN, CN); see the module docstring.
 
@@ -191,6 +203,10 @@ class RouteOptAnalyzer(DataAnalyzer):
         self._bu_paths: set[tuple[IPv6Address, IPv6Address]] = set()  # (care-of, CN) of correspondent BUs
         # care-of address -> the home addresses seen using it (first first)
         self._homes_at: dict[IPv6Address, list[IPv6Address]] = {}
+        # CoTIs (ts, frame, cookie) and CoTs (ts, frame, cookie, nonce index) no home address
+        # was found for, by (care-of address, correspondent): a BU from there places them
+        self._unplaced_cotis: dict[tuple[IPv6Address, IPv6Address], list[tuple[float, int, str]]] = {}
+        self._unplaced_cots: dict[tuple[IPv6Address, IPv6Address], list[tuple[float, int, str, int]]] = {}
 
     def _pair(self, hoa: IPv6Address, cn: IPv6Address) -> PairState:
         key = (hoa, cn)
@@ -370,6 +386,9 @@ class RouteOptAnalyzer(DataAnalyzer):
         else:
             hoa = self._coti_home(event.wire_src, event.dst)
         if hoa is None:
+            if not event.home:
+                _keep(self._unplaced_cotis.setdefault((event.wire_src, event.dst), []),
+                      (event.ts, event.frame, event.cookie))
             return
         pair = self._pair(hoa, event.dst)
         pair.signalled = True
@@ -387,6 +406,9 @@ class RouteOptAnalyzer(DataAnalyzer):
         self._tick(event.ts, event.frame)
         hoa = event.dst if event.home else self._cot_home(event.wire_dst, event.src, event.cookie)
         if hoa is None:
+            if not event.home:
+                _keep(self._unplaced_cots.setdefault((event.wire_dst, event.src), []),
+                      (event.ts, event.frame, event.cookie, event.nonce_index))
             return
         pair = self.pairs.get((hoa, event.src))
         if pair is None or pair.round is None:
@@ -422,6 +444,24 @@ class RouteOptAnalyzer(DataAnalyzer):
             pair.transitions[-1] = Transition(last[0], last[1], RR_DONE, None)
             pair.rr_latencies_ms[-1] = latency
 
+    def _place_care_of_half(self, pair: PairState, coa: IPv6Address, cn: IPv6Address) -> None:
+        """The CoTIs from ``coa`` to ``cn`` and their CoTs that no home address
+        was found for belong to ``pair``, whose BU to ``cn`` comes from ``coa``
+        (see the module docstring): when its round waits for its care-of half,
+        they complete it."""
+        cotis = self._unplaced_cotis.pop((coa, cn), None)
+        cots = self._unplaced_cots.pop((coa, cn), ())
+        rnd = pair.round
+        if cotis is None or rnd is None or rnd.done or rnd.careof_cookies:
+            return
+        for _ts, _frame, cookie in cotis:
+            _push(rnd.careof_cookies, cookie)
+        for ts, frame, cookie, nonce in cots:
+            if cookie in rnd.careof_cookies:
+                rnd.careof_reply, pair.careof_nonce = (ts, frame), nonce
+        pair.care_of = coa
+        self._check_done(pair, rnd)
+
     # -- registration ------------------------------------------------------------------------
 
     def on_binding_update(self, event: ev.BindingUpdate) -> None:
@@ -446,6 +486,8 @@ class RouteOptAnalyzer(DataAnalyzer):
         self._home_at(event.care_of, hoa)
         self._bu_paths.add((event.wire_src, event.dst))
         self._bu_paths.add((event.care_of, event.dst))
+        if self._unplaced_cotis:
+            self._place_care_of_half(pair, event.care_of, event.dst)
         home_bad = (event.home_nonce_index is not None and pair.home_nonce is not None
                     and event.home_nonce_index != pair.home_nonce)
         careof_bad = (event.careof_nonce_index is not None and pair.careof_nonce is not None

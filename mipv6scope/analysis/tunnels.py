@@ -23,18 +23,40 @@ A mobile router (NEMO, RFC 3963) that registered no Mobile Network Prefix
 care-of address of its home binding there, whatever the inner addresses
 (5.5, 6.3).
 
-Packets the home agent tunnels to a care-of address while the bindings
-analyzer holds no valid home binding of the home address to that care-of
-address at that home agent (RFC 6275 10.4.1: a home agent tunnels to the
-care-of address of its own Binding Cache entry; a node may hold home bindings
-at two home agents at once) are ``outside_binding`` (with up to `MAX_OUTSIDE_FRAMES` frame
-numbers). A home address the bindings analyzer knows nothing about (e.g.
-every registration hidden in ESP) is not judged.
+Packets the home agent tunnels to a care-of address, or receives
+reverse-tunnelled from one, while the bindings analyzer holds no valid home
+binding of the home address to that care-of address at that home agent are
+``outside_binding`` (with up to `MAX_OUTSIDE_FRAMES` frame numbers): RFC 6275
+10.4.1, a home agent tunnels to the care-of address of its own Binding Cache
+entry (a node may hold home bindings at two home agents at once), and 10.4.5
+(paraphrase), it accepts reverse-tunnelled packets only from the registered
+care-of address of the inner source's home address. A home address the
+bindings analyzer knows nothing about (e.g. every registration hidden in ESP)
+is not judged.
+
+A packet on the old path less than INITIAL_BINDACK_TIMEOUT after the BA that
+moved the binding elsewhere (another care-of address, or home), a BA which
+went another way, is outside only where the capture's timestamps are the
+home agent's: vantage "ha", or "all" (every packet at its sender). Anywhere
+else a probe sees the two paths with their own delays, so the BA and a packet
+the home agent sent (or the node sent to it) before it can come in either
+order; the protocol's own timer says a round trip takes less than
+INITIAL_BINDACK_TIMEOUT (11.8: the node retransmits after it), so past that
+the order is proven. ``vantage`` (a callable giving the capture's vantage,
+set by the conformance analyzer from the handoff analyzer's) is read when
+the results are made; without it every such packet is outside. A binding that
+ran out of lifetime, or was deleted by a BA to the same care-of address, went
+the same way as the packet and is proven everywhere. A packet the node
+reverse-tunnels from a care-of address after a BU from it to the home agent
+and before the BA that accepts it is inside the binding (the home agent
+updated its cache on the BU, which it got first, 10.3.1); if no accepted BU
+covers it, it is outside (`TunnelAnalyzer._outside_of`).
 """
 
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from typing import Any, Protocol
@@ -46,6 +68,7 @@ from .base import DataAnalyzer
 from .bindings import BindingsAnalyzer
 from .routes import Route
 from .series import Series
+from .settings import DEFAULT_SETTINGS
 
 TOP_FLOWS = 50            # inner flows reported per tunnel; the rest are summed into one
 MAX_TRACKED_FLOWS = 2000  # distinct flows tracked per tunnel; later new ones go to "other"
@@ -59,6 +82,8 @@ _NOTHING, _NO_OUTSIDE = Counter(), OutsideBinding()  # shared by the tunnels the
 _NO_MEMO: dict = {}  # stands in when the bindings analyzer remembers no answers
 _OUTSIDE, _ASK = object(), object()  # `TunnelAnalyzer._judgement`'s answers
 _NO_TUNNEL = (None, None, None, None)  # what a route remembers of a packet in no tunnel
+PROVEN_VANTAGES = frozenset({"ha", "all"})  # where the BA and a packet on the old path keep their order
+MOVED_BY_BA = frozenset({"new_care_of", "deregistration"})
 
 
 class HomeBindings(Protocol):
@@ -342,6 +367,14 @@ class _TunnelState:
     outside_packets: int = 0
     outside_frames: array | None = None  # frame numbers (8 bytes each), made by the first one
     outside_first_ts: float = 0.0  # the first of those packets' time
+    # the outside packets on the old path that may have crossed the BA (module docstring)
+    in_flight_packets: int = 0
+    in_flight_frames: array | None = None
+    in_flight_first_ts: float = 0.0
+    reverse_outside: bool = False  # some of them (outside or in flight) were from the node
+    # (ts, frame) of the node's packets from the care-of address after a BU from it to this
+    # home agent and before its answer: outside unless that BU is accepted (`_outside_of`)
+    awaiting: list[tuple[float, int]] | None = None
     # every flow, first seen first; past FLOWS_SCANNED of them also found by (proto, sport,
     # dport): integers hash in C, addresses in Python (most tunnels carry a flow or two: an
     # index would cost more than it saves)
@@ -362,6 +395,9 @@ class TunnelAnalyzer(DataAnalyzer):
         self._by_care_of: dict[IPv6Address, _TunnelState | list[_TunnelState]] = {}
         self._coas_of = getattr(bindings, "care_of_addresses", None)
         self._nodes = _nodes_of(bindings)
+        self._in_flight_s = getattr(bindings, "settings", DEFAULT_SETTINGS).INITIAL_BINDACK_TIMEOUT
+        # where the capture was taken ("ha", "tap", ...), asked for the results; None: the senders
+        self.vantage: Callable[[], str] | None = None
 
     # -- handlers ------------------------------------------------------------------------
 
@@ -405,12 +441,12 @@ class TunnelAnalyzer(DataAnalyzer):
         if judged is None:
             return
         if judged is _OUTSIDE:
-            self._outside(state, t[1], ts)
+            self._outside(state, t[1], ts, leg[3])
         elif judged is _ASK:
-            self._judge(state, leg[2], leg[1], ts, t[1])
+            self._judge(state, leg, ts, t[1])
         elif ((judged[1] or len(self._nodes) != judged[0])
               and self._file(t, legs.rests_on(t, leg), leg)[3] is _OUTSIDE):
-            self._outside(state, t[1], ts)  # the node was not known, and now is
+            self._outside(state, t[1], ts, leg[3])  # the node was not known, and now is
 
     def _file(self, t: tuple, rests_on: tuple | None, leg: tuple | None) -> tuple:
         """(tunnel state, direction, flow, `_judgement`) of ``leg`` for the packet
@@ -423,11 +459,12 @@ class TunnelAnalyzer(DataAnalyzer):
 
     def _judgement(self, t: tuple, leg: tuple) -> Any:
         """How to judge the packets of ``leg`` (`_judge`) while the route keeps
-        ``leg``: None, never (bound, from the node, no bindings);
+        ``leg``: None, never (bound, no bindings);
         `_OUTSIDE`, always; `_ASK`, call `_judge`; (number of nodes, the care-of
         addresses of the node): not, while they stay as they are.
 
-        When the home address is the inner destination, `TunnelLegs.leg` found
+        When the home address is the inner destination (to the node) or source
+        (from it), `TunnelLegs.leg` found
         ``leg`` unbound from ``home_binding_at(hoa, ts)`` itself, and the
         route keeps the leg only while that answer stands (`rests_on`): so
         `_judge`'s first test fails while the leg holds, and its answer rests
@@ -440,10 +477,10 @@ class TunnelAnalyzer(DataAnalyzer):
         A BA may add a care-of address without changing the home binding's
         answer (an accepted correspondent registration): the leg then holds,
         and the node's list is what tells."""
-        if leg[4] or leg[3] != TO_MN or self.bindings is None:
+        if leg[4] or self.bindings is None:
             return None
         nodes = self._nodes
-        if nodes is None or leg[2] is not t[6]:
+        if nodes is None or leg[2] is not (t[6] if leg[3] == TO_MN else t[5]):
             return _ASK  # a mobile router's prefix, or another bindings analyzer
         node = nodes.get(leg[2])
         if node is None:
@@ -522,22 +559,40 @@ class TunnelAnalyzer(DataAnalyzer):
                 state.by_ports.setdefault((f.proto, f.sport, f.dport), []).append(f)
         return flow
 
-    def _judge(self, state: _TunnelState, hoa: IPv6Address, coa: IPv6Address, ts: float,
-               frame: int) -> None:
-        """Count a to-MN packet as outside_binding when no valid home binding of
-        ``hoa`` to ``coa`` holds at ``ts`` (and the bindings analyzer knows ``hoa``)."""
+    def _judge(self, state: _TunnelState, leg: tuple, ts: float, frame: int) -> None:
+        """Count a packet of ``leg`` as outside_binding when no valid home binding
+        of its home address to its care-of address holds at ``ts`` (and the
+        bindings analyzer knows the home address)."""
         if self.bindings is None:
             return
+        coa, hoa = leg[1], leg[2]
         bound = self.bindings.home_binding_at(hoa, ts)
         if self.legs.bound_to(bound, hoa, state.home_agent, coa, ts):
             return
         if self._coas_of is not None and not self._coas_of(hoa):
             return  # nothing known about this node's registrations: do not guess
-        self._outside(state, frame, ts)
+        self._outside(state, frame, ts, leg[3])
 
-    @staticmethod
-    def _outside(state: _TunnelState, frame: int, ts: float) -> None:
-        """Count one packet (``frame`` at ``ts``) of ``state``'s tunnel outside any binding."""
+    def _outside(self, state: _TunnelState, frame: int, ts: float, way: str) -> None:
+        """Count one packet (``frame`` at ``ts``, direction ``way``) of
+        ``state``'s tunnel outside any binding, or, on the old path shortly
+        after the BA that moved the binding, in flight (see the module docstring)."""
+        if way == FROM_MN:
+            if self._after_pending_bu(state, ts) and (state.awaiting is None
+                                                      or len(state.awaiting) < MAX_OUTSIDE_FRAMES):
+                if state.awaiting is None:
+                    state.awaiting = []
+                state.awaiting.append((ts, frame))
+                return
+            state.reverse_outside = True
+        if self._in_flight(state, ts):
+            state.in_flight_packets += 1
+            if state.in_flight_frames is None:
+                state.in_flight_frames = array("q", (frame,))
+                state.in_flight_first_ts = ts
+            elif len(state.in_flight_frames) < MAX_OUTSIDE_FRAMES:
+                state.in_flight_frames.append(frame)
+            return
         state.outside_packets += 1
         if state.outside_frames is None:
             state.outside_frames = array("q", (frame,))
@@ -545,23 +600,99 @@ class TunnelAnalyzer(DataAnalyzer):
         elif len(state.outside_frames) < MAX_OUTSIDE_FRAMES:
             state.outside_frames.append(frame)
 
+    def _in_flight(self, state: _TunnelState, ts: float) -> bool:
+        """Whether the latest accepted home registration of ``state``'s node at
+        its home agent, answered less than INITIAL_BINDACK_TIMEOUT before
+        ``ts``, moved the binding from ``state``'s care-of address to another
+        address (new care-of address, or home): its BA went another way than
+        this packet. Registrations are kept in answer order."""
+        nodes = self._nodes
+        node = nodes.get(state.home_address) if nodes is not None else None
+        if node is None:
+            return False
+        ha, coa = state.home_agent, state.care_of
+        for r in reversed(node.registrations):
+            if r.ba_ts is None or ts - r.ba_ts >= self._in_flight_s:
+                return False
+            if r.peer == ha and r.status is not None and r.status < 128:
+                return r.care_of != coa and any(
+                    b.care_of == coa and b.end_ts == r.ba_ts and b.ended_by in MOVED_BY_BA
+                    for b in self.bindings.bindings(state.home_address, ha))
+        return False
+
+    def _after_pending_bu(self, state: _TunnelState, ts: float) -> bool:
+        """Whether a BU from ``state``'s care-of address to its home agent, sent
+        by ``ts``, waits for its answer. The home agent updates its Binding
+        Cache when it processes the BU, before its BA (RFC 6275 10.3.1,
+        paraphrase), and the node's reverse-tunnelled packet takes the BU's
+        path to it, after the BU: once that BU is accepted, the packet was
+        inside the binding at every vantage."""
+        unanswered = getattr(self.bindings, "unanswered", None)
+        return unanswered is not None and any(
+            r.care_of == state.care_of and r.first_bu_ts <= ts
+            for r in unanswered(state.home_address, state.home_agent))
+
+    def _refused(self, state: _TunnelState) -> list[tuple[float, int]]:
+        """The awaiting packets (`_after_pending_bu`) that no BU from the
+        care-of address accepted later covers (sent from its first BU on,
+        before its BA): outside."""
+        if not state.awaiting:
+            return []
+        accepted = [(r.first_bu_ts, r.ba_ts) for r in self.bindings.registrations(state.home_address)
+                    if r.peer == state.home_agent and r.care_of == state.care_of
+                    and r.status is not None and r.status < 128 and r.ba_ts is not None]
+        return [(ts, frame) for ts, frame in state.awaiting
+                if not any(start <= ts < ba_ts for start, ba_ts in accepted)]
+
+    def _outside_of(self, state: _TunnelState) -> tuple[int, tuple[int, ...], float, bool]:
+        """(packets, frames, first time, whether any was from the node) of
+        ``state``'s packets outside any binding at the capture's vantage: the
+        in-flight ones count where the capture's timestamps are the home
+        agent's (or no vantage is known), the awaiting ones unless their BU was
+        accepted."""
+        frames = tuple(state.outside_frames or ())
+        refused = self._refused(state)
+        in_flight = state.in_flight_packets > 0 and (self.vantage is None
+                                                    or self.vantage() in PROVEN_VANTAGES)
+        if not in_flight and not refused:
+            return state.outside_packets, frames, state.outside_first_ts, state.reverse_outside
+        packets, firsts = state.outside_packets, [state.outside_first_ts] if state.outside_packets else []
+        if in_flight:
+            packets += state.in_flight_packets
+            frames += tuple(state.in_flight_frames or ())
+            firsts.append(state.in_flight_first_ts)
+        if refused:
+            packets += len(refused)
+            frames += tuple(frame for _ts, frame in refused)
+            firsts.append(refused[0][0])
+        return (packets, tuple(sorted(frames))[:MAX_OUTSIDE_FRAMES], min(firsts),
+                state.reverse_outside or bool(refused))
+
     # -- results -----------------------------------------------------------------------------
 
-    def outside_bindings(self) -> list[tuple[IPv6Address, IPv6Address, IPv6Address, float, int, tuple[int, ...]]]:
+    def outside_bindings(self) -> list[tuple[IPv6Address, IPv6Address, IPv6Address, float, int,
+                                             tuple[int, ...], bool]]:
         """(home agent, care-of, home address, the first outside packet's time,
-        packets, their frames) of each tunnel with packets outside any binding, without building the report's
+        packets, their frames, whether any was from the node) of each tunnel
+        with packets outside any binding, without building the report's
         Tunnels (for the conformance analyzer's finding)."""
-        return [(s.home_agent, s.care_of, s.home_address, s.outside_first_ts, s.outside_packets,
-                 tuple(s.outside_frames or ())) for s in self.tunnels if s.outside_packets]
+        found = []
+        for s in self.tunnels:
+            packets, frames, first_ts, reverse = self._outside_of(s)
+            if packets:
+                found.append((s.home_agent, s.care_of, s.home_address, first_ts, packets, frames, reverse))
+        return found
 
     def results(self) -> list[Tunnel]:
         """The tunnels seen so far, as report models."""
-        return [Tunnel(s.home_agent, s.care_of, s.home_address, s.start_ts, s.end_ts,
-                       _counter(s.to_mn), _counter(s.from_mn),
-                       OutsideBinding(s.outside_packets, tuple(s.outside_frames or ()))
-                       if s.outside_packets else _NO_OUTSIDE,
-                       _top_flows(s), _frozen(s.to_mn), _frozen(s.from_mn))
-                for s in self.tunnels]
+        tunnels = []
+        for s in self.tunnels:
+            packets, frames, _first_ts, _reverse = self._outside_of(s)
+            tunnels.append(Tunnel(s.home_agent, s.care_of, s.home_address, s.start_ts, s.end_ts,
+                                  _counter(s.to_mn), _counter(s.from_mn),
+                                  OutsideBinding(packets, frames) if packets else _NO_OUTSIDE,
+                                  _top_flows(s), _frozen(s.to_mn), _frozen(s.from_mn)))
+        return tunnels
 
     def contribute(self, builder: ReportBuilder) -> None:
         """Add the tunnels and the home agents they reveal."""

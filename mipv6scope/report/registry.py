@@ -50,13 +50,19 @@ _ANALYSIS_KINDS = [
                 "a Binding Acknowledgement grants a shorter lifetime than the Binding Update asked"),
     FindingKind("binding_expired_without_refresh", "warning", "RFC 6275 11.7.1",
                 "a binding's lifetime ran out without a refreshing Binding Update"),
+    FindingKind("binding_refreshed_at_expiry", "info", "RFC 6275 6.1.7, 10.3.1",
+                "a refresh Binding Update sent before a binding's lifetime ran out was acknowledged only "
+                "at or after that moment: whether the peer's entry lapsed in between cannot be seen"),
+    FindingKind("refresh_advice_not_below_lifetime", "warning", "RFC 6275 6.2.4",
+                "a Binding Acknowledgement's Binding Refresh Advice is not shorter than the lifetime it grants"),
     FindingKind("brr_unanswered", "warning", "RFC 6275 11.7.4",
                 "a Binding Refresh Request was not followed by a Binding Update to its sender"),
     FindingKind("binding_error_received", "warning", "RFC 6275 9.3.3",
                 "a Binding Error was sent to the mobile node (status names the reason)"),
     # tunnels and handoffs
     FindingKind("tunnel_without_binding", "error", "RFC 6275 10.4.1",
-                "the home agent tunnelled packets to a care-of address with no valid binding"),
+                "the home agent tunnelled packets to a care-of address with no valid binding, "
+                "or packets were reverse-tunnelled to it from one (10.4.5)"),
     FindingKind("lost_to_old_care_of", "warning", "RFC 6275 11.5.1",
                 "the home agent tunnelled packets to a care-of address the node had already left"),
     FindingKind("possibly_lost_to_old_care_of", "info", "RFC 6275 11.5.1",
@@ -70,7 +76,8 @@ _ANALYSIS_KINDS = [
     FindingKind("rr_cookie_mismatch", "error", "RFC 6275 11.6.2",
                 "a Home Test or Care-of Test carries a cookie no matching Test Init sent"),
     FindingKind("nonce_index_mismatch", "error", "RFC 6275 11.7.2",
-                "a Binding Update to a correspondent carries nonce indices no Home/Care-of Test gave"),
+                "a Binding Update to a correspondent carries nonce indices no Home/Care-of Test gave "
+                "(a care-of index: to its care-of address)"),
     FindingKind("keygen_token_too_old", "warning", "RFC 6275 5.2.7",
                 "a Binding Update used a keygen token received more than MAX_TOKEN_LIFETIME earlier"),
     # security, returning home, discovery

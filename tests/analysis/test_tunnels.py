@@ -73,14 +73,16 @@ def test_directions_bytes_and_flows() -> None:
     assert flows[(CN, HOA)].last_ts == 3.0 and flows[(HOA, CN)].bytes == 200
 
 
-def test_outside_binding_counts_to_mn_only_with_frames() -> None:
+def test_outside_binding_counts_both_directions_with_frames() -> None:
+    """Review 2, item 9: the reverse-tunnelled packet from COA2 after its binding
+    (frame 9) is outside too (RFC 6275 10.4.5); it was not counted until 2026-12-07."""
     b = FakeBindings([(0.0, 10.0, HOA, COA2), (10.0, 100.0, HOA, COA3)])
     t = TunnelAnalyzer(b)
     feed(t, [data(5.0, 1, (HA, COA2), CN, HOA), data(11.0, 7, (HA, COA2), CN, HOA),
              data(12.0, 9, (COA2, HA), HOA, CN), data(12.5, 10, (HA, COA3), CN, HOA)])
     by_coa = {x.care_of: x for x in t.results()}
-    assert by_coa[COA2].outside_binding.packets == 1
-    assert by_coa[COA2].outside_binding.frames == (7,)
+    assert by_coa[COA2].outside_binding.packets == 2
+    assert by_coa[COA2].outside_binding.frames == (7, 9)
     assert by_coa[COA2].from_mn.packets == 1
     assert by_coa[COA3].outside_binding.packets == 0
 
@@ -237,7 +239,8 @@ def test_route_memo_follows_the_bindings_answer_after_expiry() -> None:
     """Packets of one flow share a route, where the leg is remembered. When the
     binding expires, the first packet after it (here one from the node) makes the
     bindings analyzer work its answer out again; a flow that remembered the old
-    answer must see the new one: the next packet to the node is outside any binding."""
+    answer must see the new one: the next packet to the node is outside any binding,
+    as is (since review 2, item 9: RFC 6275 10.4.5) the one from the node."""
     from mipv6scope.analysis.base import data_packet_fields
     from mipv6scope.analysis.bindings import BindingsAnalyzer
     from mipv6scope.analysis.routes import Route
@@ -257,7 +260,7 @@ def test_route_memo_follows_the_bindings_answer_after_expiry() -> None:
     send(to_mn(7.0, 6, COA2), down)
     [tunnel] = [t for t in tunnels.results() if t.care_of == COA2]
     assert tunnel.to_mn.packets == 3 and tunnel.from_mn.packets == 1
-    assert (tunnel.outside_binding.packets, tunnel.outside_binding.frames) == (1, (6,))
+    assert (tunnel.outside_binding.packets, tunnel.outside_binding.frames) == (2, (5, 6))
 
 
 # -- the per-route memo of the judgement ------------------------------------------------------
