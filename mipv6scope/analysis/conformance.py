@@ -125,9 +125,6 @@ class ConformanceAnalyzer(DataAnalyzer):
         self.handoffs = handoffs
         self.tunnels = tunnels
         self.require_ipsec = require_ipsec
-        if tunnels is not None and handoffs is not None and getattr(tunnels, "vantage", False) is None:
-            # the tunnel analyzer judges packets in flight by the capture's vantage (`tunnels`)
-            tunnels.vantage = lambda: handoffs.capture_vantage()[0]
         self.groups: dict[tuple[str, IPv6Address | None], _Group] = {}
         self._peers: dict[tuple[IPv6Address, IPv6Address], _PeerState] = {}
         self._order = 0

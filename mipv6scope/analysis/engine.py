@@ -133,8 +133,9 @@ def default_analyzers(settings: Settings | None = None, require_ipsec: bool = Fa
     ``vantage`` (auto|mn|ha|cn|tap) says where the capture was taken (`handoffs`)."""
     settings = settings or Settings()
     bindings = BindingsAnalyzer(settings)
-    tunnels = TunnelAnalyzer(bindings)
     handoffs = HandoffAnalyzer(bindings, settings, vantage)
+    # the tunnel analyzer judges packets in flight by the capture's vantage, known at the end
+    tunnels = TunnelAnalyzer(bindings, vantage=lambda: handoffs.capture_vantage()[0])
     conformance = ConformanceAnalyzer(bindings, settings, handoffs=handoffs, tunnels=tunnels,
                                       require_ipsec=require_ipsec)
     return [bindings, tunnels, RouteOptAnalyzer(bindings, legs=tunnels.legs), handoffs,

@@ -386,7 +386,7 @@ class _TunnelState:
 class TunnelAnalyzer(DataAnalyzer):
     """Counts the home agent tunnels; see the module docstring."""
 
-    def __init__(self, bindings: Any | None = None) -> None:
+    def __init__(self, bindings: Any | None = None, vantage: Callable[[], str] | None = None) -> None:
         self.bindings = bindings
         self.legs = TunnelLegs(bindings)  # shared with the route optimisation analyzer
         self.tunnels: list[_TunnelState] = []  # first seen first
@@ -397,7 +397,7 @@ class TunnelAnalyzer(DataAnalyzer):
         self._nodes = _nodes_of(bindings)
         self._in_flight_s = getattr(bindings, "settings", DEFAULT_SETTINGS).INITIAL_BINDACK_TIMEOUT
         # where the capture was taken ("ha", "tap", ...), asked for the results; None: the senders
-        self.vantage: Callable[[], str] | None = None
+        self.vantage = vantage
 
     # -- handlers ------------------------------------------------------------------------
 

@@ -29,8 +29,8 @@ CODE_RE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 def run(events: list[ev.Event], end_ts: float | None = None, **kwargs: object) -> dict[str, Finding]:
     """Bindings, tunnels, handoffs and conformance over ``events``; findings by code."""
     bindings = BindingsAnalyzer()
-    tunnels = TunnelAnalyzer(bindings)
     handoffs = HandoffAnalyzer(bindings)
+    tunnels = TunnelAnalyzer(bindings, vantage=lambda: handoffs.capture_vantage()[0])
     conformance = ConformanceAnalyzer(bindings, bindings.settings, handoffs=handoffs, tunnels=tunnels,
                                       **kwargs)  # type: ignore[arg-type]
     analyzers: list[Analyzer] = [bindings, tunnels, handoffs, conformance]
