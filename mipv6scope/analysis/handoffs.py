@@ -419,7 +419,9 @@ class HandoffAnalyzer(DataAnalyzer):
         the source's node (the sender's address is the outer source: a
         tunnel's care-of address, the care-of address under a Home Address
         option, the home address itself); None otherwise. Nodes are only
-        ever added, so the answer holds while their number stays."""
+        ever added, so the answer holds while their number stays. Also notes
+        each address's first packet, and that a tunnel was seen (a route's
+        first packet is enough for both)."""
         nodes = self.nodes
         outer_dst, src, dst, tunnelled = t[4], t[5], t[6], t[7]
         node = nodes.get(dst)
@@ -428,53 +430,52 @@ class HandoffAnalyzer(DataAnalyzer):
         source = nodes.get(src)
         if len(self._first_from) < NETWORKS_KEPT:
             self._first_from.setdefault(t[3], t[0])
-        if tunnelled and len(self._first_tunnelled_from) < NETWORKS_KEPT:
-            self._first_tunnelled_from.setdefault(src, t[0])
+        if tunnelled:
+            self._tunnels_seen = True
+            if len(self._first_tunnelled_from) < NETWORKS_KEPT:
+                self._first_tunnelled_from.setdefault(src, t[0])
         memo = t[15][self] = (len(nodes), node, source)
         return memo
 
     def tunnelled_data(self, t: tuple) -> None:
-        self._tunnels_seen = True
+        """A packet to the node at a care-of address (``t[4]``), tunnelled by
+        its home agent (RFC 6275 10.4.1), or route-optimised by a
+        correspondent (9.3.2; `plain_data` hands those on): lost or possibly
+        lost at the address it left (module docstring), the first data on the
+        new path, or a candidate at the current one."""
         memo = t[15].get(self)
         if memo is None or memo[0] != len(self.nodes):
             memo = self._route_nodes(t)
         node, source = memo[1], memo[2]
         if node is not None:
-            self._to_care_of(node, t)
+            ts, outer_dst = t[0], t[4]
+            waiting = node.waiting
+            if waiting is not None and outer_dst == waiting.to_care_of:
+                self._done(node, waiting, ts)
+            move = node.move
+            if move is not None and outer_dst == move.from_care_of:
+                self._lost(move, ts, t[1])
+            elif waiting is not None and outer_dst == waiting.from_care_of:
+                self._lost(waiting, ts, t[1])  # after the accepting BA: the node left (10.3.1)
+            elif outer_dst is node.current or outer_dst == node.current:
+                node.last_to = ts
+                candidates = node.candidates
+                candidates.append(ts)
+                candidates.append(t[1])
+                if len(candidates) > 2 * MAX_FRAMES_KEPT:
+                    self._overflow(node)
         if source is not None:
             self._from_node(source, t)
 
-    def _to_care_of(self, node: _Node, t: tuple) -> None:
-        """A packet sent to the node at a care-of address (``t[4]``), tunnelled
-        by its home agent (RFC 6275 10.4.1) or route-optimised by a
-        correspondent (9.3.2): lost or possibly lost at the address it left
-        (module docstring), the first data on the new path, or a candidate at
-        the current one."""
-        ts, outer_dst = t[0], t[4]
-        waiting = node.waiting
-        if waiting is not None and outer_dst == waiting.to_care_of:
-            self._done(node, waiting, ts)
-        move = node.move
-        if move is not None and outer_dst == move.from_care_of:
-            self._lost(move, ts, t[1])
-        elif waiting is not None and outer_dst == waiting.from_care_of:
-            self._lost(waiting, ts, t[1])  # after the accepting BA: the node left (10.3.1)
-        elif outer_dst is node.current or outer_dst == node.current:
-            node.last_to = ts
-            candidates = node.candidates
-            candidates.append(ts)
-            candidates.append(t[1])
-            if len(candidates) > 2 * MAX_FRAMES_KEPT:
-                self._overflow(node)
-
     def plain_data(self, t: tuple) -> None:
+        if t[9] is not None:  # a type 2 routing header: to the node's care-of address
+            self.tunnelled_data(t)
+            return
         memo = t[15].get(self)
         if memo is None or memo[0] != len(self.nodes):
             memo = self._route_nodes(t)
         node, source = memo[1], memo[2]
-        if node is not None and t[9] is not None:
-            self._to_care_of(node, t)
-        elif node is not None:
+        if node is not None:
             if node.waiting is not None and node.waiting.to_care_of == node.home_address:
                 self._done(node, node.waiting, t[0])
             if (not node.ha_ingress and node.current is not None and t[4] == node.home_address
