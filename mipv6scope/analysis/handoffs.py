@@ -46,9 +46,9 @@ numbers and whichever home agent they went to:
 * ``movement_ts``: the latest RA advertising the new address's prefix seen
   after the old address was installed and before the first BU
   (``MOVEMENT_FROM_FIRST_PACKET``: the first packet from the new address when
-  no such RA was seen). ``first_data_ts``: the first data packet tunnelled to
-  the new care-of address after the accepting BA (returning home: the first
-  plain packet to the home address).
+  no such RA was seen). ``first_data_ts``: the first data packet tunnelled or
+  route-optimised to the new care-of address after the accepting BA
+  (returning home: the first plain packet to the home address).
 
 A registration with another home agent is a handoff only when its care-of
 address is a new one: the node moved (RFC 6275 11.5.1, "The primary goal of
@@ -64,19 +64,29 @@ where it is: it is no handoff.
 
 Packets lost to the old care-of address (RFC 6275 10.4.1, 11.5.1; seed
 3.2.4, figure 3-5: the home agent tunnels to the old address until the BU
-reaches it). The node's departure from its old link is on no wire; what the
-capture shows are the node's last packet from its old address (``L``, any
-packet: data in a tunnel, route-optimised data with a Home Address option,
-a BU) and its first from the new one (``F``: its first BU, or any packet seen
-earlier from that address after the old one was installed; returning home,
-the BU only, since the home agent forwards the node's packets from the home
-address while it is away). With ``A`` the
-accepting BA, a packet seen tunnelled to the old care-of address at ``T`` is
+reaches it; 9.3.2: a correspondent with a binding sends to the care-of
+address of its Binding Cache entry, with a type 2 routing header, until the
+node's BU to it updates it). They are the packets sent to that address,
+tunnelled by the home agent or route-optimised by a correspondent: the node
+receives neither once it has left. The node's departure from its old link is
+on no wire; what the capture shows are the node's last packet from its old
+address (``L``, any packet: data in a tunnel, route-optimised data with a
+Home Address option, a BU) and its first from the new one (``F``: its first
+BU, or any packet seen earlier from that address after the old one was
+installed; returning home, the BU only, since the home agent forwards the
+node's packets from the home address while it is away). A packet seen sent
+to the old care-of address at ``T`` is
 
-* ``lost_to_old_care_of`` when F < T <= A: the node was sending from
-  elsewhere, so it cannot have received it on the old link. This holds at
-  every vantage (where a probe sees the node's packet late and the tunnelled
-  one early, the rule only errs towards counting fewer).
+* ``lost_to_old_care_of`` when F < T, up to the handoff's first data on the
+  new path (when its row is recorded; later ones are in no count): the node
+  was sending from elsewhere, so it cannot have received it on the old link.
+  This holds at every vantage (where a probe sees the node's packet late and
+  the tunnelled one early, the rule only errs towards counting fewer), and
+  after the accepting BA too: the home agent updates its Binding Cache
+  before it sends the BA (RFC 6275 10.3.1) and tunnels to the cache's
+  care-of address (10.4.1), and a correspondent keeps sending to the old one
+  until its own binding moves, so a packet to the old address then is lost
+  whatever its sender's reason.
 * ``possibly_lost_to_old_care_of`` when L - reach < T <= F: the node left at
   some time in that window; the packet may or may not have reached it. It is
   reported, never folded into a silent zero. ``reach`` allows for where the
@@ -91,7 +101,8 @@ accepting BA, a packet seen tunnelled to the old care-of address at ``T`` is
 * neither otherwise (received while the node was still there).
 
 Packets lost after a rejection count in the next attempt (or the rejected
-one, when none follows); possibly lost ones in the first attempt.
+one, when none follows); possibly lost ones in the first attempt. The
+disruption reads all of them, whichever attempt counts them (below).
 
 Vantage (``vantage``, the --vantage option): "auto" infers it from the wire,
 per node: data to the home address seen untunnelled while a care-of binding
@@ -111,7 +122,7 @@ cache holds it). It runs from the node's last packet on the old path, in
 either direction, to its first on the new one, in either direction:
 
 * start: the later of ``L`` (at vantage "mn" also the last packet seen
-  arriving at the old address) and the first packet tunnelled there that it
+  arriving at the old address) and the first packet sent there that it
   may have missed (the first lost or possibly lost one): before that packet
   the application had nothing to deliver, and idle time is not disruption;
 * end: the first data packet to or from the new address after the accepting
@@ -119,20 +130,21 @@ either direction, to its first on the new one, in either direction:
 
 When the window from start to end holds a silence longer than
 ``Settings.DISRUPTION_IDLE_GAP_S`` (no packet to or from the node on either
-path: no missed packet, no BU, BA or data), the application was idle there
-and the window measures its idleness, not the cut (issue 10: "time when the
-application simply sent nothing is not disruption"); so does a move whose
-window cannot be measured. The disruption is then measured from the node's
-first packet from its new address (``F``: it had left by then) to the
-accepting BA (its home agent reaches it from then), a lower bound without
-the idle time, and ``disruption_bounded_by_idle`` is true.
+path: no missed packet of any of the move's attempts, no BU, BA or data),
+the application was idle there and the window measures its idleness, not the
+cut (issue 10: "time when the application simply sent nothing is not
+disruption"); so does a move whose window cannot be measured. The disruption
+is then measured from the node's first packet from its new address (``F``:
+it had left by then) to the accepting BA (its home agent reaches it from
+then), a lower bound without the idle time, and
+``disruption_bounded_by_idle`` is true.
 
 Memory per node: a few timestamps and counters, and at most MAX_FRAMES_KEPT
-(ts, frame) pairs per count: the packets tunnelled to the current care-of
+(ts, frame) pairs per count: the packets sent to the current care-of
 address since the node's last packet from it (less ``reach``), the lost ones
 of the attempt in progress (for the findings, which keep no more). The
 times of all of them, kept or not, are kept as runs without a silence
-(`activity.Runs`), so the disruption's start and its silences do not depend
+(`activity.Runs`), over the whole move, so the disruption's start and its silences do not depend
 on which frames were kept. Across nodes: the first packet seen from each of
 at most NETWORKS_KEPT addresses.
 """
@@ -170,7 +182,6 @@ class _Attempt:
     last_ts: float
     lost: int = 0
     lost_frames: list[tuple[float, int]] = field(default_factory=list)  # the first MAX_FRAMES_KEPT
-    lost_runs: Runs | None = None  # the times of all of them (made by the first)
 
 
 @dataclass(slots=True)
@@ -186,12 +197,12 @@ class _Move:
     attempt: _Attempt | None = None  # the chain being retransmitted (None after a rejection)
     possibly: int = 0
     possibly_frames: list[tuple[float, int]] = field(default_factory=list)  # the newest MAX_FRAMES_KEPT
-    possibly_runs: Runs | None = None  # the times of all of them
+    possibly_runs: Runs | None = None  # the times of all of them (kept over the whole move)
     missed: int = 0  # lost + possibly lost (+ arrivals at vantage mn) over the whole move
     first_missed: float | None = None  # the first of those
     lost_pending: int = 0  # lost after a rejection, for the next attempt
     lost_pending_frames: list[tuple[float, int]] = field(default_factory=list)
-    lost_pending_runs: Runs | None = None
+    lost_runs: Runs | None = None  # the times of every lost one, over the whole move (all its attempts)
     ba_ts: float | None = None
     first_from_new: float | None = None  # first data from the new address after the BA
 
@@ -412,26 +423,35 @@ class HandoffAnalyzer(DataAnalyzer):
     def _route_nodes(self, t: tuple) -> tuple:
         """(nodes then, node, source) for the packet's route, remembered in it:
         ``node`` the destination's node when the packet is tunnelled to an
-        address other than its home address, or sent plainly to it; ``source``
+        address other than its home address, or sent to it plainly or
+        route-optimised (a type 2 routing header, to a care-of address); ``source``
         the source's node (the sender's address is the outer source: a
         tunnel's care-of address, the care-of address under a Home Address
         option, the home address itself); None otherwise. Nodes are only
-        ever added, so the answer holds while their number stays."""
+        ever added, so the answer holds while their number stays. Also notes
+        each address's first packet, and that a tunnel was seen (a route's
+        first packet is enough for both)."""
         nodes = self.nodes
-        outer_dst, src, dst, tunnelled, rh2 = t[4], t[5], t[6], t[7], t[9]
+        outer_dst, src, dst, tunnelled = t[4], t[5], t[6], t[7]
         node = nodes.get(dst)
-        if node is not None and (outer_dst == dst if tunnelled else rh2 is not None):
+        if node is not None and tunnelled and outer_dst == dst:
             node = None
         source = nodes.get(src)
         if len(self._first_from) < NETWORKS_KEPT:
             self._first_from.setdefault(t[3], t[0])
-        if tunnelled and len(self._first_tunnelled_from) < NETWORKS_KEPT:
-            self._first_tunnelled_from.setdefault(src, t[0])
+        if tunnelled:
+            self._tunnels_seen = True
+            if len(self._first_tunnelled_from) < NETWORKS_KEPT:
+                self._first_tunnelled_from.setdefault(src, t[0])
         memo = t[15][self] = (len(nodes), node, source)
         return memo
 
     def tunnelled_data(self, t: tuple) -> None:
-        self._tunnels_seen = True
+        """A packet to the node at a care-of address (``t[4]``), tunnelled by
+        its home agent (RFC 6275 10.4.1), or route-optimised by a
+        correspondent (9.3.2; `plain_data` hands those on): lost or possibly
+        lost at the address it left (module docstring), the first data on the
+        new path, or a candidate at the current one."""
         memo = t[15].get(self)
         if memo is None or memo[0] != len(self.nodes):
             memo = self._route_nodes(t)
@@ -444,6 +464,8 @@ class HandoffAnalyzer(DataAnalyzer):
             move = node.move
             if move is not None and outer_dst == move.from_care_of:
                 self._lost(move, ts, t[1])
+            elif waiting is not None and outer_dst == waiting.from_care_of:
+                self._lost(waiting, ts, t[1])  # after the accepting BA: the node left (10.3.1)
             elif outer_dst is node.current or outer_dst == node.current:
                 node.last_to = ts
                 candidates = node.candidates
@@ -455,6 +477,9 @@ class HandoffAnalyzer(DataAnalyzer):
             self._from_node(source, t)
 
     def plain_data(self, t: tuple) -> None:
+        if t[9] is not None:  # a type 2 routing header: to the node's care-of address
+            self.tunnelled_data(t)
+            return
         memo = t[15].get(self)
         if memo is None or memo[0] != len(self.nodes):
             memo = self._route_nodes(t)
@@ -478,7 +503,7 @@ class HandoffAnalyzer(DataAnalyzer):
             node.waiting.first_from_new = t[0]
 
     def _lost(self, move: _Move, ts: float, frame: int) -> None:
-        """A packet tunnelled to the old address after the node sent from the new one."""
+        """A packet sent to the old address after the node sent from the new one."""
         move.missed += 1
         if move.first_missed is None:
             move.first_missed = ts
@@ -486,11 +511,10 @@ class HandoffAnalyzer(DataAnalyzer):
         if attempt is not None:
             attempt.lost += 1
             kept = attempt.lost_frames
-            runs = attempt.lost_runs = attempt.lost_runs or self._runs()
         else:
             move.lost_pending += 1
             kept = move.lost_pending_frames
-            runs = move.lost_pending_runs = move.lost_pending_runs or self._runs()
+        runs = move.lost_runs = move.lost_runs or self._runs()
         runs.add(ts)
         if len(kept) < MAX_FRAMES_KEPT:
             kept.append((ts, frame))
@@ -566,8 +590,9 @@ class HandoffAnalyzer(DataAnalyzer):
         if carried is not None:
             first_new, last_old = carried.first_new, carried.last_old
             move = _Move(old, care_of, self._movement_ts(node, care_of, e.ts), first_new, last_old,
-                         _Attempt(e.ts, [e.frame], e.ts), missed=carried.missed,
-                         first_missed=carried.first_missed)
+                         _Attempt(e.ts, [e.frame], e.ts), possibly_runs=carried.possibly_runs,
+                         missed=carried.missed, first_missed=carried.first_missed,
+                         lost_runs=carried.lost_runs)
             node.move = move
             return
         first_new = e.ts
@@ -619,13 +644,12 @@ class HandoffAnalyzer(DataAnalyzer):
         assert attempt is not None
         lost = attempt.lost + move.lost_pending
         lost_frames = move.lost_pending_frames + attempt.lost_frames
-        missed = (move.lost_pending_runs, attempt.lost_runs, move.possibly_runs)
-        move.lost_pending, move.lost_pending_frames, move.lost_pending_runs = 0, [], None
+        move.lost_pending, move.lost_pending_frames = 0, []
         possibly, possibly_frames, possibly_runs = move.possibly, move.possibly_frames, move.possibly_runs
-        move.possibly, move.possibly_frames, move.possibly_runs = 0, [], None
+        move.possibly, move.possibly_frames = 0, []
         registration = (round((ba_ts - attempt.bu_ts) * 1000, 3)
                         if ba_ts is not None and outcome == COMPLETED else None)
-        disruption, idle = (self._disruption(move, first_data, attempt, missed)
+        disruption, idle = (self._disruption(move, first_data, attempt)
                             if outcome == COMPLETED else (None, False))
         handoff = Handoff(
             move.from_care_of, move.to_care_of, move.movement_ts, attempt.bu_ts, ba_ts, first_data,
@@ -661,16 +685,19 @@ class HandoffAnalyzer(DataAnalyzer):
         self._frames_left[(certain, hoa)] = left - len(kept)
         return kept
 
-    def _disruption(self, move: _Move, first_data: float | None, attempt: _Attempt,
-                    missed: tuple[Runs | None, ...]) -> tuple[float | None, bool]:
-        """(disruption ms, bounded by idle) of a completed move (module docstring);
-        ``missed``: the times of its attempt's lost and possibly lost packets."""
+    def _disruption(self, move: _Move, first_data: float | None,
+                    attempt: _Attempt) -> tuple[float | None, bool]:
+        """(disruption ms, bounded by idle) of a completed move (module docstring).
+        The silences are read from the lost and possibly lost packets of the
+        whole move, every attempt's: seed 3.2.4, figure 3-5, packets are lost
+        from the movement until the binding ack, whichever BU it answers."""
         ends = [ts for ts in (first_data, move.first_from_new) if ts is not None]
         starts = [ts for ts in (move.last_old, move.first_missed) if ts is not None]
         if ends and starts:
             start, end = max(starts), min(ends)
             signs = (attempt.bu_ts, *(ts for ts in (move.first_new, move.ba_ts) if ts is not None))
-            if not silent(signs, missed, start, end, self.settings.DISRUPTION_IDLE_GAP_S):
+            if not silent(signs, (move.lost_runs, move.possibly_runs), start, end,
+                          self.settings.DISRUPTION_IDLE_GAP_S):
                 return round(max(0.0, end - start) * 1000, 3), False
         if move.first_new is None or move.ba_ts is None:
             return None, False
