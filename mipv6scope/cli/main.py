@@ -4,9 +4,7 @@ Exit codes: 0 ok; 1 `--fail-on` hit (summary, report, views); 2 usage error;
 3 a capture could not be read, or only in part (truncated/corrupt); 4 internal
 error (a bug: one line, or the traceback with ``--debug`` or
 MIPV6SCOPE_DEBUG=1); 130 interrupted (Ctrl-C). A closed stdout pipe
-(``| head``) ends the command quietly with 0. Run as its own process, an
-analysis command ends without freeing its report, losing nothing else
-(`quick_exit`).
+(``| head``) ends the command quietly with 0.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ try:  # Ctrl-C while click loads: exit 130, no traceback
     import click
 
     from .. import __version__
-    from . import quick_exit
 except KeyboardInterrupt:
     raise SystemExit(130) from None
 
@@ -212,21 +209,11 @@ def _flush_stdout(code: int) -> int:
     return code
 
 
-def _command_name(args: Sequence[str]) -> str | None:
-    """The command ``args`` name (the group's own options take no value)."""
-    return next((arg for arg in args if not arg.startswith("-")), None)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point: run the CLI and exit with its code. As the
-    process's entry point (``argv`` None), an analysis command's process ends
-    without freeing its report (`quick_exit`)."""
+    """Console-script entry point: run the CLI and exit with its code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if argv is None and _command_name(args) in quick_exit.COMMANDS:
-        quick_exit.arm()
     try:
         code = _flush_stdout(run(args))
     except KeyboardInterrupt:  # a second Ctrl-C while finishing
         code = EXIT_INTERRUPTED
-    quick_exit.end(code)
     sys.exit(code)

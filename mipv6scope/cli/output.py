@@ -42,7 +42,6 @@ from ..render.tabular import csv_record
 from ..report.json_text import json_chunks
 from ..report.model import MobileNode, Report
 from ..report.window import node_in_window
-from . import quick_exit
 from .progress import progress_line
 from .stdin_capture import captures_from, shown_as_given
 
@@ -304,7 +303,6 @@ def analyse_captures(captures: Iterable[str], names: dict[IPv6Address, str],
         click.echo(f"mipv6scope: {issue}", err=True)
     if report.capture.partial:
         click.echo("mipv6scope: interrupted: the report is partial", err=True)
-    quick_exit.keep(report)  # not freed object by object when the process ends
     return report
 
 
