@@ -17,6 +17,7 @@ from __future__ import annotations
 from functools import lru_cache
 from ipaddress import IPv6Address, IPv6Network
 from socket import AF_INET6, inet_ntop
+from sys import getrefcount
 
 
 class Address(IPv6Address):
@@ -59,26 +60,44 @@ class Address(IPv6Address):
         return self._scope_id == getattr(other, "_scope_id", None)
 
 
-_MADE_MAX = 1 << 16
+UNHELD_MAX = 1 << 16  # addresses the cache may hold that nothing else holds
 _made: dict[int, Address] = {}  # by the address's integer, which the Address shares
+_prune_at = UNHELD_MAX  # the cache's size at which `_prune` runs next
 
 
 def address(packed: bytes) -> Address:
     """The shared `Address` of 16 bytes (``Address(packed)`` for anything else).
 
-    Remembered by its integer value (bounded: forgotten all at once when
-    full), so the key costs nothing beside the object: a least-recently-used
-    cache kept the bytes, a one-tuple and a link besides, about 170 bytes an
-    address."""
+    Remembered by its integer value, so the key costs nothing beside the
+    object (a least-recently-used cache kept the bytes, a one-tuple and a
+    link besides, about 170 bytes an address). Bounded by `_prune`: an
+    address held elsewhere (by the analyzers' state, the report) stays the
+    same object however many others come between two of its frames."""
     if type(packed) is not bytes or len(packed) != 16:
         return Address(packed)
     ip = int.from_bytes(packed, "big")
     made = _made.get(ip)
     if made is None:
-        if len(_made) >= _MADE_MAX:
-            _made.clear()
+        if len(_made) >= _prune_at:
+            _prune()
         made = _made[ip] = Address(ip)
     return made
+
+
+def _prune() -> None:
+    """Forget the addresses that only the cache holds, and run again once
+    `UNHELD_MAX` more are made: the cache holds the addresses held elsewhere
+    (a dict entry each beside them) and at most `UNHELD_MAX` others, and its
+    scans cost at most a few steps an address made."""
+    global _prune_at
+    _made[-1] = Address(0)  # held by the cache alone: its count is the yardstick
+    entries = list(_made.items())  # at once: a pass in another thread may add to the cache
+    counts = [(ip, getrefcount(made)) for ip, made in entries]
+    alone = next(count for ip, count in reversed(counts) if ip == -1)  # last, or nearly
+    for ip, count in counts:
+        if count <= alone:
+            _made.pop(ip, None)
+    _prune_at = len(_made) + UNHELD_MAX
 
 
 @lru_cache(maxsize=1 << 12)

@@ -99,9 +99,16 @@ def _address_text(value: IPv6Address) -> str:
     return text
 
 
-def _shared_address_text(value: IPv6Address) -> str:
-    """The JSON text of a decoder's `Address`, which keeps its own text (or
-    of any address, not remembered)."""
+def _shared_address_text(value: Address) -> str:
+    """The JSON text of a decoder's `Address`: the text it keeps, quoted
+    (hex digits, colons and dots: nothing to escape, but in a scope)."""
+    if value._scope_id is None:
+        return f'"{value._text or str(value)}"'
+    return _any_address_text(value)
+
+
+def _any_address_text(value: IPv6Address) -> str:
+    """The JSON text of any address (not remembered)."""
     return encode_basestring_ascii(str(value))
 
 
@@ -228,7 +235,7 @@ def _nested_text_of(cls: type) -> Callable[[Any, str], str]:
     if issubclass(cls, float):
         return _subclass_text(_float_text)
     if issubclass(cls, IPv6Address):  # its own text, not one remembered for an equal address
-        return _subclass_text(_shared_address_text)
+        return _subclass_text(_any_address_text)
     if issubclass(cls, (list, tuple)):
         return _list_text
     if hasattr(cls, "__dataclass_fields__"):

@@ -54,3 +54,24 @@ def test_not_equal_to_what_is_not_an_address() -> None:
         assert (other == ours) is False and (other != ours) is True
     assert ours != Address(bytes(16))
     assert (ours == Address(bytes(16))) is False
+
+
+def test_an_address_held_elsewhere_stays_one_object_and_the_rest_are_bounded(monkeypatch) -> None:
+    """However many addresses come between two of its frames, an address the
+    analyzers hold is given again (its text made once); the cache keeps at
+    most UNHELD_MAX addresses nothing else holds."""
+    from mipv6scope.decode import addresses as module
+
+    monkeypatch.setattr(module, "UNHELD_MAX", 64)
+    monkeypatch.setattr(module, "_prune_at", 64)
+    monkeypatch.setattr(module, "_made", {})
+
+    def packed(n: int) -> bytes:
+        return (0x20010DB8 << 96 | n).to_bytes(16, "big")
+
+    held = [address(packed(n)) for n in range(0, 1000, 10)]  # an analyzer's state
+    for n in range(1000):
+        address(packed(n))
+        assert len(module._made) <= len(held) + 64
+    assert all(address(packed(n)) is a for n, a in zip(range(0, 1000, 10), held, strict=True))
+    assert address(packed(1)) is not None and address(packed(1)) == IPv6Address(packed(1))

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mipv6scope.analysis.engine import analyze
-from mipv6scope.decode.addresses import address
+from mipv6scope.decode.addresses import Address, address
 from mipv6scope.report.json_text import json_chunks
 from mipv6scope.report.model import (
     Binding,
@@ -81,11 +81,13 @@ def test_repeated_floats_and_addresses_stream_as_dumped() -> None:
     """The remembered float texts (one key for 0.0 and -0.0, none for NaN) and
     the decoder's addresses, which keep their own text, as json.dumps writes them."""
     hoa, plain = address(bytes(15) + b"\x01"), IPv6Address("2001:db8::1")
+    scoped = Address('fe80::1%eth"0\\\u00e9')  # a scope's text is escaped
     values = (0.0, -0.0, 0.0, -0.0, 1.5, 1.5, float("nan"), float("nan"), float("inf"), -float("inf"),
               1e16, 1e16, 1700000000.00001, 1700000000.00001, 5e-324)
-    findings = tuple(Finding("code", "info", (1,), ts, hoa if i % 2 else plain, "m", "r")
+    findings = tuple(Finding("code", "info", (1,), ts, (hoa, plain, scoped)[i % 3], "m", "r")
                      for i, ts in enumerate(values))
-    report = Report(CaptureInfo((), 0, 0, 0, 0, -0.0, 0.0), findings=findings, home_agents=(hoa, plain))
+    report = Report(CaptureInfo((), 0, 0, 0, 0, -0.0, 0.0), findings=findings,
+                    home_agents=(hoa, plain, scoped))
     for _ in range(2):
         assert "".join(json_chunks(report)) == _dumped(report)
 
