@@ -496,11 +496,12 @@ class HandoffAnalyzer(DataAnalyzer):
     def _from_node(self, node: _Node, t: tuple) -> None:
         """A packet whose sender's address (``t[3]``) is one of the node's."""
         sender = t[3]
+        waiting = node.waiting
+        # the BA made the new address current: its first packet is also the move's end
+        if waiting is not None and waiting.first_from_new is None and sender == waiting.to_care_of:
+            waiting.first_from_new = t[0]
         if sender is node.current or sender == node.current:
             self._alive(node, t[0])
-        elif node.waiting is not None and sender == node.waiting.to_care_of \
-                and node.waiting.first_from_new is None:
-            node.waiting.first_from_new = t[0]
 
     def _lost(self, move: _Move, ts: float, frame: int) -> None:
         """A packet sent to the old address after the node sent from the new one."""

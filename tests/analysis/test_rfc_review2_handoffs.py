@@ -213,6 +213,30 @@ def test_packets_tunnelled_to_the_old_address_after_the_ba_are_lost(tmp_path: Pa
     assert lost.frames == tuple(frame[t] for t in (20.25, 20.75, 21.25, 21.75, 22.25))
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_disruption_ends_at_the_nodes_first_packet_from_the_new_address(tmp_path: Path, engine: str):
+    """The module's rule (handoffs.py, "Disruption"): it runs "to its first
+    data packet on the new path, in either direction": the home agent
+    reaches the node at the new address once its cache holds it (RFC 6275
+    10.4.1, paraphrase), and the node's own packet from that address after
+    the BA shows it there.
+
+    As the previous test, but the node sends first: reverse-tunnelled from
+    COA2 every 0.5 s from 22.5, the home agent tunnels to COA2 from 22.75.
+    - disruption from 19.25 (first possibly lost) to 22.5 (the node's first
+      packet from COA2 after the BA): 3250 ms; first_data_ts (to the node)
+      stays 22.75.
+    Before the fix the node's packet was never taken as the end (the BA had
+    already made COA2 its current address, which the check came after), and
+    the row said 3500 ms."""
+    timed = boot_at_coa1() + stream_at_coa1_until(19.01, 22.25)
+    timed += [(20.1, bu(COA2, 11)), (21.1, bu(COA2, 12)), (21.15, ba(COA2, 12))]
+    timed += every(22.5, 25.5, 0.5, lambda: up(COA2)) + every(22.75, 25.75, 0.5, lambda: down(COA2))
+    [h] = handoffs(report_of(tmp_path, timed, engine))
+    assert h.first_data_ts == T0 + 22.75
+    assert counts(h) == ("completed", 5, 2, pytest.approx(3250.0), False)
+
+
 # -- item 2: a correspondent's route-optimised traffic to the old care-of address --------------
 
 @pytest.mark.parametrize("engine", ENGINES)
