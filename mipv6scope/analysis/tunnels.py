@@ -355,6 +355,21 @@ class _Flow:
         self.proto, self.src, self.dst, self.sport, self.dport = proto, src, dst, sport, dport
 
 
+class _Packets:
+    """Some of a tunnel's packets: how many, the first time, and the frame
+    numbers of the first MAX_OUTSIDE_FRAMES (8 bytes each)."""
+
+    __slots__ = ("count", "first_ts", "frames")
+
+    def __init__(self, ts: float, frame: int) -> None:
+        self.count, self.first_ts, self.frames = 1, ts, array("q", (frame,))
+
+    def add(self, frame: int) -> None:
+        self.count += 1
+        if len(self.frames) < MAX_OUTSIDE_FRAMES:
+            self.frames.append(frame)
+
+
 @dataclass(slots=True)
 class _TunnelState:
     home_agent: IPv6Address
@@ -364,13 +379,9 @@ class _TunnelState:
     end_ts: float
     to_mn: _Direction | None = None  # made by its first packet
     from_mn: _Direction | None = None
-    outside_packets: int = 0
-    outside_frames: array | None = None  # frame numbers (8 bytes each), made by the first one
-    outside_first_ts: float = 0.0  # the first of those packets' time
+    outside: _Packets | None = None  # made by the first one
     # the outside packets on the old path that may have crossed the BA (module docstring)
-    in_flight_packets: int = 0
-    in_flight_frames: array | None = None
-    in_flight_first_ts: float = 0.0
+    in_flight: _Packets | None = None
     reverse_outside: bool = False  # some of them (outside or in flight) were from the node
     # (ts, frame) of the node's packets from the care-of address after a BU from it to this
     # home agent and before its answer: outside unless that BU is accepted (`_outside_of`)
@@ -586,19 +597,14 @@ class TunnelAnalyzer(DataAnalyzer):
                 return
             state.reverse_outside = True
         if self._in_flight(state, ts):
-            state.in_flight_packets += 1
-            if state.in_flight_frames is None:
-                state.in_flight_frames = array("q", (frame,))
-                state.in_flight_first_ts = ts
-            elif len(state.in_flight_frames) < MAX_OUTSIDE_FRAMES:
-                state.in_flight_frames.append(frame)
-            return
-        state.outside_packets += 1
-        if state.outside_frames is None:
-            state.outside_frames = array("q", (frame,))
-            state.outside_first_ts = ts
-        elif len(state.outside_frames) < MAX_OUTSIDE_FRAMES:
-            state.outside_frames.append(frame)
+            if state.in_flight is None:
+                state.in_flight = _Packets(ts, frame)
+            else:
+                state.in_flight.add(frame)
+        elif state.outside is None:
+            state.outside = _Packets(ts, frame)
+        else:
+            state.outside.add(frame)
 
     def _in_flight(self, state: _TunnelState, ts: float) -> bool:
         """Whether the latest accepted home registration of ``state``'s node at
@@ -650,17 +656,19 @@ class TunnelAnalyzer(DataAnalyzer):
         in-flight ones count where the capture's timestamps are the home
         agent's (or no vantage is known), the awaiting ones unless their BU was
         accepted."""
-        frames = tuple(state.outside_frames or ())
+        outside = state.outside
+        packets, frames, firsts = ((outside.count, tuple(outside.frames), [outside.first_ts])
+                                   if outside is not None else (0, (), []))
         refused = self._refused(state)
-        in_flight = state.in_flight_packets > 0 and (self.vantage is None
-                                                    or self.vantage() in PROVEN_VANTAGES)
-        if not in_flight and not refused:
-            return state.outside_packets, frames, state.outside_first_ts, state.reverse_outside
-        packets, firsts = state.outside_packets, [state.outside_first_ts] if state.outside_packets else []
-        if in_flight:
-            packets += state.in_flight_packets
-            frames += tuple(state.in_flight_frames or ())
-            firsts.append(state.in_flight_first_ts)
+        in_flight = state.in_flight
+        if in_flight is not None and self.vantage is not None and self.vantage() not in PROVEN_VANTAGES:
+            in_flight = None
+        if in_flight is None and not refused:
+            return packets, frames, firsts[0] if firsts else 0.0, state.reverse_outside
+        if in_flight is not None:
+            packets += in_flight.count
+            frames += tuple(in_flight.frames)
+            firsts.append(in_flight.first_ts)
         if refused:
             packets += len(refused)
             frames += tuple(frame for _ts, frame in refused)
