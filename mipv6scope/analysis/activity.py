@@ -61,6 +61,8 @@ def silent(points: Iterable[float], runs: Iterable[Runs | None], start: float, e
     every packet's time as a point: within a run neighbours are at most
     ``gap`` apart, so a run that reaches into the window leaves no silence
     where it covers it, even past the window's edges."""
+    if start > end:
+        return False  # an empty window holds no silence
     spans = [(p, p) for p in (start, end, *points) if start <= p <= end]
     for r in runs:
         if r is not None:

@@ -692,14 +692,18 @@ class HandoffAnalyzer(DataAnalyzer):
         The silences are read from the lost and possibly lost packets of the
         whole move, every attempt's: seed 3.2.4, figure 3-5, packets are lost
         from the movement until the binding ack, whichever BU it answers."""
-        ends = [ts for ts in (first_data, move.first_from_new) if ts is not None]
         starts = [ts for ts in (move.last_old, move.first_missed) if ts is not None]
-        if ends and starts:
-            start, end = max(starts), min(ends)
+        start = max(starts, default=None)
+        # a packet the node missed after it had sent from the new address (the home agent
+        # still tunnelling to the old one): the disruption ends at data after that packet
+        ends = [ts for ts in (first_data, move.first_from_new) if ts is not None and start is not None
+                and ts >= start]
+        if ends and start is not None:
+            end = min(ends)
             signs = (attempt.bu_ts, *(ts for ts in (move.first_new, move.ba_ts) if ts is not None))
             if not silent(signs, (move.lost_runs, move.possibly_runs), start, end,
                           self.settings.DISRUPTION_IDLE_GAP_S):
-                return round(max(0.0, end - start) * 1000, 3), False
+                return round((end - start) * 1000, 3), False
         if move.first_new is None or move.ba_ts is None:
             return None, False
         return round(max(0.0, move.ba_ts - move.first_new) * 1000, 3), True

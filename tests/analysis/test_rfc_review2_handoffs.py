@@ -237,6 +237,31 @@ def test_the_disruption_ends_at_the_nodes_first_packet_from_the_new_address(tmp_
     assert counts(h) == ("completed", 5, 2, pytest.approx(3250.0), False)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_packet_lost_after_the_node_sent_from_the_new_address(tmp_path: Path, engine: str):
+    """As the test above (the disruption ends at data on the new path, either
+    direction), when the only packet the node misses comes after its own first
+    packet from the new address: the home agent tunnels to COA1 once more
+    after the BA (lost: RFC 6275 10.3.1, 10.4.1, paraphrase).
+
+    L = 10.01 (the node's last packet from COA1; the last packet tunnelled to
+    COA1 before the move is at 9.75, before L - 50 ms: received). BU from COA2 at 20.1 (F), BA 20.15; the node
+    sends from COA2 at 20.2; the home agent tunnels to COA1 at 20.3 (lost) and
+    to COA2 from 20.4.
+    - lost 1, possibly lost 0 (nothing sent to COA1 in (L - 50 ms, F]).
+    - disruption from 20.3 (the missed packet, later than L) to 20.4 (the
+      first data on the new path after it): 100 ms; packets then are 0.1 s
+      apart: not idle.
+    Before the fix the window ran backwards (20.3 -> 20.2) and the analysis
+    raised IndexError."""
+    timed = boot_at_coa1() + stream_at_coa1_until(10.01, 9.75)
+    timed += [(20.1, bu(COA2, 11)), (20.15, ba(COA2, 11)), (20.2, up(COA2)), (20.3, down(COA1))]
+    timed += every(20.4, 22.4, 0.5, lambda: down(COA2)) + every(20.7, 22.7, 0.5, lambda: up(COA2))
+    [h] = handoffs(report_of(tmp_path, timed, engine))
+    assert h.first_data_ts == T0 + 20.4
+    assert counts(h) == ("completed", 1, 0, pytest.approx(100.0), False)
+
+
 # -- item 2: a correspondent's route-optimised traffic to the old care-of address --------------
 
 @pytest.mark.parametrize("engine", ENGINES)
