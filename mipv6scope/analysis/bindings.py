@@ -719,6 +719,15 @@ class BindingsAnalyzer(Analyzer):
             return None
         return self._as_binding(peer, current, None, "capture_end")
 
+    def waiting_since(self, hoa: IPv6Address, peer: IPv6Address, care_of: IPv6Address) -> float | None:
+        """The first BU's time of the oldest registration of ``hoa`` with
+        ``peer`` for ``care_of`` still waiting for its BA (None: none waits);
+        no record is made (`unanswered` makes them)."""
+        node = self.nodes.get(hoa)
+        state = node.peer(peer) if node else None
+        return min((p.times[0] for p in state.pending if p.care_of == care_of), default=None) \
+            if state is not None and state.pending else None
+
     def unanswered(self, hoa: IPv6Address, peer: IPv6Address) -> list[Registration]:
         """The registrations with ``peer`` still waiting for their BA, oldest
         first (the BA's fields are None)."""

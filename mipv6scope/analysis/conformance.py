@@ -566,13 +566,11 @@ class ConformanceAnalyzer(DataAnalyzer):
                      f"{b.kind} binding with {peer} (care-of {b.care_of}) expired "
                      f"after {b.granted_lifetime_s} s")
             return
-        registration, bu_ts, bu_frame = refresh
-        ba_ts = registration.ba_ts if registration.ba_ts is not None else end
-        self.add("binding_refreshed_at_expiry", hoa, end,
-                 (*frames, bu_frame, *((registration.ba_frame,) if registration.ba_frame else ())),
+        registration, bu_ts, bu_frame = refresh  # answered: its BA's fields are set
+        self.add("binding_refreshed_at_expiry", hoa, end, (*frames, bu_frame, registration.ba_frame),
                  f"{b.kind} binding with {peer} (care-of {b.care_of}) ran out {b.granted_lifetime_s} s "
                  f"after its BA; the refresh BU sent {end - bu_ts:.3f} s before was "
-                 f"acknowledged {ba_ts - end:.3f} s after")
+                 f"acknowledged {registration.ba_ts - end:.3f} s after")
 
     def _refresh_across(self, hoa: IPv6Address, peer: IPv6Address,
                         end: float) -> tuple[Registration, float, int] | None:
@@ -586,7 +584,7 @@ class ConformanceAnalyzer(DataAnalyzer):
         registrations = node.registrations
         i = bisect_left(registrations, end, key=lambda r: r.ba_ts)
         r = next((r for r in itertools.islice(registrations, i, None) if r.peer == peer), None)
-        if r is None or r.status is None or r.status >= 128:
+        if r is None or r.status >= 128:  # node.registrations holds answered ones only
             return None
         # the answered BU: the last of the chain with the answered number (the latest if none)
         k = max((k for k, seq in enumerate(r.bu_seqs) if seq == r.seq), default=len(r.bu_frames) - 1)

@@ -692,14 +692,12 @@ class HandoffAnalyzer(DataAnalyzer):
         The silences are read from the lost and possibly lost packets of the
         whole move, every attempt's: seed 3.2.4, figure 3-5, packets are lost
         from the movement until the binding ack, whichever BU it answers."""
-        starts = [ts for ts in (move.last_old, move.first_missed) if ts is not None]
-        start = max(starts, default=None)
+        start = max((ts for ts in (move.last_old, move.first_missed) if ts is not None), default=None)
         # a packet the node missed after it had sent from the new address (the home agent
         # still tunnelling to the old one): the disruption ends at data after that packet
-        ends = [ts for ts in (first_data, move.first_from_new) if ts is not None and start is not None
-                and ts >= start]
-        if ends and start is not None:
-            end = min(ends)
+        end = min((ts for ts in (first_data, move.first_from_new)
+                   if ts is not None and start is not None and ts >= start), default=None)
+        if end is not None:
             signs = (attempt.bu_ts, *(ts for ts in (move.first_new, move.ba_ts) if ts is not None))
             if not silent(signs, (move.lost_runs, move.possibly_runs), start, end,
                           self.settings.DISRUPTION_IDLE_GAP_S):

@@ -170,16 +170,11 @@ class _Tunnelled:
         self.pair: PairState | None = None
 
 
-def _push(cookies: list[str], cookie: str) -> None:
-    if cookie not in cookies:
-        cookies.append(cookie)
-        del cookies[:-MAX_COOKIES]
-
-
-def _keep(kept: list, item: tuple) -> None:
-    """Add ``item`` to ``kept``, which holds the latest MAX_COOKIES."""
-    kept.append(item)
-    del kept[:-MAX_COOKIES]
+def _push(kept: list, item: object) -> None:
+    """Add ``item`` to ``kept`` unless it is there; ``kept`` holds the latest MAX_COOKIES."""
+    if item not in kept:
+        kept.append(item)
+        del kept[:-MAX_COOKIES]
 
 
 class RouteOptAnalyzer(DataAnalyzer):
@@ -387,7 +382,7 @@ class RouteOptAnalyzer(DataAnalyzer):
             hoa = self._coti_home(event.wire_src, event.dst)
         if hoa is None:
             if not event.home:
-                _keep(self._unplaced_cotis.setdefault((event.wire_src, event.dst), []),
+                _push(self._unplaced_cotis.setdefault((event.wire_src, event.dst), []),
                       (event.ts, event.frame, event.cookie))
             return
         pair = self._pair(hoa, event.dst)
@@ -407,7 +402,7 @@ class RouteOptAnalyzer(DataAnalyzer):
         hoa = event.dst if event.home else self._cot_home(event.wire_dst, event.src, event.cookie)
         if hoa is None:
             if not event.home:
-                _keep(self._unplaced_cots.setdefault((event.wire_dst, event.src), []),
+                _push(self._unplaced_cots.setdefault((event.wire_dst, event.src), []),
                       (event.ts, event.frame, event.cookie, event.nonce_index))
             return
         pair = self.pairs.get((hoa, event.src))

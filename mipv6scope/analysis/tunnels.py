@@ -43,7 +43,7 @@ the home agent sent (or the node sent to it) before it can come in either
 order; the protocol's own timer says a round trip takes less than
 INITIAL_BINDACK_TIMEOUT (11.8: the node retransmits after it), so past that
 the order is proven. ``vantage`` (a callable giving the capture's vantage,
-set by the conformance analyzer from the handoff analyzer's) is read when
+the handoff analyzer's, given where the analyzers are made) is read when
 the results are made; without it every such packet is outside. A binding that
 ran out of lifetime, or was deleted by a BA to the same care-of address, went
 the same way as the packet and is proven everywhere. A packet the node
@@ -633,10 +633,10 @@ class TunnelAnalyzer(DataAnalyzer):
         paraphrase), and the node's reverse-tunnelled packet takes the BU's
         path to it, after the BU: once that BU is accepted, the packet was
         inside the binding at every vantage."""
-        unanswered = getattr(self.bindings, "unanswered", None)
-        return unanswered is not None and any(
-            r.care_of == state.care_of and r.first_bu_ts <= ts
-            for r in unanswered(state.home_address, state.home_agent))
+        waiting_since = getattr(self.bindings, "waiting_since", None)
+        since = (waiting_since(state.home_address, state.home_agent, state.care_of)
+                 if waiting_since is not None else None)
+        return since is not None and since <= ts
 
     def _refused(self, state: _TunnelState) -> list[tuple[float, int]]:
         """The awaiting packets (`_after_pending_bu`) that no BU from the
